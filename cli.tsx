@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// kubedeck's entry point: argument parsing and dispatch only.
+import {formatStatus, StatusError} from './source/api/errors.js';
+import {connectEmbedded} from './source/client/connect.js';
+import {annotateCommand, labelCommand} from './source/commands/label.js';
+import {applyCommand} from './source/commands/apply.js';
+import {CliError, CommandContext, type Command, type Io, parseCommandArgs} from './source/commands/context.js';
+import {createCommand} from './source/commands/create.js';
+import {deleteCommand} from './source/commands/delete.js';
+import {describeCommand} from './source/commands/describe.js';
+import {apiResourcesCommand, summaryCommand} from './source/commands/discovery.js';
+import {serveCommand, stopCommand, versionCommand} from './source/commands/engine.js';
+import {getCommand} from './source/commands/get.js';
+import {patchCommand} from './source/commands/patch.js';
+import {stateHome} from './source/engine/home.js';
+
+const commands: Command[] = [
+	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, labelCommand, annotateCommand, patchCommand,
+	apiResourcesCommand, summaryCommand, serveCommand, stopCommand, versionCommand,
+];
+
+function help(): string {
+	const width = Math.max(...commands.map(c => c.name.length)) + 2;
+	return [
+		'kubedeck: a terminal cluster manager with an embedded Kubernetes-style engine.',
+		'',
+		'Usage:',
+		'  kubedeck                 show the cluster (starts the engine in the background if needed)',
+		'  kubedeck COMMAND [args]  run a kubectl-style command against it',
+		'',
+		'Commands:',
+		...commands.map(c => `  ${c.name.padEnd(width)}${c.summary}`),
+		'',
+		'Flags for every command:',
+		'  -n, --namespace NAME     the namespace to work in (default "default")',
+		'  -h, --help               help for a command',
+		'',
+		'State lives in $KUBEDECK_HOME (default $XDG_STATE_HOME/kubedeck or ~/.local/state/kubedeck).',
+	].join('\n');
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+	const [name] = argv;
+	if (name === '--help' || name === '-h' || name === 'help') {
+		io.stdout.write(`${help()}\n`);
+		return 0;
+	}
+	if (name === '--version') argv = ['version'];
+	const command = name === undefined ? summaryCommand : commands.find(c => c.name === argv[0]);
+	if (!command) {
+		io.stderr.write(`error: unknown command "${name}" for "kubedeck"\nRun 'kubedeck --help' for usage.\n`);
+		return 1;
+	}
+	try {
+		const parsed = parseCommandArgs(name === undefined ? [] : argv.slice(1), command.flags);
+		if (parsed.values.help) {
+			io.stdout.write(`${command.summary}\n\nUsage:\n  ${command.usage}\n`);
+			return 0;
+		}
+		const ctx = new CommandContext(io, parsed.positionals, parsed.values, parsed.rest, () =>
+			connectEmbedded({home: stateHome(io.env), notice: message => io.stderr.write(`${message}\n`)}));
+		try {
+			return (await command.run(ctx)) ?? 0;
+		} finally {
+			await ctx.close();
+		}
+	} catch (error) {
+		if (error instanceof CliError) {
+			io.stderr.write(`${error.message}\n`);
+			return error.exitCode;
+		}
+		if (error instanceof StatusError) {
+			io.stderr.write(`${formatStatus(error.status)}\n`);
+			return 1;
+		}
+		io.stderr.write(`error: ${(error as Error).message ?? String(error)}\n`);
+		return 1;
+	}
+}
+
+const exitCode = await main(process.argv.slice(2), {stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env});
+process.exitCode = exitCode;

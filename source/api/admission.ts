@@ -1,0 +1,23 @@
+// The checks that need no cluster state: defaulting, then metadata and kind
+// validation (and immutability against the stored object on update). The API
+// server runs them on every write; `apply` runs them on every document first,
+// so one bad document stops the whole apply before anything is written.
+import {applyDefaults} from './defaults.js';
+import type {FieldError} from './errors.js';
+import type {KubeObject} from './object.js';
+import type {ResourceType} from './resources.js';
+import {validateObject, validateUpdate} from './validation/kinds.js';
+import {validateObjectMeta} from './validation/meta.js';
+
+/** Kinds whose names are DNS-1123 labels rather than subdomains. */
+const labelNamedKinds = new Set(['Namespace', 'Service']);
+
+/** Default `obj` in place and return what is wrong with it. */
+export function admissionErrors(type: ResourceType, obj: KubeObject, old?: KubeObject): FieldError[] {
+	applyDefaults(obj);
+	return [
+		...validateObjectMeta(obj, type.namespaced, labelNamedKinds.has(type.kind) ? 'label' : 'subdomain'),
+		...validateObject(obj),
+		...(old ? validateUpdate(obj, old) : []),
+	];
+}

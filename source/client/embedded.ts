@@ -1,0 +1,154 @@
+// ClusterClient over the embedded engine's API: plain Kubernetes REST over the
+// engine's unix socket (or any http base URL), Status bodies turned back into
+// StatusErrors.
+import http from 'node:http';
+import {isStatus, StatusError} from '../api/errors.js';
+import type {KubeList, KubeObject} from '../api/object.js';
+import {patchTypes} from '../api/patch.js';
+import {resourcePath, type ResourceType, typeForKind} from '../api/resources.js';
+import type {ClusterClient, DeleteOptions, ListOptions, PatchType, Watch, WatchEvent, WatchOptions, WriteOptions} from './types.js';
+import {badRequest} from '../api/errors.js';
+
+export interface Endpoint {
+	socketPath?: string;
+	host?: string;
+	port?: number;
+}
+
+export class EmbeddedClient implements ClusterClient {
+	private readonly agent = new http.Agent({keepAlive: true});
+
+	constructor(private readonly endpoint: Endpoint, readonly description: string) {}
+
+	private request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
+		const payload = body === undefined ? undefined : JSON.stringify(body);
+		return new Promise((resolve, reject) => {
+			const req = http.request({
+				...this.endpoint, agent: this.agent, method, path,
+				headers: {Accept: 'application/json', ...(payload !== undefined ? {'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload)} : {})},
+			}, res => {
+				const chunks: Buffer[] = [];
+				res.on('data', chunk => chunks.push(chunk));
+				res.on('end', () => {
+					const text = Buffer.concat(chunks).toString('utf8');
+					let parsed: unknown;
+					try {
+						parsed = text ? JSON.parse(text) : undefined;
+					} catch {
+						parsed = text;
+					}
+					if ((res.statusCode ?? 500) >= 400) {
+						reject(isStatus(parsed) ? new StatusError(parsed) : new StatusError({
+							kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: res.statusCode ?? 500, reason: 'InternalError',
+							message: `an error on the server ("${String(text).trim()}") has prevented the request from succeeding`,
+						}));
+					} else {
+						resolve(parsed);
+					}
+				});
+				res.on('error', reject);
+			});
+			req.on('error', reject);
+			req.end(payload);
+		});
+	}
+
+	version() {
+		return this.request('GET', '/version') as Promise<{gitVersion: string; major: string; minor: string}>;
+	}
+
+	list(type: ResourceType, options: ListOptions = {}): Promise<KubeList> {
+		return this.request('GET', resourcePath(type, options.namespace) + query(options)) as Promise<KubeList>;
+	}
+
+	get(type: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject> {
+		return this.request('GET', resourcePath(type, namespace, name)) as Promise<KubeObject>;
+	}
+
+	create(obj: KubeObject, options: WriteOptions & {namespace?: string} = {}): Promise<KubeObject> {
+		const type = typeOf(obj);
+		return this.request('POST', resourcePath(type, obj.metadata?.namespace ?? options.namespace) + dry(options), obj) as Promise<KubeObject>;
+	}
+
+	replace(obj: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+		const type = typeOf(obj);
+		return this.request('PUT', resourcePath(type, obj.metadata.namespace, obj.metadata.name) + dry(options), obj) as Promise<KubeObject>;
+	}
+
+	patch(type: ResourceType, namespace: string | undefined, name: string, patch: unknown, patchType: PatchType, options: WriteOptions = {}): Promise<KubeObject> {
+		return this.request('PATCH', resourcePath(type, namespace, name) + dry(options), patch, patchTypes[patchType]) as Promise<KubeObject>;
+	}
+
+	delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<KubeObject> {
+		const body = {kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: options.propagationPolicy ?? 'Background', gracePeriodSeconds: options.gracePeriodSeconds, ...(options.dryRun ? {dryRun: ['All']} : {})};
+		return this.request('DELETE', resourcePath(type, namespace, name), body) as Promise<KubeObject>;
+	}
+
+	scale(type: ResourceType, namespace: string, name: string, replicas: number): Promise<KubeObject> {
+		return this.request('PATCH', resourcePath(type, namespace, name, 'scale'), {spec: {replicas}}, patchTypes.merge) as Promise<KubeObject>;
+	}
+
+	watch(type: ResourceType, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch {
+		const params = new URLSearchParams({watch: 'true'});
+		if (options.resourceVersion) params.set('resourceVersion', options.resourceVersion);
+		if (options.labelSelector) params.set('labelSelector', options.labelSelector);
+		if (options.fieldSelector) params.set('fieldSelector', options.fieldSelector);
+		let req: http.ClientRequest | undefined;
+		const done = new Promise<void>((resolve, reject) => {
+			req = http.request({...this.endpoint, method: 'GET', path: `${resourcePath(type, options.namespace)}?${params}`, headers: {Accept: 'application/json'}}, res => {
+				if ((res.statusCode ?? 500) >= 400) {
+					const chunks: Buffer[] = [];
+					res.on('data', c => chunks.push(c));
+					res.on('end', () => {
+						const text = Buffer.concat(chunks).toString('utf8');
+						try {
+							reject(new StatusError(JSON.parse(text)));
+						} catch {
+							reject(new Error(text));
+						}
+					});
+					return;
+				}
+				let buffer = '';
+				res.setEncoding('utf8');
+				res.on('data', (chunk: string) => {
+					buffer += chunk;
+					let newline: number;
+					while ((newline = buffer.indexOf('\n')) >= 0) {
+						const line = buffer.slice(0, newline);
+						buffer = buffer.slice(newline + 1);
+						if (line.trim()) onEvent(JSON.parse(line) as WatchEvent);
+					}
+				});
+				res.on('end', () => resolve());
+				res.on('close', () => resolve());
+				res.on('error', () => resolve());
+			});
+			req.on('error', error => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(error)));
+			req.end();
+		});
+		return {stop: () => req?.destroy(), done};
+	}
+
+	close(): void {
+		this.agent.destroy();
+	}
+}
+
+function typeOf(obj: KubeObject): ResourceType {
+	const type = typeForKind(obj.apiVersion, obj.kind);
+	if (!type) throw badRequest(`no matches for kind "${obj.kind}" in version "${obj.apiVersion}"`);
+	return type;
+}
+
+function query(options: ListOptions): string {
+	const params = new URLSearchParams();
+	if (options.labelSelector) params.set('labelSelector', options.labelSelector);
+	if (options.fieldSelector) params.set('fieldSelector', options.fieldSelector);
+	const text = params.toString();
+	return text ? `?${text}` : '';
+}
+
+function dry(options: WriteOptions): string {
+	return options.dryRun ? '?dryRun=All' : '';
+}

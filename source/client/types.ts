@@ -1,0 +1,56 @@
+// ClusterClient: the one interface between the cluster and everything above
+// it (CLI commands, the dashboard). Two implementations: the embedded
+// engine's HTTP API, and later a real cluster through @kubernetes/client-node.
+// Method names follow the informer vocabulary (list, then watch from the
+// list's resourceVersion; a 410 means relist).
+import type {KubeList, KubeObject} from '../api/object.js';
+import type {ResourceType} from '../api/resources.js';
+
+export interface ListOptions {
+	/** Omit (or "") for all namespaces of a namespaced type. */
+	namespace?: string;
+	labelSelector?: string;
+	fieldSelector?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+	resourceVersion?: string;
+}
+
+export interface WatchEvent {
+	type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR' | 'BOOKMARK';
+	object: KubeObject;
+}
+
+export interface Watch {
+	stop(): void;
+	/** Resolves when the stream ends (closed by either side). */
+	done: Promise<void>;
+}
+
+export type PatchType = 'merge' | 'json' | 'strategic';
+
+export interface WriteOptions {
+	dryRun?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
+	gracePeriodSeconds?: number;
+	propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+}
+
+export interface ClusterClient {
+	/** A human name for where this client points: "embedded (~/.local/state/kubedeck)" or a context. */
+	readonly description: string;
+	version(): Promise<{gitVersion: string; major: string; minor: string}>;
+	list(type: ResourceType, options?: ListOptions): Promise<KubeList>;
+	get(type: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject>;
+	create(obj: KubeObject, options?: WriteOptions & {namespace?: string}): Promise<KubeObject>;
+	replace(obj: KubeObject, options?: WriteOptions): Promise<KubeObject>;
+	patch(type: ResourceType, namespace: string | undefined, name: string, patch: unknown, patchType: PatchType, options?: WriteOptions): Promise<KubeObject>;
+	delete(type: ResourceType, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<KubeObject>;
+	watch(type: ResourceType, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch;
+	/** Scale subresource: the capability the dashboard checks before offering `s`. */
+	scale(type: ResourceType, namespace: string, name: string, replicas: number): Promise<KubeObject>;
+	close(): void;
+}

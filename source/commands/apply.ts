@@ -1,0 +1,164 @@
+// kubectl apply -f: create or update from manifests. Every document is
+// checked first (locally, then by the server with a dry run where its
+// namespace already exists); one bad document means nothing is written.
+import {admissionErrors} from '../api/admission.js';
+import {fieldErrorMessage, formatStatus, StatusError} from '../api/errors.js';
+import {clone, lastAppliedAnnotation, type KubeObject} from '../api/object.js';
+import {apiVersionOf, knownKind, type ResourceType, typeForKind} from '../api/resources.js';
+import {threeWayMergePatch} from '../api/threeway.js';
+import type {ClusterClient} from '../client/types.js';
+import {CliError, type Command, type CommandContext} from './context.js';
+import {type Manifest, readManifests} from './manifests.js';
+import {formatObjects, parseOutput, refOf} from './output.js';
+
+interface Planned {
+	manifest: Manifest;
+	type: ResourceType;
+	object: KubeObject;
+	namespace?: string;
+}
+
+function where(m: Manifest): string {
+	return `"${m.source}" (document ${m.index})`;
+}
+
+/** Resolve types, fill namespaces and check each document without the server. */
+export function planManifests(manifests: Manifest[], defaultNamespace: string, explicitNamespace?: string): {planned: Planned[]; errors: string[]} {
+	const planned: Planned[] = [];
+	const errors: string[] = [];
+	for (const manifest of manifests) {
+		const obj = clone(manifest.object);
+		if (!obj.apiVersion || !obj.kind) {
+			errors.push(`error: error validating ${where(manifest)}: ${!obj.apiVersion ? 'apiVersion' : 'kind'} not set`);
+			continue;
+		}
+		const type = typeForKind(obj.apiVersion, obj.kind);
+		if (!type) {
+			const other = knownKind(obj.kind);
+			errors.push(`error: resource mapping not found for name: "${obj.metadata?.name ?? ''}" namespace: "" from ${where(manifest)}: no matches for kind "${obj.kind}" in version "${obj.apiVersion}"${other ? ` (did you mean ${apiVersionOf(other)}?)` : ''}`);
+			continue;
+		}
+		obj.metadata ??= {};
+		if (type.namespaced) {
+			if (explicitNamespace && obj.metadata.namespace && obj.metadata.namespace !== explicitNamespace) {
+				errors.push(`error: the namespace from the provided object "${obj.metadata.namespace}" does not match the namespace "${explicitNamespace}". You must pass '--namespace=${obj.metadata.namespace}' to perform this operation.`);
+				continue;
+			}
+			obj.metadata.namespace ||= defaultNamespace;
+		}
+		const checked = clone(obj);
+		const problems = admissionErrors(type, checked);
+		if (problems.length > 0) {
+			const lines = problems.map(p => `${p.field}: ${fieldErrorMessage(p)}`);
+			errors.push(`error: error validating ${where(manifest)}: The ${type.kind} "${obj.metadata.name ?? ''}" is invalid: ${lines.length === 1 ? lines[0] : `\n${lines.map(l => `* ${l}`).join('\n')}`}`);
+			continue;
+		}
+		planned.push({manifest, type, object: obj, namespace: obj.metadata.namespace});
+	}
+	return {planned, errors};
+}
+
+/** The manifest as kubectl records it in the last-applied annotation. */
+function withLastApplied(obj: KubeObject): KubeObject {
+	const recorded = clone(obj);
+	if (recorded.metadata.annotations) delete recorded.metadata.annotations[lastAppliedAnnotation];
+	const out = clone(obj);
+	out.metadata.annotations = {...out.metadata.annotations, [lastAppliedAnnotation]: `${JSON.stringify(recorded)}\n`};
+	return out;
+}
+
+type Outcome = {verb: 'created' | 'configured' | 'unchanged'; object: KubeObject};
+
+async function applyOne(client: ClusterClient, plan: Planned, dryRun: boolean, warn: (m: string) => void): Promise<Outcome> {
+	const desired = withLastApplied(plan.object);
+	let live: KubeObject;
+	try {
+		live = await client.get(plan.type, plan.namespace, plan.object.metadata.name!);
+	} catch (error) {
+		if (error instanceof StatusError && error.code === 404) {
+			return {verb: 'created', object: await client.create(desired, {dryRun})};
+		}
+		throw error;
+	}
+	const recorded = live.metadata.annotations?.[lastAppliedAnnotation];
+	if (!recorded) {
+		warn(`Warning: resource ${plan.type.plural}/${plan.object.metadata.name} is missing the ${lastAppliedAnnotation} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.`);
+	}
+	let original: Record<string, unknown> | undefined;
+	try {
+		original = recorded ? JSON.parse(recorded) : undefined;
+	} catch {
+		original = undefined;
+	}
+	const patch = threeWayMergePatch(original, desired as unknown as Record<string, unknown>, live as unknown as Record<string, unknown>);
+	if (Object.keys(patch).length === 0) return {verb: 'unchanged', object: live};
+	return {verb: 'configured', object: await client.patch(plan.type, plan.namespace, plan.object.metadata.name!, patch, 'merge', {dryRun})};
+}
+
+/** Ask the server to check documents whose namespace exists already (immutable fields, conflicts). */
+async function serverCheck(client: ClusterClient, planned: Planned[]): Promise<string[]> {
+	const errors: string[] = [];
+	const namespaces = new Set((await client.list(knownKind('Namespace')!)).items.map(n => n.metadata.name));
+	for (const plan of planned) {
+		if (plan.namespace && !namespaces.has(plan.namespace)) {
+			const createdHere = planned.some(p => p.type.kind === 'Namespace' && p.object.metadata.name === plan.namespace);
+			if (!createdHere) errors.push(`Error from server (NotFound): error when creating ${where(plan.manifest)}: namespaces "${plan.namespace}" not found`);
+			continue;
+		}
+		try {
+			await applyOne(client, plan, true, () => {});
+		} catch (error) {
+			if (!(error instanceof StatusError)) throw error;
+			const text = formatStatus(error.status, {verb: 'applying', source: plan.manifest.source});
+			errors.push(error.reason === 'Invalid' ? `error: error validating ${where(plan.manifest)}: ${text}` : text.replace(`"${plan.manifest.source}"`, where(plan.manifest)));
+		}
+	}
+	return errors;
+}
+
+export const applyCommand: Command = {
+	name: 'apply',
+	summary: 'Apply a configuration to a resource by file name or stdin',
+	usage: 'kubedeck apply -f FILENAME [-f FILENAME...] [-R] [-n NAMESPACE] [--dry-run=client|server] [-o yaml|json|name]',
+	flags: {
+		filename: {type: 'string', short: 'f', multiple: true},
+		recursive: {type: 'boolean', short: 'R'},
+		'dry-run': {type: 'string'},
+		output: {type: 'string', short: 'o'},
+	},
+	async run(ctx: CommandContext) {
+		const manifests = await readManifests(ctx.strings('filename'), {recursive: ctx.bool('recursive'), stdin: ctx.io.stdin});
+		const dryRun = ctx.string('dry-run');
+		if (dryRun && !['client', 'server', 'none'].includes(dryRun)) throw new CliError(`error: Invalid dry-run value (${dryRun}). Must be "none", "server", or "client".`);
+		const output = parseOutput(ctx.string('output'));
+		const {planned, errors} = planManifests(manifests, ctx.namespace, ctx.explicitNamespace);
+		const client = dryRun === 'client' ? undefined : await ctx.client();
+		if (errors.length === 0 && client) errors.push(...await serverCheck(client, planned));
+		if (errors.length > 0) {
+			for (const e of errors) ctx.err(e);
+			ctx.err(`error: nothing applied: ${errors.length} of ${manifests.length} document${manifests.length === 1 ? '' : 's'} ${errors.length === 1 ? 'has' : 'have'} errors`);
+			return 1;
+		}
+		const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
+		let failed = 0;
+		const results: KubeObject[] = [];
+		for (const plan of planned) {
+			if (!client) {
+				results.push(plan.object);
+				if (output.kind === 'table') ctx.out(`${refOf(plan.object)} created${suffix}`);
+				continue;
+			}
+			try {
+				const outcome = await applyOne(client, plan, dryRun === 'server', m => ctx.err(m));
+				results.push(outcome.object);
+				if (output.kind === 'table' || output.kind === 'wide') ctx.out(`${refOf(outcome.object)} ${outcome.verb}${suffix}`);
+			} catch (error) {
+				if (!(error instanceof StatusError)) throw error;
+				failed++;
+				ctx.err(formatStatus(error.status, {verb: 'applying', source: plan.manifest.source}));
+			}
+		}
+		if (output.kind !== 'table' && output.kind !== 'wide') ctx.io.stdout.write(formatObjects(results, output, results.length === 1));
+		return failed > 0 ? 1 : 0;
+	},
+};

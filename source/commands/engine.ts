@@ -1,0 +1,79 @@
+// The engine's own commands: serve (foreground or --detach), stop, version.
+import {serverVersion} from '../server/api/discovery.js';
+import {engineAnswers, startDetachedEngine} from '../client/connect.js';
+import {Engine} from '../engine/engine.js';
+import {lockOwner, stateHome} from '../engine/home.js';
+import {CliError, type Command, type CommandContext} from './context.js';
+
+export const serveCommand: Command = {
+	name: 'serve',
+	summary: 'Run the embedded engine (in the foreground, or in the background with --detach)',
+	usage: 'kubedeck serve [--detach] [--port PORT]',
+	flags: {detach: {type: 'boolean', short: 'd'}, port: {type: 'string'}},
+	async run(ctx: CommandContext) {
+		const home = stateHome(ctx.io.env);
+		const port = ctx.string('port') !== undefined ? Number(ctx.string('port')) : undefined;
+		if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new CliError(`error: invalid port "${ctx.string('port')}"`);
+		if (ctx.bool('detach')) {
+			const owner = lockOwner(home);
+			if (owner !== undefined) throw new CliError(`error: a kubedeck engine (pid ${owner}) is already running with state directory ${home}`);
+			const pid = await startDetachedEngine(home, port !== undefined ? ['--port', String(port)] : []);
+			ctx.out(`kubedeck engine started in the background (pid ${pid}, state ${home})`);
+			return 0;
+		}
+		let engine: Engine;
+		try {
+			engine = await Engine.start({home, port});
+		} catch (error) {
+			throw new CliError(`error: ${(error as Error).message}`);
+		}
+		ctx.out(`kubedeck engine serving (pid ${process.pid}, state ${home}${engine.tcpPort !== undefined ? `, http://127.0.0.1:${engine.tcpPort}` : ''})`);
+		await new Promise<void>(resolve => {
+			const shutdown = () => resolve();
+			process.once('SIGTERM', shutdown);
+			process.once('SIGINT', shutdown);
+		});
+		await engine.stop();
+		ctx.out('kubedeck engine stopped');
+		return 0;
+	},
+};
+
+export const stopCommand: Command = {
+	name: 'stop',
+	summary: 'Stop the background engine cleanly',
+	usage: 'kubedeck stop',
+	flags: {},
+	async run(ctx: CommandContext) {
+		const home = stateHome(ctx.io.env);
+		const pid = lockOwner(home);
+		if (pid === undefined) {
+			ctx.out(`no kubedeck engine is running for ${home}`);
+			return 0;
+		}
+		process.kill(pid, 'SIGTERM');
+		const deadline = Date.now() + 30_000;
+		while (lockOwner(home) === pid && Date.now() < deadline) await new Promise(r => setTimeout(r, 50));
+		if (lockOwner(home) === pid) throw new CliError(`error: the kubedeck engine (pid ${pid}) did not stop within 30s`);
+		ctx.out(`kubedeck engine stopped (pid ${pid})`);
+		return 0;
+	},
+};
+
+export const versionCommand: Command = {
+	name: 'version',
+	summary: 'Print the client and server version information',
+	usage: 'kubedeck version',
+	flags: {},
+	async run(ctx: CommandContext) {
+		ctx.out(`Client Version: ${serverVersion.gitVersion}`);
+		const home = stateHome(ctx.io.env);
+		if (await engineAnswers(home)) {
+			const version = await (await ctx.client()).version();
+			ctx.out(`Server Version: ${version.gitVersion}`);
+		} else {
+			ctx.out('Server Version: (no engine running)');
+		}
+		return 0;
+	},
+};

@@ -1,0 +1,83 @@
+// Service addresses. With the process runtime every address is on loopback
+// (127.0.0.0/8 routes to lo without privileges): Services take ClusterIPs
+// from 127.1.0.0/16, pods take theirs elsewhere in 127/8 (the kubelet's
+// range). NodePorts come from 30000-32767 as in kube-apiserver.
+import {field, type FieldError} from '../api/errors.js';
+import type {KubeObject} from '../api/object.js';
+import type {Transaction} from '../store/store.js';
+
+type ServiceSpec = {type?: string; clusterIP?: string; clusterIPs?: string[]; ports?: {nodePort?: number}[]};
+
+export const clusterIpRange = {prefix: '127.1', size: 65_534};
+export const nodePortRange = {min: 30000, max: 32767};
+
+function servicesIn(tx: Transaction): KubeObject[] {
+	return tx.list('services');
+}
+
+export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObject | undefined): FieldError[] {
+	const spec = svc.spec as ServiceSpec;
+	const previous = (old?.spec as ServiceSpec | undefined)?.clusterIP;
+	if (spec.type === 'ExternalName') return [];
+	if (spec.clusterIP === 'None') {
+		spec.clusterIPs = ['None'];
+		return [];
+	}
+	if (previous && (!spec.clusterIP || spec.clusterIP === previous)) {
+		spec.clusterIP = previous;
+		spec.clusterIPs = [previous];
+		return [];
+	}
+	const used = new Set(servicesIn(tx).filter(s => s.metadata.uid !== svc.metadata.uid).map(s => (s.spec as ServiceSpec).clusterIP));
+	if (spec.clusterIP) {
+		if (!spec.clusterIP.startsWith(`${clusterIpRange.prefix}.`)) return [field.invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is not in the valid range. The range of valid IPs is ${clusterIpRange.prefix}.0.0/16`)];
+		if (used.has(spec.clusterIP)) return [field.invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`)];
+		spec.clusterIPs = [spec.clusterIP];
+		return [];
+	}
+	// Start at a hash of the name so addresses are spread and mostly stable across re-creation.
+	const start = [...`${svc.metadata.namespace}/${svc.metadata.name}`].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % clusterIpRange.size;
+	for (let i = 0; i < clusterIpRange.size; i++) {
+		const n = ((start + i) % clusterIpRange.size) + 1;
+		const ip = `${clusterIpRange.prefix}.${n >> 8}.${n & 255}`;
+		if ((n & 255) === 0 || (n & 255) === 255 || used.has(ip)) continue;
+		spec.clusterIP = ip;
+		spec.clusterIPs = [ip];
+		return [];
+	}
+	return [field.invalid('spec.clusterIPs', [], 'failed to allocate a serviceIP: range is full')];
+}
+
+export function allocateNodePorts(tx: Transaction, svc: KubeObject, old: KubeObject | undefined): FieldError[] {
+	const spec = svc.spec as ServiceSpec;
+	if (spec.type !== 'NodePort' && spec.type !== 'LoadBalancer') {
+		for (const port of spec.ports ?? []) delete port.nodePort;
+		return [];
+	}
+	const own = new Set(((old?.spec as ServiceSpec | undefined)?.ports ?? []).map(p => p.nodePort));
+	const used = new Set<number>();
+	for (const s of servicesIn(tx)) {
+		if (s.metadata.uid === svc.metadata.uid) continue;
+		for (const p of (s.spec as ServiceSpec).ports ?? []) if (p.nodePort) used.add(p.nodePort);
+	}
+	const errors: FieldError[] = [];
+	for (const [i, port] of (spec.ports ?? []).entries()) {
+		if (port.nodePort) {
+			if (used.has(port.nodePort) && !own.has(port.nodePort)) errors.push(field.invalid(`spec.ports[${i}].nodePort`, port.nodePort, 'provided port is already allocated'));
+			used.add(port.nodePort);
+		}
+	}
+	for (const port of spec.ports ?? []) {
+		if (port.nodePort) continue;
+		const reuse = [...own].find(p => p && !used.has(p));
+		let chosen = reuse;
+		for (let p = nodePortRange.min; chosen === undefined && p <= nodePortRange.max; p++) if (!used.has(p)) chosen = p;
+		if (chosen === undefined) {
+			errors.push(field.invalid('spec.ports', spec.ports, 'failed to allocate a nodePort: range is full'));
+			break;
+		}
+		port.nodePort = chosen;
+		used.add(chosen);
+	}
+	return errors;
+}

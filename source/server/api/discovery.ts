@@ -1,0 +1,94 @@
+// Discovery documents (legacy /api, /apis, /api/v1, /apis/G/V), /version and a
+// minimal /openapi/v3, in the shapes the real kubectl accepts
+// (shared/reference/kubectl-compat.md sections 1 and 2).
+import {apiVersionOf, resourcePath, resourceTypes, type ResourceType} from '../../api/resources.js';
+
+const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export const serverVersion = {
+	major: '1', minor: '32', gitVersion: 'v1.32.0-kubedeck', gitCommit: 'kubedeck', gitTreeState: 'clean',
+	buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23.0', compiler: 'gc', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};
+
+function groupVersions(): Map<string, ResourceType[]> {
+	const map = new Map<string, ResourceType[]>();
+	for (const t of resourceTypes) {
+		const gv = apiVersionOf(t);
+		map.set(gv, [...(map.get(gv) ?? []), t]);
+	}
+	return map;
+}
+
+export function apiVersions(address: string) {
+	return {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{clientCIDR: '0.0.0.0/0', serverAddress: address}]};
+}
+
+export function apiGroupList() {
+	const groups = new Map<string, string[]>();
+	for (const t of resourceTypes) {
+		if (!t.group) continue;
+		const versions = groups.get(t.group) ?? [];
+		if (!versions.includes(t.version)) versions.push(t.version);
+		groups.set(t.group, versions);
+	}
+	return {
+		kind: 'APIGroupList', apiVersion: 'v1',
+		groups: [...groups].map(([name, versions]) => ({
+			name,
+			versions: versions.map(v => ({groupVersion: `${name}/${v}`, version: v})),
+			preferredVersion: {groupVersion: `${name}/${versions[0]}`, version: versions[0]},
+		})),
+	};
+}
+
+export function apiResourceList(groupVersion: string) {
+	const types = groupVersions().get(groupVersion);
+	if (!types) return undefined;
+	const resources: object[] = [];
+	for (const t of types) {
+		resources.push({
+			name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs,
+			...(t.shortNames.length ? {shortNames: t.shortNames} : {}), ...(t.categories ? {categories: t.categories} : {}),
+		});
+		resources.push({name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update']});
+		for (const sub of t.subresources ?? []) {
+			if (sub === 'scale') resources.push({name: `${t.plural}/scale`, singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update']});
+			if (sub === 'log') resources.push({name: `${t.plural}/log`, singularName: '', namespaced: true, kind: t.kind, verbs: ['get']});
+		}
+	}
+	return {kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources};
+}
+
+/** A hash of the document set, so kubectl's HTTP cache notices when it changes. */
+const openapiHash = 'kubedeck-' + resourceTypes.length;
+
+export function openapiIndex() {
+	const paths: Record<string, {serverRelativeURL: string}> = {};
+	for (const gv of groupVersions().keys()) {
+		const key = gv.includes('/') ? `apis/${gv}` : `api/${gv}`;
+		paths[key] = {serverRelativeURL: `/openapi/v3/${key}?hash=${openapiHash}`};
+	}
+	return {paths};
+}
+
+/**
+ * The smallest OpenAPI v3 document that lets kubectl apply/create/edit use
+ * server-side field validation: a PATCH operation per kind carrying its GVK
+ * and a `fieldValidation` parameter (kubectl-compat.md section 2.2).
+ */
+export function openapiGroupVersion(groupVersion: string) {
+	const types = groupVersions().get(groupVersion);
+	if (!types) return undefined;
+	const paths: Record<string, unknown> = {};
+	for (const t of types) {
+		const path = resourcePath(t, t.namespaced ? '{namespace}' : undefined, '{name}').replace(/%7B/g, '{').replace(/%7D/g, '}');
+		paths[path] = {
+			patch: {
+				'x-kubernetes-group-version-kind': {group: t.group, version: t.version, kind: t.kind},
+				parameters: [{name: 'fieldValidation', in: 'query', schema: {type: 'string'}}],
+				responses: {200: {description: 'OK'}},
+			},
+		};
+	}
+	return {openapi: '3.0.0', info: {title: 'Kubernetes', version: serverVersion.gitVersion}, paths};
+}

@@ -1,0 +1,281 @@
+// The engine's Kubernetes-compatible REST API. The CLI and dashboard reach it
+// over a unix socket; the same handler can listen on TCP for the real kubectl.
+// Paths, verbs, query parameters, Status errors, Tables and watch streams
+// follow kube-apiserver (see shared/reference/kubectl-compat.md).
+import http from 'node:http';
+import YAML from 'yaml';
+import {badRequest, internalError, isStatus, methodNotAllowed, pathNotFound, StatusError} from '../../api/errors.js';
+import type {KubeObject} from '../../api/object.js';
+import {patchTypes} from '../../api/patch.js';
+import {apiVersionOf, type ResourceType, typeByPlural} from '../../api/resources.js';
+import {parseFieldSelector, parseLabelSelector} from '../../api/selectors.js';
+import type {WatchEvent} from '../../store/store.js';
+import {type DeleteOptions, matcher, type Registry} from '../registry.js';
+import {apiGroupList, apiResourceList, apiVersions, openapiGroupVersion, openapiIndex, serverVersion} from './discovery.js';
+import {toTable, wantsTable} from './table.js';
+
+interface Target {
+	type: ResourceType;
+	namespace?: string;
+	name?: string;
+	subresource?: string;
+}
+
+/** Split a resource path into type, namespace, name and subresource; undefined if it is not one. */
+export function parseResourcePath(pathname: string): Target | undefined {
+	const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+	let group = '';
+	let rest: string[];
+	if (parts[0] === 'api' && parts[1] === 'v1') rest = parts.slice(2);
+	else if (parts[0] === 'apis' && parts.length >= 3) {
+		group = parts[1];
+		rest = parts.slice(3);
+		const type = rest.length ? typeByPlural(rest[0] === 'namespaces' && rest.length >= 3 ? rest[2] : rest[0], group) : undefined;
+		if (type && type.version !== parts[2]) return undefined;
+	} else return undefined;
+	if (rest[0] === 'namespaces' && rest.length >= 3 && typeByPlural(rest[2], group)) {
+		const type = typeByPlural(rest[2], group)!;
+		if (!type.namespaced || rest.length > 5) return undefined;
+		return {type, namespace: rest[1], name: rest[3], subresource: rest[4]};
+	}
+	const type = rest.length ? typeByPlural(rest[0], group) : undefined;
+	if (!type || rest.length > 3) return undefined;
+	return {type, name: rest[1], subresource: rest[2]};
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of req) chunks.push(chunk as Buffer);
+	return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(text: string, contentType: string): unknown {
+	const type = contentType.split(';')[0].trim();
+	if (type === 'application/vnd.kubernetes.protobuf') {
+		throw new StatusError({
+			kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 415, reason: 'UnsupportedMediaType',
+			message: 'kubedeck does not decode protobuf bodies; use JSON (for kubectl create <generator>, pipe --dry-run=client -o yaml into kubectl apply -f -)',
+		});
+	}
+	if (text.trim() === '') return undefined;
+	try {
+		return type === patchTypes.apply || type.includes('yaml') ? YAML.parse(text) : JSON.parse(text);
+	} catch (error) {
+		throw badRequest(`the request body could not be decoded: ${(error as Error).message}`);
+	}
+}
+
+function sendJson(res: http.ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+	const text = typeof body === 'string' ? body : JSON.stringify(body);
+	res.writeHead(code, {'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text)});
+	res.end(text);
+}
+
+function sendError(res: http.ServerResponse, error: unknown): void {
+	const status = error instanceof StatusError ? error.status : internalError((error as Error)?.message ?? String(error)).status;
+	if (res.headersSent) {
+		res.end();
+		return;
+	}
+	sendJson(res, status.code, status);
+}
+
+export interface ApiServerOptions {
+	registry: Registry;
+	/** Shown in /api's serverAddressByClientCIDRs. */
+	address?: string;
+}
+
+export function createApiHandler({registry, address = '127.0.0.1'}: ApiServerOptions): http.RequestListener {
+	return (req, res) => {
+		handle(registry, address, req, res).catch(error => sendError(res, error));
+	};
+}
+
+async function handle(registry: Registry, address: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+	const url = new URL(req.url ?? '/', 'http://localhost');
+	const path = url.pathname.replace(/\/+$/, '') || '/';
+	const q = url.searchParams;
+	const method = req.method ?? 'GET';
+
+	switch (path) {
+		case '/version': return sendJson(res, 200, serverVersion);
+		case '/healthz': case '/livez': case '/readyz': return sendJson(res, 200, 'ok', 'text/plain');
+		case '/api': return sendJson(res, 200, apiVersions(address));
+		case '/apis': return sendJson(res, 200, apiGroupList());
+		case '/openapi/v3': return sendJson(res, 200, openapiIndex());
+	}
+	if (path.startsWith('/openapi/v3/')) {
+		const doc = openapiGroupVersion(path.slice('/openapi/v3/'.length).replace(/^apis?\//, ''));
+		return doc ? sendJson(res, 200, doc) : sendError(res, pathNotFound());
+	}
+	const gv = path.match(/^\/api\/(v1)$/)?.[1] ?? path.match(/^\/apis\/([^/]+\/[^/]+)$/)?.[1];
+	if (gv) {
+		const list = apiResourceList(gv);
+		return list ? sendJson(res, 200, list) : sendError(res, pathNotFound());
+	}
+
+	const target = parseResourcePath(path);
+	if (!target) return sendError(res, pathNotFound());
+	const {type, namespace, name, subresource} = target;
+	if (!type.namespaced && namespace) return sendError(res, pathNotFound());
+	if (subresource && !['status', ...(type.subresources ?? [])].includes(subresource)) return sendError(res, pathNotFound());
+	if (subresource === 'log') return sendError(res, badRequest('container logs come with the kubelet; this engine has no running containers yet'));
+	const dryRun = q.get('dryRun') === 'All';
+	const contentType = req.headers['content-type'] ?? 'application/json';
+
+	if (name === undefined) {
+		switch (method) {
+			case 'GET': return q.get('watch') === 'true' || q.get('watch') === '1' ? watch(registry, target, q, req, res) : list(registry, target, q, req, res);
+			case 'POST': {
+				const body = parseBody(await readBody(req), contentType) as KubeObject;
+				if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
+				const created = await registry.create(type, namespace, body, {dryRun});
+				return sendJson(res, 201, created);
+			}
+			case 'DELETE': {
+				// deletecollection: delete every object the selectors match.
+				const query = selectors(q);
+				const items = registry.list(type, namespace, query).items;
+				const options = deleteOptions(parseBody(await readBody(req), contentType), q);
+				const deleted: KubeObject[] = [];
+				for (const obj of items) deleted.push(await registry.delete(type, obj.metadata.namespace, obj.metadata.name!, options));
+				return sendJson(res, 200, {apiVersion: apiVersionOf(type), kind: `${type.kind}List`, metadata: {resourceVersion: registry.store.resourceVersion}, items: deleted});
+			}
+			default: throw methodNotAllowed(`${method} is not supported on a collection`);
+		}
+	}
+
+	const ns = namespace ?? '';
+	switch (method) {
+		case 'GET': {
+			if (subresource === 'scale') return sendJson(res, 200, registry.getScale(type, ns, name));
+			const obj = registry.get(type, ns, name);
+			return sendJson(res, 200, wantsTable(req.headers.accept) ? toTable(type.kind, [obj], obj.metadata.resourceVersion!, q.get('includeObject') ?? undefined) : obj);
+		}
+		case 'PUT': {
+			const body = parseBody(await readBody(req), contentType) as KubeObject;
+			if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
+			if (subresource === 'scale') return sendJson(res, 200, await registry.updateScale(type, ns, name, body, {dryRun}));
+			return sendJson(res, 200, await registry.update(type, namespace, name, body, {dryRun, subresource: subresource as 'status' | undefined}));
+		}
+		case 'PATCH': {
+			const body = parseBody(await readBody(req), contentType);
+			if (contentType.startsWith(patchTypes.apply)) return applyPatchServerSide(registry, target, body as KubeObject, q, res);
+			const patched = await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresource as 'status' | 'scale' | undefined});
+			return sendJson(res, 200, patched);
+		}
+		case 'DELETE': {
+			const options = deleteOptions(parseBody(await readBody(req), contentType), q);
+			return sendJson(res, 200, await registry.delete(type, namespace, name, options));
+		}
+		default: throw methodNotAllowed(`${method} is not supported on an object`);
+	}
+}
+
+/**
+ * Server-side apply, approximated: the manifest is merged onto the live object
+ * (or created). Field ownership (managedFields) is not tracked yet.
+ */
+async function applyPatchServerSide(registry: Registry, target: Target, body: KubeObject, q: URLSearchParams, res: http.ServerResponse): Promise<void> {
+	if (!q.get('fieldManager')) throw badRequest('PATCH /apply requires a non-empty fieldManager');
+	const {type, namespace, name} = target;
+	try {
+		registry.get(type, namespace ?? '', name!);
+	} catch (error) {
+		if (error instanceof StatusError && error.code === 404) {
+			return sendJson(res, 201, await registry.create(type, namespace, {...body, metadata: {...body.metadata, name}}, {dryRun: q.get('dryRun') === 'All'}));
+		}
+		throw error;
+	}
+	return sendJson(res, 200, await registry.patch(type, namespace, name!, patchTypes.strategic, body, {dryRun: q.get('dryRun') === 'All'}));
+}
+
+function selectors(q: URLSearchParams) {
+	return {
+		labelSelector: q.get('labelSelector') ? parseLabelSelector(q.get('labelSelector')!) : undefined,
+		fieldSelector: q.get('fieldSelector') ? parseFieldSelector(q.get('fieldSelector')!) : undefined,
+	};
+}
+
+function deleteOptions(body: unknown, q: URLSearchParams): DeleteOptions {
+	const b = (body ?? {}) as Record<string, any>;
+	const grace = b.gracePeriodSeconds ?? (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
+	return {
+		gracePeriodSeconds: grace,
+		propagationPolicy: b.propagationPolicy ?? q.get('propagationPolicy') ?? undefined,
+		preconditions: b.preconditions,
+		dryRun: (b.dryRun ?? []).includes('All') || q.get('dryRun') === 'All',
+	};
+}
+
+function list(registry: Registry, target: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
+	const {type, namespace} = target;
+	const query = selectors(q);
+	if (wantsTable(req.headers.accept)) {
+		const result = registry.list(type, namespace, query);
+		return sendJson(res, 200, toTable(type.kind, result.items, result.resourceVersion, q.get('includeObject') ?? undefined));
+	}
+	// Plain lists are assembled from the stored JSON, without parsing every object again.
+	const entries = registry.store.listEntries(type.plural, type.namespaced ? namespace : undefined, {filter: matcher(query)});
+	const head = JSON.stringify({apiVersion: apiVersionOf(type), kind: `${type.kind}List`, metadata: {resourceVersion: registry.store.resourceVersion}});
+	sendJson(res, 200, `${head.slice(0, -1)},"items":[${entries.map(e => e.json).join(',')}]}`);
+}
+
+/**
+ * A watch: newline-delimited {"type","object"} events over a chunked 200,
+ * headers flushed at once. resourceVersion "" or "0" first sends the current
+ * state as ADDED; a version older than the history gives an ERROR 410 event.
+ */
+function watch(registry: Registry, target: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
+	const {type, namespace} = target;
+	const filter = matcher(selectors(q));
+	const table = wantsTable(req.headers.accept);
+	const includeObject = q.get('includeObject') ?? undefined;
+	res.writeHead(200, {'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache'});
+	res.flushHeaders();
+	const write = (eventType: string, obj: KubeObject, json?: string) => {
+		const body = table ? JSON.stringify(toTable(type.kind, [obj], obj.metadata.resourceVersion!, includeObject, false)) : json ?? JSON.stringify(obj);
+		res.write(`{"type":"${eventType}","object":${body}}\n`);
+	};
+	const rvParam = q.get('resourceVersion');
+	const snapshot = registry.store.listEntries(type.plural, type.namespaced ? namespace : undefined, {filter});
+	// Objects that stop matching a selector are reported as DELETED, as the watch cache does.
+	const seen = new Set(snapshot.map(e => `${e.object.metadata.namespace ?? ''}/${e.object.metadata.name}`));
+	let from: number;
+	if (!rvParam || rvParam === '0' || q.get('sendInitialEvents') === 'true') {
+		for (const entry of snapshot) write('ADDED', entry.object, entry.json);
+		from = Number(registry.store.resourceVersion);
+		if (q.get('sendInitialEvents') === 'true') {
+			res.write(`${JSON.stringify({type: 'BOOKMARK', object: {kind: type.kind, apiVersion: apiVersionOf(type), metadata: {resourceVersion: String(from), annotations: {'k8s.io/initial-events-end': 'true'}}}})}\n`);
+		}
+	} else {
+		from = Number(rvParam);
+		if (!Number.isFinite(from)) throw badRequest(`invalid resourceVersion "${rvParam}"`);
+	}
+	const onEvent = (event: WatchEvent) => {
+		const key = `${event.namespace}/${event.object.metadata.name}`;
+		const matches = !filter || filter(event.object);
+		if (!matches) {
+			if (seen.delete(key) && event.type !== 'DELETED') write('DELETED', event.object, event.json);
+			return;
+		}
+		if (event.type === 'DELETED') seen.delete(key);
+		else seen.add(key);
+		write(event.type, event.object, event.json);
+	};
+	let stop: () => void;
+	try {
+		stop = registry.store.watch(type.plural, type.namespaced ? namespace : undefined, from, onEvent);
+	} catch (error) {
+		const status = isStatus((error as StatusError).status) ? (error as StatusError).status : internalError(String(error)).status;
+		res.end(`${JSON.stringify({type: 'ERROR', object: status})}\n`);
+		return;
+	}
+	const timeout = Number(q.get('timeoutSeconds') ?? 0);
+	const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
+	res.on('close', () => {
+		stop();
+		if (timer) clearTimeout(timer);
+	});
+}

@@ -1,0 +1,288 @@
+// The API server's storage strategy per kind (kube-apiserver's pkg/registry):
+// what happens on create, update, patch and delete before an object reaches
+// the store. Every read-then-write runs inside one store transaction, so it is
+// atomic with respect to every other write. The HTTP layer and the engine's
+// controllers both go through here; nothing else writes to the store.
+import crypto from 'node:crypto';
+import {admissionErrors} from '../api/admission.js';
+import {badRequest, field, forbidden, invalid, notFound, StatusError} from '../api/errors.js';
+import {clone, type KubeObject} from '../api/object.js';
+import {applyPatch} from '../api/patch.js';
+import {apiVersionOf, knownKind, type ResourceType, typeByPlural, typeForKind} from '../api/resources.js';
+import {fromLabelSelector, formatLabelSelector, type FieldRequirement, type LabelSelector, matchesFields, matchesLabels} from '../api/selectors.js';
+import {type Store, type Transaction} from '../store/store.js';
+import {allocateClusterIp, allocateNodePorts} from './allocators.js';
+
+export interface WriteOptions {
+	dryRun?: boolean;
+	/** For update and patch: which part of the object may change. */
+	subresource?: 'status' | 'scale';
+}
+
+export interface DeleteOptions {
+	gracePeriodSeconds?: number;
+	propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+	preconditions?: {uid?: string; resourceVersion?: string};
+	dryRun?: boolean;
+}
+
+export interface ListQuery {
+	labelSelector?: LabelSelector;
+	fieldSelector?: FieldRequirement[];
+}
+
+/** Namespaces kube-apiserver refuses to delete. */
+const immortalNamespaces = new Set(['default', 'kube-system', 'kube-public']);
+
+export class Registry {
+	constructor(readonly store: Store) {}
+
+	/** The type an object's apiVersion/kind names, or a 400 like kube-apiserver's RESTMapper. */
+	typeOf(obj: KubeObject): ResourceType {
+		if (!obj || typeof obj !== 'object') throw badRequest('Object cannot be decoded: the body is not an object');
+		if (!obj.kind) throw badRequest("Object 'Kind' is missing in the request body");
+		if (!obj.apiVersion) throw badRequest("Object 'apiVersion' is missing in the request body");
+		const type = typeForKind(obj.apiVersion, obj.kind);
+		if (!type) {
+			const sameKind = knownKind(obj.kind);
+			throw badRequest(sameKind
+				? `no matches for kind "${obj.kind}" in version "${obj.apiVersion}" (did you mean ${apiVersionOf(sameKind)}?)`
+				: `no matches for kind "${obj.kind}" in version "${obj.apiVersion}"`);
+		}
+		return type;
+	}
+
+	get(type: ResourceType, namespace: string, name: string): KubeObject {
+		const obj = this.store.get(type.plural, type.namespaced ? namespace : '', name);
+		if (!obj) throw notFound(type, name);
+		return obj;
+	}
+
+	list(type: ResourceType, namespace: string | undefined, query: ListQuery = {}): {items: KubeObject[]; resourceVersion: string} {
+		return this.store.list(type.plural, type.namespaced ? namespace : undefined, {filter: matcher(query)});
+	}
+
+	create(type: ResourceType, namespace: string | undefined, body: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+		const obj = this.prepare(type, namespace, body);
+		return this.write(options, tx => {
+			if (type.namespaced) this.requireNamespace(tx, obj.metadata.namespace!);
+			if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = this.generateName(tx, type, obj);
+			if (type.kind === 'Job') obj.metadata.uid = crypto.randomUUID();
+			this.admit(tx, type, obj, undefined);
+			return tx.create(type, obj);
+		});
+	}
+
+	/** PUT: replace the object (or its status). */
+	update(type: ResourceType, namespace: string | undefined, name: string, body: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+		const obj = this.prepare(type, namespace, body);
+		if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+		return this.write(options, tx => this.replaceIn(tx, type, obj, options));
+	}
+
+	/** PATCH: read, patch and write back in one transaction, so it never conflicts. */
+	patch(type: ResourceType, namespace: string | undefined, name: string, contentType: string, patch: unknown, options: WriteOptions = {}): Promise<KubeObject> {
+		return this.write(options, tx => {
+			const current = tx.get(type.plural, type.namespaced ? namespace ?? '' : '', name);
+			if (!current) throw notFound(type, name);
+			const base = options.subresource === 'scale' ? toScale(type, current) : current;
+			const patched = applyPatch(base, contentType, patch);
+			if (options.subresource === 'scale') return this.writeScale(tx, type, current, patched);
+			const prepared = this.prepare(type, namespace, patched);
+			if (prepared.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: "${prepared.metadata.name}": field is immutable`);
+			return this.replaceIn(tx, type, prepared, options);
+		});
+	}
+
+	getScale(type: ResourceType, namespace: string, name: string): KubeObject {
+		return toScale(type, this.get(type, namespace, name));
+	}
+
+	updateScale(type: ResourceType, namespace: string, name: string, scale: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+		return this.write(options, tx => {
+			const current = tx.get(type.plural, namespace, name);
+			if (!current) throw notFound(type, name);
+			if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== current.metadata.resourceVersion) {
+				return tx.update(type, {...current, metadata: {...current.metadata, resourceVersion: scale.metadata.resourceVersion}});
+			}
+			return this.writeScale(tx, type, current, scale);
+		});
+	}
+
+	delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<KubeObject> {
+		const ns = type.namespaced ? namespace ?? '' : '';
+		return this.write({dryRun: options.dryRun}, tx => {
+			const current = tx.get(type.plural, ns, name);
+			if (!current) throw notFound(type, name);
+			if (type.kind === 'Namespace') return this.deleteNamespace(tx, type, current, options);
+			// propagationPolicy (Foreground/Orphan finalizers) belongs to the garbage
+			// collector, which comes with the workloads; until then every delete is Background.
+			return tx.delete(type, ns, name, {...options.preconditions, gracePeriodSeconds: options.gracePeriodSeconds}).object;
+		});
+	}
+
+	/**
+	 * Namespace deletion. kube-apiserver marks the namespace Terminating and its
+	 * namespace controller empties it; here the emptying happens in the same
+	 * transaction, so a namespace is never seen half-deleted.
+	 */
+	private deleteNamespace(tx: Transaction, type: ResourceType, ns: KubeObject, options: DeleteOptions): KubeObject {
+		const name = ns.metadata.name!;
+		if (immortalNamespaces.has(name)) throw forbidden(type, name, 'this namespace may not be deleted');
+		for (const t of allNamespacedTypes()) {
+			for (const obj of tx.list(t.plural, name)) {
+				if (obj.metadata.finalizers?.length) {
+					obj.metadata.finalizers = [];
+					tx.update(t, obj);
+				}
+				if (tx.get(t.plural, name, obj.metadata.name!)) tx.delete(t, name, obj.metadata.name!);
+			}
+		}
+		return tx.delete(type, '', name, {...options.preconditions}).object;
+	}
+
+	private write<T extends KubeObject>(options: WriteOptions, run: (tx: Transaction) => T): Promise<T> {
+		if (!options.dryRun) return this.store.write(run);
+		// A dry run does all the work in a savepoint that is then rolled back.
+		return this.store.write(tx => {
+			const result = run(tx);
+			throw new DryRunResult(result);
+		}).catch(error => {
+			if (error instanceof DryRunResult) return error.object as T;
+			throw error;
+		});
+	}
+
+	/** Normalise a body for the type and the request path; default it; validate what needs no store. */
+	private prepare(type: ResourceType, namespace: string | undefined, body: KubeObject): KubeObject {
+		const obj = clone(body);
+		const bodyType = this.typeOf(obj);
+		if (bodyType !== type) throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(type)})`);
+		if (!obj.metadata || typeof obj.metadata !== 'object') obj.metadata = {};
+		if (type.namespaced) {
+			if (namespace && obj.metadata.namespace && obj.metadata.namespace !== namespace) {
+				throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+			}
+			obj.metadata.namespace = obj.metadata.namespace || namespace || 'default';
+		}
+		// creationTimestamp: null is what kubectl's generators send.
+		if (obj.metadata.creationTimestamp === null) delete obj.metadata.creationTimestamp;
+		if (type.kind === 'Secret' && obj.stringData) {
+			// stringData is write-only: merged into data, never stored (core/v1 Secret docs).
+			const data = {...(obj.data as Record<string, string> | undefined)};
+			for (const [k, v] of Object.entries(obj.stringData as Record<string, string>)) data[k] = Buffer.from(String(v)).toString('base64');
+			obj.data = data;
+			delete obj.stringData;
+		}
+		return obj;
+	}
+
+	/** Defaulting, validation and allocation, inside the transaction. */
+	private admit(tx: Transaction, type: ResourceType, obj: KubeObject, old: KubeObject | undefined): void {
+		const errors = admissionErrors(type, obj, old);
+		if (!old) initialStatus(obj);
+		if (errors.length === 0 && type.kind === 'Service') {
+			errors.push(...allocateClusterIp(tx, obj, old), ...allocateNodePorts(tx, obj, old));
+		}
+		if (errors.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? obj.metadata.generateName ?? '', errors);
+	}
+
+	private replaceIn(tx: Transaction, type: ResourceType, obj: KubeObject, options: WriteOptions): KubeObject {
+		const ns = type.namespaced ? obj.metadata.namespace ?? '' : '';
+		const old = tx.get(type.plural, ns, obj.metadata.name!);
+		if (!old) throw notFound(type, obj.metadata.name!);
+		if (options.subresource === 'status') {
+			// The status subresource changes status only (and keeps metadata as stored).
+			const next = {...old, status: obj.status, metadata: {...old.metadata, resourceVersion: obj.metadata.resourceVersion || old.metadata.resourceVersion}};
+			return tx.update(type, next);
+		}
+		// The main resource never changes status, as with kube-apiserver's status subresource split.
+		if ('status' in old) obj.status = old.status;
+		else delete obj.status;
+		this.admit(tx, type, obj, old);
+		return tx.update(type, obj);
+	}
+
+	private writeScale(tx: Transaction, type: ResourceType, current: KubeObject, scale: KubeObject): KubeObject {
+		const replicas = (scale.spec as {replicas?: unknown} | undefined)?.replicas;
+		if (!Number.isInteger(replicas) || (replicas as number) < 0) {
+			throw invalid('Scale', 'autoscaling', current.metadata.name!, [field.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
+		}
+		const next = clone(current);
+		(next.spec as {replicas: number}).replicas = replicas as number;
+		return toScale(type, tx.update(type, next));
+	}
+
+	private requireNamespace(tx: Transaction, namespace: string): void {
+		const ns = tx.get('namespaces', '', namespace);
+		const type = typeByPlural('namespaces')!;
+		if (!ns) throw notFound(type, namespace);
+		if (ns.metadata.deletionTimestamp) throw forbidden(type, namespace, 'because it is being terminated');
+	}
+
+	/** generateName plus five random characters, as names.SimpleNameGenerator does. */
+	private generateName(tx: Transaction, type: ResourceType, obj: KubeObject): string {
+		const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+		for (;;) {
+			let suffix = '';
+			for (let i = 0; i < 5; i++) suffix += alphabet[crypto.randomInt(alphabet.length)];
+			const name = `${obj.metadata.generateName!.slice(0, 58)}${suffix}`;
+			if (!tx.get(type.plural, type.namespaced ? obj.metadata.namespace ?? '' : '', name)) return name;
+		}
+	}
+}
+
+class DryRunResult extends Error {
+	constructor(readonly object: KubeObject) {
+		super('dry run');
+	}
+}
+
+function allNamespacedTypes(): ResourceType[] {
+	return ['pods', 'services', 'endpoints', 'configmaps', 'secrets', 'serviceaccounts', 'persistentvolumeclaims', 'events',
+		'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'controllerrevisions', 'jobs', 'cronjobs', 'ingresses', 'horizontalpodautoscalers']
+		.map(p => typeByPlural(p)!);
+}
+
+/** The status a new object starts with (phase Pending for pods, Active for namespaces...). */
+function initialStatus(obj: KubeObject): void {
+	switch (obj.kind) {
+		case 'Pod': obj.status = {phase: 'Pending', qosClass: qosClass(obj), ...(obj.status as object | undefined)}; break;
+		case 'Namespace': obj.status = {phase: 'Active'}; break;
+		case 'PersistentVolumeClaim': obj.status = {phase: 'Pending'}; break;
+		case 'PersistentVolume': obj.status = {phase: 'Pending'}; break;
+		case 'Service': obj.status = {loadBalancer: {}}; break;
+		case 'Deployment': case 'ReplicaSet': case 'StatefulSet': case 'DaemonSet': case 'Job': case 'CronJob': case 'HorizontalPodAutoscaler':
+			obj.status = {}; break;
+	}
+}
+
+/** Guaranteed when every container has equal cpu and memory requests and limits, BestEffort when none has any. */
+function qosClass(pod: KubeObject): string {
+	const containers = ((pod.spec as {containers?: {resources?: {requests?: Record<string, string>; limits?: Record<string, string>}}[]})?.containers) ?? [];
+	const any = containers.some(c => Object.keys(c.resources?.requests ?? {}).length || Object.keys(c.resources?.limits ?? {}).length);
+	if (!any) return 'BestEffort';
+	const guaranteed = containers.every(c => ['cpu', 'memory'].every(r => c.resources?.limits?.[r] && (c.resources?.requests?.[r] ?? c.resources.limits[r]) === c.resources.limits[r]));
+	return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** The autoscaling/v1 Scale view of a workload. */
+export function toScale(type: ResourceType, obj: KubeObject): KubeObject {
+	if (!type.subresources?.includes('scale')) throw notFound(type, obj.metadata.name!);
+	const spec = obj.spec as {replicas?: number; selector?: Parameters<typeof fromLabelSelector>[0]};
+	const status = (obj.status ?? {}) as {replicas?: number};
+	return {
+		apiVersion: 'autoscaling/v1', kind: 'Scale',
+		metadata: {name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp},
+		spec: {replicas: spec.replicas ?? 0},
+		status: {replicas: status.replicas ?? 0, selector: formatLabelSelector(fromLabelSelector(spec.selector))},
+	};
+}
+
+export function matcher(query: ListQuery): ((obj: KubeObject) => boolean) | undefined {
+	const {labelSelector, fieldSelector} = query;
+	if (!labelSelector?.length && !fieldSelector?.length) return undefined;
+	return obj => (!labelSelector || matchesLabels(labelSelector, obj.metadata.labels)) && (!fieldSelector || matchesFields(fieldSelector, obj));
+}
+
+export {StatusError};

@@ -1,0 +1,426 @@
+// The state file: every object in one SQLite database (WAL), the way k3s keeps
+// Kubernetes state in SQLite through kine. The store gives the API server's
+// storage semantics: uid, creationTimestamp, one global monotonic
+// resourceVersion, generation, optimistic concurrency, finalizers, watch.
+//
+// Durability: synchronous=FULL, so a write is fsync'd before it is
+// acknowledged (etcd's promise). To keep that cheap, writes are group
+// committed: every write queued during one turn of the event loop runs in one
+// transaction, each in its own savepoint so one failure does not undo the
+// others, and all are acknowledged after the single commit.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import {alreadyExists, conflict, expired, notFound} from '../api/errors.js';
+import {deepEqual, type KubeObject} from '../api/object.js';
+import type {ResourceType} from '../api/resources.js';
+import {SecretBox} from './crypto.js';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchEvent {
+	type: WatchEventType;
+	resource: string;
+	namespace: string;
+	rv: number;
+	/** The object as JSON (with its new resourceVersion). */
+	json: string;
+	object: KubeObject;
+}
+
+interface Entry {
+	object: KubeObject;
+	json: string;
+}
+
+type Change = {entry: Entry | null; type: WatchEventType; resource: string; namespace: string; name: string};
+
+export interface StoreOptions {
+	/** SQLite synchronous setting; FULL (the default) fsyncs every commit. */
+	synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+	/** How many events the watch history keeps before older ones are compacted. */
+	historySize?: number;
+	now?: () => Date;
+}
+
+export interface ListResult {
+	items: KubeObject[];
+	resourceVersion: string;
+}
+
+export interface ListOptions {
+	filter?: (obj: KubeObject) => boolean;
+}
+
+function keyOf(namespace: string, name: string): string {
+	return `${namespace}/${name}`;
+}
+
+/**
+ * A transaction's view: reads see its own writes; writes are applied to the
+ * shared cache only when the whole batch commits.
+ */
+export class Transaction {
+	readonly changes = new Map<string, Change>();
+
+	constructor(private readonly store: Store) {}
+
+	get(resource: string, namespace: string, name: string): KubeObject | undefined {
+		const change = this.changes.get(`${resource}|${keyOf(namespace, name)}`);
+		if (change) return change.entry ? JSON.parse(change.entry.json) : undefined;
+		return this.store.get(resource, namespace, name);
+	}
+
+	list(resource: string, namespace?: string): KubeObject[] {
+		const base = new Map(this.store.list(resource, namespace).items.map(o => [keyOf(o.metadata.namespace ?? '', o.metadata.name!), o]));
+		for (const change of this.changes.values()) {
+			if (change.resource !== resource || (namespace && change.namespace !== namespace)) continue;
+			const key = keyOf(change.namespace, change.name);
+			if (change.entry) base.set(key, JSON.parse(change.entry.json));
+			else base.delete(key);
+		}
+		return [...base.values()].sort(compareObjects);
+	}
+
+	/** Create: AlreadyExists if the name is taken. Assigns uid, timestamps, rv, generation. */
+	create(type: ResourceType, obj: KubeObject): KubeObject {
+		const namespace = type.namespaced ? obj.metadata.namespace ?? '' : '';
+		const name = obj.metadata.name!;
+		if (this.get(type.plural, namespace, name)) throw alreadyExists(type, name);
+		const meta = obj.metadata;
+		meta.uid = crypto.randomUUID();
+		meta.creationTimestamp = this.store.timestamp();
+		meta.generation = 1;
+		delete meta.deletionTimestamp;
+		delete meta.deletionGracePeriodSeconds;
+		if (!type.namespaced) delete meta.namespace;
+		return this.put(type, obj, 'ADDED');
+	}
+
+	/**
+	 * Update: NotFound if missing, Conflict if metadata.resourceVersion is set
+	 * and stale. Keeps uid and creationTimestamp; bumps generation when the
+	 * spec (or other non-metadata, non-status content) changed.
+	 */
+	update(type: ResourceType, obj: KubeObject): KubeObject {
+		const namespace = type.namespaced ? obj.metadata.namespace ?? '' : '';
+		const name = obj.metadata.name!;
+		const old = this.get(type.plural, namespace, name);
+		if (!old) throw notFound(type, name);
+		if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict(type, name);
+		if (obj.metadata.uid && obj.metadata.uid !== old.metadata.uid) {
+			throw conflict(type, name, `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${old.metadata.uid}`);
+		}
+		const meta = obj.metadata;
+		meta.uid = old.metadata.uid;
+		meta.creationTimestamp = old.metadata.creationTimestamp;
+		meta.generation = old.metadata.generation ?? 1;
+		// deletionTimestamp can be set only by delete, never cleared by update.
+		if (old.metadata.deletionTimestamp) {
+			meta.deletionTimestamp = old.metadata.deletionTimestamp;
+			meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+		} else {
+			delete meta.deletionTimestamp;
+			delete meta.deletionGracePeriodSeconds;
+		}
+		if (specChanged(old, obj)) meta.generation += 1;
+		// A write that changes nothing is not a write: same resourceVersion, no event (as kube-apiserver).
+		meta.resourceVersion = old.metadata.resourceVersion;
+		if (deepEqual(old, obj)) return old;
+		// An object marked for deletion goes away once its last finalizer is removed.
+		if (meta.deletionTimestamp && !(meta.finalizers?.length)) return this.remove(type, obj);
+		return this.put(type, obj, 'MODIFIED');
+	}
+
+	/**
+	 * Delete: objects with finalizers are only marked (deletionTimestamp);
+	 * the rest are removed. Preconditions as in metav1.DeleteOptions.
+	 */
+	delete(type: ResourceType, namespace: string, name: string, options: {uid?: string; resourceVersion?: string; gracePeriodSeconds?: number} = {}): {object: KubeObject; removed: boolean} {
+		const ns = type.namespaced ? namespace : '';
+		const old = this.get(type.plural, ns, name);
+		if (!old) throw notFound(type, name);
+		if (options.uid && options.uid !== old.metadata.uid) {
+			throw conflict(type, name, `Precondition failed: UID in precondition: ${options.uid}, UID in object meta: ${old.metadata.uid}`);
+		}
+		if (options.resourceVersion && options.resourceVersion !== old.metadata.resourceVersion) {
+			throw conflict(type, name, `Precondition failed: ResourceVersion in precondition: ${options.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
+		}
+		if (old.metadata.finalizers?.length) {
+			if (!old.metadata.deletionTimestamp) {
+				old.metadata.deletionTimestamp = this.store.timestamp();
+				old.metadata.deletionGracePeriodSeconds = options.gracePeriodSeconds ?? 0;
+				return {object: this.put(type, old, 'MODIFIED'), removed: false};
+			}
+			return {object: old, removed: false};
+		}
+		return {object: this.remove(type, old), removed: true};
+	}
+
+	/** Mark an object as being deleted without removing it (graceful pod deletion). */
+	markDeleting(type: ResourceType, obj: KubeObject, gracePeriodSeconds: number): KubeObject {
+		obj.metadata.deletionTimestamp ??= this.store.timestamp();
+		obj.metadata.deletionGracePeriodSeconds = gracePeriodSeconds;
+		return this.put(type, obj, 'MODIFIED');
+	}
+
+	private remove(type: ResourceType, obj: KubeObject): KubeObject {
+		const namespace = type.namespaced ? obj.metadata.namespace ?? '' : '';
+		const rv = this.store.nextResourceVersion();
+		obj.metadata.resourceVersion = String(rv);
+		this.store.statements.remove.run(type.plural, namespace, obj.metadata.name);
+		this.changes.set(`${type.plural}|${keyOf(namespace, obj.metadata.name!)}`, {
+			entry: null, type: 'DELETED', resource: type.plural, namespace, name: obj.metadata.name!,
+		});
+		this.store.recordEvent({type: 'DELETED', resource: type.plural, namespace, rv, json: JSON.stringify(obj), object: obj});
+		return obj;
+	}
+
+	private put(type: ResourceType, obj: KubeObject, eventType: WatchEventType): KubeObject {
+		const namespace = type.namespaced ? obj.metadata.namespace ?? '' : '';
+		const rv = this.store.nextResourceVersion();
+		obj.metadata.resourceVersion = String(rv);
+		const json = JSON.stringify(obj);
+		const data = type.kind === 'Secret' ? this.store.box.seal(json) : json;
+		this.store.statements.put.run(type.plural, namespace, obj.metadata.name, obj.metadata.uid, rv, data);
+		// The cache keeps its own copy: the caller may go on mutating `obj`.
+		const entry = {object: JSON.parse(json) as KubeObject, json};
+		this.changes.set(`${type.plural}|${keyOf(namespace, obj.metadata.name!)}`, {entry, type: eventType, resource: type.plural, namespace, name: obj.metadata.name!});
+		this.store.recordEvent({type: eventType, resource: type.plural, namespace, rv, json, object: entry.object});
+		return JSON.parse(json);
+	}
+}
+
+/** Did anything besides metadata and status change? (generation rule of the API server) */
+function specChanged(old: KubeObject, next: KubeObject): boolean {
+	return !deepEqual(stripMetaStatus(old), stripMetaStatus(next));
+}
+
+function stripMetaStatus(o: KubeObject): Record<string, unknown> {
+	const {metadata: _m, status: _s, ...rest} = o;
+	return rest;
+}
+
+export function compareObjects(a: KubeObject, b: KubeObject): number {
+	const an = a.metadata.namespace ?? '', bn = b.metadata.namespace ?? '';
+	if (an !== bn) return an < bn ? -1 : 1;
+	const aname = a.metadata.name ?? '', bname = b.metadata.name ?? '';
+	return aname < bname ? -1 : aname > bname ? 1 : 0;
+}
+
+interface Watcher {
+	resource: string;
+	namespace: string;
+	send: (event: WatchEvent) => void;
+}
+
+interface PendingWrite {
+	run: (tx: Transaction) => unknown;
+	resolve: (value: any) => void;
+	reject: (error: unknown) => void;
+}
+
+export class Store {
+	readonly db: Database.Database;
+	readonly box: SecretBox;
+	readonly statements: {put: Database.Statement; remove: Database.Statement; setRv: Database.Statement};
+	private readonly cache = new Map<string, Map<string, Entry>>();
+	private rv: number;
+	private readonly history: WatchEvent[] = [];
+	private readonly historySize: number;
+	/** The oldest resourceVersion a watch may start from. */
+	private compactedRv: number;
+	private readonly watchers = new Set<Watcher>();
+	private queue: PendingWrite[] = [];
+	private flushScheduled = false;
+	private batchEvents: WatchEvent[] | null = null;
+	private readonly now: () => Date;
+	private closed = false;
+
+	constructor(readonly dir: string, options: StoreOptions = {}) {
+		fs.mkdirSync(dir, {recursive: true, mode: 0o700});
+		fs.chmodSync(dir, 0o700);
+		this.box = SecretBox.open(dir);
+		this.now = options.now ?? (() => new Date());
+		this.historySize = options.historySize ?? 20_000;
+		this.db = new Database(path.join(dir, 'state.db'));
+		this.db.pragma('journal_mode = WAL');
+		this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+		this.db.exec(`
+			CREATE TABLE IF NOT EXISTS objects (
+				resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+				uid TEXT NOT NULL, rv INTEGER NOT NULL, data BLOB NOT NULL,
+				PRIMARY KEY (resource, namespace, name)) WITHOUT ROWID;
+			CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+		`);
+		this.statements = {
+			put: this.db.prepare('INSERT OR REPLACE INTO objects (resource, namespace, name, uid, rv, data) VALUES (?, ?, ?, ?, ?, ?)'),
+			remove: this.db.prepare('DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?'),
+			setRv: this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('resourceVersion', ?)"),
+		};
+		const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'resourceVersion'").get() as {value: string} | undefined;
+		this.rv = Number(stored?.value ?? 0);
+		this.compactedRv = this.rv;
+		for (const row of this.db.prepare('SELECT resource, namespace, name, data FROM objects').iterate() as Iterable<{resource: string; namespace: string; name: string; data: Buffer | string}>) {
+			const json = typeof row.data === 'string' ? row.data : this.box.open(row.data);
+			this.cacheFor(row.resource).set(keyOf(row.namespace, row.name), {object: JSON.parse(json), json});
+		}
+	}
+
+	private cacheFor(resource: string): Map<string, Entry> {
+		let map = this.cache.get(resource);
+		if (!map) this.cache.set(resource, map = new Map());
+		return map;
+	}
+
+	timestamp(): string {
+		return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+	}
+
+	nextResourceVersion(): number {
+		return ++this.rv;
+	}
+
+	get resourceVersion(): string {
+		return String(this.rv);
+	}
+
+	recordEvent(event: WatchEvent): void {
+		this.batchEvents?.push(event);
+	}
+
+	get(resource: string, namespace: string, name: string): KubeObject | undefined {
+		const entry = this.cache.get(resource)?.get(keyOf(namespace, name));
+		return entry ? JSON.parse(entry.json) : undefined;
+	}
+
+	/** The stored JSON of an object, for callers that only serialize it again. */
+	getJson(resource: string, namespace: string, name: string): string | undefined {
+		return this.cache.get(resource)?.get(keyOf(namespace, name))?.json;
+	}
+
+	/** Objects of one resource, sorted by namespace then name; `namespace` undefined or "" means all. */
+	list(resource: string, namespace?: string, options: ListOptions = {}): ListResult {
+		return {items: this.listEntries(resource, namespace, options).map(e => JSON.parse(e.json)), resourceVersion: this.resourceVersion};
+	}
+
+	listEntries(resource: string, namespace?: string, options: ListOptions = {}): Entry[] {
+		const map = this.cache.get(resource);
+		if (!map) return [];
+		const prefix = namespace ? `${namespace}/` : '';
+		const out: Entry[] = [];
+		for (const [key, entry] of map) {
+			if (prefix && !key.startsWith(prefix)) continue;
+			if (options.filter && !options.filter(entry.object)) continue;
+			out.push(entry);
+		}
+		return out.sort((a, b) => compareObjects(a.object, b.object));
+	}
+
+	count(resource: string): number {
+		return this.cache.get(resource)?.size ?? 0;
+	}
+
+	/**
+	 * Queue a write. `run` executes inside the batch transaction (in its own
+	 * savepoint); its result is returned once the batch is durably committed.
+	 */
+	write<T>(run: (tx: Transaction) => T): Promise<T> {
+		if (this.closed) return Promise.reject(new Error('the state store is closed'));
+		return new Promise<T>((resolve, reject) => {
+			this.queue.push({run, resolve, reject});
+			if (!this.flushScheduled) {
+				this.flushScheduled = true;
+				setImmediate(() => this.flush());
+			}
+		});
+	}
+
+	private flush(): void {
+		this.flushScheduled = false;
+		const batch = this.queue;
+		this.queue = [];
+		if (batch.length === 0) return;
+		const outcomes: {ok: boolean; value: unknown; tx?: Transaction; events?: WatchEvent[]}[] = [];
+		const startRv = this.rv;
+		try {
+			this.db.transaction(() => {
+				for (const write of batch) {
+					const rvBefore = this.rv;
+					const tx = new Transaction(this);
+					this.batchEvents = [];
+					try {
+						const value = this.db.transaction(() => write.run(tx))();
+						outcomes.push({ok: true, value, tx, events: this.batchEvents});
+					} catch (error) {
+						this.rv = rvBefore;
+						outcomes.push({ok: false, value: error});
+					}
+				}
+				this.batchEvents = null;
+				if (this.rv !== startRv) this.statements.setRv.run(String(this.rv));
+			})();
+		} catch (error) {
+			// The commit itself failed: nothing of this batch is durable.
+			this.rv = startRv;
+			this.batchEvents = null;
+			for (const write of batch) write.reject(error);
+			return;
+		}
+		// Durable now: publish to the cache, then to watchers, then acknowledge.
+		const events: WatchEvent[] = [];
+		for (const outcome of outcomes) {
+			if (!outcome.ok || !outcome.tx) continue;
+			for (const change of outcome.tx.changes.values()) {
+				const map = this.cacheFor(change.resource);
+				if (change.entry) map.set(keyOf(change.namespace, change.name), change.entry);
+				else map.delete(keyOf(change.namespace, change.name));
+			}
+			events.push(...outcome.events!);
+		}
+		for (const event of events) this.publish(event);
+		batch.forEach((write, i) => (outcomes[i].ok ? write.resolve(outcomes[i].value) : write.reject(outcomes[i].value)));
+	}
+
+	private publish(event: WatchEvent): void {
+		this.history.push(event);
+		if (this.history.length > this.historySize) {
+			const dropped = this.history.splice(0, this.history.length - this.historySize);
+			this.compactedRv = dropped[dropped.length - 1].rv;
+		}
+		for (const watcher of this.watchers) {
+			if (watcher.resource !== event.resource) continue;
+			if (watcher.namespace && watcher.namespace !== event.namespace) continue;
+			watcher.send(event);
+		}
+	}
+
+	/**
+	 * Watch one resource (optionally one namespace) from a resourceVersion:
+	 * replays the events after it from history, then streams live ones.
+	 * A version older than the compacted history fails with 410 Expired.
+	 */
+	watch(resource: string, namespace: string | undefined, fromRv: number, send: (event: WatchEvent) => void): () => void {
+		if (fromRv < this.compactedRv) {
+			throw expired(`too old resource version: ${fromRv} (${this.compactedRv})`);
+		}
+		for (const event of this.history) {
+			if (event.rv <= fromRv || event.resource !== resource) continue;
+			if (namespace && namespace !== event.namespace) continue;
+			send(event);
+		}
+		const watcher: Watcher = {resource, namespace: namespace ?? '', send};
+		this.watchers.add(watcher);
+		return () => this.watchers.delete(watcher);
+	}
+
+	/** Finish queued writes and close the database. */
+	async close(): Promise<void> {
+		if (this.closed) return;
+		if (this.queue.length > 0) await new Promise<void>(resolve => setImmediate(() => { this.flush(); resolve(); }));
+		this.closed = true;
+		this.watchers.clear();
+		this.db.close();
+	}
+}

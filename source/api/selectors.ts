@@ -36,10 +36,10 @@ export function parseLabelSelector(text: string): LabelSelector {
 	for (const term of splitTerms(text)) {
 		let m: RegExpMatchArray | null;
 		if ((m = term.match(/^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
-			const values = m[3].split(',').map(v => v.trim()).filter(v => v !== '');
+			const values = m[3].split(',').map(v => checkValue(v.trim(), text)).filter(v => v !== '');
 			requirements.push({key: checkKey(m[1], text), op: m[2] as 'in' | 'notin', values});
 		} else if ((m = term.match(/^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/))) {
-			requirements.push({key: checkKey(m[1], text), op: m[2] === '!=' ? '!=' : '=', values: [m[3]]});
+			requirements.push({key: checkKey(m[1], text), op: m[2] === '!=' ? '!=' : '=', values: [checkValue(m[3], text)]});
 		} else if ((m = term.match(/^!\s*(\S+)$/))) {
 			requirements.push({key: checkKey(m[1], text), op: '!', values: []});
 		} else if ((m = term.match(/^(\S+)$/))) {
@@ -49,6 +49,13 @@ export function parseLabelSelector(text: string): LabelSelector {
 		}
 	}
 	return requirements;
+}
+
+const valuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+function checkValue(value: string, whole: string): string {
+	if (value.length > 63 || !valuePattern.test(value)) throw badRequest(`unable to parse requirement: invalid label value: "${value}" in selector "${whole}"`);
+	return value;
 }
 
 function checkKey(key: string, whole: string): string {

@@ -2,7 +2,7 @@
 import {serverVersion} from '../server/api/discovery.js';
 import {engineAnswers, startDetachedEngine} from '../client/connect.js';
 import {Engine} from '../engine/engine.js';
-import {lockOwner, stateHome} from '../engine/home.js';
+import {lockOwner, processRunning, stateHome} from '../engine/home.js';
 import {CliError, type Command, type CommandContext} from './context.js';
 
 export const serveCommand: Command = {
@@ -53,8 +53,8 @@ export const stopCommand: Command = {
 		}
 		process.kill(pid, 'SIGTERM');
 		const deadline = Date.now() + 30_000;
-		while (lockOwner(home) === pid && Date.now() < deadline) await new Promise(r => setTimeout(r, 50));
-		if (lockOwner(home) === pid) throw new CliError(`error: the kubedeck engine (pid ${pid}) did not stop within 30s`);
+		while (processRunning(pid) && Date.now() < deadline) await new Promise(r => setTimeout(r, 50));
+		if (processRunning(pid)) throw new CliError(`error: the kubedeck engine (pid ${pid}) did not stop within 30s`);
 		ctx.out(`kubedeck engine stopped (pid ${pid})`);
 		return 0;
 	},

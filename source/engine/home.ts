@@ -14,12 +14,27 @@ export const socketPath = (home: string) => path.join(home, 'engine.sock');
 export const lockPath = (home: string) => path.join(home, 'engine.lock');
 export const logPath = (home: string) => path.join(home, 'engine.log');
 
-function isAlive(pid: number): boolean {
+/**
+ * Is this pid a running process? A zombie (exited, not yet reaped: common
+ * for a detached engine whose parent is gone, under a PID 1 that does not
+ * reap) counts as gone.
+ */
+export function processRunning(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 	} catch (error) {
 		return (error as NodeJS.ErrnoException).code === 'EPERM';
 	}
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+	} catch {
+		return true;
+	}
+}
+
+function isAlive(pid: number): boolean {
+	if (!processRunning(pid)) return false;
 	// A recycled pid that is not a node process is not our engine.
 	try {
 		const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');

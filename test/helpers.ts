@@ -1,0 +1,108 @@
+// Shared test helpers: temp state directories, the built CLI run as a real
+// process, and a real engine process. Everything a test starts is stopped in
+// its cleanup.
+import {spawn, type ChildProcess} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+/** The repository root (tests run from dist/test/...). */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const cliPath = path.join(repoRoot, 'dist', 'cli.js');
+export const examplesDir = path.join(repoRoot, 'examples');
+export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
+
+/** A fresh state directory; short, so the engine's unix socket path fits. */
+export function tempHome(): string {
+	return fs.mkdtempSync(path.join(os.tmpdir(), 'kd-'));
+}
+
+export interface RunResult {
+	code: number;
+	stdout: string;
+	stderr: string;
+}
+
+export function runCli(args: string[], options: {home: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number}): Promise<RunResult> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, [cliPath, ...args], {
+			env: {...process.env, ...options.env, KUBEDECK_HOME: options.home},
+			stdio: ['pipe', 'pipe', 'pipe'],
+		});
+		let stdout = '', stderr = '';
+		child.stdout.on('data', d => (stdout += d));
+		child.stderr.on('data', d => (stderr += d));
+		const timer = setTimeout(() => {
+			child.kill('SIGKILL');
+			reject(new Error(`kubedeck ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
+		}, options.timeoutMs ?? 30_000);
+		child.on('error', reject);
+		child.on('close', code => {
+			clearTimeout(timer);
+			resolve({code: code ?? -1, stdout, stderr});
+		});
+		child.stdin.end(options.input ?? '');
+	});
+}
+
+export interface EngineProcess {
+	child: ChildProcess;
+	pid: number;
+	home: string;
+	/** The TCP port, when started with one. */
+	port?: number;
+	stop(): Promise<void>;
+	kill9(): Promise<void>;
+}
+
+/** `kubedeck serve` as a child process; resolves once it says it is serving. */
+export function startEngine(home: string, options: {port?: number} = {}): Promise<EngineProcess> {
+	return new Promise((resolve, reject) => {
+		const args = [cliPath, 'serve', ...(options.port !== undefined ? ['--port', String(options.port)] : [])];
+		const child = spawn(process.execPath, args, {env: {...process.env, KUBEDECK_HOME: home}, stdio: ['ignore', 'pipe', 'pipe']});
+		let output = '';
+		const exited = new Promise<void>(r => child.once('exit', () => r()));
+		const onData = (d: Buffer) => {
+			output += d;
+			const m = output.match(/kubedeck engine serving \(pid (\d+)[^)]*?(?:http:\/\/127\.0\.0\.1:(\d+))?\)/);
+			if (m) {
+				child.stdout!.off('data', onData);
+				resolve({
+					child, pid: Number(m[1]), home, port: m[2] ? Number(m[2]) : undefined,
+					async stop() {
+						if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+						await exited;
+					},
+					async kill9() {
+						if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+						await exited;
+					},
+				});
+			}
+		};
+		child.stdout!.on('data', onData);
+		child.stderr!.on('data', d => (output += d));
+		child.once('exit', code => reject(new Error(`engine exited early (${code}): ${output}`)));
+	});
+}
+
+export function removeHome(home: string): void {
+	fs.rmSync(home, {recursive: true, force: true});
+}
+
+/** Wait until `check` returns a truthy value, polling; fails with `what` after the timeout. */
+export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	let last: unknown;
+	while (Date.now() < deadline) {
+		try {
+			const value = await check();
+			if (value) return value;
+		} catch (error) {
+			last = error;
+		}
+		await new Promise(r => setTimeout(r, 50));
+	}
+	throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}

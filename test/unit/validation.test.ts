@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import {describe, it} from 'node:test';
+import {admissionErrors} from '../../source/api/admission.js';
+import {fieldErrorMessage, formatStatus, invalid} from '../../source/api/errors.js';
+import type {KubeObject} from '../../source/api/object.js';
+import {typeForKind} from '../../source/api/resources.js';
+import {validateUpdate} from '../../source/api/validation/kinds.js';
+
+function errorsOf(obj: KubeObject): string[] {
+	const type = typeForKind(obj.apiVersion, obj.kind)!;
+	return admissionErrors(type, structuredClone(obj)).map(e => `${e.field}: ${fieldErrorMessage(e)}`);
+}
+
+const deployment = (patch: (d: any) => void = () => {}): KubeObject => {
+	const d: any = {
+		apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'web', namespace: 'default'},
+		spec: {replicas: 2, selector: {matchLabels: {app: 'web'}}, template: {metadata: {labels: {app: 'web'}}, spec: {containers: [{name: 'web', image: 'nginx'}]}}},
+	};
+	patch(d);
+	return d;
+};
+
+describe('validation', () => {
+	it('accepts a well-formed deployment', () => {
+		assert.deepEqual(errorsOf(deployment()), []);
+	});
+
+	it('rejects a selector that does not match the template labels, naming spec.selector', () => {
+		const errors = errorsOf(deployment(d => (d.spec.template.metadata.labels = {app: 'other'})));
+		assert.deepEqual(errors, ['spec.selector: Invalid value: {"matchLabels":{"app":"web"}}: selector does not match template labels']);
+	});
+
+	it('rejects negative replicas with the apiserver message', () => {
+		assert.deepEqual(errorsOf(deployment(d => (d.spec.replicas = -1))), ['spec.replicas: Invalid value: -1: must be greater than or equal to 0']);
+	});
+
+	it('names a missing image by its path', () => {
+		assert.deepEqual(errorsOf(deployment(d => delete d.spec.template.spec.containers[0].image)), ['spec.template.spec.containers[0].image: Required value']);
+	});
+
+	it('checks DNS-1123 names: subdomain for most kinds, label (63) for namespaces and services', () => {
+		assert.match(errorsOf(deployment(d => (d.metadata.name = 'Web_1')))[0], /^metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain/);
+		assert.deepEqual(errorsOf(deployment(d => (d.metadata.name = 'a.b'))), []);
+		const svc = {apiVersion: 'v1', kind: 'Service', metadata: {name: 'a.b', namespace: 'default'}, spec: {ports: [{port: 80}]}};
+		assert.match(errorsOf(svc)[0], /^metadata.name: Invalid value: "a.b": a lowercase RFC 1123 label/);
+		const long = {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'x'.repeat(64)}};
+		assert.match(errorsOf(long)[0], /must be no more than 63 characters/);
+	});
+
+	it('checks label keys and values', () => {
+		const errors = errorsOf(deployment(d => (d.metadata.labels = {'bad key': 'ok', good: 'bad value!'})));
+		assert.equal(errors.length, 2);
+		assert.match(errors[0], /^metadata.labels: Invalid value: "bad key": name part must consist of/);
+		assert.match(errors[1], /^metadata.labels: Invalid value: "bad value!": a valid label must be/);
+	});
+
+	it('checks port ranges and NodePort range', () => {
+		const pod = {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'p', namespace: 'default'}, spec: {containers: [{name: 'c', image: 'i', ports: [{containerPort: 70000}]}]}};
+		assert.deepEqual(errorsOf(pod), ['spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive']);
+		const svc = {apiVersion: 'v1', kind: 'Service', metadata: {name: 's', namespace: 'default'}, spec: {type: 'NodePort', ports: [{port: 80, nodePort: 8080}]}};
+		assert.deepEqual(errorsOf(svc), ['spec.ports[0].nodePort: Invalid value: 8080: provided port is not in the valid range. The range of valid ports is 30000-32767']);
+	});
+
+	it('requires Secret data to be base64 and caps ConfigMaps and Secrets at 1 MiB', () => {
+		const secret = {apiVersion: 'v1', kind: 'Secret', metadata: {name: 's', namespace: 'default'}, data: {key: 'not base64!'}};
+		assert.deepEqual(errorsOf(secret), ['data[key]: Invalid value: "<value omitted>": illegal base64 data']);
+		const big = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'c', namespace: 'default'}, data: {a: 'x'.repeat(1024 * 1024 + 1)}};
+		assert.deepEqual(errorsOf(big), [': Too long: must have at most 1048576 bytes']);
+		const bigSecret = {apiVersion: 'v1', kind: 'Secret', metadata: {name: 's', namespace: 'default'}, data: {a: Buffer.alloc(1024 * 1024 + 1).toString('base64')}};
+		assert.deepEqual(errorsOf(bigSecret), ['data: Too long: must have at most 1048576 bytes']);
+	});
+
+	it('rejects a Job template restartPolicy of Always', () => {
+		const job = {apiVersion: 'batch/v1', kind: 'Job', metadata: {name: 'j', namespace: 'default'}, spec: {template: {spec: {restartPolicy: 'Always', containers: [{name: 'c', image: 'i'}]}}}};
+		assert.deepEqual(errorsOf(job), ['spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"']);
+	});
+
+	it('treats selector and PVC spec as immutable on update', () => {
+		const old = deployment();
+		const next = deployment(d => {
+			d.spec.selector.matchLabels = {app: 'web2'};
+			d.spec.template.metadata.labels = {app: 'web2'};
+		});
+		assert.equal(validateUpdate(next, old).map(e => `${e.field}: ${fieldErrorMessage(e)}`)[0], 'spec.selector: Invalid value: {"matchLabels":{"app":"web2"}}: field is immutable');
+		const pvc = (mode: string) => ({apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'c'}, spec: {accessModes: [mode], resources: {requests: {storage: '1Gi'}}}});
+		assert.match(fieldErrorMessage(validateUpdate(pvc('ReadWriteMany'), pvc('ReadWriteOnce'))[0]), /spec is immutable after creation/);
+	});
+
+	it('renders an Invalid status the way kubectl prints it', () => {
+		const one = invalid('Deployment', 'apps', 'web', [{field: 'spec.replicas', type: 'FieldValueInvalid', detail: 'must be greater than or equal to 0', value: -1}]);
+		assert.equal(formatStatus(one.status), 'The Deployment "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0');
+		assert.equal(one.status.code, 422);
+		const two = invalid('Deployment', 'apps', 'web', [
+			{field: 'spec.replicas', type: 'FieldValueInvalid', detail: 'must be greater than or equal to 0', value: -1},
+			{field: 'spec.template.spec.containers[0].image', type: 'FieldValueRequired', detail: ''},
+		]);
+		assert.equal(formatStatus(two.status), 'The Deployment "web" is invalid: \n* spec.replicas: Invalid value: -1: must be greater than or equal to 0\n* spec.template.spec.containers[0].image: Required value');
+	});
+
+	it('applies API defaults that kubectl output relies on', () => {
+		const d = deployment() as any;
+		admissionErrors(typeForKind('apps/v1', 'Deployment')!, d);
+		assert.equal(d.spec.strategy.type, 'RollingUpdate');
+		assert.equal(d.spec.strategy.rollingUpdate.maxSurge, '25%');
+		assert.equal(d.spec.revisionHistoryLimit, 10);
+		assert.equal(d.spec.template.spec.restartPolicy, 'Always');
+		assert.equal(d.spec.template.spec.containers[0].imagePullPolicy, 'Always');
+		const svc: any = {apiVersion: 'v1', kind: 'Service', metadata: {name: 's', namespace: 'default'}, spec: {ports: [{port: 80}]}};
+		admissionErrors(typeForKind('v1', 'Service')!, svc);
+		assert.deepEqual(svc.spec.ports[0], {port: 80, protocol: 'TCP', targetPort: 80});
+		assert.equal(svc.spec.sessionAffinity, 'None');
+	});
+});

@@ -237,6 +237,8 @@ export class Store {
 	private batchEvents: WatchEvent[] | null = null;
 	private readonly now: () => Date;
 	private closed = false;
+	/** Runs one write; called inside the batch transaction, so it becomes a savepoint. */
+	private readonly runInSavepoint: (run: (tx: Transaction) => unknown, tx: Transaction) => unknown;
 
 	constructor(readonly dir: string, options: StoreOptions = {}) {
 		fs.mkdirSync(dir, {recursive: true, mode: 0o700});
@@ -259,6 +261,7 @@ export class Store {
 			remove: this.db.prepare('DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?'),
 			setRv: this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('resourceVersion', ?)"),
 		};
+		this.runInSavepoint = this.db.transaction((run: (tx: Transaction) => unknown, tx: Transaction) => run(tx));
 		const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'resourceVersion'").get() as {value: string} | undefined;
 		this.rv = Number(stored?.value ?? 0);
 		this.compactedRv = this.rv;
@@ -351,7 +354,7 @@ export class Store {
 					const tx = new Transaction(this);
 					this.batchEvents = [];
 					try {
-						const value = this.db.transaction(() => write.run(tx))();
+						const value = this.runInSavepoint(write.run, tx);
 						outcomes.push({ok: true, value, tx, events: this.batchEvents});
 					} catch (error) {
 						this.rv = rvBefore;

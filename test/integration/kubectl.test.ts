@@ -1,0 +1,82 @@
+// The real kubectl against the engine's API over TCP: the REST shape the CLI
+// uses is the one kubectl speaks (discovery, OpenAPI for validation, Tables,
+// Status errors, strategic merge patch from apply, scale subresource).
+import assert from 'node:assert/strict';
+import {execFile} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {after, before, describe, it} from 'node:test';
+import {type EngineProcess, examplesDir, removeHome, startEngine, tempHome} from '../helpers.js';
+
+function kubectlAvailable(): boolean {
+	return (process.env.PATH ?? '').split(':').some(dir => fs.existsSync(path.join(dir, 'kubectl')));
+}
+
+describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'kubectl is not on PATH'}, () => {
+	let home: string;
+	let engine: EngineProcess;
+	let kubeconfig: string;
+	const kubectl = (args: string[]) => new Promise<{code: number; stdout: string; stderr: string}>(resolve => {
+		execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', path.join(home, 'kube-cache'), ...args], {timeout: 60_000}, (error, stdout, stderr) => {
+			resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr});
+		});
+	});
+
+	before(async () => {
+		home = tempHome();
+		engine = await startEngine(home, {port: 0});
+		kubeconfig = path.join(home, 'kubeconfig');
+		fs.writeFileSync(kubeconfig, [
+			'apiVersion: v1', 'kind: Config', 'current-context: kd',
+			'clusters:', `- name: kd`, `  cluster: {server: "http://127.0.0.1:${engine.port}"}`,
+			'contexts:', '- name: kd', '  context: {cluster: kd, user: kd}',
+			'users:', '- name: kd', '  user: {}', '',
+		].join('\n'));
+	});
+	after(async () => {
+		await engine.stop();
+		removeHome(home);
+	});
+
+	it('applies the seed examples, then reports them unchanged', async () => {
+		const first = await kubectl(['apply', '-f', examplesDir]);
+		assert.equal(first.code, 0, first.stderr);
+		assert.match(first.stdout, /deployment\.apps\/edu-msa-board created/);
+		const second = await kubectl(['apply', '-f', examplesDir]);
+		assert.equal(second.code, 0, second.stderr);
+		assert.ok(second.stdout.trim().split('\n').every(l => l.endsWith(' unchanged')), second.stdout);
+	});
+
+	it('gets server-side tables, including multi-type listings', async () => {
+		const r = await kubectl(['get', 'pods,svc']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\npod\/edu-msa-pod\s+0\/1\s+Pending/);
+		assert.match(r.stdout, /service\/edu-msa-board\s+NodePort\s+127\.1\.\d+\.\d+\s+<none>\s+28082:30201\/TCP/);
+	});
+
+	it('re-applies a change with a strategic merge patch and scales through the scale subresource', async () => {
+		const changed = path.join(home, 'board.yaml');
+		fs.writeFileSync(changed, fs.readFileSync(path.join(examplesDir, 'seed-board.yaml'), 'utf8').replace('replicas: 1', 'replicas: 2'));
+		const apply = await kubectl(['apply', '-f', changed]);
+		assert.match(apply.stdout, /deployment\.apps\/edu-msa-board configured/);
+		assert.equal((await kubectl(['scale', 'deploy/edu-msa-board', '--replicas=4'])).stdout.trim(), 'deployment.apps/edu-msa-board scaled');
+		const spec = await kubectl(['get', 'deploy', 'edu-msa-board', '-o', 'jsonpath={.spec.replicas}/{.metadata.generation}']);
+		assert.equal(spec.stdout, '4/3');
+	});
+
+	it('shows validation errors and NotFound as kube-apiserver would', async () => {
+		const invalid = await kubectl(['patch', 'deploy', 'edu-msa-board', '-p', '{"spec":{"replicas":-1}}']);
+		assert.notEqual(invalid.code, 0);
+		assert.equal(invalid.stderr.trim(), 'The Deployment "edu-msa-board" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0');
+		const missing = await kubectl(['get', 'pod', 'nope']);
+		assert.equal(missing.stderr.trim(), 'Error from server (NotFound): pods "nope" not found');
+	});
+
+	it('deletes and waits until the objects are gone', async () => {
+		const r = await kubectl(['delete', '-f', examplesDir]);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, /pod "nginx" deleted/);
+		const left = await kubectl(['get', 'all', '-o', 'name']);
+		assert.equal(left.stdout, '');
+	});
+});

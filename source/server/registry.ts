@@ -5,7 +5,7 @@
 // controllers both go through here; nothing else writes to the store.
 import crypto from 'node:crypto';
 import {admissionErrors} from '../api/admission.js';
-import {badRequest, field, forbidden, invalid, notFound, StatusError} from '../api/errors.js';
+import {badRequest, conflict, field, forbidden, invalid, notFound, StatusError} from '../api/errors.js';
 import {clone, type KubeObject} from '../api/object.js';
 import {applyPatch} from '../api/patch.js';
 import {apiVersionOf, knownKind, type ResourceType, typeByPlural, typeForKind} from '../api/resources.js';
@@ -67,7 +67,8 @@ export class Registry {
 		return this.write(options, tx => {
 			if (type.namespaced) this.requireNamespace(tx, obj.metadata.namespace!);
 			if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = this.generateName(tx, type, obj);
-			if (type.kind === 'Job') obj.metadata.uid = crypto.randomUUID();
+			// The uid is the server's, assigned before defaulting (a Job's generated selector uses it).
+			obj.metadata.uid = crypto.randomUUID();
 			this.admit(tx, type, obj, undefined);
 			return tx.create(type, obj);
 		});
@@ -102,9 +103,7 @@ export class Registry {
 		return this.write(options, tx => {
 			const current = tx.get(type.plural, namespace, name);
 			if (!current) throw notFound(type, name);
-			if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== current.metadata.resourceVersion) {
-				return tx.update(type, {...current, metadata: {...current.metadata, resourceVersion: scale.metadata.resourceVersion}});
-			}
+			if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== current.metadata.resourceVersion) throw conflict(type, name);
 			return this.writeScale(tx, type, current, scale);
 		});
 	}

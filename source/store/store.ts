@@ -89,7 +89,8 @@ export class Transaction {
 		const name = obj.metadata.name!;
 		if (this.get(type.plural, namespace, name)) throw alreadyExists(type, name);
 		const meta = obj.metadata;
-		meta.uid = crypto.randomUUID();
+		// The registry assigns the uid before defaulting; direct store users get one here.
+		meta.uid ??= crypto.randomUUID();
 		meta.creationTimestamp = this.store.timestamp();
 		meta.generation = 1;
 		delete meta.deletionTimestamp;

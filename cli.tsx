@@ -11,11 +11,12 @@ import {describeCommand} from './source/commands/describe.js';
 import {apiResourcesCommand, summaryCommand} from './source/commands/discovery.js';
 import {serveCommand, stopCommand, versionCommand} from './source/commands/engine.js';
 import {getCommand} from './source/commands/get.js';
+import {logsCommand} from './source/commands/logs.js';
 import {patchCommand} from './source/commands/patch.js';
 import {stateHome} from './source/engine/home.js';
 
 const commands: Command[] = [
-	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, labelCommand, annotateCommand, patchCommand,
+	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, labelCommand, annotateCommand, patchCommand,
 	apiResourcesCommand, summaryCommand, serveCommand, stopCommand, versionCommand,
 ];
 

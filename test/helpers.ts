@@ -92,13 +92,13 @@ export function removeHome(home: string): void {
 }
 
 /** Wait until `check` returns a truthy value, polling; fails with `what` after the timeout. */
-export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<Exclude<T, false | undefined | null | 0 | ''>> {
 	const deadline = Date.now() + timeoutMs;
 	let last: unknown;
 	while (Date.now() < deadline) {
 		try {
 			const value = await check();
-			if (value) return value;
+			if (value) return value as Exclude<T, false | undefined | null | 0 | ''>;
 		} catch (error) {
 			last = error;
 		}

@@ -6,7 +6,7 @@ import {isStatus, StatusError} from '../api/errors.js';
 import type {KubeList, KubeObject} from '../api/object.js';
 import {patchTypes} from '../api/patch.js';
 import {resourcePath, type ResourceType, typeForKind} from '../api/resources.js';
-import type {ClusterClient, DeleteOptions, ListOptions, PatchType, Watch, WatchEvent, WatchOptions, WriteOptions} from './types.js';
+import type {ClusterClient, DeleteOptions, ListOptions, LogOptions, LogStream, PatchType, Watch, WatchEvent, WatchOptions, WriteOptions} from './types.js';
 import {badRequest} from '../api/errors.js';
 
 export interface Endpoint {
@@ -88,14 +88,44 @@ export class EmbeddedClient implements ClusterClient {
 		return this.request('PATCH', resourcePath(type, namespace, name, 'scale'), {spec: {replicas}}, patchTypes.merge) as Promise<KubeObject>;
 	}
 
+	logs(namespace: string, pod: string, options: LogOptions, onText: (text: string) => void): LogStream {
+		const params = new URLSearchParams();
+		for (const [key, value] of Object.entries(options)) if (value !== undefined && value !== false) params.set(key, String(value));
+		let buffer = '';
+		return this.stream(`${resourcePath(typeForKind('v1', 'Pod')!, namespace, pod, 'log')}?${params}`, chunk => {
+			// Hand over whole lines only, so a caller never sees half a line.
+			buffer += chunk;
+			const end = buffer.lastIndexOf('\n');
+			if (end < 0) return;
+			onText(buffer.slice(0, end + 1));
+			buffer = buffer.slice(end + 1);
+		}, () => {
+			if (buffer) onText(buffer);
+		});
+	}
+
 	watch(type: ResourceType, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch {
 		const params = new URLSearchParams({watch: 'true'});
 		if (options.resourceVersion) params.set('resourceVersion', options.resourceVersion);
 		if (options.labelSelector) params.set('labelSelector', options.labelSelector);
 		if (options.fieldSelector) params.set('fieldSelector', options.fieldSelector);
+		let buffer = '';
+		return this.stream(`${resourcePath(type, options.namespace)}?${params}`, chunk => {
+			buffer += chunk;
+			let newline: number;
+			while ((newline = buffer.indexOf('\n')) >= 0) {
+				const line = buffer.slice(0, newline);
+				buffer = buffer.slice(newline + 1);
+				if (line.trim()) onEvent(JSON.parse(line) as WatchEvent);
+			}
+		});
+	}
+
+	/** A long-lived GET whose body arrives in chunks (watch, logs -f). */
+	private stream(path: string, onChunk: (text: string) => void, onEnd?: () => void): Watch {
 		let req: http.ClientRequest | undefined;
 		const done = new Promise<void>((resolve, reject) => {
-			req = http.request({...this.endpoint, method: 'GET', path: `${resourcePath(type, options.namespace)}?${params}`, headers: {Accept: 'application/json'}}, res => {
+			req = http.request({...this.endpoint, method: 'GET', path, headers: {Accept: 'application/json'}}, res => {
 				if ((res.statusCode ?? 500) >= 400) {
 					const chunks: Buffer[] = [];
 					res.on('data', c => chunks.push(c));
@@ -109,20 +139,16 @@ export class EmbeddedClient implements ClusterClient {
 					});
 					return;
 				}
-				let buffer = '';
 				res.setEncoding('utf8');
-				res.on('data', (chunk: string) => {
-					buffer += chunk;
-					let newline: number;
-					while ((newline = buffer.indexOf('\n')) >= 0) {
-						const line = buffer.slice(0, newline);
-						buffer = buffer.slice(newline + 1);
-						if (line.trim()) onEvent(JSON.parse(line) as WatchEvent);
-					}
-				});
-				res.on('end', () => resolve());
-				res.on('close', () => resolve());
-				res.on('error', () => resolve());
+				res.on('data', (chunk: string) => onChunk(chunk));
+				const finish = () => {
+					onEnd?.();
+					onEnd = undefined;
+					resolve();
+				};
+				res.on('end', finish);
+				res.on('close', finish);
+				res.on('error', finish);
 			});
 			req.on('error', error => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(error)));
 			req.end();

@@ -39,6 +39,22 @@ export interface DeleteOptions extends WriteOptions {
 	propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
 }
 
+export interface LogOptions {
+	container?: string;
+	follow?: boolean;
+	previous?: boolean;
+	tailLines?: number;
+	sinceSeconds?: number;
+	timestamps?: boolean;
+	limitBytes?: number;
+}
+
+export interface LogStream {
+	stop(): void;
+	/** Resolves when the server ends the stream; rejects with a StatusError. */
+	done: Promise<void>;
+}
+
 export interface ClusterClient {
 	/** A human name for where this client points: "embedded (~/.local/state/kubedeck)" or a context. */
 	readonly description: string;
@@ -50,6 +66,8 @@ export interface ClusterClient {
 	patch(type: ResourceType, namespace: string | undefined, name: string, patch: unknown, patchType: PatchType, options?: WriteOptions): Promise<KubeObject>;
 	delete(type: ResourceType, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<KubeObject>;
 	watch(type: ResourceType, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch;
+	/** A container's log; text arrives in chunks as the server sends it. */
+	logs(namespace: string, pod: string, options: LogOptions, onText: (text: string) => void): LogStream;
 	/** Scale subresource: the capability the dashboard checks before offering `s`. */
 	scale(type: ResourceType, namespace: string, name: string, replicas: number): Promise<KubeObject>;
 	close(): void;

@@ -11,12 +11,28 @@ import {Registry} from '../server/registry.js';
 import {createApiHandler} from '../server/api/http.js';
 import {Store, type StoreOptions} from '../store/store.js';
 import {acquireLock, socketPath} from './home.js';
+import {type Clock, realClock} from './clock.js';
+import {type EngineConfig, loadConfig} from './config.js';
+import {DeploymentController} from './controllers/deployment.js';
+import {GarbageCollector} from './controllers/garbage-collector.js';
+import {ReplicaSetController} from './controllers/replicaset.js';
+import {type Controller, ControllerRunner} from './controllers/runner.js';
+import {EventRecorder} from './events.js';
+import {Kubelet, PodIPAllocator} from './kubelet/kubelet.js';
+import {ProcessLedger} from './kubelet/runtime.js';
+import {NodeAgent, NodeLifecycleController} from './nodes.js';
+import {Scheduler} from './scheduler.js';
+import {logHandler} from './log-endpoint.js';
 
 export interface EngineOptions {
 	home: string;
 	/** Also listen on this TCP port on 127.0.0.1 (0 picks a free one). */
 	port?: number;
 	store?: StoreOptions;
+	clock?: Clock;
+	/** Overrides <home>/config.yaml (tests). */
+	config?: EngineConfig;
+	log?: (line: string) => void;
 }
 
 /** Namespaces that exist from the start, as in every Kubernetes cluster. */
@@ -28,6 +44,15 @@ export class Engine {
 	private readonly servers: http.Server[] = [];
 	private releaseLock: () => void;
 	tcpPort?: number;
+	readonly clock: Clock;
+	readonly events: EventRecorder;
+	readonly config: EngineConfig;
+	readonly runners: ControllerRunner[] = [];
+	readonly kubelets: Kubelet[] = [];
+	private readonly nodeAgents: NodeAgent[] = [];
+	private gc?: GarbageCollector;
+	private lifecycle?: NodeLifecycleController;
+	private readonly log: (line: string) => void;
 
 	private constructor(readonly options: EngineOptions) {
 		this.releaseLock = acquireLock(options.home);
@@ -38,12 +63,17 @@ export class Engine {
 			throw error;
 		}
 		this.registry = new Registry(this.store);
+		this.clock = options.clock ?? realClock;
+		this.events = new EventRecorder(this.registry, this.clock);
+		this.log = options.log ?? (line => console.error(line));
+		this.config = options.config ?? loadConfig(options.home);
 	}
 
 	static async start(options: EngineOptions): Promise<Engine> {
 		const engine = new Engine(options);
 		try {
 			await engine.bootstrap();
+			await engine.startControlPlane();
 			await engine.listen();
 		} catch (error) {
 			await engine.stop();
@@ -62,6 +92,42 @@ export class Engine {
 		}
 	}
 
+	/** Nodes and their kubelets, the scheduler, the controllers and the garbage collector. */
+	private async startControlPlane(): Promise<void> {
+		const {store, registry, events, clock} = this;
+		const ledger = new ProcessLedger(this.options.home);
+		const leftovers = ledger.reapLeftovers();
+		if (leftovers > 0) this.log(`stopped ${leftovers} container process group(s) left by an engine that did not shut down`);
+		const ips = new PodIPAllocator(store);
+		for (const node of this.config.nodes) {
+			const agent = new NodeAgent(node, registry, clock);
+			await agent.register();
+			this.nodeAgents.push(agent);
+			const kubelet = new Kubelet({
+				home: this.options.home, nodeName: node.name, simulated: node.kind === 'simulated', store, registry, events, clock,
+				images: this.config.images, ledger, mountsInPlace: false, oomKilled: new Set(), log: this.log,
+				allocateIP: uid => ips.allocate(uid), releaseIP: uid => ips.release(uid),
+				wrap: argv => argv,
+			});
+			this.kubelets.push(kubelet);
+		}
+		const controllers: Controller[] = [
+			new Scheduler(store, registry, events, clock, this.config.scheduler.scoring),
+			new ReplicaSetController(store, registry, events, clock),
+			new DeploymentController(store, registry, events, clock),
+		];
+		for (const controller of controllers) {
+			const runner = new ControllerRunner(controller, store, clock, this.log);
+			this.runners.push(runner);
+			runner.start();
+		}
+		this.gc = new GarbageCollector(store, registry, this.log);
+		this.gc.start();
+		this.lifecycle = new NodeLifecycleController(registry, clock, events);
+		this.lifecycle.start();
+		for (const kubelet of this.kubelets) kubelet.start();
+	}
+
 	private async ensure(obj: KubeObject): Promise<void> {
 		const type = typeForKind(obj.apiVersion, obj.kind)!;
 		try {
@@ -72,7 +138,7 @@ export class Engine {
 	}
 
 	private async listen(): Promise<void> {
-		const handler = createApiHandler({registry: this.registry});
+		const handler = createApiHandler({registry: this.registry, logs: logHandler(this.options.home, this.store, this.clock)});
 		const sock = socketPath(this.options.home);
 		// We hold the lock, so a socket file left behind belongs to a dead engine.
 		fs.rmSync(sock, {force: true});
@@ -98,6 +164,12 @@ export class Engine {
 			server.close(() => resolve());
 			server.closeAllConnections();
 		})));
+		for (const runner of this.runners) runner.stop();
+		this.gc?.stop();
+		this.lifecycle?.stop();
+		for (const agent of this.nodeAgents) agent.stop();
+		// No container outlives the engine.
+		await Promise.all(this.kubelets.map(k => k.stop()));
 		await this.store.close();
 		fs.rmSync(socketPath(this.options.home), {force: true});
 		this.releaseLock();

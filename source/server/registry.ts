@@ -114,9 +114,21 @@ export class Registry {
 			const current = tx.get(type.plural, ns, name);
 			if (!current) throw notFound(type, name);
 			if (type.kind === 'Namespace') return this.deleteNamespace(tx, type, current, options);
-			// propagationPolicy (Foreground/Orphan finalizers) belongs to the garbage
-			// collector, which comes with the workloads; until then every delete is Background.
-			return tx.delete(type, ns, name, {...options.preconditions, gracePeriodSeconds: options.gracePeriodSeconds}).object;
+			const preconditions = {...options.preconditions, gracePeriodSeconds: options.gracePeriodSeconds};
+			// Foreground and Orphan hand the dependents to the garbage collector through a finalizer.
+			const finalizer = options.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : options.propagationPolicy === 'Orphan' ? 'orphan' : undefined;
+			if (finalizer && !current.metadata.deletionTimestamp && type.kind !== 'Pod') {
+				current.metadata.finalizers = [...new Set([...(current.metadata.finalizers ?? []), finalizer])];
+				tx.update(type, current);
+				return tx.delete(type, ns, name, preconditions).object;
+			}
+			// A pod on a node is deleted gracefully: marked, and removed by its kubelet once its containers stop.
+			if (type.kind === 'Pod' && podNeedsGracefulDeletion(current, options.gracePeriodSeconds)) {
+				const grace = options.gracePeriodSeconds ?? (current.spec as {terminationGracePeriodSeconds?: number}).terminationGracePeriodSeconds ?? 30;
+				if (current.metadata.deletionTimestamp && (current.metadata.deletionGracePeriodSeconds ?? 0) <= grace) return current;
+				return tx.markDeleting(type, current, grace);
+			}
+			return tx.delete(type, ns, name, preconditions).object;
 		});
 	}
 
@@ -241,6 +253,11 @@ function allNamespacedTypes(): ResourceType[] {
 	return ['pods', 'services', 'endpoints', 'configmaps', 'secrets', 'serviceaccounts', 'persistentvolumeclaims', 'events',
 		'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'controllerrevisions', 'jobs', 'cronjobs', 'ingresses', 'horizontalpodautoscalers']
 		.map(p => typeByPlural(p)!);
+}
+
+function podNeedsGracefulDeletion(pod: KubeObject, gracePeriodSeconds: number | undefined): boolean {
+	const phase = (pod.status as {phase?: string} | undefined)?.phase;
+	return gracePeriodSeconds !== 0 && !!(pod.spec as {nodeName?: string}).nodeName && phase !== 'Succeeded' && phase !== 'Failed';
 }
 
 /** The status a new object starts with (phase Pending for pods, Active for namespaces...). */

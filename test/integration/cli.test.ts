@@ -40,8 +40,11 @@ describe('kubedeck CLI against a running engine', () => {
 		assert.equal(again.code, 0, again.stderr);
 		assert.ok(again.stdout.trim().split('\n').every(l => l.endsWith(' unchanged')), again.stdout);
 
-		const pods = await kd(['get', 'pods']);
-		assert.match(pods.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\nedu-msa-pod\s+0\/1\s+Pending\s+0\s+\S+\nnginx\s+0\/1\s+Pending/);
+		const pods = await eventually(async () => {
+			const r = await kd(['get', 'pods']);
+			return /\nedu-msa-pod\s+1\/1\s+Running\s+0\s+\S+\nnginx\s+1\/1\s+Running/.test(r.stdout) && r;
+		}, 'the seed pods to be Running');
+		assert.match(pods.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\nedu-msa-board-[a-z0-9]{10}-[a-z0-9]{5}\s+1\/1\s+Running/);
 		const svc = await kd(['get', 'svc', 'edu-msa-board', '-o', 'jsonpath={.spec.type} {.spec.ports[0].nodePort} {.spec.clusterIP}']);
 		assert.match(svc.stdout, /^NodePort 30201 127\.1\.\d+\.\d+$/);
 		const secret = await kd(['get', 'secret', 'edu-msa-secret', '-o', 'json']);
@@ -55,10 +58,20 @@ describe('kubedeck CLI against a running engine', () => {
 		assert.equal(pod.code, 0, pod.stderr);
 		assert.match(pod.stdout, /^Name:\s+edu-msa-pod\nNamespace:\s+default\n/);
 		assert.match(pod.stdout, /edu-msa-configmap {2}ConfigMap/);
-		assert.match(pod.stdout, /Events:\s+<none>/);
+		assert.match(pod.stdout, /Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n[\s\S]*Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned default\/edu-msa-pod to \S+/);
+		assert.match(pod.stdout, /Normal\s+Started\s+\S+\s+kubelet\s+Started container edu-msa-container/);
 		const secret = await kd(['describe', 'secret', 'edu-msa-secret']);
 		assert.match(secret.stdout, /edu: {2}4 bytes/);
 		assert.ok(!secret.stdout.includes('msah') && !secret.stdout.includes('bXNhaA=='));
+	});
+
+	it('runs the seed pod with the ConfigMap and the decoded Secret in its environment', async () => {
+		// The notes: Secret data bXNhaA== reaches the container decoded, next to the ConfigMap's value.
+		const logs = await eventually(async () => {
+			const r = await kd(['logs', 'edu-msa-pod']);
+			return r.stdout.includes('edu=') && r;
+		}, 'the seed pod to log its environment');
+		assert.equal(logs.stdout, 'edu=msah\n');
 	});
 
 	it('prints kubectl errors and exits non-zero', async () => {

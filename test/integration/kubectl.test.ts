@@ -50,7 +50,7 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 	it('gets server-side tables, including multi-type listings', async () => {
 		const r = await kubectl(['get', 'pods,svc']);
 		assert.equal(r.code, 0, r.stderr);
-		assert.match(r.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\npod\/edu-msa-pod\s+0\/1\s+Pending/);
+		assert.match(r.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\npod\/edu-msa-board-\S+\s+\d\/1\s+\S+\s+0\s+\S+\npod\/edu-msa-pod\s+\d\/1\s+/);
 		assert.match(r.stdout, /service\/edu-msa-board\s+NodePort\s+127\.1\.\d+\.\d+\s+<none>\s+28082:30201\/TCP/);
 	});
 

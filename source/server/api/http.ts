@@ -80,19 +80,23 @@ function sendError(res: http.ServerResponse, error: unknown): void {
 	sendJson(res, status.code, status);
 }
 
+/** Serves GET pods/NAME/log (the kubelet's part of the API). */
+export type LogHandler = (pod: KubeObject, query: URLSearchParams, res: http.ServerResponse) => void;
+
 export interface ApiServerOptions {
 	registry: Registry;
+	logs?: LogHandler;
 	/** Shown in /api's serverAddressByClientCIDRs. */
 	address?: string;
 }
 
-export function createApiHandler({registry, address = '127.0.0.1'}: ApiServerOptions): http.RequestListener {
+export function createApiHandler({registry, logs, address = '127.0.0.1'}: ApiServerOptions): http.RequestListener {
 	return (req, res) => {
-		handle(registry, address, req, res).catch(error => sendError(res, error));
+		handle(registry, logs, address, req, res).catch(error => sendError(res, error));
 	};
 }
 
-async function handle(registry: Registry, address: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(registry: Registry, logs: LogHandler | undefined, address: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
 	const url = new URL(req.url ?? '/', 'http://localhost');
 	const path = url.pathname.replace(/\/+$/, '') || '/';
 	const q = url.searchParams;
@@ -120,7 +124,11 @@ async function handle(registry: Registry, address: string, req: http.IncomingMes
 	const {type, namespace, name, subresource} = target;
 	if (!type.namespaced && namespace) return sendError(res, pathNotFound());
 	if (subresource && !['status', ...(type.subresources ?? [])].includes(subresource)) return sendError(res, pathNotFound());
-	if (subresource === 'log') return sendError(res, badRequest('container logs come with the kubelet; this engine has no running containers yet'));
+	if (subresource === 'log') {
+		if (method !== 'GET' || !name) throw methodNotAllowed('pods/log supports GET only');
+		if (!logs) throw badRequest('this server has no kubelet to read container logs from');
+		return logs(registry.get(type, namespace ?? '', name), q, res);
+	}
 	const dryRun = q.get('dryRun') === 'All';
 	const contentType = req.headers['content-type'] ?? 'application/json';
 

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// kubedeck's built-in multi-tool image, after Kubernetes' agnhost test image.
+// Run as `image: kubedeck/agnhost` with args naming a subcommand:
+//   netexec [--http-port=8080]          HTTP: / and /hostname answer the pod name, /healthz ok, /echo?msg=x
+//   serve-files [--dir=/data] [--port=8080]   static files from a volume
+//   logs-generator [--rate=10] [--total=0]     numbered log lines (total 0 = forever)
+//   fail [--after=5] [--code=1]        exit with a code after some seconds
+//   burn-cpu [--millicores=1000] [--duration=0]  busy-loop to load a CPU
+//   pause                              do nothing until stopped
+// No subcommand means netexec. It binds to the pod's IP (POD_IP).
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+
+const [command = 'netexec', ...rest] = process.argv.slice(2);
+const flags = Object.fromEntries(rest.filter(a => a.startsWith('--')).map(a => {
+	const [k, v] = a.slice(2).split('=');
+	return [k, v ?? 'true'];
+}));
+const host = process.env.POD_IP || '127.0.0.1';
+const podName = process.env.POD_NAME || process.env.HOSTNAME || 'agnhost';
+const stop = () => process.exit(0);
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+
+function listen(port, handler) {
+	const server = http.createServer(handler);
+	server.listen(port, host, () => console.log(`${command}: serving on http://${host}:${port}`));
+	server.on('error', error => {
+		console.error(`${command}: ${error.message}`);
+		process.exit(1);
+	});
+}
+
+switch (command) {
+	case 'netexec':
+	case 'serve-hostname': {
+		const port = Number(flags['http-port'] ?? flags.port ?? 8080);
+		listen(port, (req, res) => {
+			const url = new URL(req.url, 'http://x');
+			console.log(`${req.method} ${url.pathname}`);
+			if (url.pathname === '/healthz' || url.pathname === '/readyz') return res.end('ok');
+			if (url.pathname === '/echo') return res.end(url.searchParams.get('msg') ?? '');
+			res.end(podName);
+		});
+		break;
+	}
+	case 'serve-files': {
+		const dir = flags.dir ?? '/data';
+		const port = Number(flags.port ?? 8080);
+		listen(port, (req, res) => {
+			const file = path.join(dir, path.normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, ''));
+			fs.readFile(fs.existsSync(file) && fs.statSync(file).isDirectory() ? path.join(file, 'index.html') : file, (error, data) => {
+				res.statusCode = error ? 404 : 200;
+				res.end(error ? 'not found\n' : data);
+			});
+		});
+		break;
+	}
+	case 'logs-generator': {
+		const rate = Number(flags.rate ?? 10);
+		const total = Number(flags.total ?? 0);
+		let n = 0;
+		const tick = setInterval(() => {
+			console.log(`${podName} line ${++n}`);
+			if (total && n >= total) {
+				clearInterval(tick);
+				setTimeout(() => {}, 2 ** 31 - 1);
+			}
+		}, 1000 / rate);
+		break;
+	}
+	case 'fail': {
+		const after = Number(flags.after ?? 5);
+		console.log(`failing with code ${flags.code ?? 1} in ${after}s`);
+		setTimeout(() => process.exit(Number(flags.code ?? 1)), after * 1000);
+		break;
+	}
+	case 'burn-cpu': {
+		const share = Math.min(1, Number(flags.millicores ?? 1000) / 1000);
+		const duration = Number(flags.duration ?? 0) * 1000;
+		const start = Date.now();
+		const burn = () => {
+			const sliceStart = Date.now();
+			while (Date.now() - sliceStart < 100 * share) { /* spin */ }
+			if (!duration || Date.now() - start < duration) setTimeout(burn, 100 * (1 - share));
+			else setTimeout(() => {}, 2 ** 31 - 1);
+		};
+		burn();
+		break;
+	}
+	case 'pause':
+		setInterval(() => {}, 2 ** 31 - 1);
+		break;
+	default:
+		console.error(`agnhost: unknown subcommand "${command}"`);
+		process.exit(2);
+}

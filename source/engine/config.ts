@@ -1,0 +1,58 @@
+// The engine's own settings: its nodes and image mappings, read from
+// <state dir>/config.yaml. Without one, the host is one node named after it
+// with the host's cores and memory.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+
+export interface NodeConfig {
+	name: string;
+	/** process: runs containers as host processes; simulated: pods go Running with no process (like kwok). */
+	kind: 'process' | 'simulated';
+	cpu: string;
+	memory: string;
+	pods: number;
+	labels: Record<string, string>;
+	taints: {key: string; value?: string; effect: string}[];
+}
+
+export interface EngineConfig {
+	nodes: NodeConfig[];
+	/** image name -> host program (and leading args) for the process runtime. */
+	images: Record<string, string[]>;
+	scheduler: {scoring: 'MostAllocated' | 'LeastAllocated'};
+}
+
+export function defaultNode(): NodeConfig {
+	return {
+		name: os.hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-') || 'node',
+		kind: 'process', cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 2 ** 20)}Mi`, pods: 110, labels: {}, taints: [],
+	};
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(home: string): EngineConfig {
+	const file = path.join(home, 'config.yaml');
+	let raw: Record<string, any> = {};
+	if (fs.existsSync(file)) {
+		try {
+			raw = YAML.parse(fs.readFileSync(file, 'utf8')) ?? {};
+		} catch (error) {
+			throw new ConfigError(`${file}: ${(error as Error).message}`);
+		}
+	}
+	const base = defaultNode();
+	const nodes: NodeConfig[] = (raw.nodes ?? [base]).map((n: Record<string, any>, i: number) => {
+		if (!n.name || typeof n.name !== 'string') throw new ConfigError(`${file}: nodes[${i}].name: Required value`);
+		if (n.kind !== undefined && !['process', 'simulated'].includes(n.kind)) throw new ConfigError(`${file}: nodes[${i}].kind: Unsupported value: "${n.kind}": supported values: "process", "simulated"`);
+		return {
+			name: n.name, kind: n.kind ?? 'process', cpu: String(n.cpu ?? base.cpu), memory: String(n.memory ?? base.memory),
+			pods: Number(n.pods ?? 110), labels: n.labels ?? {}, taints: n.taints ?? [],
+		};
+	});
+	const images: Record<string, string[]> = {};
+	for (const [image, program] of Object.entries(raw.images ?? {})) images[image] = Array.isArray(program) ? program.map(String) : String(program).split(/\s+/);
+	return {nodes, images, scheduler: {scoring: raw.scheduler?.scoring === 'LeastAllocated' ? 'LeastAllocated' : 'MostAllocated'}};
+}

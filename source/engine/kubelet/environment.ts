@@ -1,0 +1,171 @@
+// A container's environment and volumes, resolved the way the kubelet does:
+// env from ConfigMaps and Secrets (envFrom, valueFrom), the downward API
+// fields, service links ({NAME}_SERVICE_HOST/PORT), `$(VAR)` expansion; and
+// volume directories (emptyDir, configMap and secret files, hostPath).
+// Secret files go to memory-backed storage (/dev/shm), never to disk.
+import fs from 'node:fs';
+import path from 'node:path';
+import type {KubeObject} from '../../api/object.js';
+import type {Store} from '../../store/store.js';
+
+type Rec = Record<string, any>;
+
+/** A problem that keeps a container from being created (CreateContainerConfigError). */
+export class ContainerConfigError extends Error {}
+
+function configSource(store: Store, kind: 'configmaps' | 'secrets', namespace: string, name: string, optional: boolean): Record<string, string> | undefined {
+	const obj = store.get(kind, namespace, name);
+	if (!obj) {
+		if (optional) return undefined;
+		throw new ContainerConfigError(`${kind === 'configmaps' ? 'configmap' : 'secret'} "${name}" not found`);
+	}
+	const data = (obj.data ?? {}) as Record<string, string>;
+	if (kind === 'secrets') return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+	return {...data, ...Object.fromEntries(Object.entries((obj.binaryData ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))};
+}
+
+function fieldRef(pod: KubeObject, fieldPath: string, podIP: string): string {
+	const labelMatch = fieldPath.match(/^metadata\.(labels|annotations)\['(.+)'\]$/);
+	if (labelMatch) return (pod.metadata[labelMatch[1] as 'labels'] ?? {})[labelMatch[2]] ?? '';
+	switch (fieldPath) {
+		case 'metadata.name': return pod.metadata.name ?? '';
+		case 'metadata.namespace': return pod.metadata.namespace ?? '';
+		case 'metadata.uid': return pod.metadata.uid ?? '';
+		case 'spec.nodeName': return (pod.spec as Rec).nodeName ?? '';
+		case 'spec.serviceAccountName': return (pod.spec as Rec).serviceAccountName ?? '';
+		case 'status.podIP': case 'status.podIPs': return podIP;
+		case 'status.hostIP': case 'status.hostIPs': return '127.0.0.1';
+		default: throw new ContainerConfigError(`unsupported fieldPath: ${fieldPath}`);
+	}
+}
+
+/** `$(VAR)` references to earlier variables expand; `$$(VAR)` escapes. */
+function expand(value: string, env: Record<string, string>): string {
+	return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (whole, name) => (whole === '$$' ? '$' : name in env ? env[name] : whole));
+}
+
+function serviceLinks(store: Store, namespace: string): Record<string, string> {
+	const env: Record<string, string> = {};
+	for (const svc of store.list('services', namespace).items) {
+		const spec = svc.spec as Rec;
+		if (!spec.clusterIP || spec.clusterIP === 'None') continue;
+		const prefix = svc.metadata.name!.toUpperCase().replace(/-/g, '_');
+		const ports: Rec[] = spec.ports ?? [];
+		if (ports.length === 0) continue;
+		env[`${prefix}_SERVICE_HOST`] = spec.clusterIP;
+		env[`${prefix}_SERVICE_PORT`] = String(ports[0].port);
+		for (const p of ports) {
+			if (p.name) env[`${prefix}_SERVICE_PORT_${p.name.toUpperCase().replace(/-/g, '_')}`] = String(p.port);
+			const proto = (p.protocol ?? 'TCP').toLowerCase();
+			env[`${prefix}_PORT_${p.port}_${proto.toUpperCase()}`] = `${proto}://${spec.clusterIP}:${p.port}`;
+		}
+		env[`${prefix}_PORT`] = `${(ports[0].protocol ?? 'TCP').toLowerCase()}://${spec.clusterIP}:${ports[0].port}`;
+	}
+	return env;
+}
+
+export interface EnvContext {
+	store: Store;
+	pod: KubeObject;
+	podIP: string;
+	nodeName: string;
+	cwd: string;
+	/** Host directory per volume name. */
+	volumes: Map<string, string>;
+	/** Whether volumes are bound at their mountPath (bubblewrap); else their directories go into env vars. */
+	mountsInPlace: boolean;
+}
+
+export function containerEnv(container: Rec, ctx: EnvContext): Record<string, string> {
+	const {pod, store} = ctx;
+	const namespace = pod.metadata.namespace!;
+	const env: Record<string, string> = {
+		PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: ctx.cwd, LANG: process.env.LANG ?? 'C.UTF-8',
+		HOSTNAME: pod.metadata.name!, POD_NAME: pod.metadata.name!, POD_NAMESPACE: namespace, POD_IP: ctx.podIP, HOST: ctx.podIP, NODE_NAME: ctx.nodeName,
+	};
+	if ((pod.spec as Rec).enableServiceLinks !== false) Object.assign(env, serviceLinks(store, namespace));
+	if (!ctx.mountsInPlace) {
+		for (const m of (container.volumeMounts ?? []) as Rec[]) {
+			const dir = ctx.volumes.get(m.name);
+			if (dir) env[`KUBEDECK_MOUNT_${String(m.mountPath).replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '').toUpperCase()}`] = m.subPath ? path.join(dir, m.subPath) : dir;
+		}
+	}
+	for (const from of (container.envFrom ?? []) as Rec[]) {
+		const ref = from.configMapRef ?? from.secretRef;
+		const data = configSource(store, from.configMapRef ? 'configmaps' : 'secrets', namespace, ref.name, !!ref.optional);
+		for (const [k, v] of Object.entries(data ?? {})) env[`${from.prefix ?? ''}${k}`] = v;
+	}
+	for (const e of (container.env ?? []) as Rec[]) {
+		if (e.valueFrom) {
+			const vf = e.valueFrom;
+			if (vf.configMapKeyRef || vf.secretKeyRef) {
+				const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
+				const kind = vf.configMapKeyRef ? 'configmaps' : 'secrets';
+				const data = configSource(store, kind, namespace, ref.name, !!ref.optional);
+				if (data && !(ref.key in data) && !ref.optional) throw new ContainerConfigError(`couldn't find key ${ref.key} in ${kind === 'configmaps' ? 'ConfigMap' : 'Secret'} ${namespace}/${ref.name}`);
+				if (data && ref.key in data) env[e.name] = data[ref.key];
+			} else if (vf.fieldRef) {
+				env[e.name] = fieldRef(pod, vf.fieldRef.fieldPath, ctx.podIP);
+			} else if (vf.resourceFieldRef) {
+				env[e.name] = String(container.resources?.limits?.[vf.resourceFieldRef.resource.split('.')[1]] ?? '0');
+			}
+		} else {
+			env[e.name] = expand(String(e.value ?? ''), env);
+		}
+	}
+	return env;
+}
+
+/** The base of a pod's in-memory storage (secret volumes, emptyDir medium Memory). */
+export function memoryDir(pod: KubeObject): string {
+	const shm = fs.existsSync('/dev/shm') ? '/dev/shm' : (process.env.XDG_RUNTIME_DIR ?? '/tmp');
+	return path.join(shm, `kubedeck-${pod.metadata.uid}`);
+}
+
+function writeItems(dir: string, data: Record<string, string>, items: Rec[] | undefined, mode: number): void {
+	fs.rmSync(dir, {recursive: true, force: true});
+	fs.mkdirSync(dir, {recursive: true, mode: 0o700});
+	const entries = items?.length ? items.filter(i => i.key in data).map(i => [i.path, data[i.key]] as const) : Object.entries(data);
+	for (const [file, content] of entries) {
+		const target = path.join(dir, file);
+		fs.mkdirSync(path.dirname(target), {recursive: true});
+		fs.writeFileSync(target, content, {mode});
+	}
+}
+
+/** Create or refresh each volume's directory; returns host directory per volume name. */
+export function prepareVolumes(pod: KubeObject, podDir: string, store: Store): Map<string, string> {
+	const volumes = new Map<string, string>();
+	const namespace = pod.metadata.namespace!;
+	for (const v of ((pod.spec as Rec).volumes ?? []) as Rec[]) {
+		if (v.emptyDir) {
+			const dir = v.emptyDir.medium === 'Memory' ? path.join(memoryDir(pod), 'empty', v.name) : path.join(podDir, 'volumes', v.name);
+			fs.mkdirSync(dir, {recursive: true});
+			volumes.set(v.name, dir);
+		} else if (v.configMap) {
+			const data = configSource(store, 'configmaps', namespace, v.configMap.name, !!v.configMap.optional) ?? {};
+			const dir = path.join(podDir, 'volumes', v.name);
+			writeItems(dir, data, v.configMap.items, v.configMap.defaultMode ?? 0o644);
+			volumes.set(v.name, dir);
+		} else if (v.secret) {
+			const data = configSource(store, 'secrets', namespace, v.secret.secretName, !!v.secret.optional) ?? {};
+			const dir = path.join(memoryDir(pod), 'secrets', v.name);
+			writeItems(dir, data, v.secret.items, v.secret.defaultMode ?? 0o644);
+			volumes.set(v.name, dir);
+		} else if (v.hostPath) {
+			if (v.hostPath.type === 'DirectoryOrCreate') fs.mkdirSync(v.hostPath.path, {recursive: true});
+			if (!fs.existsSync(v.hostPath.path) && v.hostPath.type && v.hostPath.type !== 'FileOrCreate') throw new ContainerConfigError(`hostPath type check failed: ${v.hostPath.path} does not exist`);
+			volumes.set(v.name, v.hostPath.path);
+		} else if (v.persistentVolumeClaim) {
+			const claim = store.get('persistentvolumeclaims', namespace, v.persistentVolumeClaim.claimName);
+			if (!claim) throw new ContainerConfigError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
+			const volumeName = (claim.spec as Rec).volumeName;
+			const pv = volumeName ? store.get('persistentvolumes', '', volumeName) : undefined;
+			const hostDir = (pv?.spec as Rec | undefined)?.hostPath?.path ?? (pv?.spec as Rec | undefined)?.local?.path;
+			if (!hostDir) throw new ContainerConfigError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" is not bound`);
+			fs.mkdirSync(hostDir, {recursive: true});
+			volumes.set(v.name, hostDir);
+		}
+	}
+	return volumes;
+}

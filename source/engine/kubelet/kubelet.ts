@@ -1,0 +1,141 @@
+// The kubelet of one node: watches the pods bound to it and gives each a pod
+// worker; hands out pod IPs from the loopback range; on engine start, stops
+// what a killed engine left running; on engine stop, stops every container.
+import {spawnSync} from 'node:child_process';
+import type {KubeObject} from '../../api/object.js';
+import type {Registry} from '../../server/registry.js';
+import type {Store, WatchEvent} from '../../store/store.js';
+import type {Clock} from '../clock.js';
+import type {EventRecorder} from '../events.js';
+import {PodWorker} from './pod-worker.js';
+import type {ProcessLedger} from './runtime.js';
+
+type Rec = Record<string, any>;
+
+export interface KubeletContext {
+	home: string;
+	nodeName: string;
+	simulated: boolean;
+	store: Store;
+	registry: Registry;
+	events: EventRecorder;
+	clock: Clock;
+	images: Record<string, string[]>;
+	ledger: ProcessLedger;
+	mountsInPlace: boolean;
+	/** pids the kubelet killed for exceeding their memory limit. */
+	oomKilled: Set<number>;
+	log(line: string): void;
+	allocateIP(uid: string): string;
+	releaseIP(uid: string): void;
+	forget(uid: string): void;
+	/** Wrap argv so volumes appear at their mountPath (bubblewrap), or return it unchanged. */
+	wrap(argv: string[], pod: KubeObject, container: Rec, volumes: Map<string, string>, cwd: string): string[];
+}
+
+/**
+ * Pod IPs: unique loopback addresses from 127.2.0.1 on (127.0.0.0/8 routes
+ * to lo with no privileges; 127.1/16 is for Services). Shared by every node
+ * of the engine so no two pods collide.
+ */
+export class PodIPAllocator {
+	private readonly byUid = new Map<string, string>();
+	private readonly used = new Set<string>();
+	private next = 0;
+
+	constructor(store: Store) {
+		for (const pod of store.list('pods').items) {
+			const ip = (pod.status as Rec)?.podIP;
+			if (ip) this.take(pod.metadata.uid!, ip);
+		}
+	}
+
+	private take(uid: string, ip: string): void {
+		this.byUid.set(uid, ip);
+		this.used.add(ip);
+	}
+
+	allocate(uid: string): string {
+		const existing = this.byUid.get(uid);
+		if (existing) return existing;
+		const size = 126 * 65536;
+		for (let i = 0; i < size; i++) {
+			const n = (this.next + i) % size;
+			const ip = `127.${2 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+			if ((n & 255) === 0 || (n & 255) === 255 || this.used.has(ip)) continue;
+			this.next = n + 1;
+			this.take(uid, ip);
+			return ip;
+		}
+		throw new Error('pod IP range 127.2.0.0-127.127.255.255 is exhausted');
+	}
+
+	release(uid: string): void {
+		const ip = this.byUid.get(uid);
+		if (!ip) return;
+		this.byUid.delete(uid);
+		this.used.delete(ip);
+	}
+}
+
+let bwrapAvailable: boolean | undefined;
+
+/** Is bubblewrap installed and able to make a mount namespace here? */
+export function hasBubblewrap(): boolean {
+	if (process.env.KUBEDECK_NO_BWRAP) return false;
+	if (bwrapAvailable === undefined) {
+		const probe = spawnSync('bwrap', ['--dev-bind', '/', '/', '--die-with-parent', 'true'], {stdio: 'ignore'});
+		bwrapAvailable = probe.status === 0;
+	}
+	return bwrapAvailable;
+}
+
+export class Kubelet {
+	private readonly workers = new Map<string, PodWorker>();
+	private unsubscribe?: () => void;
+
+	constructor(private readonly ctx: Omit<KubeletContext, 'forget'>) {}
+
+	private get context(): KubeletContext {
+		return {...this.ctx, forget: uid => this.workers.delete(uid)};
+	}
+
+	private bound(pod: KubeObject): boolean {
+		return (pod.spec as Rec)?.nodeName === this.ctx.nodeName;
+	}
+
+	start(): void {
+		const context = this.context;
+		const handle = (event: Pick<WatchEvent, 'type' | 'object'>) => {
+			const pod = event.object;
+			const uid = pod.metadata.uid!;
+			const worker = this.workers.get(uid);
+			if (event.type === 'DELETED') {
+				worker?.remove();
+				return;
+			}
+			if (!this.bound(pod)) return;
+			if (worker) worker.update(pod);
+			else {
+				const phase = (pod.status as Rec)?.phase;
+				// Finished pods stay finished across engine restarts; deleting ones still need their deletion finished.
+				if ((phase === 'Succeeded' || phase === 'Failed') && !pod.metadata.deletionTimestamp) return;
+				const created = new PodWorker(context, pod);
+				this.workers.set(uid, created);
+				created.requestSync();
+			}
+		};
+		this.unsubscribe = this.ctx.store.watch('pods', undefined, Number(this.ctx.store.resourceVersion), handle);
+		for (const pod of this.ctx.store.list('pods').items) handle({type: 'ADDED', object: pod});
+	}
+
+	/** Stop every container (engine shutdown); pods stay in the store. */
+	async stop(graceSeconds = 10): Promise<void> {
+		this.unsubscribe?.();
+		await Promise.all([...this.workers.values()].map(w => w.shutdown(graceSeconds)));
+	}
+
+	workerFor(uid: string): PodWorker | undefined {
+		return this.workers.get(uid);
+	}
+}

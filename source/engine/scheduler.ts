@@ -1,0 +1,172 @@
+// The scheduler (kube-scheduler's framework, the plugins a user meets first):
+// filter nodes (Ready, schedulable, pod count, cpu and memory requests against
+// allocatable, nodeSelector, required node affinity on labels, taints the pod
+// does not tolerate), then score (bin packing, MostAllocated by default, or
+// LeastAllocated to spread), then bind. A pod that fits nowhere stays Pending
+// with a FailedScheduling event that says why, and is retried when the
+// cluster changes.
+import type {KubeObject} from '../api/object.js';
+import {parseQuantity} from '../api/quantity.js';
+import {typeByPlural} from '../api/resources.js';
+import {fromLabelSelector, matchesLabels} from '../api/selectors.js';
+import type {Registry} from '../server/registry.js';
+import type {Store, WatchEvent} from '../store/store.js';
+import type {Clock} from './clock.js';
+import {isoTime} from './clock.js';
+import {type Controller, ControllerRunner, keyOf, splitKey} from './controllers/runner.js';
+import type {EventRecorder} from './events.js';
+
+type Rec = Record<string, any>;
+const podType = typeByPlural('pods')!;
+
+interface Usage {
+	cpu: number;
+	memory: number;
+	pods: number;
+}
+
+export function podRequests(pod: KubeObject): {cpu: number; memory: number} {
+	let cpu = 0, memory = 0;
+	for (const c of ((pod.spec as Rec)?.containers ?? []) as Rec[]) {
+		cpu += parseQuantity(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu ?? 0) ?? 0;
+		memory += parseQuantity(c.resources?.requests?.memory ?? c.resources?.limits?.memory ?? 0) ?? 0;
+	}
+	return {cpu, memory};
+}
+
+function isTerminal(pod: KubeObject): boolean {
+	const phase = (pod.status as Rec)?.phase;
+	return phase === 'Succeeded' || phase === 'Failed';
+}
+
+function tolerates(pod: KubeObject, taint: Rec): boolean {
+	return ((pod.spec as Rec)?.tolerations ?? []).some((t: Rec) =>
+		(t.effect === undefined || t.effect === '' || t.effect === taint.effect) &&
+		(t.operator === 'Exists' ? (t.key === undefined || t.key === '' || t.key === taint.key) : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')));
+}
+
+function requiredAffinityMatches(pod: KubeObject, labels: Record<string, string>): boolean {
+	const terms: Rec[] = (pod.spec as Rec)?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+	if (terms.length === 0) return true;
+	return terms.some(term => matchesLabels(fromLabelSelector({matchExpressions: (term.matchExpressions ?? []).map((e: Rec) => ({...e, operator: e.operator === 'Exists' || e.operator === 'DoesNotExist' || e.operator === 'In' || e.operator === 'NotIn' ? e.operator : 'In'}))}), labels));
+}
+
+export class Scheduler implements Controller {
+	readonly name = 'scheduler';
+	readonly primary = 'pods';
+	readonly watches;
+	/** What each bound, running pod takes from its node: uid -> node and requests. */
+	private readonly placed = new Map<string, {node: string; cpu: number; memory: number}>();
+	private readonly usage = new Map<string, Usage>();
+	runner?: ControllerRunner;
+
+	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly clock: Clock, private readonly scoring: 'MostAllocated' | 'LeastAllocated' = 'MostAllocated') {
+		this.watches = [
+			{resource: 'pods', keys: (pod: KubeObject, type: WatchEvent['type']) => this.track(pod, type)},
+			// A node change can make room: retry every pending pod.
+			{resource: 'nodes', keys: () => this.pendingKeys()},
+		];
+		for (const pod of store.list('pods').items) this.track(pod, 'ADDED');
+	}
+
+	/** Keep the usage accounting in step with pod events; return the keys to schedule. */
+	private track(pod: KubeObject, type: WatchEvent['type']): string[] {
+		const uid = pod.metadata.uid!;
+		const old = this.placed.get(uid);
+		const nodeName = (pod.spec as Rec)?.nodeName;
+		const holds = type !== 'DELETED' && nodeName && !isTerminal(pod);
+		if (old && (!holds || old.node !== nodeName)) {
+			this.adjust(old.node, -old.cpu, -old.memory, -1);
+			this.placed.delete(uid);
+		}
+		if (holds && !this.placed.has(uid)) {
+			const req = podRequests(pod);
+			this.placed.set(uid, {node: nodeName, ...req});
+			this.adjust(nodeName, req.cpu, req.memory, 1);
+		}
+		if (old && !holds) return this.pendingKeys(); // freed room
+		return type !== 'DELETED' && !nodeName ? [keyOf(pod)] : [];
+	}
+
+	private adjust(node: string, cpu: number, memory: number, pods: number): void {
+		const u = this.usage.get(node) ?? {cpu: 0, memory: 0, pods: 0};
+		u.cpu += cpu;
+		u.memory += memory;
+		u.pods += pods;
+		this.usage.set(node, u);
+	}
+
+	private pendingKeys(): string[] {
+		return this.store.listEntries('pods', undefined, {filter: p => !(p.spec as Rec)?.nodeName && !p.metadata.deletionTimestamp}).map(e => keyOf(e.object));
+	}
+
+	async reconcile(key: string) {
+		const [namespace, name] = splitKey(key);
+		const pod = this.store.get('pods', namespace, name);
+		if (!pod || (pod.spec as Rec).nodeName || pod.metadata.deletionTimestamp) return;
+		if (((pod.spec as Rec).schedulerName ?? 'default-scheduler') !== 'default-scheduler') return;
+		const {node, reasons, total} = this.choose(pod);
+		if (!node) {
+			const summary = [...reasons].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([r, n]) => `${n} ${r}`).join(', ');
+			const message = `0/${total} nodes are available${summary ? `: ${summary}` : ''}.`;
+			await this.markUnschedulable(pod, message);
+			return {requeueAfter: 10_000};
+		}
+		await this.bind(pod, node);
+	}
+
+	/** Filter and score; returns the best node, or the reasons every node was rejected. */
+	choose(pod: KubeObject): {node?: string; reasons: Map<string, number>; total: number} {
+		const spec = pod.spec as Rec;
+		const req = podRequests(pod);
+		const reasons = new Map<string, number>();
+		const reject = (reason: string) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+		let best: {name: string; score: number} | undefined;
+		const nodes = this.store.listEntries('nodes');
+		for (const {object: node} of nodes) {
+			const status = (node.status ?? {}) as Rec;
+			const name = node.metadata.name!;
+			const ready = (status.conditions ?? []).some((c: Rec) => c.type === 'Ready' && c.status === 'True');
+			if (!ready) { reject("node(s) had untolerated taint {node.kubernetes.io/not-ready: }"); continue; }
+			if ((node.spec as Rec)?.unschedulable) { reject('node(s) were unschedulable'); continue; }
+			const labels = node.metadata.labels ?? {};
+			if (spec.nodeSelector && !Object.entries(spec.nodeSelector).every(([k, v]) => labels[k] === v)) { reject("node(s) didn't match Pod's node affinity/selector"); continue; }
+			if (!requiredAffinityMatches(pod, labels)) { reject("node(s) didn't match Pod's node affinity/selector"); continue; }
+			const taint = ((node.spec as Rec)?.taints ?? []).find((t: Rec) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod, t));
+			if (taint) { reject(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`); continue; }
+			const alloc = status.allocatable ?? {};
+			const cpuCap = parseQuantity(alloc.cpu ?? 0) ?? 0, memCap = parseQuantity(alloc.memory ?? 0) ?? 0, podCap = Number(alloc.pods ?? 110);
+			const used = this.usage.get(name) ?? {cpu: 0, memory: 0, pods: 0};
+			let fits = true;
+			if (used.pods + 1 > podCap) { reject('Too many pods'); fits = false; }
+			if (used.cpu + req.cpu > cpuCap + 1e-9) { reject('Insufficient cpu'); fits = false; }
+			if (used.memory + req.memory > memCap) { reject('Insufficient memory'); fits = false; }
+			if (!fits) continue;
+			// NodeResourcesFit: MostAllocated packs (fuller nodes score higher), LeastAllocated spreads.
+			const fraction = (((used.cpu + req.cpu) / (cpuCap || 1)) + ((used.memory + req.memory) / (memCap || 1)) + ((used.pods + 1) / podCap)) / 3;
+			const score = this.scoring === 'MostAllocated' ? fraction : 1 - fraction;
+			if (!best || score > best.score || (score === best.score && name < best.name)) best = {name, score};
+		}
+		return {node: best?.name, reasons, total: nodes.length};
+	}
+
+	private async bind(pod: KubeObject, node: string): Promise<void> {
+		const now = isoTime(this.clock.now());
+		const conditions = [...(((pod.status as Rec)?.conditions ?? []) as Rec[]).filter(c => c.type !== 'PodScheduled'), {type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now}];
+		// The binding: spec.nodeName set once, then the PodScheduled condition.
+		const bound = await this.registry.patch(podType, pod.metadata.namespace, pod.metadata.name!, 'application/merge-patch+json', {metadata: {resourceVersion: pod.metadata.resourceVersion}, spec: {nodeName: node}});
+		await this.registry.update(podType, pod.metadata.namespace, pod.metadata.name!, {...bound, status: {...(bound.status as Rec), conditions}}, {subresource: 'status'});
+		await this.events.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node}`, 'default-scheduler');
+	}
+
+	private async markUnschedulable(pod: KubeObject, message: string): Promise<void> {
+		const status = (pod.status ?? {}) as Rec;
+		const existing = (status.conditions ?? []).find((c: Rec) => c.type === 'PodScheduled');
+		if (existing?.message !== message) {
+			const conditions = [...(status.conditions ?? []).filter((c: Rec) => c.type !== 'PodScheduled'),
+				{type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: isoTime(this.clock.now())}];
+			await this.registry.update(podType, pod.metadata.namespace, pod.metadata.name!, {...pod, status: {...status, conditions}}, {subresource: 'status'});
+		}
+		await this.events.record(pod, 'Warning', 'FailedScheduling', message, 'default-scheduler');
+	}
+}

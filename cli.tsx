@@ -12,11 +12,13 @@ import {apiResourcesCommand, summaryCommand} from './source/commands/discovery.j
 import {serveCommand, stopCommand, versionCommand} from './source/commands/engine.js';
 import {getCommand} from './source/commands/get.js';
 import {logsCommand} from './source/commands/logs.js';
+import {rolloutCommand, scaleCommand, setCommand} from './source/commands/rollout.js';
 import {patchCommand} from './source/commands/patch.js';
 import {stateHome} from './source/engine/home.js';
 
 const commands: Command[] = [
-	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, labelCommand, annotateCommand, patchCommand,
+	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, scaleCommand, rolloutCommand, setCommand,
+	labelCommand, annotateCommand, patchCommand,
 	apiResourcesCommand, summaryCommand, serveCommand, stopCommand, versionCommand,
 ];
 

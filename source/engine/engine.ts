@@ -98,7 +98,7 @@ export class Engine {
 		const ledger = new ProcessLedger(this.options.home);
 		const leftovers = ledger.reapLeftovers();
 		if (leftovers > 0) this.log(`stopped ${leftovers} container process group(s) left by an engine that did not shut down`);
-		const ips = new PodIPAllocator(store);
+		const ips = new PodIPAllocator(store, this.options.home);
 		for (const node of this.config.nodes) {
 			const agent = new NodeAgent(node, registry, clock);
 			await agent.register();

@@ -85,7 +85,8 @@ export class Scheduler implements Controller {
 			this.adjust(nodeName, req.cpu, req.memory, 1);
 		}
 		if (old && !holds) return this.pendingKeys(); // freed room
-		return type !== 'DELETED' && !nodeName ? [keyOf(pod)] : [];
+		// New pods are scheduled at once; a pending pod's own status writes do not retrigger it.
+		return type === 'ADDED' && !nodeName ? [keyOf(pod)] : [];
 	}
 
 	private adjust(node: string, cpu: number, memory: number, pods: number): void {
@@ -160,6 +161,7 @@ export class Scheduler implements Controller {
 	}
 
 	private async markUnschedulable(pod: KubeObject, message: string): Promise<void> {
+		await this.events.record(pod, 'Warning', 'FailedScheduling', message, 'default-scheduler');
 		const status = (pod.status ?? {}) as Rec;
 		const existing = (status.conditions ?? []).find((c: Rec) => c.type === 'PodScheduled');
 		if (existing?.message !== message) {
@@ -167,6 +169,5 @@ export class Scheduler implements Controller {
 				{type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: isoTime(this.clock.now())}];
 			await this.registry.update(podType, pod.metadata.namespace, pod.metadata.name!, {...pod, status: {...status, conditions}}, {subresource: 'status'});
 		}
-		await this.events.record(pod, 'Warning', 'FailedScheduling', message, 'default-scheduler');
 	}
 }

@@ -34,16 +34,20 @@ export interface KubeletContext {
 }
 
 /**
- * Pod IPs: unique loopback addresses from 127.2.0.1 on (127.0.0.0/8 routes
- * to lo with no privileges; 127.1/16 is for Services). Shared by every node
- * of the engine so no two pods collide.
+ * Pod IPs: unique loopback addresses (127.0.0.0/8 routes to lo with no
+ * privileges; 127.1/16 is for Services). Shared by every node of the engine
+ * so no two pods collide. Each state directory takes its own /16 between
+ * 127.2 and 127.121 (by a hash of its path), so engines of different state
+ * directories on one host rarely share addresses.
  */
 export class PodIPAllocator {
 	private readonly byUid = new Map<string, string>();
 	private readonly used = new Set<string>();
 	private next = 0;
+	private readonly block: number;
 
-	constructor(store: Store) {
+	constructor(store: Store, home: string) {
+		this.block = 2 + ([...home].reduce((h, c) => (h * 33 + c.charCodeAt(0)) >>> 0, 5381) % 120);
 		for (const pod of store.list('pods').items) {
 			const ip = (pod.status as Rec)?.podIP;
 			if (ip) this.take(pod.metadata.uid!, ip);
@@ -58,16 +62,16 @@ export class PodIPAllocator {
 	allocate(uid: string): string {
 		const existing = this.byUid.get(uid);
 		if (existing) return existing;
-		const size = 126 * 65536;
+		const size = 65536;
 		for (let i = 0; i < size; i++) {
 			const n = (this.next + i) % size;
-			const ip = `127.${2 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+			const ip = `127.${this.block}.${(n >> 8) & 255}.${n & 255}`;
 			if ((n & 255) === 0 || (n & 255) === 255 || this.used.has(ip)) continue;
 			this.next = n + 1;
 			this.take(uid, ip);
 			return ip;
 		}
-		throw new Error('pod IP range 127.2.0.0-127.127.255.255 is exhausted');
+		throw new Error(`pod IP range 127.${this.block}.0.0/16 is exhausted`);
 	}
 
 	release(uid: string): void {

@@ -43,6 +43,7 @@ interface ContainerRecord {
 	terminated?: Terminated;
 	lastTerminated?: Terminated;
 	backoffUntil?: number;
+	backoffMs?: number;
 	ready: boolean;
 	started: boolean;
 	probeTimers: {cancel(): void}[];
@@ -186,7 +187,7 @@ export class PodWorker {
 		if (rec.terminated) {
 			if (!willRestart(policy, rec.terminated)) return;
 			if (rec.backoffUntil !== undefined && now < rec.backoffUntil) {
-				const seconds = Math.round((rec.backoffUntil - (Date.parse(rec.terminated.finishedAt) || now)) / 1000);
+				const seconds = Math.round((rec.backoffMs ?? 0) / 1000);
 				rec.waiting = {reason: 'CrashLoopBackOff', message: `back-off ${seconds}s restarting failed container=${c.name} pod=${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.pod.metadata.uid})`};
 				this.retry(rec.backoffUntil - now);
 				return;
@@ -251,6 +252,7 @@ export class PodWorker {
 		const n = rec.restartCount;
 		const delay = ranMs >= backoffResetMs || n === 0 ? 0 : Math.min(backoffMaxMs, backoffBaseMs * 2 ** (n - 1));
 		rec.backoffUntil = now + delay;
+		rec.backoffMs = delay;
 		if (delay > 0 && !this.pod.metadata.deletionTimestamp && willRestart((this.pod.spec as Rec).restartPolicy ?? 'Always', rec.terminated)) {
 			void this.ctx.events.record(this.pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.pod.metadata.uid})`, 'kubelet');
 		}

@@ -1,0 +1,179 @@
+// kubectl scale, set image and rollout (status, history, undo, restart,
+// pause, resume), with kubectl's wording.
+import {formatStatus, StatusError} from '../api/errors.js';
+import {deepEqual, type KubeObject} from '../api/object.js';
+import {knownKind, objectRef, type ResourceType} from '../api/resources.js';
+import {formatLabelSelector, fromLabelSelector} from '../api/selectors.js';
+import type {ClusterClient} from '../client/types.js';
+import {isoTime} from '../engine/clock.js';
+import {CliError, type Command, type CommandContext} from './context.js';
+import {parseDuration} from './delete.js';
+import {parseTargets} from './targets.js';
+
+type Rec = Record<string, any>;
+const revisionAnnotation = 'deployment.kubernetes.io/revision';
+
+function oneTarget(ctx: CommandContext, args: string[]): {type: ResourceType; name: string} {
+	const targets = parseTargets(args);
+	if (targets.length !== 1 || targets[0].names.length !== 1) throw new CliError('error: exactly one TYPE NAME or TYPE/NAME is required');
+	return {type: targets[0].type, name: targets[0].names[0]};
+}
+
+export const scaleCommand: Command = {
+	name: 'scale',
+	summary: 'Set a new size for a deployment, replica set or stateful set',
+	usage: 'kubedeck scale (TYPE NAME | TYPE/NAME) --replicas=COUNT',
+	flags: {replicas: {type: 'string'}},
+	async run(ctx) {
+		const replicas = Number(ctx.string('replicas'));
+		if (ctx.string('replicas') === undefined || !Number.isInteger(replicas) || replicas < 0) throw new CliError('error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
+		const client = await ctx.client();
+		let exit = 0;
+		for (const {type, names} of parseTargets(ctx.positionals)) {
+			if (!type.subresources?.includes('scale')) throw new CliError(`error: no scaler has been implemented for ${type.kind}`);
+			for (const name of names) {
+				try {
+					await client.scale(type, ctx.namespace, name, replicas);
+					ctx.out(`${objectRef(type, name)} scaled`);
+				} catch (error) {
+					if (!(error instanceof StatusError)) throw error;
+					ctx.err(formatStatus(error.status));
+					exit = 1;
+				}
+			}
+		}
+		return exit;
+	},
+};
+
+export const setCommand: Command = {
+	name: 'set',
+	summary: 'Set specific features on objects (set image)',
+	usage: 'kubedeck set image (TYPE NAME | TYPE/NAME) CONTAINER=IMAGE ... ',
+	flags: {},
+	async run(ctx) {
+		const [what, ...rest] = ctx.positionals;
+		if (what !== 'image') throw new CliError(`error: unknown command "set ${what ?? ''}": kubedeck supports "set image"`);
+		const changes = rest.filter(a => a.includes('='));
+		const {type, name} = oneTarget(ctx, rest.filter(a => !a.includes('=')));
+		if (changes.length === 0) throw new CliError('error: at least one image update is required');
+		const client = await ctx.client();
+		const obj = await client.get(type, ctx.namespace, name);
+		const podSpec = type.kind === 'Pod' ? (obj.spec as Rec) : type.kind === 'CronJob' ? (obj.spec as Rec).jobTemplate.spec.template.spec : (obj.spec as Rec).template.spec;
+		const containers: Rec[] = [...(podSpec.initContainers ?? []), ...podSpec.containers];
+		for (const change of changes) {
+			const [container, image] = change.split('=');
+			const targets = container === '*' ? containers : containers.filter(c => c.name === container);
+			if (targets.length === 0) throw new CliError(`error: unable to find container named "${container}"`);
+			for (const c of targets) c.image = image;
+		}
+		await client.patch(type, ctx.namespace, name, {spec: obj.spec}, 'merge');
+		ctx.out(`${objectRef(type, name)} image updated`);
+		return 0;
+	},
+};
+
+async function replicaSetsOf(client: ClusterClient, d: KubeObject): Promise<KubeObject[]> {
+	const selector = formatLabelSelector(fromLabelSelector((d.spec as Rec).selector));
+	const list = await client.list(knownKind('ReplicaSet')!, {namespace: d.metadata.namespace, labelSelector: selector});
+	return list.items.filter(rs => rs.metadata.ownerReferences?.some(r => r.controller && r.uid === d.metadata.uid))
+		.sort((a, b) => Number(a.metadata.annotations?.[revisionAnnotation] ?? 0) - Number(b.metadata.annotations?.[revisionAnnotation] ?? 0));
+}
+
+function withoutHash(template: Rec): Rec {
+	const copy = structuredClone(template);
+	if (copy.metadata?.labels) delete copy.metadata.labels['pod-template-hash'];
+	return copy;
+}
+
+/** One step of `rollout status` (kubectl's DeploymentStatusViewer): [message, done]. */
+export function deploymentRolloutStatus(d: KubeObject): [string, boolean] {
+	const spec = d.spec as Rec, status = (d.status ?? {}) as Rec;
+	const name = d.metadata.name;
+	if ((d.metadata.generation ?? 0) > (status.observedGeneration ?? 0)) return ['Waiting for deployment spec update to be observed...', false];
+	const progressing = (status.conditions ?? []).find((c: Rec) => c.type === 'Progressing');
+	if (progressing?.reason === 'ProgressDeadlineExceeded') throw new CliError(`error: deployment "${name}" exceeded its progress deadline`);
+	const replicas = spec.replicas ?? 1;
+	const updated = status.updatedReplicas ?? 0;
+	if (updated < replicas) return [`Waiting for deployment "${name}" rollout to finish: ${updated} out of ${replicas} new replicas have been updated...`, false];
+	if ((status.replicas ?? 0) > updated) return [`Waiting for deployment "${name}" rollout to finish: ${(status.replicas ?? 0) - updated} old replicas are pending termination...`, false];
+	if ((status.availableReplicas ?? 0) < updated) return [`Waiting for deployment "${name}" rollout to finish: ${status.availableReplicas ?? 0} of ${updated} updated replicas are available...`, false];
+	return [`deployment "${name}" successfully rolled out`, true];
+}
+
+async function rolloutStatus(ctx: CommandContext, client: ClusterClient, type: ResourceType, name: string): Promise<number> {
+	if (type.kind !== 'Deployment') throw new CliError(`error: rollout status is supported for deployments; ${type.plural} come with a later version`);
+	const timeout = ctx.string('timeout') ? parseDuration(ctx.string('timeout')!) : 0;
+	const deadline = timeout ? Date.now() + timeout : Infinity;
+	let last = '';
+	for (;;) {
+		const [message, done] = deploymentRolloutStatus(await client.get(type, ctx.namespace, name));
+		if (message !== last) ctx.out(message);
+		last = message;
+		if (done || ctx.string('watch') === 'false') return 0;
+		if (Date.now() > deadline) throw new CliError('error: timed out waiting for the condition');
+		await new Promise(r => setTimeout(r, 200));
+	}
+}
+
+export const rolloutCommand: Command = {
+	name: 'rollout',
+	summary: 'Manage the rollout of a resource: status, history, undo, restart, pause, resume',
+	usage: 'kubedeck rollout (status|history|undo|restart|pause|resume) (TYPE NAME | TYPE/NAME) [--to-revision=N] [--revision=N] [--timeout=5m]',
+	flags: {'to-revision': {type: 'string'}, revision: {type: 'string'}, timeout: {type: 'string'}, watch: {type: 'string', short: 'w'}},
+	async run(ctx) {
+		const [verb, ...args] = ctx.positionals;
+		const {type, name} = oneTarget(ctx, args);
+		const client = await ctx.client();
+		const ref = objectRef(type, name);
+		switch (verb) {
+			case 'status':
+				return rolloutStatus(ctx, client, type, name);
+			case 'history': {
+				const d = await client.get(type, ctx.namespace, name);
+				const sets = await replicaSetsOf(client, d);
+				const wanted = ctx.string('revision');
+				if (wanted) {
+					const rs = sets.find(r => r.metadata.annotations?.[revisionAnnotation] === wanted);
+					if (!rs) throw new CliError(`error: unable to find the specified revision`);
+					const t = (rs.spec as Rec).template;
+					ctx.out(`${ref} with revision #${wanted}\nPod Template:\n  Labels:\t${Object.entries(t.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join('\n\t')}\n  Containers:\n${(t.spec.containers as Rec[]).map(c => `   ${c.name}:\n    Image:\t${c.image}${c.command ? `\n    Command:\t${c.command.join(' ')}` : ''}`).join('\n')}`);
+					return 0;
+				}
+				ctx.out(`${ref} \nREVISION  CHANGE-CAUSE\n${sets.map(rs => `${(rs.metadata.annotations?.[revisionAnnotation] ?? '').padEnd(10)}${rs.metadata.annotations?.['kubernetes.io/change-cause'] ?? '<none>'}`).join('\n')}`);
+				return 0;
+			}
+			case 'undo': {
+				const d = await client.get(type, ctx.namespace, name);
+				const sets = await replicaSetsOf(client, d);
+				const current = Number(d.metadata.annotations?.[revisionAnnotation] ?? 0);
+				const to = ctx.string('to-revision') ? Number(ctx.string('to-revision')) : 0;
+				const target = to ? sets.find(rs => Number(rs.metadata.annotations?.[revisionAnnotation]) === to) : [...sets].reverse().find(rs => Number(rs.metadata.annotations?.[revisionAnnotation]) < current);
+				if (!target) throw new CliError(to ? `error: unable to find specified revision ${to} in history` : 'error: no rollout history found for deployment "' + name + '"');
+				const template = withoutHash((target.spec as Rec).template);
+				if (deepEqual(template, (d.spec as Rec).template)) {
+					ctx.out(`${ref} skipped rollback (current template already matches revision ${target.metadata.annotations?.[revisionAnnotation]})`);
+					return 0;
+				}
+				await client.patch(type, ctx.namespace, name, [{op: 'replace', path: '/spec/template', value: template}], 'json');
+				ctx.out(`${ref} rolled back`);
+				return 0;
+			}
+			case 'restart':
+				await client.patch(type, ctx.namespace, name, {spec: {template: {metadata: {annotations: {'kubectl.kubernetes.io/restartedAt': isoTime(Date.now())}}}}}, 'strategic');
+				ctx.out(`${ref} restarted`);
+				return 0;
+			case 'pause':
+			case 'resume': {
+				const d = await client.get(type, ctx.namespace, name);
+				const paused = verb === 'pause';
+				if (!!(d.spec as Rec).paused === paused) throw new CliError(`error: ${ref} is ${paused ? 'already paused' : 'not paused'}`);
+				await client.patch(type, ctx.namespace, name, {spec: {paused}}, 'merge');
+				ctx.out(`${ref} ${paused ? 'paused' : 'resumed'}`);
+				return 0;
+			}
+			default:
+				throw new CliError(`error: unknown command "rollout ${verb ?? ''}": use status, history, undo, restart, pause or resume`);
+		}
+	},
+};

@@ -29,9 +29,14 @@ export function row(figure: string, value: number, unit: string, baseline: numbe
 	return {figure, value, unit, baseline, ratio, goal: `>= ${minRatio}`, met: ratio >= minRatio};
 }
 
+/** A figure shown for context, held to no goal. */
+export function info(figure: string, value: number, unit: string, baseline: number): BenchRow {
+	return {figure, value, unit, baseline, ratio: value / baseline, goal: '-', met: true};
+}
+
 export function formatRows(rows: BenchRow[]): string {
 	const table = [['figure', 'value', 'unit', 'baseline', 'ratio', 'goal', 'met'],
-		...rows.map(r => [r.figure, r.value.toFixed(0), r.unit, r.baseline.toFixed(0), r.ratio.toFixed(2), r.goal, r.met ? 'yes' : 'NO'])];
+		...rows.map(r => [r.figure, r.value.toFixed(0), r.unit, r.baseline.toFixed(0), r.ratio.toFixed(2), r.goal, r.goal === '-' ? '' : r.met ? 'yes' : 'NO'])];
 	const widths = table[0].map((_, i) => Math.max(...table.map(t => t[i].length)) + 2);
 	return table.map(t => t.map((c, i) => c.padEnd(widths[i])).join('').trimEnd()).join('\n');
 }

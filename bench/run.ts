@@ -5,9 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {repoRoot} from '../test/helpers.js';
 import {type BenchRow, type Benchmark, formatRows} from './harness.js';
+import {podStart} from './pod-start.js';
 import {storeWrites} from './store-writes.js';
 
-const benchmarks: Benchmark[] = [storeWrites];
+const benchmarks: Benchmark[] = [storeWrites, podStart];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -19,7 +19,7 @@ import {ReplicaSetController} from './controllers/replicaset.js';
 import {type Controller, ControllerRunner} from './controllers/runner.js';
 import {EventRecorder} from './events.js';
 import {Kubelet, PodIPAllocator} from './kubelet/kubelet.js';
-import {ProcessLedger} from './kubelet/runtime.js';
+import {ContainerRuntime, ProcessLedger} from './kubelet/runtime.js';
 import {NodeAgent, NodeLifecycleController} from './nodes.js';
 import {Scheduler} from './scheduler.js';
 import {logHandler} from './log-endpoint.js';
@@ -50,6 +50,7 @@ export class Engine {
 	readonly runners: ControllerRunner[] = [];
 	readonly kubelets: Kubelet[] = [];
 	private readonly nodeAgents: NodeAgent[] = [];
+	private runtime?: ContainerRuntime;
 	private gc?: GarbageCollector;
 	private lifecycle?: NodeLifecycleController;
 	private readonly log: (line: string) => void;
@@ -99,13 +100,15 @@ export class Engine {
 		const leftovers = ledger.reapLeftovers();
 		if (leftovers > 0) this.log(`stopped ${leftovers} container process group(s) left by an engine that did not shut down`);
 		const ips = new PodIPAllocator(store, this.options.home);
+		this.runtime = new ContainerRuntime();
+		if (this.config.nodes.some(n => n.kind === 'process')) this.runtime.warm();
 		for (const node of this.config.nodes) {
 			const agent = new NodeAgent(node, registry, clock);
 			await agent.register();
 			this.nodeAgents.push(agent);
 			const kubelet = new Kubelet({
 				home: this.options.home, nodeName: node.name, simulated: node.kind === 'simulated', store, registry, events, clock,
-				images: this.config.images, ledger, mountsInPlace: false, oomKilled: new Set(), log: this.log,
+				images: this.config.images, ledger, runtime: this.runtime, mountsInPlace: false, oomKilled: new Set(), log: this.log,
 				allocateIP: uid => ips.allocate(uid), releaseIP: uid => ips.release(uid),
 				wrap: argv => argv,
 			});
@@ -170,6 +173,7 @@ export class Engine {
 		for (const agent of this.nodeAgents) agent.stop();
 		// No container outlives the engine.
 		await Promise.all(this.kubelets.map(k => k.stop()));
+		this.runtime?.close();
 		await this.store.close();
 		fs.rmSync(socketPath(this.options.home), {force: true});
 		this.releaseLock();

@@ -154,10 +154,8 @@ export class Scheduler implements Controller {
 	private async bind(pod: KubeObject, node: string): Promise<void> {
 		const now = isoTime(this.clock.now());
 		const conditions = [...(((pod.status as Rec)?.conditions ?? []) as Rec[]).filter(c => c.type !== 'PodScheduled'), {type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now}];
-		// The binding: spec.nodeName set once, then the PodScheduled condition.
-		const bound = await this.registry.patch(podType, pod.metadata.namespace, pod.metadata.name!, 'application/merge-patch+json', {metadata: {resourceVersion: pod.metadata.resourceVersion}, spec: {nodeName: node}});
-		await this.registry.update(podType, pod.metadata.namespace, pod.metadata.name!, {...bound, status: {...(bound.status as Rec), conditions}}, {subresource: 'status'});
-		await this.events.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node}`, 'default-scheduler');
+		const bound = await this.registry.bind(pod, node, conditions);
+		void this.events.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node}`, 'default-scheduler');
 	}
 
 	private async markUnschedulable(pod: KubeObject, message: string): Promise<void> {

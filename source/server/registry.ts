@@ -95,6 +95,23 @@ export class Registry {
 		});
 	}
 
+	/**
+	 * The pods/binding subresource: set spec.nodeName (once) and the
+	 * PodScheduled condition in one write. Conflicts if the pod changed since
+	 * the scheduler read it.
+	 */
+	bind(pod: KubeObject, nodeName: string, conditions: unknown[]): Promise<KubeObject> {
+		const type = typeByPlural('pods')!;
+		return this.store.write(tx => {
+			const current = tx.get('pods', pod.metadata.namespace!, pod.metadata.name!);
+			if (!current || current.metadata.uid !== pod.metadata.uid) throw notFound(type, pod.metadata.name!);
+			if ((current.spec as {nodeName?: string}).nodeName) throw conflict(type, pod.metadata.name!, `pod ${pod.metadata.name} is already assigned to node "${(current.spec as {nodeName?: string}).nodeName}"`);
+			(current.spec as {nodeName?: string}).nodeName = nodeName;
+			current.status = {...(current.status as object), conditions};
+			return tx.update(type, current);
+		});
+	}
+
 	getScale(type: ResourceType, namespace: string, name: string): KubeObject {
 		return toScale(type, this.get(type, namespace, name));
 	}

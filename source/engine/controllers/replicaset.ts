@@ -53,15 +53,16 @@ export class ReplicaSetController implements Controller {
 		if (diff < 0) {
 			const count = Math.min(-diff, burst);
 			const created = await Promise.allSettled(Array.from({length: count}, () => this.registry.create(podType, namespace, podFromTemplate(rs, spec.template))));
+			// Events are best effort and do not hold up the next step.
 			for (const result of created) {
-				if (result.status === 'fulfilled') await this.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${result.value.metadata.name}`, 'replicaset-controller');
-				else await this.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${(result.reason as Error).message}`, 'replicaset-controller');
+				if (result.status === 'fulfilled') void this.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${result.value.metadata.name}`, 'replicaset-controller');
+				else void this.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${(result.reason as Error).message}`, 'replicaset-controller');
 			}
 		} else if (diff > 0) {
 			const victims = [...active].sort(deletionOrder).slice(0, Math.min(diff, burst));
 			await Promise.all(victims.map(async pod => {
 				await this.registry.delete(podType, namespace, pod.metadata.name!).catch(() => {});
-				await this.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, 'replicaset-controller');
+				void this.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, 'replicaset-controller');
 			}));
 		}
 		return this.writeStatus(rs);

@@ -8,7 +8,7 @@ import type {Store, WatchEvent} from '../../store/store.js';
 import type {Clock} from '../clock.js';
 import type {EventRecorder} from '../events.js';
 import {PodWorker} from './pod-worker.js';
-import type {ProcessLedger} from './runtime.js';
+import type {ContainerRuntime, ProcessLedger} from './runtime.js';
 
 type Rec = Record<string, any>;
 
@@ -22,6 +22,7 @@ export interface KubeletContext {
 	clock: Clock;
 	images: Record<string, string[]>;
 	ledger: ProcessLedger;
+	runtime: ContainerRuntime;
 	mountsInPlace: boolean;
 	/** pids the kubelet killed for exceeding their memory limit. */
 	oomKilled: Set<number>;

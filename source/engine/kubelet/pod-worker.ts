@@ -13,7 +13,7 @@ import {resolveImage} from './images.js';
 import {logFile} from './logs.js';
 import {ContainerConfigError, containerEnv, memoryDir, prepareVolumes} from './environment.js';
 import {runProbe} from './probes.js';
-import {type RunningContainer, startContainer} from './runtime.js';
+import type {RunningContainer} from './runtime.js';
 import type {KubeletContext} from './kubelet.js';
 
 type Rec = Record<string, any>;
@@ -207,7 +207,8 @@ export class PodWorker {
 			this.retry(15_000);
 			return;
 		}
-		const cwd = path.join(this.podDir, 'containers', c.name);
+		// Containers of a pod share its directory as their working directory, as they share volumes.
+		const cwd = this.podDir;
 		let env: Record<string, string>;
 		try {
 			env = containerEnv(c, {store: this.ctx.store, pod: this.pod, podIP: this.podIP!, nodeName: this.ctx.nodeName, cwd, volumes: this.volumes ?? new Map(), mountsInPlace: this.ctx.mountsInPlace});
@@ -225,13 +226,16 @@ export class PodWorker {
 		}
 		rec.waiting = undefined;
 		rec.env = env;
-		const running = startContainer({argv: this.ctx.wrap(resolution.argv, this.pod, c, this.volumes ?? new Map(), cwd), env, cwd, logFile: logFile(this.podDir, c.name, rec.restartCount)}, () => this.ctx.clock.now());
+		rec.waiting = {reason: 'ContainerCreating'};
+		const running = await this.ctx.runtime.start({argv: this.ctx.wrap(resolution.argv, this.pod, c, this.volumes ?? new Map(), cwd), env, cwd, logFile: logFile(this.podDir, c.name, rec.restartCount)});
+		rec.waiting = undefined;
 		rec.running = running;
 		rec.ready = false;
 		rec.started = false;
 		this.ctx.ledger.add(running.pid);
 		void running.exited.then(status => this.onExit(c, rec, running, status.exitCode, status.signal, status.startError));
-		await this.ctx.events.record(this.pod, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet');
+		// Events are best effort: a container's start does not wait for its event to be stored.
+		void this.ctx.events.record(this.pod, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet');
 		this.startProbes(c, rec, running);
 	}
 
@@ -261,7 +265,7 @@ export class PodWorker {
 
 	private startProbes(c: Rec, rec: ContainerRecord, instance: RunningContainer): void {
 		const ports = Object.fromEntries(((c.ports ?? []) as Rec[]).filter(p => p.name).map(p => [p.name, p.containerPort]));
-		const target = () => ({podIP: this.podIP!, env: rec.env ?? {}, cwd: path.join(this.podDir, 'containers', c.name), ports});
+		const target = () => ({podIP: this.podIP!, env: rec.env ?? {}, cwd: this.podDir, ports});
 		if (!c.readinessProbe) rec.ready = !c.startupProbe;
 		if (!c.startupProbe) rec.started = true;
 		const schedule = (kind: 'startupProbe' | 'livenessProbe' | 'readinessProbe', delayMs: number) => {

@@ -1,13 +1,17 @@
 // The process runtime: a container is a host process in its own process
-// group (so a signal reaches everything it started), its output piped into
-// the kubelet's log writer. node's child_process is used directly rather than
-// execa: we need raw control of process groups and the output streams, and
-// none of execa's conveniences (promises, buffering) apply to long-lived
-// containers.
-import {spawn} from 'node:child_process';
+// group (so a signal reaches everything it started), started by the shim,
+// which writes its output to the log file. node's child_process is used
+// directly rather than execa: we need raw control of process groups and the
+// output streams, and none of execa's conveniences (promises, buffering)
+// apply to long-lived containers.
+import {type ChildProcess, fork} from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import {LogWriter} from './logs.js';
+import {fileURLToPath} from 'node:url';
+import type {ShimMessage, ShimRequest} from './shim.js';
+
+const shimPath = fileURLToPath(new URL('./shim.js', import.meta.url));
 
 export interface ContainerSpec {
 	argv: string[];
@@ -31,41 +35,78 @@ export interface RunningContainer {
 	signal(signal: NodeJS.Signals): void;
 }
 
-export function startContainer(spec: ContainerSpec, now: () => number): RunningContainer {
-	fs.mkdirSync(spec.cwd, {recursive: true});
-	const log = new LogWriter(spec.logFile, now);
-	const child = spawn(spec.argv[0], spec.argv.slice(1), {cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']});
-	child.stdout!.on('data', chunk => log.write('stdout', chunk));
-	child.stderr!.on('data', chunk => log.write('stderr', chunk));
-	let startError: string | undefined;
-	const exited = new Promise<ExitStatus>(resolve => {
-		child.once('error', error => {
-			startError = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `exec: "${spec.argv[0]}": executable file not found in $PATH` : error.message;
-			if (child.pid === undefined) {
-				log.write('stderr', `${startError}\n`);
-				log.close();
-				resolve({exitCode: 128, startError});
+/** Starts containers through the shim process (see shim.ts) and hands back their exits. */
+export class ContainerRuntime {
+	/** One shim per core, used in turn: forking is the cost of a pod start. */
+	private readonly shims: (ChildProcess | undefined)[];
+	private turn = 0;
+	private nextId = 0;
+	private readonly pending = new Map<number, {started: (pid: number, startedAt: number) => void; exited: (status: ExitStatus) => void}>();
+
+	constructor(shimCount = Math.max(1, Math.min(4, os.availableParallelism()))) {
+		this.shims = new Array(shimCount).fill(undefined);
+	}
+
+	/** Start every shim now, so the first pods do not wait for a process to boot. */
+	warm(): void {
+		for (let i = 0; i < this.shims.length; i++) this.ensureShim();
+	}
+
+	private ensureShim(): ChildProcess {
+		const slot = this.turn++ % this.shims.length;
+		const existing = this.shims[slot];
+		if (existing && existing.connected) return existing;
+		const shim = fork(shimPath, [], {stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json'});
+		shim.on('message', (message: ShimMessage) => {
+			const waiter = this.pending.get(message.id);
+			if (!waiter) return;
+			if (message.op === 'started') waiter.started(message.pid, message.startedAt);
+			else {
+				this.pending.delete(message.id);
+				waiter.exited({exitCode: message.exitCode, signal: message.signal, startError: message.startError});
 			}
 		});
-		child.once('close', (code, signal) => {
-			log.close();
-			resolve({exitCode: code ?? (signal ? 128 + (osSignals[signal] ?? 0) : 0), signal: signal ?? undefined, startError});
+		shim.on('exit', () => {
+			// The shim died: its containers died with it. Report them as killed.
+			for (const [id, waiter] of this.pending) {
+				this.pending.delete(id);
+				waiter.exited({exitCode: 137, signal: 'SIGKILL', startError: 'the container shim exited'});
+			}
+			if (this.shims[slot] === shim) this.shims[slot] = undefined;
 		});
-	});
-	return {
-		pid: child.pid ?? -1,
-		startedAt: now(),
-		exited,
-		signal(sig) {
-			if (child.pid === undefined) return;
-			try {
-				process.kill(-child.pid, sig);
-			} catch {}
-		},
-	};
-}
+		this.shims[slot] = shim;
+		return shim;
+	}
 
-const osSignals: Record<string, number> = {SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15};
+	start(spec: ContainerSpec): Promise<RunningContainer> {
+		const shim = this.ensureShim();
+		const id = this.nextId++;
+		return new Promise(resolve => {
+			let resolveExit!: (status: ExitStatus) => void;
+			const exited = new Promise<ExitStatus>(r => (resolveExit = r));
+			this.pending.set(id, {
+				started: (pid, startedAt) => resolve({
+					pid, startedAt, exited,
+					signal(sig) {
+						if (pid <= 0) return;
+						try {
+							process.kill(-pid, sig);
+						} catch {}
+					},
+				}),
+				exited: status => resolveExit(status),
+			});
+			const request: ShimRequest = {op: 'start', id, argv: spec.argv, env: spec.env, cwd: spec.cwd, logFile: spec.logFile};
+			shim.send(request);
+		});
+	}
+
+	/** Stop the shim (after the containers are stopped). */
+	close(): void {
+		for (const shim of this.shims) if (shim?.connected) shim.disconnect();
+		this.shims.fill(undefined);
+	}
+}
 
 /**
  * Record of the process groups this engine started, so an engine that was
@@ -99,14 +140,26 @@ export class ProcessLedger {
 		return killed;
 	}
 
+	private saveScheduled = false;
+
 	add(pid: number): void {
 		const start = processStartTime(pid);
 		if (start) this.entries.set(pid, start);
-		this.save();
+		this.scheduleSave();
 	}
 
 	remove(pid: number): void {
-		if (this.entries.delete(pid)) this.save();
+		if (this.entries.delete(pid)) this.scheduleSave();
+	}
+
+	/** Many starts in one turn of the event loop (a scale-up) share one write of the ledger. */
+	private scheduleSave(): void {
+		if (this.saveScheduled) return;
+		this.saveScheduled = true;
+		setImmediate(() => {
+			this.saveScheduled = false;
+			this.save();
+		});
 	}
 
 	private save(): void {

@@ -6,9 +6,10 @@ import path from 'node:path';
 import {repoRoot} from '../test/helpers.js';
 import {type BenchRow, type Benchmark, formatRows} from './harness.js';
 import {podStart} from './pod-start.js';
+import {scheduler} from './scheduler.js';
 import {storeWrites} from './store-writes.js';
 
-const benchmarks: Benchmark[] = [storeWrites, podStart];
+const benchmarks: Benchmark[] = [storeWrites, podStart, scheduler];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

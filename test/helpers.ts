@@ -57,10 +57,10 @@ export interface EngineProcess {
 }
 
 /** `kubedeck serve` as a child process; resolves once it says it is serving. */
-export function startEngine(home: string, options: {port?: number} = {}): Promise<EngineProcess> {
+export function startEngine(home: string, options: {port?: number; env?: NodeJS.ProcessEnv} = {}): Promise<EngineProcess> {
 	return new Promise((resolve, reject) => {
 		const args = [cliPath, 'serve', ...(options.port !== undefined ? ['--port', String(options.port)] : [])];
-		const child = spawn(process.execPath, args, {env: {...process.env, KUBEDECK_HOME: home}, stdio: ['ignore', 'pipe', 'pipe']});
+		const child = spawn(process.execPath, args, {env: {...process.env, ...options.env, KUBEDECK_HOME: home}, stdio: ['ignore', 'pipe', 'pipe']});
 		let output = '';
 		const exited = new Promise<void>(r => child.once('exit', () => r()));
 		const onData = (d: Buffer) => {

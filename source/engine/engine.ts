@@ -18,7 +18,8 @@ import {GarbageCollector} from './controllers/garbage-collector.js';
 import {ReplicaSetController} from './controllers/replicaset.js';
 import {type Controller, ControllerRunner} from './controllers/runner.js';
 import {EventRecorder} from './events.js';
-import {Kubelet, PodIPAllocator} from './kubelet/kubelet.js';
+import {hasBubblewrap, Kubelet, PodIPAllocator} from './kubelet/kubelet.js';
+import {containerMounts, sandboxArgv} from './kubelet/sandbox.js';
 import {ContainerRuntime, ProcessLedger} from './kubelet/runtime.js';
 import {NodeAgent, NodeLifecycleController} from './nodes.js';
 import {Scheduler} from './scheduler.js';
@@ -100,6 +101,7 @@ export class Engine {
 		const leftovers = ledger.reapLeftovers();
 		if (leftovers > 0) this.log(`stopped ${leftovers} container process group(s) left by an engine that did not shut down`);
 		const ips = new PodIPAllocator(store, this.options.home);
+		const sandboxed = hasBubblewrap();
 		this.runtime = new ContainerRuntime();
 		if (this.config.nodes.some(n => n.kind === 'process')) this.runtime.warm();
 		for (const node of this.config.nodes) {
@@ -108,9 +110,12 @@ export class Engine {
 			this.nodeAgents.push(agent);
 			const kubelet = new Kubelet({
 				home: this.options.home, nodeName: node.name, simulated: node.kind === 'simulated', store, registry, events, clock,
-				images: this.config.images, ledger, runtime: this.runtime, mountsInPlace: false, oomKilled: new Set(), log: this.log,
+				images: this.config.images, ledger, runtime: this.runtime, mountsInPlace: sandboxed, oomKilled: new Set(), log: this.log,
 				allocateIP: uid => ips.allocate(uid), releaseIP: uid => ips.release(uid),
-				wrap: argv => argv,
+				wrap: (argv, _pod, container, volumes, cwd) => {
+					const mounts = containerMounts(container, volumes);
+					return sandboxed && mounts.length > 0 ? sandboxArgv(argv, mounts, cwd) : argv;
+				},
 			});
 			this.kubelets.push(kubelet);
 		}

@@ -10,6 +10,7 @@ import {deleteCommand} from './source/commands/delete.js';
 import {describeCommand} from './source/commands/describe.js';
 import {apiResourcesCommand, summaryCommand} from './source/commands/discovery.js';
 import {serveCommand, stopCommand, versionCommand} from './source/commands/engine.js';
+import {execCommand} from './source/commands/exec.js';
 import {getCommand} from './source/commands/get.js';
 import {logsCommand} from './source/commands/logs.js';
 import {rolloutCommand, scaleCommand, setCommand} from './source/commands/rollout.js';
@@ -17,7 +18,7 @@ import {patchCommand} from './source/commands/patch.js';
 import {stateHome} from './source/engine/home.js';
 
 const commands: Command[] = [
-	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, scaleCommand, rolloutCommand, setCommand,
+	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, scaleCommand, rolloutCommand, setCommand,
 	labelCommand, annotateCommand, patchCommand,
 	apiResourcesCommand, summaryCommand, serveCommand, stopCommand, versionCommand,
 ];

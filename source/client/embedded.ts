@@ -6,7 +6,7 @@ import {isStatus, StatusError} from '../api/errors.js';
 import type {KubeList, KubeObject} from '../api/object.js';
 import {patchTypes} from '../api/patch.js';
 import {resourcePath, type ResourceType, typeForKind} from '../api/resources.js';
-import type {ClusterClient, DeleteOptions, ListOptions, LogOptions, LogStream, PatchType, Watch, WatchEvent, WatchOptions, WriteOptions} from './types.js';
+import type {ClusterClient, DeleteOptions, ExecSpec, ListOptions, LogOptions, LogStream, PatchType, Watch, WatchEvent, WatchOptions, WriteOptions} from './types.js';
 import {badRequest} from '../api/errors.js';
 
 export interface Endpoint {
@@ -82,6 +82,12 @@ export class EmbeddedClient implements ClusterClient {
 	delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<KubeObject> {
 		const body = {kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: options.propagationPolicy ?? 'Background', gracePeriodSeconds: options.gracePeriodSeconds, ...(options.dryRun ? {dryRun: ['All']} : {})};
 		return this.request('DELETE', resourcePath(type, namespace, name), body) as Promise<KubeObject>;
+	}
+
+	execSpec(namespace: string, pod: string, container: string, command: string[]): Promise<ExecSpec> {
+		const params = new URLSearchParams({container});
+		for (const arg of command) params.append('command', arg);
+		return this.request('GET', `${resourcePath(typeForKind('v1', 'Pod')!, namespace, pod, 'exec')}?${params}`) as Promise<ExecSpec>;
 	}
 
 	scale(type: ResourceType, namespace: string, name: string, replicas: number): Promise<KubeObject> {

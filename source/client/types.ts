@@ -55,6 +55,12 @@ export interface LogStream {
 	done: Promise<void>;
 }
 
+export interface ExecSpec {
+	argv: string[];
+	env: Record<string, string>;
+	cwd: string;
+}
+
 export interface ClusterClient {
 	/** A human name for where this client points: "embedded (~/.local/state/kubedeck)" or a context. */
 	readonly description: string;
@@ -68,6 +74,11 @@ export interface ClusterClient {
 	watch(type: ResourceType, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch;
 	/** A container's log; text arrives in chunks as the server sends it. */
 	logs(namespace: string, pod: string, options: LogOptions, onText: (text: string) => void): LogStream;
+	/**
+	 * How to run a command in a container on this host (env, cwd, mounts).
+	 * Only the embedded engine has it: a capability callers check before use.
+	 */
+	execSpec?(namespace: string, pod: string, container: string, command: string[]): Promise<ExecSpec>;
 	/** Scale subresource: the capability the dashboard checks before offering `s`. */
 	scale(type: ResourceType, namespace: string, name: string, replicas: number): Promise<KubeObject>;
 	close(): void;

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {StatusError} from '../api/errors.js';
+import {badRequest, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import {typeForKind} from '../api/resources.js';
 import {Registry} from '../server/registry.js';
@@ -146,7 +146,20 @@ export class Engine {
 	}
 
 	private async listen(): Promise<void> {
-		const handler = createApiHandler({registry: this.registry, logs: logHandler(this.options.home, this.store, this.clock)});
+		const handler = createApiHandler({
+			registry: this.registry,
+			logs: logHandler(this.options.home, this.store, this.clock),
+			exec: (pod, container, command) => {
+				const worker = this.kubelets.map(k => k.workerFor(pod.metadata.uid!)).find(w => w);
+				if (!worker) throw badRequest(`pod ${pod.metadata.name} is not running on a node of this engine`);
+				const name = container ?? (pod.spec as {containers: {name: string}[]}).containers[0].name;
+				try {
+					return worker.execSpec(name, command);
+				} catch (error) {
+					throw badRequest((error as Error).message);
+				}
+			},
+		});
 		const sock = socketPath(this.options.home);
 		// We hold the lock, so a socket file left behind belongs to a dead engine.
 		fs.rmSync(sock, {force: true});

@@ -72,6 +72,13 @@ describe('workloads on the process runtime', () => {
 		assert.notEqual(Number(after.containerID.replace('process://', '')), pid);
 	});
 
+	it('runs a command in a container\'s environment with exec', async () => {
+		const r = await kd(['exec', 'sleeper', '-n', 'crash', '--', 'sh', '-c', 'echo $POD_NAME $POD_NAMESPACE; exit 4']);
+		assert.equal(r.stdout, 'sleeper crash\n');
+		assert.equal(r.code, 4);
+		assert.equal(r.stderr.trim(), 'command terminated with exit code 4');
+	});
+
 	it('backs off a crashing container with CrashLoopBackOff', async () => {
 		await apply(`apiVersion: v1\nkind: Pod\nmetadata: {name: crasher, namespace: crash}\nspec:\n  containers:\n  - {name: main, image: busybox, command: [sh, -c, "echo dying; exit 3"]}\n`);
 		const cs = await eventually(async () => {

@@ -345,6 +345,19 @@ export class PodWorker {
 		for (const r of this.containers.values()) for (const t of r.probeTimers.splice(0)) t.cancel();
 	}
 
+	/**
+	 * How to run a command "in" a running container: its environment, working
+	 * directory and mounts (for `kubedeck exec`).
+	 */
+	execSpec(containerName: string, command: string[]): {argv: string[]; env: Record<string, string>; cwd: string} {
+		const spec = this.pod.spec as Rec;
+		const container = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].find((c: Rec) => c.name === containerName);
+		const rec = this.containers.get(containerName);
+		if (!container || !rec) throw new Error(`container ${containerName} is not valid for pod ${this.pod.metadata.name}`);
+		if (!rec.running || this.simulated) throw new Error(`container ${containerName} is not running`);
+		return {argv: this.ctx.wrap(command, this.pod, container, this.volumes ?? new Map(), this.podDir), env: rec.env ?? {}, cwd: this.podDir};
+	}
+
 	/** Engine shutdown: stop the processes, keep the pod and its files. */
 	async shutdown(graceSeconds: number): Promise<void> {
 		this.finished = true;

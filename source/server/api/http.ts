@@ -83,20 +83,24 @@ function sendError(res: http.ServerResponse, error: unknown): void {
 /** Serves GET pods/NAME/log (the kubelet's part of the API). */
 export type LogHandler = (pod: KubeObject, query: URLSearchParams, res: http.ServerResponse) => void;
 
+/** kubedeck's exec: how to run a command in a container on this host (its env, cwd and mounts). */
+export type ExecHandler = (pod: KubeObject, container: string | undefined, command: string[]) => {argv: string[]; env: Record<string, string>; cwd: string};
+
 export interface ApiServerOptions {
 	registry: Registry;
 	logs?: LogHandler;
+	exec?: ExecHandler;
 	/** Shown in /api's serverAddressByClientCIDRs. */
 	address?: string;
 }
 
-export function createApiHandler({registry, logs, address = '127.0.0.1'}: ApiServerOptions): http.RequestListener {
+export function createApiHandler(options: ApiServerOptions): http.RequestListener {
 	return (req, res) => {
-		handle(registry, logs, address, req, res).catch(error => sendError(res, error));
+		handle(options, req, res).catch(error => sendError(res, error));
 	};
 }
 
-async function handle(registry: Registry, logs: LogHandler | undefined, address: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle({registry, logs, exec, address = '127.0.0.1'}: ApiServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
 	const url = new URL(req.url ?? '/', 'http://localhost');
 	const path = url.pathname.replace(/\/+$/, '') || '/';
 	const q = url.searchParams;
@@ -124,6 +128,10 @@ async function handle(registry: Registry, logs: LogHandler | undefined, address:
 	const {type, namespace, name, subresource} = target;
 	if (!type.namespaced && namespace) return sendError(res, pathNotFound());
 	if (subresource && !['status', ...(type.subresources ?? [])].includes(subresource)) return sendError(res, pathNotFound());
+	if (subresource === 'exec') {
+		if (method !== 'GET' || !exec) throw badRequest('exec over SPDY or WebSocket streams is not supported by this server yet; use "kubedeck exec"');
+		return sendJson(res, 200, exec(registry.get(type, namespace ?? '', name!), q.get('container') ?? undefined, q.getAll('command')));
+	}
 	if (subresource === 'log') {
 		if (method !== 'GET' || !name) throw methodNotAllowed('pods/log supports GET only');
 		if (!logs) throw badRequest('this server has no kubelet to read container logs from');

@@ -12,13 +12,14 @@ import {apiResourcesCommand, summaryCommand} from './source/commands/discovery.j
 import {serveCommand, stopCommand, versionCommand} from './source/commands/engine.js';
 import {execCommand} from './source/commands/exec.js';
 import {getCommand} from './source/commands/get.js';
+import {topCommand} from './source/commands/top.js';
 import {logsCommand} from './source/commands/logs.js';
 import {rolloutCommand, scaleCommand, setCommand} from './source/commands/rollout.js';
 import {patchCommand} from './source/commands/patch.js';
 import {stateHome} from './source/engine/home.js';
 
 const commands: Command[] = [
-	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, scaleCommand, rolloutCommand, setCommand,
+	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, topCommand, scaleCommand, rolloutCommand, setCommand,
 	labelCommand, annotateCommand, patchCommand,
 	apiResourcesCommand, summaryCommand, serveCommand, stopCommand, versionCommand,
 ];

@@ -84,6 +84,11 @@ export class EmbeddedClient implements ClusterClient {
 		return this.request('DELETE', resourcePath(type, namespace, name), body) as Promise<KubeObject>;
 	}
 
+	async metrics(resource: 'pods' | 'nodes', namespace?: string): Promise<KubeObject[]> {
+		const path = resource === 'nodes' || !namespace ? `/apis/metrics.k8s.io/v1beta1/${resource}` : `/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(namespace)}/pods`;
+		return ((await this.request('GET', path)) as KubeList).items;
+	}
+
 	execSpec(namespace: string, pod: string, container: string, command: string[]): Promise<ExecSpec> {
 		const params = new URLSearchParams({container});
 		for (const arg of command) params.append('command', arg);

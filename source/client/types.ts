@@ -74,6 +74,8 @@ export interface ClusterClient {
 	watch(type: ResourceType, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch;
 	/** A container's log; text arrives in chunks as the server sends it. */
 	logs(namespace: string, pod: string, options: LogOptions, onText: (text: string) => void): LogStream;
+	/** metrics.k8s.io PodMetrics or NodeMetrics (namespace omitted: all). */
+	metrics(resource: 'pods' | 'nodes', namespace?: string): Promise<KubeObject[]>;
 	/**
 	 * How to run a command in a container on this host (env, cwd, mounts).
 	 * Only the embedded engine has it: a capability callers check before use.

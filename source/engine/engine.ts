@@ -24,6 +24,7 @@ import {ContainerRuntime, ProcessLedger} from './kubelet/runtime.js';
 import {NodeAgent, NodeLifecycleController} from './nodes.js';
 import {Scheduler} from './scheduler.js';
 import {logHandler} from './log-endpoint.js';
+import {nodeMetrics, podMetrics} from './metrics-api.js';
 
 export interface EngineOptions {
 	home: string;
@@ -149,6 +150,7 @@ export class Engine {
 		const handler = createApiHandler({
 			registry: this.registry,
 			logs: logHandler(this.options.home, this.store, this.clock),
+			metrics: (resource, namespace, name) => (resource === 'pods' ? podMetrics(this.kubelets, this.store, namespace, name) : nodeMetrics(this.kubelets, this.store, name)),
 			exec: (pod, container, command) => {
 				const worker = this.kubelets.map(k => k.workerFor(pod.metadata.uid!)).find(w => w);
 				if (!worker) throw badRequest(`pod ${pod.metadata.name} is not running on a node of this engine`);

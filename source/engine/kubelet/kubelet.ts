@@ -8,6 +8,7 @@ import type {Store, WatchEvent} from '../../store/store.js';
 import type {Clock} from '../clock.js';
 import type {EventRecorder} from '../events.js';
 import {PodWorker} from './pod-worker.js';
+import {readGroupUsage} from './usage.js';
 import type {ContainerRuntime, ProcessLedger} from './runtime.js';
 
 type Rec = Record<string, any>;
@@ -95,9 +96,31 @@ export function hasBubblewrap(): boolean {
 	return bwrapAvailable;
 }
 
+export interface ContainerSample {
+	cpuCores: number;
+	memoryBytes: number;
+	timestamp: number;
+}
+
+export interface PodSample {
+	namespace: string;
+	name: string;
+	nodeName: string;
+	containers: Map<string, ContainerSample>;
+	/** Recent samples per container, oldest first (for sparklines). */
+	history: Map<string, ContainerSample[]>;
+}
+
+export const metricsIntervalMs = 5_000;
+const historyLength = 60;
+
 export class Kubelet {
 	private readonly workers = new Map<string, PodWorker>();
 	private unsubscribe?: () => void;
+	/** Latest resource usage per pod uid (the kubelet's summary API, served as metrics.k8s.io). */
+	readonly usage = new Map<string, PodSample>();
+	private readonly lastCpu = new Map<number, {cpuSeconds: number; at: number}>();
+	private metricsTimer?: {cancel(): void};
 
 	constructor(private readonly ctx: Omit<KubeletContext, 'forget'>) {}
 
@@ -132,10 +155,56 @@ export class Kubelet {
 		};
 		this.unsubscribe = this.ctx.store.watch('pods', undefined, Number(this.ctx.store.resourceVersion), handle);
 		for (const pod of this.ctx.store.list('pods').items) handle({type: 'ADDED', object: pod});
+		if (!this.ctx.simulated) this.scheduleMetrics();
+	}
+
+	/**
+	 * Measure every running container's CPU and memory; kill containers over
+	 * their memory limit (where no cgroup does it for us).
+	 */
+	collectMetrics(): void {
+		const now = this.ctx.clock.now();
+		const containers: {worker: PodWorker; name: string; pgid: number; memoryLimit?: number}[] = [];
+		for (const worker of this.workers.values()) for (const c of worker.runningContainers()) containers.push({worker, ...c});
+		const usage = readGroupUsage(new Set(containers.map(c => c.pgid)));
+		const seen = new Set<string>();
+		for (const c of containers) {
+			const u = usage.get(c.pgid);
+			if (!u) continue;
+			const last = this.lastCpu.get(c.pgid);
+			this.lastCpu.set(c.pgid, {cpuSeconds: u.cpuSeconds, at: now});
+			const cpuCores = last && now > last.at ? Math.max(0, (u.cpuSeconds - last.cpuSeconds) / ((now - last.at) / 1000)) : 0;
+			const pod = c.worker.pod;
+			const uid = pod.metadata.uid!;
+			seen.add(uid);
+			const sample = {cpuCores, memoryBytes: u.rssBytes, timestamp: now};
+			const entry = this.usage.get(uid) ?? {namespace: pod.metadata.namespace!, name: pod.metadata.name!, nodeName: this.ctx.nodeName, containers: new Map(), history: new Map()};
+			entry.containers.set(c.name, sample);
+			const history = entry.history.get(c.name) ?? [];
+			history.push(sample);
+			if (history.length > historyLength) history.shift();
+			entry.history.set(c.name, history);
+			this.usage.set(uid, entry);
+			if (c.memoryLimit !== undefined && u.rssBytes > c.memoryLimit) c.worker.oomKill(c.name);
+		}
+		for (const uid of this.usage.keys()) if (!seen.has(uid) && !this.workers.has(uid)) this.usage.delete(uid);
+		const live = new Set(containers.map(c => c.pgid));
+		for (const pgid of this.lastCpu.keys()) if (!live.has(pgid)) this.lastCpu.delete(pgid);
+	}
+
+	private scheduleMetrics(): void {
+		this.metricsTimer = this.ctx.clock.setTimeout(() => {
+			try {
+				this.collectMetrics();
+			} finally {
+				this.scheduleMetrics();
+			}
+		}, metricsIntervalMs);
 	}
 
 	/** Stop every container (engine shutdown); pods stay in the store. */
 	async stop(graceSeconds = 10): Promise<void> {
+		this.metricsTimer?.cancel();
 		this.unsubscribe?.();
 		await Promise.all([...this.workers.values()].map(w => w.shutdown(graceSeconds)));
 	}

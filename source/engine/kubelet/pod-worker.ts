@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {StatusError} from '../../api/errors.js';
 import {deepEqual, type KubeObject} from '../../api/object.js';
+import {parseQuantity} from '../../api/quantity.js';
 import {typeByPlural} from '../../api/resources.js';
 import {isoTime} from '../clock.js';
 import {resolveImage} from './images.js';
@@ -356,6 +357,26 @@ export class PodWorker {
 		if (!container || !rec) throw new Error(`container ${containerName} is not valid for pod ${this.pod.metadata.name}`);
 		if (!rec.running || this.simulated) throw new Error(`container ${containerName} is not running`);
 		return {argv: this.ctx.wrap(command, this.pod, container, this.volumes ?? new Map(), this.podDir), env: rec.env ?? {}, cwd: this.podDir};
+	}
+
+	/** Running containers with their process group and memory limit, for the metrics loop. */
+	runningContainers(): {name: string; pgid: number; memoryLimit?: number}[] {
+		if (this.simulated) return [];
+		const spec = this.pod.spec as Rec;
+		return [...this.containers.values()].filter(r => r.running && r.running.pid > 0).map(r => {
+			const c = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].find((x: Rec) => x.name === r.name);
+			const limit = c?.resources?.limits?.memory;
+			return {name: r.name, pgid: r.running!.pid, memoryLimit: limit !== undefined ? parseQuantity(limit) : undefined};
+		});
+	}
+
+	/** The container went over its memory limit: kill it, recording OOMKilled (the cgroup OOM killer's verdict). */
+	oomKill(name: string): void {
+		const rec = this.containers.get(name);
+		if (!rec?.running) return;
+		this.ctx.oomKilled.add(rec.running.pid);
+		void this.ctx.events.record(this.pod, 'Warning', 'OOMKilling', `Memory cgroup out of memory: Killed process ${rec.running.pid} (container ${name})`, 'kubelet');
+		rec.running.signal('SIGKILL');
 	}
 
 	/** Engine shutdown: stop the processes, keep the pod and its files. */

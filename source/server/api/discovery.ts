@@ -92,3 +92,12 @@ export function openapiGroupVersion(groupVersion: string) {
 	}
 	return {openapi: '3.0.0', info: {title: 'Kubernetes', version: serverVersion.gitVersion}, paths};
 }
+
+/** metrics.k8s.io/v1beta1 (served when the engine has kubelets measuring usage). */
+export const metricsResourceList = {
+	kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'metrics.k8s.io/v1beta1',
+	resources: [
+		{name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list']},
+		{name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list']},
+	],
+};

@@ -11,7 +11,7 @@ import {apiVersionOf, type ResourceType, typeByPlural} from '../../api/resources
 import {parseFieldSelector, parseLabelSelector} from '../../api/selectors.js';
 import type {WatchEvent} from '../../store/store.js';
 import {type DeleteOptions, matcher, type Registry} from '../registry.js';
-import {apiGroupList, apiResourceList, apiVersions, openapiGroupVersion, openapiIndex, serverVersion} from './discovery.js';
+import {apiGroupList, apiResourceList, apiVersions, metricsResourceList, openapiGroupVersion, openapiIndex, serverVersion} from './discovery.js';
 import {toTable, wantsTable} from './table.js';
 
 interface Target {
@@ -83,6 +83,9 @@ function sendError(res: http.ServerResponse, error: unknown): void {
 /** Serves GET pods/NAME/log (the kubelet's part of the API). */
 export type LogHandler = (pod: KubeObject, query: URLSearchParams, res: http.ServerResponse) => void;
 
+/** metrics.k8s.io: list or get PodMetrics / NodeMetrics; undefined when not found. */
+export type MetricsHandler = (resource: 'pods' | 'nodes', namespace?: string, name?: string) => object[];
+
 /** kubedeck's exec: how to run a command in a container on this host (its env, cwd and mounts). */
 export type ExecHandler = (pod: KubeObject, container: string | undefined, command: string[]) => {argv: string[]; env: Record<string, string>; cwd: string};
 
@@ -90,6 +93,7 @@ export interface ApiServerOptions {
 	registry: Registry;
 	logs?: LogHandler;
 	exec?: ExecHandler;
+	metrics?: MetricsHandler;
 	/** Shown in /api's serverAddressByClientCIDRs. */
 	address?: string;
 }
@@ -100,7 +104,7 @@ export function createApiHandler(options: ApiServerOptions): http.RequestListene
 	};
 }
 
-async function handle({registry, logs, exec, address = '127.0.0.1'}: ApiServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle({registry, logs, exec, metrics, address = '127.0.0.1'}: ApiServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
 	const url = new URL(req.url ?? '/', 'http://localhost');
 	const path = url.pathname.replace(/\/+$/, '') || '/';
 	const q = url.searchParams;
@@ -110,13 +114,18 @@ async function handle({registry, logs, exec, address = '127.0.0.1'}: ApiServerOp
 		case '/version': return sendJson(res, 200, serverVersion);
 		case '/healthz': case '/livez': case '/readyz': return sendJson(res, 200, 'ok', 'text/plain');
 		case '/api': return sendJson(res, 200, apiVersions(address));
-		case '/apis': return sendJson(res, 200, apiGroupList());
+		case '/apis': {
+			const list = apiGroupList();
+			if (metrics) list.groups.push({name: 'metrics.k8s.io', versions: [{groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1'}], preferredVersion: {groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1'}});
+			return sendJson(res, 200, list);
+		}
 		case '/openapi/v3': return sendJson(res, 200, openapiIndex());
 	}
 	if (path.startsWith('/openapi/v3/')) {
 		const doc = openapiGroupVersion(path.slice('/openapi/v3/'.length).replace(/^apis?\//, ''));
 		return doc ? sendJson(res, 200, doc) : sendError(res, pathNotFound());
 	}
+	if (metrics && path.startsWith('/apis/metrics.k8s.io/')) return serveMetrics(metrics, path, res);
 	const gv = path.match(/^\/api\/(v1)$/)?.[1] ?? path.match(/^\/apis\/([^/]+\/[^/]+)$/)?.[1];
 	if (gv) {
 		const list = apiResourceList(gv);
@@ -205,6 +214,21 @@ async function applyPatchServerSide(registry: Registry, target: Target, body: Ku
 		throw error;
 	}
 	return sendJson(res, 200, await registry.patch(type, namespace, name!, patchTypes.strategic, body, {dryRun: q.get('dryRun') === 'All'}));
+}
+
+function serveMetrics(metrics: MetricsHandler, path: string, res: http.ServerResponse): void {
+	const rest = path.slice('/apis/metrics.k8s.io/'.length).split('/').map(decodeURIComponent);
+	if (rest[0] !== 'v1beta1') return sendError(res, pathNotFound());
+	if (rest.length === 1) return sendJson(res, 200, metricsResourceList);
+	const [resource, namespace, name] = rest[1] === 'namespaces' ? [rest[3], rest[2], rest[4]] : [rest[1], undefined, rest[2]];
+	if (resource !== 'pods' && resource !== 'nodes') return sendError(res, pathNotFound());
+	const items = metrics(resource, namespace, name);
+	const kind = resource === 'pods' ? 'PodMetrics' : 'NodeMetrics';
+	if (name === undefined) return sendJson(res, 200, {kind: `${kind}List`, apiVersion: 'metrics.k8s.io/v1beta1', metadata: {}, items});
+	if (items.length === 0) {
+		return sendJson(res, 404, {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 404, reason: 'NotFound', message: `${resource}.metrics.k8s.io "${name}" not found`, details: {name, group: 'metrics.k8s.io', kind: resource}});
+	}
+	return sendJson(res, 200, items[0]);
 }
 
 function selectors(q: URLSearchParams) {

@@ -66,7 +66,7 @@ export class Scheduler implements Controller {
 			// A node change can make room: retry every pending pod.
 			{resource: 'nodes', keys: () => this.pendingKeys()},
 		];
-		for (const pod of store.list('pods').items) this.track(pod, 'ADDED');
+		for (const pod of store.scan('pods')) this.track(pod, 'ADDED');
 	}
 
 	/** Keep the usage accounting in step with pod events; return the keys to schedule. */
@@ -75,6 +75,8 @@ export class Scheduler implements Controller {
 		const old = this.placed.get(uid);
 		const nodeName = (pod.spec as Rec)?.nodeName;
 		const holds = type !== 'DELETED' && nodeName && !isTerminal(pod);
+		// An assumed pod not yet bound (no nodeName in this event) keeps its place.
+		if (old && !nodeName && type !== 'DELETED') return [];
 		if (old && (!holds || old.node !== nodeName)) {
 			this.adjust(old.node, -old.cpu, -old.memory, -1);
 			this.placed.delete(uid);
@@ -107,13 +109,24 @@ export class Scheduler implements Controller {
 		if (!pod || (pod.spec as Rec).nodeName || pod.metadata.deletionTimestamp) return;
 		if (((pod.spec as Rec).schedulerName ?? 'default-scheduler') !== 'default-scheduler') return;
 		const {node, reasons, total} = this.choose(pod);
-		if (!node) {
-			const summary = [...reasons].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([r, n]) => `${n} ${r}`).join(', ');
-			const message = `0/${total} nodes are available${summary ? `: ${summary}` : ''}.`;
-			await this.markUnschedulable(pod, message);
-			return {requeueAfter: 10_000};
+		if (node) {
+			// Assume the pod is on the node before the binding commits (kube-scheduler's assume cache),
+			// so concurrent decisions see each other and never overcommit a node.
+			const req = podRequests(pod);
+			this.placed.set(pod.metadata.uid!, {node, ...req});
+			this.adjust(node, req.cpu, req.memory, 1);
+			try {
+				await this.bind(pod, node);
+			} catch (error) {
+				this.placed.delete(pod.metadata.uid!);
+				this.adjust(node, -req.cpu, -req.memory, -1);
+				throw error;
+			}
+			return;
 		}
-		await this.bind(pod, node);
+		const summary = [...reasons].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([r, n]) => `${n} ${r}`).join(', ');
+		await this.markUnschedulable(pod, `0/${total} nodes are available${summary ? `: ${summary}` : ''}.`);
+		return {requeueAfter: 10_000};
 	}
 
 	/** Filter and score; returns the best node, or the reasons every node was rejected. */

@@ -228,7 +228,8 @@ export class Store {
 	readonly statements: {put: Database.Statement; remove: Database.Statement; setRv: Database.Statement};
 	private readonly cache = new Map<string, Map<string, Entry>>();
 	private rv: number;
-	private readonly history: WatchEvent[] = [];
+	/** Recent events for watches that resume from a resourceVersion; JSON only, parsed on replay, to keep memory down. */
+	private readonly history: Omit<WatchEvent, 'object'>[] = [];
 	private readonly historySize: number;
 	/** The oldest resourceVersion a watch may start from. */
 	private compactedRv: number;
@@ -246,7 +247,7 @@ export class Store {
 		fs.chmodSync(dir, 0o700);
 		this.box = SecretBox.open(dir);
 		this.now = options.now ?? (() => new Date());
-		this.historySize = options.historySize ?? 20_000;
+		this.historySize = options.historySize ?? 5_000;
 		this.db = new Database(path.join(dir, 'state.db'));
 		this.db.pragma('journal_mode = WAL');
 		this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
@@ -322,6 +323,14 @@ export class Store {
 		return out.sort((a, b) => compareObjects(a.object, b.object));
 	}
 
+	/**
+	 * The stored objects themselves, without copying: for read-only scans on
+	 * hot paths (controllers counting their pods). Never mutate them.
+	 */
+	scan(resource: string, namespace?: string, filter?: (obj: KubeObject) => boolean): readonly KubeObject[] {
+		return this.listEntries(resource, namespace, {filter}).map(e => e.object);
+	}
+
 	count(resource: string): number {
 		return this.cache.get(resource)?.size ?? 0;
 	}
@@ -388,7 +397,7 @@ export class Store {
 	}
 
 	private publish(event: WatchEvent): void {
-		this.history.push(event);
+		this.history.push({type: event.type, resource: event.resource, namespace: event.namespace, rv: event.rv, json: event.json});
 		if (this.history.length > this.historySize) {
 			const dropped = this.history.splice(0, this.history.length - this.historySize);
 			this.compactedRv = dropped[dropped.length - 1].rv;
@@ -412,7 +421,7 @@ export class Store {
 		for (const event of this.history) {
 			if (event.rv <= fromRv || event.resource !== resource) continue;
 			if (namespace && namespace !== event.namespace) continue;
-			send(event);
+			send({...event, object: JSON.parse(event.json)});
 		}
 		const watcher: Watcher = {resource, namespace: namespace ?? '', send};
 		this.watchers.add(watcher);

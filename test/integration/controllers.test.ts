@@ -59,6 +59,14 @@ describe('time-driven controllers (manual clock)', () => {
 		assert.equal(e.store.get('deployments', 'default', 'app')!.metadata.annotations!['deployment.kubernetes.io/revision'], '3');
 	});
 
+	it('never places more pods on a node than it holds, even when deciding many at once', async () => {
+		const e = await start([{...node('tiny'), pods: 3}]);
+		await Promise.all(Array.from({length: 6}, (_, i) => e.registry.create(typeByPlural('pods')!, 'default', {apiVersion: 'v1', kind: 'Pod', metadata: {name: `p${i}`}, spec: {containers: [{name: 'c', image: 'pause'}]}})));
+		await eventually(() => e.store.list('events', 'default').items.filter(ev => ev.reason === 'FailedScheduling').length === 3, 'three FailedScheduling events');
+		const bound = e.store.list('pods', 'default').items.filter(p => (p.spec as Rec).nodeName === 'tiny');
+		assert.equal(bound.length, 3);
+	});
+
 	it('replaces the pods of a node that stops reporting, on a node that still does', async () => {
 		const e = await start([node('sim-a'), node('sim-b')]);
 		await e.registry.create(deployType, 'default', {...deployment(), spec: {...(deployment().spec as Rec), replicas: 4}});

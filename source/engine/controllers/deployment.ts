@@ -147,7 +147,7 @@ export class DeploymentController implements Controller {
 	private async recreate(d: KubeObject, newRS: KubeObject, olds: KubeObject[]): Promise<void> {
 		for (const rs of olds) if (replicasOf(rs) > 0) await this.scale(d, rs, 0);
 		// New pods start only once every old pod is gone.
-		const oldPodsLeft = this.store.list('pods', d.metadata.namespace, {filter: p => olds.some(rs => isControlledBy(p, rs)) && !isTerminal(p)}).items.length;
+		const oldPodsLeft = this.store.scan('pods', d.metadata.namespace, p => olds.some(rs => isControlledBy(p, rs)) && !isTerminal(p)).length;
 		if (oldPodsLeft === 0) await this.scale(d, newRS, (d.spec as Rec).replicas ?? 1);
 	}
 
@@ -175,7 +175,7 @@ export class DeploymentController implements Controller {
 		// Scale down old ReplicaSets while keeping replicas - maxUnavailable available.
 		const minAvailable = replicas - maxUnavailable;
 		const now = this.clock.now();
-		const available = (rs: KubeObject) => this.store.list('pods', d.metadata.namespace, {filter: p => isControlledBy(p, rs) && !p.metadata.deletionTimestamp && isPodAvailable(p, spec.minReadySeconds ?? 0, now)}).items.length;
+		const available = (rs: KubeObject) => this.store.scan('pods', d.metadata.namespace, p => isControlledBy(p, rs) && !p.metadata.deletionTimestamp && isPodAvailable(p, spec.minReadySeconds ?? 0, now)).length;
 		const newTotal = replicasOf(newRS) + activeOlds.reduce((n, rs) => n + replicasOf(rs), 0);
 		const newAvailable = available(newRS);
 		const oldAvailable = activeOlds.reduce((n, rs) => n + available(rs), 0);

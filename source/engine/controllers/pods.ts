@@ -34,11 +34,11 @@ export function isPodAvailable(pod: KubeObject, minReadySeconds: number, now: nu
 	return minReadySeconds === 0 || now - Date.parse(ready.lastTransitionTime) >= minReadySeconds * 1000;
 }
 
-/** Pods in the owner's namespace that its selector matches. */
-export function selectedPods(store: Store, owner: KubeObject): KubeObject[] {
+/** Pods in the owner's namespace that its selector matches (the store's own objects: read only). */
+export function selectedPods(store: Store, owner: KubeObject): readonly KubeObject[] {
 	const selector = fromLabelSelector((owner.spec as Rec).selector);
 	if (selector.length === 0) return [];
-	return store.list('pods', owner.metadata.namespace, {filter: p => matchesLabels(selector, p.metadata.labels)}).items;
+	return store.scan('pods', owner.metadata.namespace, p => matchesLabels(selector, p.metadata.labels));
 }
 
 /**

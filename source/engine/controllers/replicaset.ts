@@ -35,7 +35,8 @@ export class ReplicaSetController implements Controller {
 		const spec = rs.spec as Rec;
 		const selector = fromLabelSelector(spec.selector);
 		const owned: KubeObject[] = [];
-		for (const pod of this.store.list('pods', namespace).items) {
+		// The store's own objects (read only); anything changed goes through the registry.
+		for (const pod of this.store.scan('pods', namespace)) {
 			const mine = isControlledBy(pod, rs);
 			const matches = matchesLabels(selector, pod.metadata.labels);
 			if (mine && !matches) {

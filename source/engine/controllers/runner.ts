@@ -44,6 +44,12 @@ export function ownerKeys(kind: string) {
 
 const baseDelay = 5;
 const maxDelay = 60_000;
+/**
+ * Reconciles running at once per controller (client-go's worker count). It
+ * bounds the memory a burst (a 10,000-replica scale-up) holds in flight, while
+ * leaving enough writes in flight to fill each group commit.
+ */
+export const defaultWorkers = 1000;
 
 export class ControllerRunner {
 	private readonly queue = new Set<string>();
@@ -57,7 +63,7 @@ export class ControllerRunner {
 	private inFlight = 0;
 	private idleWaiters: (() => void)[] = [];
 
-	constructor(private readonly controller: Controller, private readonly store: Store, private readonly clock: Clock, private readonly log: (line: string) => void = () => {}) {}
+	constructor(private readonly controller: Controller, private readonly store: Store, private readonly clock: Clock, private readonly log: (line: string) => void = () => {}, private readonly workers = defaultWorkers) {}
 
 	start(): void {
 		const rv = Number(this.store.resourceVersion);
@@ -66,7 +72,7 @@ export class ControllerRunner {
 				for (const key of w.keys ? w.keys(event.object, event.type) : [keyOf(event.object)]) this.enqueue(key);
 			}));
 		}
-		for (const obj of this.store.list(this.controller.primary).items) this.enqueue(keyOf(obj));
+		for (const obj of this.store.scan(this.controller.primary)) this.enqueue(keyOf(obj));
 	}
 
 	stop(): void {
@@ -100,9 +106,11 @@ export class ControllerRunner {
 
 	private drain(): void {
 		this.scheduled = false;
-		const keys = [...this.queue];
-		this.queue.clear();
-		for (const key of keys) void this.process(key);
+		for (const key of this.queue) {
+			if (this.inFlight >= this.workers) break;
+			this.queue.delete(key);
+			void this.process(key);
+		}
 	}
 
 	private async process(key: string): Promise<void> {
@@ -123,6 +131,10 @@ export class ControllerRunner {
 			this.active.delete(key);
 			this.inFlight--;
 			if (this.dirty.delete(key)) this.enqueue(key);
+			else if (this.queue.size > 0 && !this.scheduled) {
+				this.scheduled = true;
+				setImmediate(() => this.drain());
+			}
 			if (this.inFlight === 0 && this.queue.size === 0) for (const w of this.idleWaiters.splice(0)) w();
 		}
 	}

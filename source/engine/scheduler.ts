@@ -59,12 +59,17 @@ export class Scheduler implements Controller {
 	private readonly placed = new Map<string, {node: string; cpu: number; memory: number}>();
 	private readonly usage = new Map<string, Usage>();
 	runner?: ControllerRunner;
+	/** Nodes with their allocatable parsed once, until a node changes (quantities are costly to parse per pod). */
+	private nodeCache?: {node: KubeObject; name: string; ready: boolean; cpu: number; memory: number; pods: number}[];
 
 	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly clock: Clock, private readonly scoring: 'MostAllocated' | 'LeastAllocated' = 'MostAllocated') {
 		this.watches = [
 			{resource: 'pods', keys: (pod: KubeObject, type: WatchEvent['type']) => this.track(pod, type)},
 			// A node change can make room: retry every pending pod.
-			{resource: 'nodes', keys: () => this.pendingKeys()},
+			{resource: 'nodes', keys: () => {
+				this.nodeCache = undefined;
+				return this.pendingKeys();
+			}},
 		];
 		for (const pod of store.scan('pods')) this.track(pod, 'ADDED');
 	}
@@ -136,11 +141,15 @@ export class Scheduler implements Controller {
 		const reasons = new Map<string, number>();
 		const reject = (reason: string) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
 		let best: {name: string; score: number} | undefined;
-		const nodes = this.store.listEntries('nodes');
-		for (const {object: node} of nodes) {
+		const nodes = this.nodeCache ??= this.store.scan('nodes').map(node => {
 			const status = (node.status ?? {}) as Rec;
-			const name = node.metadata.name!;
-			const ready = (status.conditions ?? []).some((c: Rec) => c.type === 'Ready' && c.status === 'True');
+			const alloc = status.allocatable ?? {};
+			return {
+				node, name: node.metadata.name!, ready: (status.conditions ?? []).some((c: Rec) => c.type === 'Ready' && c.status === 'True'),
+				cpu: parseQuantity(alloc.cpu ?? 0) ?? 0, memory: parseQuantity(alloc.memory ?? 0) ?? 0, pods: Number(alloc.pods ?? 110),
+			};
+		});
+		for (const {node, name, ready, cpu: cpuCap, memory: memCap, pods: podCap} of nodes) {
 			if (!ready) { reject("node(s) had untolerated taint {node.kubernetes.io/not-ready: }"); continue; }
 			if ((node.spec as Rec)?.unschedulable) { reject('node(s) were unschedulable'); continue; }
 			const labels = node.metadata.labels ?? {};
@@ -148,8 +157,6 @@ export class Scheduler implements Controller {
 			if (!requiredAffinityMatches(pod, labels)) { reject("node(s) didn't match Pod's node affinity/selector"); continue; }
 			const taint = ((node.spec as Rec)?.taints ?? []).find((t: Rec) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod, t));
 			if (taint) { reject(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`); continue; }
-			const alloc = status.allocatable ?? {};
-			const cpuCap = parseQuantity(alloc.cpu ?? 0) ?? 0, memCap = parseQuantity(alloc.memory ?? 0) ?? 0, podCap = Number(alloc.pods ?? 110);
 			const used = this.usage.get(name) ?? {cpu: 0, memory: 0, pods: 0};
 			let fits = true;
 			if (used.pods + 1 > podCap) { reject('Too many pods'); fits = false; }

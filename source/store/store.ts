@@ -72,6 +72,13 @@ export class Transaction {
 		return this.store.get(resource, namespace, name);
 	}
 
+	/** The current object without a copy, for comparisons only. Never mutate it. */
+	private peek(resource: string, namespace: string, name: string): KubeObject | undefined {
+		const change = this.changes.get(`${resource}|${keyOf(namespace, name)}`);
+		if (change) return change.entry?.object;
+		return this.store.peek(resource, namespace, name);
+	}
+
 	list(resource: string, namespace?: string): KubeObject[] {
 		const base = new Map(this.store.list(resource, namespace).items.map(o => [keyOf(o.metadata.namespace ?? '', o.metadata.name!), o]));
 		for (const change of this.changes.values()) {
@@ -107,7 +114,7 @@ export class Transaction {
 	update(type: ResourceType, obj: KubeObject): KubeObject {
 		const namespace = type.namespaced ? obj.metadata.namespace ?? '' : '';
 		const name = obj.metadata.name!;
-		const old = this.get(type.plural, namespace, name);
+		const old = this.peek(type.plural, namespace, name);
 		if (!old) throw notFound(type, name);
 		if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict(type, name);
 		if (obj.metadata.uid && obj.metadata.uid !== old.metadata.uid) {
@@ -128,7 +135,7 @@ export class Transaction {
 		if (specChanged(old, obj)) meta.generation += 1;
 		// A write that changes nothing is not a write: same resourceVersion, no event (as kube-apiserver).
 		meta.resourceVersion = old.metadata.resourceVersion;
-		if (deepEqual(old, obj)) return old;
+		if (deepEqual(old, obj)) return structuredClone(old);
 		// An object marked for deletion goes away once its last finalizer is removed.
 		if (meta.deletionTimestamp && !(meta.finalizers?.length)) return this.remove(type, obj);
 		return this.put(type, obj, 'MODIFIED');
@@ -252,14 +259,15 @@ export class Store {
 		this.db.pragma('journal_mode = WAL');
 		this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
 		this.db.exec(`
+			-- A rowid table: objects are kilobytes each, and SQLite advises WITHOUT ROWID only for small rows.
 			CREATE TABLE IF NOT EXISTS objects (
 				resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
 				uid TEXT NOT NULL, rv INTEGER NOT NULL, data BLOB NOT NULL,
-				PRIMARY KEY (resource, namespace, name)) WITHOUT ROWID;
+				UNIQUE (resource, namespace, name));
 			CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 		`);
 		this.statements = {
-			put: this.db.prepare('INSERT OR REPLACE INTO objects (resource, namespace, name, uid, rv, data) VALUES (?, ?, ?, ?, ?, ?)'),
+			put: this.db.prepare('INSERT INTO objects (resource, namespace, name, uid, rv, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (resource, namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, data = excluded.data'),
 			remove: this.db.prepare('DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?'),
 			setRv: this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('resourceVersion', ?)"),
 		};
@@ -298,6 +306,11 @@ export class Store {
 	get(resource: string, namespace: string, name: string): KubeObject | undefined {
 		const entry = this.cache.get(resource)?.get(keyOf(namespace, name));
 		return entry ? JSON.parse(entry.json) : undefined;
+	}
+
+	/** The cached object itself (no copy): read only. */
+	peek(resource: string, namespace: string, name: string): KubeObject | undefined {
+		return this.cache.get(resource)?.get(keyOf(namespace, name))?.object;
 	}
 
 	/** The stored JSON of an object, for callers that only serialize it again. */

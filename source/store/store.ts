@@ -64,24 +64,33 @@ function keyOf(namespace: string, name: string): string {
 export class Transaction {
 	readonly changes = new Map<string, Change>();
 
-	constructor(private readonly store: Store) {}
+	/**
+	 * @param committed what earlier writes of the same batch changed: they are
+	 * not in the store's cache until the batch commits, but this write must see them.
+	 */
+	constructor(private readonly store: Store, private readonly committed: Map<string, Change> = new Map()) {}
+
+	private change(resource: string, namespace: string, name: string): Change | undefined {
+		const key = `${resource}|${keyOf(namespace, name)}`;
+		return this.changes.get(key) ?? this.committed.get(key);
+	}
 
 	get(resource: string, namespace: string, name: string): KubeObject | undefined {
-		const change = this.changes.get(`${resource}|${keyOf(namespace, name)}`);
+		const change = this.change(resource, namespace, name);
 		if (change) return change.entry ? JSON.parse(change.entry.json) : undefined;
 		return this.store.get(resource, namespace, name);
 	}
 
 	/** The current object without a copy, for comparisons only. Never mutate it. */
 	private peek(resource: string, namespace: string, name: string): KubeObject | undefined {
-		const change = this.changes.get(`${resource}|${keyOf(namespace, name)}`);
+		const change = this.change(resource, namespace, name);
 		if (change) return change.entry?.object;
 		return this.store.peek(resource, namespace, name);
 	}
 
 	list(resource: string, namespace?: string): KubeObject[] {
 		const base = new Map(this.store.list(resource, namespace).items.map(o => [keyOf(o.metadata.namespace ?? '', o.metadata.name!), o]));
-		for (const change of this.changes.values()) {
+		for (const change of [...this.committed.values(), ...this.changes.values()]) {
 			if (change.resource !== resource || (namespace && change.namespace !== namespace)) continue;
 			const key = keyOf(change.namespace, change.name);
 			if (change.entry) base.set(key, JSON.parse(change.entry.json));
@@ -370,15 +379,18 @@ export class Store {
 		if (batch.length === 0) return;
 		const outcomes: {ok: boolean; value: unknown; tx?: Transaction; events?: WatchEvent[]}[] = [];
 		const startRv = this.rv;
+		// What the batch's successful writes changed so far, visible to the writes after them.
+		const batchChanges = new Map<string, Change>();
 		try {
 			this.db.transaction(() => {
 				for (const write of batch) {
 					const rvBefore = this.rv;
-					const tx = new Transaction(this);
+					const tx = new Transaction(this, batchChanges);
 					this.batchEvents = [];
 					try {
 						const value = this.runInSavepoint(write.run, tx);
 						outcomes.push({ok: true, value, tx, events: this.batchEvents});
+						for (const [key, change] of tx.changes) batchChanges.set(key, change);
 					} catch (error) {
 						this.rv = rvBefore;
 						outcomes.push({ok: false, value: error});

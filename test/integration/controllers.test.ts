@@ -59,6 +59,30 @@ describe('time-driven controllers (manual clock)', () => {
 		assert.equal(e.store.get('deployments', 'default', 'app')!.metadata.annotations!['deployment.kubernetes.io/revision'], '3');
 	});
 
+	it('holds a paused rollout and replaces every pod at once with Recreate', async () => {
+		const e = await start([node('sim-a')]);
+		const recreate = deployment();
+		(recreate.spec as Rec).strategy = {type: 'Recreate'};
+		await e.registry.create(deployType, 'default', recreate);
+		await eventually(() => progressing(e)?.reason === 'NewReplicaSetAvailable', 'the first rollout');
+		const sets = () => e.store.list('replicasets', 'default').items;
+		await e.registry.patch(deployType, 'default', 'app', 'application/merge-patch+json', {spec: {paused: true}});
+		await e.registry.patch(deployType, 'default', 'app', 'application/merge-patch+json', {spec: {template: {metadata: {labels: {app: 'app', v: '2'}}}}});
+		await eventually(() => progressing(e)?.reason === 'DeploymentPaused', 'the paused condition');
+		assert.equal(sets().length, 1, 'a paused deployment starts no new ReplicaSet');
+		await e.registry.patch(deployType, 'default', 'app', 'application/merge-patch+json', {spec: {paused: false}});
+		await eventually(() => progressing(e)?.reason === 'NewReplicaSetAvailable' && sets().length === 2, 'the resumed rollout to finish');
+		const pods = e.store.list('pods', 'default').items.filter(p => !p.metadata.deletionTimestamp);
+		assert.equal(pods.length, 2);
+		assert.ok(pods.every(p => p.metadata.labels?.v === '2'), 'every pod runs the new template');
+		const scaled = e.store.list('events', 'default').items.filter(ev => ev.reason === 'ScalingReplicaSet')
+			.sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion)).map(ev => String(ev.message));
+		// Recreate scales the old ReplicaSet to 0 before the new one grows.
+		const down = scaled.findIndex(m => /^Scaled down replica set .* from 2 to 0$/.test(m));
+		const up = scaled.findIndex((m, i) => i > down && /^Scaled up replica set .* from 0 to 2$/.test(m));
+		assert.ok(down >= 0 && up > down, `expected scale down before scale up, got ${JSON.stringify(scaled)}`);
+	});
+
 	it('never places more pods on a node than it holds, even when deciding many at once', async () => {
 		const e = await start([{...node('tiny'), pods: 3}]);
 		await Promise.all(Array.from({length: 6}, (_, i) => e.registry.create(typeByPlural('pods')!, 'default', {apiVersion: 'v1', kind: 'Pod', metadata: {name: `p${i}`}, spec: {containers: [{name: 'c', image: 'pause'}]}})));

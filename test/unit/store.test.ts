@@ -68,6 +68,23 @@ describe('store', () => {
 		assert.equal(store.get('configmaps', 'default', 'f'), undefined);
 	});
 
+	it('lets a write see what earlier writes of the same group commit changed (no lost update)', async () => {
+		const [, second] = await Promise.all([
+			store.write(tx => tx.create(cmType, cm('shared', {step: '1'}))),
+			store.write(tx => {
+				const current = tx.get('configmaps', 'default', 'shared');
+				assert.ok(current, 'the create queued just before is visible');
+				return tx.update(cmType, {...current, data: {step: '2'}});
+			}),
+			store.write(tx => {
+				const current = tx.get('configmaps', 'default', 'shared')!;
+				return tx.update(cmType, {...current, data: {...(current.data as object), later: 'yes'}});
+			}),
+		]);
+		assert.equal(second.metadata.generation, 2);
+		assert.deepEqual(store.get('configmaps', 'default', 'shared')!.data, {step: '2', later: 'yes'});
+	});
+
 	it('fails one write of a batch without undoing the others', async () => {
 		const results = await Promise.allSettled([
 			store.write(tx => tx.create(cmType, cm('x'))),

@@ -61,12 +61,22 @@ const statusOf = (rs: KubeObject) => (rs.status ?? {}) as Rec;
 export class DeploymentController implements Controller {
 	readonly name = 'deployment-controller';
 	readonly primary = 'deployments';
-	readonly watches = [
-		{resource: 'deployments'},
-		{resource: 'replicasets', keys: ownerKeys('Deployment')},
-	];
+	readonly watches;
 
-	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly clock: Clock) {}
+	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly clock: Clock) {
+		this.watches = [
+			{resource: 'deployments'},
+			{resource: 'replicasets', keys: ownerKeys('Deployment')},
+			// Recreate waits for the old pods to be gone: a pod's deletion wakes its Deployment (through its ReplicaSet).
+			{resource: 'pods', keys: (pod: KubeObject, type: string) => (type === 'DELETED' ? this.deploymentOfPod(pod) : [])},
+		];
+	}
+
+	private deploymentOfPod(pod: KubeObject): string[] {
+		const rsRef = pod.metadata.ownerReferences?.find(r => r.controller && r.kind === 'ReplicaSet');
+		const rs = rsRef && this.store.peek('replicasets', pod.metadata.namespace ?? '', rsRef.name);
+		return rs ? ownerKeys('Deployment')(rs) : [];
+	}
 
 	async reconcile(key: string) {
 		const [namespace, name] = splitKey(key);
@@ -126,7 +136,7 @@ export class DeploymentController implements Controller {
 			},
 			spec: {replicas: initial, minReadySeconds: spec.minReadySeconds ?? 0, selector: {...spec.selector, matchLabels: {...spec.selector?.matchLabels, [hashLabel]: hash}}, template},
 		});
-		await this.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${rs.metadata.name} from 0 to ${initial}`, 'deployment-controller');
+		if (initial > 0) void this.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${rs.metadata.name} from 0 to ${initial}`, 'deployment-controller');
 		return rs;
 	}
 

@@ -6,6 +6,7 @@ import {annotateCommand, labelCommand} from './source/commands/label.js';
 import {applyCommand} from './source/commands/apply.js';
 import {CliError, CommandContext, type Command, type Io, parseCommandArgs} from './source/commands/context.js';
 import {createCommand} from './source/commands/create.js';
+import {dashboardCommand} from './source/commands/dashboard.js';
 import {deleteCommand} from './source/commands/delete.js';
 import {describeCommand} from './source/commands/describe.js';
 import {apiResourcesCommand, summaryCommand} from './source/commands/discovery.js';
@@ -21,7 +22,7 @@ import {stateHome} from './source/engine/home.js';
 const commands: Command[] = [
 	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, topCommand, scaleCommand, rolloutCommand, setCommand,
 	labelCommand, annotateCommand, patchCommand,
-	apiResourcesCommand, summaryCommand, serveCommand, stopCommand, versionCommand,
+	apiResourcesCommand, summaryCommand, dashboardCommand, serveCommand, stopCommand, versionCommand,
 ];
 
 function help(): string {
@@ -30,7 +31,7 @@ function help(): string {
 		'kubedeck: a terminal cluster manager with an embedded Kubernetes-style engine.',
 		'',
 		'Usage:',
-		'  kubedeck                 show the cluster (starts the engine in the background if needed)',
+		'  kubedeck                 open the dashboard (starts the engine in the background if needed)',
 		'  kubedeck COMMAND [args]  run a kubectl-style command against it',
 		'',
 		'Commands:',
@@ -51,7 +52,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
 		return 0;
 	}
 	if (name === '--version') argv = ['version'];
-	const command = name === undefined ? summaryCommand : commands.find(c => c.name === argv[0]);
+	// No arguments: the dashboard on a terminal, the cluster summary otherwise (pipes, scripts).
+	const command = name === undefined ? ((io.stdout as NodeJS.WriteStream).isTTY ? dashboardCommand : summaryCommand) : commands.find(c => c.name === argv[0]);
 	if (!command) {
 		io.stderr.write(`error: unknown command "${name}" for "kubedeck"\nRun 'kubedeck --help' for usage.\n`);
 		return 1;

@@ -1,0 +1,200 @@
+// The dashboard: one screen switch, one key dispatcher. Views only render;
+// state lives in the reducer-like `mode`; data comes from ClusterClient feeds.
+import {Box, type Key, Text, useApp, useInput, useStdout} from 'ink';
+import {useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react';
+import {formatStatus, StatusError} from '../api/errors.js';
+import type {KubeObject} from '../api/object.js';
+import {objectRef, resolveType, type ResourceType} from '../api/resources.js';
+import type {ClusterClient, LogStream} from '../client/types.js';
+import {describeObject} from '../commands/describe-printer.js';
+import {eventsFor} from '../commands/describe.js';
+import {toYaml} from '../commands/output.js';
+import {isoTime} from '../engine/clock.js';
+import {ResourceFeed} from './feed.js';
+import {commandFor, keyCommands, keyName} from './keymap.js';
+import {TextView} from './views/text-view.js';
+import {ResourceTable} from './views/resource-table.js';
+
+type Mode =
+	| {kind: 'list'}
+	| {kind: 'input'; purpose: 'command' | 'filter' | 'scale'; text: string; target?: KubeObject}
+	| {kind: 'confirm'; target: KubeObject; choice: 'cancel' | 'delete'}
+	| {kind: 'text'; title: string; lines: string[]; offset: number; follow?: boolean}
+	| {kind: 'help'};
+
+export function App({client, initialNamespace = 'default'}: {client: ClusterClient; initialNamespace?: string}) {
+	const {exit} = useApp();
+	const {stdout} = useStdout();
+	const rows = stdout.rows || 24;
+	const [type, setType] = useState<ResourceType>(resolveType('pods')!);
+	const [namespace, setNamespace] = useState<string | undefined>(initialNamespace);
+	const feed = useMemo(() => new ResourceFeed(client, type, type.namespaced ? namespace : undefined), [client, type, namespace]);
+	useEffect(() => () => feed.stop(), [feed]);
+	const snapshot = useSyncExternalStore(feed.subscribe, feed.getSnapshot);
+	// Ages move on even when nothing changes: redraw every second.
+	const [, setTick] = useState(0);
+	useEffect(() => {
+		const timer = setInterval(() => setTick(t => t + 1), 1000);
+		return () => clearInterval(timer);
+	}, []);
+	const [filter, setFilter] = useState('');
+	const items = useMemo(() => snapshot.items.filter(o => !filter || o.metadata.name!.includes(filter)), [snapshot, filter]);
+	const [selectedKey, setSelectedKey] = useState<string | undefined>();
+	// Keep the selection on the same object when the list changes (no jumping rows).
+	const selected = Math.max(0, Math.min(items.length - 1, selectedKey ? items.findIndex(o => `${o.metadata.namespace}/${o.metadata.name}` === selectedKey) : 0));
+	const current = items[selected] as KubeObject | undefined;
+	// Keys can arrive faster than React renders; the dispatcher reads and writes
+	// the mode through a ref so no key sees a stale mode.
+	const [mode, setModeState] = useState<Mode>({kind: 'list'});
+	const modeRef = useRef<Mode>(mode);
+	const setMode = (next: Mode | ((m: Mode) => Mode)) => {
+		modeRef.current = typeof next === 'function' ? next(modeRef.current) : next;
+		setModeState(modeRef.current);
+	};
+	const [status, setStatus] = useState('');
+	const [logStream, setLogStream] = useState<LogStream | undefined>();
+	const select = (index: number) => {
+		const obj = items[Math.max(0, Math.min(items.length - 1, index))];
+		if (obj) setSelectedKey(`${obj.metadata.namespace}/${obj.metadata.name}`);
+	};
+	const report = (promise: Promise<string>) => promise.then(setStatus, error => setStatus(error instanceof StatusError ? formatStatus(error.status) : `error: ${(error as Error).message}`));
+	const closeText = () => {
+		logStream?.stop();
+		setLogStream(undefined);
+		setMode({kind: 'list'});
+	};
+
+	const runCommand = (text: string) => {
+		const [word, arg] = text.trim().split(/\s+/);
+		if (word === 'q' || word === 'quit') return exit();
+		if (word === 'ns' || word === 'namespace') {
+			if (arg) {
+				setNamespace(arg === 'all' ? undefined : arg);
+				setStatus(`namespace ${arg}`);
+				return;
+			}
+		}
+		const next = resolveType(word ?? '');
+		if (!next) return setStatus(`error: the server doesn't have a resource type "${word}"`);
+		setType(next);
+		setSelectedKey(undefined);
+		if (arg) setNamespace(arg === 'all' ? undefined : arg);
+	};
+
+	const openLogs = (pod: KubeObject) => {
+		const lines: string[] = [];
+		const title = `Logs ${pod.metadata.namespace}/${pod.metadata.name} (following; esc to close)`;
+		setMode({kind: 'text', title, lines: [], offset: 0, follow: true});
+		const stream = client.logs(pod.metadata.namespace!, pod.metadata.name!, {follow: true, tailLines: 1000}, text => {
+			lines.push(...text.replace(/\n$/, '').split('\n'));
+			if (lines.length > 5000) lines.splice(0, lines.length - 5000);
+			setMode(m => (m.kind === 'text' && m.follow ? {...m, lines: [...lines], offset: Math.max(0, lines.length - (rows - 4))} : m));
+		});
+		stream.done.catch(error => setStatus(error instanceof StatusError ? error.message : String(error)));
+		setLogStream(stream);
+	};
+
+	useInput((input, key) => {
+		// A fast typist (or tmux send-keys) can deliver "deploy\r" or "\x7f3\r" as one chunk: take it key by key.
+		if (input.length > 1 && /[\r\n\x7f\b]/.test(input) && !key.ctrl && !key.meta) {
+			for (const part of input.split(/([\r\n\x7f\b])/)) {
+				if (part === '\r' || part === '\n') handleKey('', {return: true});
+				else if (part === '\x7f' || part === '\b') handleKey('', {backspace: true});
+				else if (part) handleKey(part, {});
+			}
+			return;
+		}
+		handleKey(input, key);
+	});
+
+	function handleKey(input: string, key: Partial<Key>): void {
+		const name = keyName(input, key);
+		const mode = modeRef.current;
+		if (mode.kind === 'input') {
+			if (name === 'escape') return setMode({kind: 'list'});
+			if (name === 'return') {
+				setMode({kind: 'list'});
+				if (mode.purpose === 'command') runCommand(mode.text);
+				else if (mode.purpose === 'filter') setFilter(mode.text);
+				else if (mode.purpose === 'scale' && mode.target) {
+					const replicas = Number(mode.text);
+					if (!Number.isInteger(replicas) || replicas < 0) return setStatus('error: replicas must be a whole number >= 0');
+					const target = mode.target;
+					report(client.scale(type, target.metadata.namespace!, target.metadata.name!, replicas).then(() => `${objectRef(type, target.metadata.name!)} scaled to ${replicas}`));
+				}
+				return;
+			}
+			if (key.backspace || key.delete) return setMode({...mode, text: mode.text.slice(0, -1)});
+			if (input && !key.ctrl && !key.meta) setMode({...mode, text: mode.text + input});
+			return;
+		}
+		if (mode.kind === 'confirm') {
+			if (name === 'left' || name === 'right' || name === 'tab') return setMode({...mode, choice: mode.choice === 'cancel' ? 'delete' : 'cancel'});
+			if (name === 'escape' || (name === 'return' && mode.choice === 'cancel')) return setMode({kind: 'list'});
+			if (name === 'return') {
+				const target = mode.target;
+				setMode({kind: 'list'});
+				report(client.delete(type, target.metadata.namespace, target.metadata.name!).then(() => `${objectRef(type, target.metadata.name!)} deleted`));
+			}
+			return;
+		}
+		const command = commandFor(name);
+		if (mode.kind === 'text' || mode.kind === 'help') {
+			if (command === 'nav.back' || name === 'q') return closeText();
+			if (mode.kind === 'text' && command === 'nav.down') return setMode({...mode, offset: mode.offset + 1, follow: false});
+			if (mode.kind === 'text' && command === 'nav.up') return setMode({...mode, offset: Math.max(0, mode.offset - 1), follow: false});
+			return;
+		}
+		switch (command) {
+			case 'app.quit': return exit();
+			case 'nav.up': return select(selected - 1);
+			case 'nav.down': return select(selected + 1);
+			case 'nav.back': return setFilter('');
+			case 'mode.command': return setMode({kind: 'input', purpose: 'command', text: ''});
+			case 'mode.filter': return setMode({kind: 'input', purpose: 'filter', text: filter});
+			case 'app.help': return setMode({kind: 'help'});
+		}
+		if (!current) return;
+		switch (command) {
+			case 'view.describe':
+				void eventsFor(client, current).then(events => setMode({kind: 'text', title: `Describe ${objectRef(type, current.metadata.name!)}`, lines: describeObject(current, events).split('\n'), offset: 0}));
+				return;
+			case 'view.yaml':
+				return setMode({kind: 'text', title: `YAML ${objectRef(type, current.metadata.name!)}`, lines: toYaml(current).split('\n'), offset: 0});
+			case 'view.logs':
+				if (type.kind === 'Pod') openLogs(current);
+				else setStatus('logs: select a pod');
+				return;
+			case 'object.scale':
+				if (!type.subresources?.includes('scale')) return setStatus(`${type.kind} cannot be scaled`);
+				return setMode({kind: 'input', purpose: 'scale', text: String((current.spec as {replicas?: number}).replicas ?? ''), target: current});
+			case 'object.restart':
+				if (type.kind !== 'Deployment') return setStatus('rollout restart: select a deployment');
+				report(client.patch(type, current.metadata.namespace, current.metadata.name!, {spec: {template: {metadata: {annotations: {'kubectl.kubernetes.io/restartedAt': isoTime(Date.now())}}}}}, 'strategic').then(() => `${objectRef(type, current.metadata.name!)} restarted`));
+				return;
+			case 'object.delete':
+				return setMode({kind: 'confirm', target: current, choice: 'cancel'});
+		}
+	}
+
+	const bodyHeight = rows - 5;
+	const footer = keyCommands.filter(c => !c.id.startsWith('nav.')).map(c => `<${c.keys[0]}> ${c.description}`).join('  ');
+	return (
+		<Box flexDirection="column">
+			<Text>
+				<Text bold color="cyan">kubedeck</Text> {client.description}  ns: <Text bold>{namespace ?? 'all'}</Text>  view: <Text bold>{type.plural}</Text>  {snapshot.state === 'live' ? <Text color="green">● live</Text> : <Text color="yellow">● {snapshot.state}</Text>}  {items.length} {type.plural}{filter ? `  /${filter}` : ''}
+			</Text>
+			{mode.kind === 'text' ? <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={bodyHeight} /> :
+				mode.kind === 'help' ? <TextView title="Keys (esc to close)" lines={keyCommands.map(c => `${c.keys.join(', ').padEnd(16)}${c.description}${c.dangerous ? '  (asks first)' : ''}`)} offset={0} height={bodyHeight} /> :
+					<ResourceTable type={type} items={items} selected={selected} height={bodyHeight} allNamespaces={!namespace} />}
+			{mode.kind === 'confirm' && (
+				<Box borderStyle="round" borderColor="red" paddingX={1}>
+					<Text>Delete {objectRef(type, mode.target.metadata.name!)}?  <Text inverse={mode.choice === 'cancel'}> Cancel </Text>  <Text inverse={mode.choice === 'delete'} color="red"> Delete </Text></Text>
+				</Box>
+			)}
+			{mode.kind === 'input' && <Text>{mode.purpose === 'command' ? ':' : mode.purpose === 'filter' ? '/' : 'replicas: '}{mode.text}<Text inverse> </Text></Text>}
+			<Text color={status.startsWith('error') || status.startsWith('Error') || status.startsWith('The ') ? 'red' : 'gray'}>{status || ' '}</Text>
+			<Text dimColor wrap="truncate-end">{footer}</Text>
+		</Box>
+	);
+}

@@ -1,0 +1,9 @@
+// Start the dashboard on a connected ClusterClient; resolves when the user quits.
+import {render} from 'ink';
+import type {ClusterClient} from '../client/types.js';
+import {App} from './app.js';
+
+export async function runDashboard(client: ClusterClient, namespace?: string): Promise<void> {
+	const instance = render(<App client={client} initialNamespace={namespace} />);
+	await instance.waitUntilExit();
+}

@@ -1,0 +1,78 @@
+// The dashboard as a person uses it: the built binary in tmux against a real
+// engine; keys with send-keys, the screen with capture-pane.
+import assert from 'node:assert/strict';
+import {execFileSync, spawnSync} from 'node:child_process';
+import {after, before, describe, it} from 'node:test';
+import {cliPath, type EngineProcess, eventually, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, () => {
+	let home: string;
+	let engine: EngineProcess;
+	const session = `kd-${process.pid}`;
+	const socket = `kd-${process.pid}`;
+	const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
+	const screen = () => tmux('capture-pane', '-p', '-t', session);
+	const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k);
+	const until = (pattern: RegExp, what: string) => eventually(() => pattern.test(screen()), what, 15_000);
+
+	before(async () => {
+		home = tempHome();
+		engine = await startEngine(home);
+		const r = await runCli(['create', 'deployment', 'web', '--image=kubedeck/agnhost', '--replicas=1'], {home});
+		assert.equal(r.code, 0, r.stderr);
+		tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '32', `KUBEDECK_HOME=${home} ${process.execPath} ${cliPath}`);
+	});
+	after(async () => {
+		try {
+			tmux('kill-server');
+		} catch {}
+		await engine.stop();
+		removeHome(home);
+	});
+
+	it('opens on the pods of the default namespace', async () => {
+		await until(/kubedeck embedded .* ns: default {2}view: pods {2}● live/, 'the first screen');
+		await until(/^[> ] web-\S+\s+1\/1\s+Running/m, 'the web pod Running');
+	});
+
+	it('scales a deployment to 3 from the keyboard and shows 3 pods Running', async () => {
+		keys(':');
+		await until(/^:/m, 'command mode');
+		keys('deploy', 'Enter');
+		await until(/view: deployments/, 'the deployments view');
+		keys('s');
+		await until(/^replicas: 1/m, 'the scale prompt');
+		keys('BSpace', '3', 'Enter');
+		await until(/deployment\.apps\/web scaled to 3/, 'the status line');
+		keys(':');
+		await until(/^:/m, 'command mode');
+		keys('pods', 'Enter');
+		await until(/view: pods/, 'the pods view');
+		await eventually(() => screen().split('\n').filter(l => /^[> ] web-\S+\s+1\/1\s+Running/.test(l)).length === 3, '3 web pods Running', 20_000);
+	});
+
+	it('opens a pod\'s logs, closes them, confirms before deleting (defaulting to Cancel) and quits', async () => {
+		keys('l');
+		await until(/Logs default\/web-/, 'the logs view');
+		await until(/netexec: serving on http:\/\/127\./, 'the pod\'s log line');
+		keys('Escape');
+		await until(/view: pods/, 'back to the list');
+		keys('C-d');
+		await until(/Delete pod\/web-\S+\?\s+Cancel\s+Delete/, 'the delete confirmation');
+		keys('Enter');
+		await until(/^(?!.*Delete pod\/)/s, 'the dialog closed');
+		const pods = (await runCli(['get', 'pods', '--no-headers'], {home})).stdout.trim().split('\n');
+		assert.equal(pods.length, 3, 'Enter on the default choice (Cancel) deleted nothing');
+		keys('q');
+		await eventually(() => {
+			try {
+				tmux('has-session', '-t', session);
+				return /\$ ?$|exited/m.test(screen()) ? true : false;
+			} catch {
+				return true;
+			}
+		}, 'the dashboard to exit');
+	});
+});

@@ -69,7 +69,7 @@ function withLastApplied(obj: KubeObject): KubeObject {
 
 type Outcome = {verb: 'created' | 'configured' | 'unchanged'; object: KubeObject};
 
-async function applyOne(client: ClusterClient, plan: Planned, dryRun: boolean, warn: (m: string) => void): Promise<Outcome> {
+export async function applyOne(client: ClusterClient, plan: Planned, dryRun: boolean, warn: (m: string) => void): Promise<Outcome> {
 	const desired = withLastApplied(plan.object);
 	let live: KubeObject;
 	try {
@@ -114,6 +114,27 @@ async function serverCheck(client: ClusterClient, planned: Planned[]): Promise<s
 		}
 	}
 	return errors;
+}
+
+/**
+ * Apply manifests as `kubedeck apply -f` does (every document checked first,
+ * nothing written if one is bad); returns the lines apply prints.
+ */
+export async function applyManifests(client: ClusterClient, manifests: Manifest[], namespace: string): Promise<{lines: string[]; errors: string[]}> {
+	const {planned, errors} = planManifests(manifests, namespace);
+	if (errors.length === 0) errors.push(...await serverCheck(client, planned));
+	if (errors.length > 0) return {lines: [], errors};
+	const lines: string[] = [];
+	for (const plan of planned) {
+		try {
+			const outcome = await applyOne(client, plan, false, () => {});
+			lines.push(`${refOf(outcome.object)} ${outcome.verb}`);
+		} catch (error) {
+			if (!(error instanceof StatusError)) throw error;
+			errors.push(formatStatus(error.status, {verb: 'applying', source: plan.manifest.source}));
+		}
+	}
+	return {lines, errors};
 }
 
 export const applyCommand: Command = {

@@ -1,5 +1,7 @@
 // The dashboard: one screen switch, one key dispatcher. Views only render;
 // state lives in the reducer-like `mode`; data comes from ClusterClient feeds.
+import fs from 'node:fs';
+import {fileURLToPath} from 'node:url';
 import {Box, type Key, Text, useApp, useInput, useStdout} from 'ink';
 import {useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react';
 import {formatStatus, StatusError} from '../api/errors.js';
@@ -10,10 +12,14 @@ import {describeObject} from '../commands/describe-printer.js';
 import {eventsFor} from '../commands/describe.js';
 import {toYaml} from '../commands/output.js';
 import {isoTime} from '../engine/clock.js';
+import {applyManifests} from '../commands/apply.js';
+import {readManifests} from '../commands/manifests.js';
 import {ResourceFeed} from './feed.js';
 import {commandFor, keyCommands, keyName} from './keymap.js';
 import {TextView} from './views/text-view.js';
 import {ResourceTable} from './views/resource-table.js';
+
+const examplesDir = fileURLToPath(new URL('../../../examples', import.meta.url));
 
 type Mode =
 	| {kind: 'list'}
@@ -154,6 +160,11 @@ export function App({client, initialNamespace = 'default'}: {client: ClusterClie
 			case 'mode.filter': return setMode({kind: 'input', purpose: 'filter', text: filter});
 			case 'app.help': return setMode({kind: 'help'});
 		}
+		if (input === 'A' && examplesOffered) {
+			setStatus('applying examples/ ...');
+			report(readManifests([examplesDir], {stdin: process.stdin}).then(m => applyManifests(client, m, namespace ?? 'default')).then(r => (r.errors.length ? `error: ${r.errors[0]}` : `applied examples/: ${r.lines.join(', ')}`)));
+			return;
+		}
 		if (!current) return;
 		switch (command) {
 			case 'view.describe':
@@ -177,6 +188,8 @@ export function App({client, initialNamespace = 'default'}: {client: ClusterClie
 		}
 	}
 
+	// A new user's empty cluster offers the examples, so something runs within a minute.
+	const examplesOffered = snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && fs.existsSync(examplesDir);
 	const bodyHeight = rows - 5;
 	const footer = keyCommands.filter(c => !c.id.startsWith('nav.')).map(c => `<${c.keys[0]}> ${c.description}`).join('  ');
 	return (
@@ -187,6 +200,7 @@ export function App({client, initialNamespace = 'default'}: {client: ClusterClie
 			{mode.kind === 'text' ? <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={bodyHeight} /> :
 				mode.kind === 'help' ? <TextView title="Keys (esc to close)" lines={keyCommands.map(c => `${c.keys.join(', ').padEnd(16)}${c.description}${c.dangerous ? '  (asks first)' : ''}`)} offset={0} height={bodyHeight} /> :
 					<ResourceTable type={type} items={items} selected={selected} height={bodyHeight} allNamespaces={!namespace} />}
+			{mode.kind === 'list' && examplesOffered && <Text color="cyan">This namespace is empty. Press <Text bold>A</Text> to apply the examples/ folder (the manifests from the user's notes).</Text>}
 			{mode.kind === 'confirm' && (
 				<Box borderStyle="round" borderColor="red" paddingX={1}>
 					<Text>Delete {objectRef(type, mode.target.metadata.name!)}?  <Text inverse={mode.choice === 'cancel'}> Cancel </Text>  <Text inverse={mode.choice === 'delete'} color="red"> Delete </Text></Text>

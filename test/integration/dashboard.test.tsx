@@ -31,6 +31,8 @@ describe('dashboard (ink-testing-library)', () => {
 		try {
 			const frame = () => app.lastFrame() ?? '';
 			await eventually(() => frame().includes('view: pods'), 'the first frame');
+			// No pods yet: the first screen offers the examples.
+			await eventually(() => frame().includes('This namespace is empty. Press A to apply the examples/ folder'), 'the examples offer');
 			app.stdin.write(':');
 			await eventually(() => /^:/m.test(frame()), 'command mode');
 			app.stdin.write('cm\r');

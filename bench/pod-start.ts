@@ -3,12 +3,8 @@
 // processes directly with execa in this script (the issue's baseline; goal
 // >= 0.5), and, for context, with bare child_process.spawn.
 import {spawn} from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import {typeByPlural} from '../source/api/resources.js';
-import {EmbeddedClient} from '../source/client/embedded.js';
-import {socketPath} from '../source/engine/home.js';
-import {removeHome, startEngine, tempHome} from '../test/helpers.js';
+import {withEngine} from '../test/helpers.js';
 import {execa} from 'execa';
 import {type Benchmark, info, row} from './harness.js';
 
@@ -28,11 +24,7 @@ async function rawSpawn(count: number, how: 'execa' | 'child_process'): Promise<
 }
 
 async function deploymentStart(count: number): Promise<number> {
-	const home = tempHome();
-	fs.writeFileSync(path.join(home, 'config.yaml'), `nodes:\n- {name: bench, cpu: "64", memory: 64Gi, pods: ${count + 10}}\n`);
-	const engine = await startEngine(home);
-	const client = new EmbeddedClient({socketPath: socketPath(home)}, 'bench');
-	try {
+	return withEngine({configYaml: `nodes:\n- {name: bench, cpu: "64", memory: 64Gi, pods: ${count + 10}}\n`}, async ({client}) => {
 		const start = process.hrtime.bigint();
 		await client.create({
 			apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'pause', namespace: 'default'},
@@ -43,13 +35,8 @@ async function deploymentStart(count: number): Promise<number> {
 			if (pods.filter(p => (p.status as {phase?: string})?.phase === 'Running').length === count) break;
 			await new Promise(r => setTimeout(r, 20));
 		}
-		const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-		return count / seconds;
-	} finally {
-		client.close();
-		await engine.stop();
-		removeHome(home);
-	}
+		return count / (Number(process.hrtime.bigint() - start) / 1e9);
+	});
 }
 
 export const podStart: Benchmark = {

@@ -5,16 +5,13 @@
 // with a 10,000-replica Deployment Running on 100 simulated nodes; goal
 // under 300 MB.
 import fs from 'node:fs';
-import path from 'node:path';
 import type {KubeObject} from '../source/api/object.js';
 import {typeByPlural} from '../source/api/resources.js';
-import {EmbeddedClient} from '../source/client/embedded.js';
 import type {NodeConfig} from '../source/engine/config.js';
 import {ControllerRunner} from '../source/engine/controllers/runner.js';
 import {Engine} from '../source/engine/engine.js';
-import {socketPath} from '../source/engine/home.js';
 import {Scheduler} from '../source/engine/scheduler.js';
-import {removeHome, startEngine, tempHome} from '../test/helpers.js';
+import {removeHome, tempHome, withEngine} from '../test/helpers.js';
 import {type Benchmark, type BenchRow, row} from './harness.js';
 
 const podType = typeByPlural('pods')!;
@@ -52,7 +49,7 @@ async function schedulingRate(count: number): Promise<{scheduled: number; plainW
 		// The floor: the same number of single-pod writes through the same store.
 		const pods = engine.store.list('pods', 'default').items;
 		const writeStart = process.hrtime.bigint();
-		await Promise.all(pods.map(p => engine.store.write(tx => tx.update(podType, {...p, metadata: {...p.metadata, annotations: {touched: '1'}}}))));
+		await Promise.all(pods.map(p => engine.store.write(tx => tx.update(podType, {...p, metadata: {...p.metadata, resourceVersion: '', annotations: {touched: '1'}}}))));
 		const plainWrites = count / (Number(process.hrtime.bigint() - writeStart) / 1e9);
 		return {scheduled, plainWrites};
 	} finally {
@@ -62,12 +59,8 @@ async function schedulingRate(count: number): Promise<{scheduled: number; plainW
 }
 
 async function engineMemory(count: number): Promise<number> {
-	const home = tempHome();
 	const nodes = simulatedNodes(100).map(n => `- {name: ${n.name}, kind: simulated, cpu: "64", memory: 256Gi, pods: 500}`).join('\n');
-	fs.writeFileSync(path.join(home, 'config.yaml'), `nodes:\n${nodes}\n`);
-	const engine = await startEngine(home);
-	const client = new EmbeddedClient({socketPath: socketPath(home)}, 'bench');
-	try {
+	return withEngine({configYaml: `nodes:\n${nodes}\n`}, async ({engine, client}) => {
 		await client.create({
 			apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'many', namespace: 'default'},
 			spec: {replicas: count, selector: {matchLabels: {app: 'many'}}, template: {metadata: {labels: {app: 'many'}}, spec: {containers: [{name: 'c', image: 'pause'}]}}},
@@ -79,11 +72,7 @@ async function engineMemory(count: number): Promise<number> {
 		}
 		const status = fs.readFileSync(`/proc/${engine.pid}/status`, 'utf8');
 		return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;
-	} finally {
-		client.close();
-		await engine.stop();
-		removeHome(home);
-	}
+	});
 }
 
 export const scheduler: Benchmark = {

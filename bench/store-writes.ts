@@ -5,9 +5,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import {typeByPlural} from '../source/api/resources.js';
-import {EmbeddedClient} from '../source/client/embedded.js';
-import {socketPath} from '../source/engine/home.js';
-import {removeHome, startEngine, tempHome} from '../test/helpers.js';
+import {removeHome, tempHome, withEngine} from '../test/helpers.js';
 import {type Benchmark, row} from './harness.js';
 
 function rawInserts(count: number): number {
@@ -30,10 +28,7 @@ function rawInserts(count: number): number {
 }
 
 async function apiWrites(count: number, concurrency: number): Promise<number> {
-	const home = tempHome();
-	const engine = await startEngine(home);
-	const client = new EmbeddedClient({socketPath: socketPath(home)}, 'bench');
-	try {
+	return withEngine({}, async ({client}) => {
 		let next = 0;
 		const worker = async () => {
 			while (next < count) {
@@ -47,11 +42,7 @@ async function apiWrites(count: number, concurrency: number): Promise<number> {
 		const stored = (await client.list(typeByPlural('configmaps')!, {namespace: 'default'})).items.length;
 		if (stored !== count) throw new Error(`expected ${count} stored objects, found ${stored}`);
 		return count / seconds;
-	} finally {
-		client.close();
-		await engine.stop();
-		removeHome(home);
-	}
+	});
 }
 
 export const storeWrites: Benchmark = {

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {EmbeddedClient} from '../source/client/embedded.js';
+import {socketPath} from '../source/engine/home.js';
 
 /** The repository root (tests run from dist/test/...). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -105,4 +107,22 @@ export async function eventually<T>(check: () => T | Promise<T>, what: string, t
 		await new Promise(r => setTimeout(r, 50));
 	}
 	throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/**
+ * Run `fn` against a fresh engine process (optionally with a config.yaml) and
+ * a client on its socket; everything is stopped and removed afterwards.
+ */
+export async function withEngine<T>(options: {configYaml?: string}, fn: (ctx: {home: string; engine: EngineProcess; client: EmbeddedClient}) => Promise<T>): Promise<T> {
+	const home = tempHome();
+	if (options.configYaml) fs.writeFileSync(path.join(home, 'config.yaml'), options.configYaml);
+	const engine = await startEngine(home);
+	const client = new EmbeddedClient({socketPath: socketPath(home)}, 'test');
+	try {
+		return await fn({home, engine, client});
+	} finally {
+		client.close();
+		await engine.stop();
+		removeHome(home);
+	}
 }

@@ -8,7 +8,7 @@ import {CliError, type Command, type CommandContext} from './context.js';
 export const serveCommand: Command = {
 	name: 'serve',
 	summary: 'Run the embedded engine (in the foreground, or in the background with --detach)',
-	usage: 'kubedeck serve [--detach] [--port PORT]',
+	usage: 'kubedeck serve [--detach] [--port PORT]   (--port also serves the API on 127.0.0.1:PORT, without authentication)',
 	flags: {detach: {type: 'boolean', short: 'd'}, port: {type: 'string'}},
 	async run(ctx: CommandContext) {
 		const home = stateHome(ctx.io.env);

@@ -15,6 +15,7 @@ import {logFile} from './logs.js';
 import {ContainerConfigError, containerEnv, memoryDir, prepareVolumes} from './environment.js';
 import {runProbe} from './probes.js';
 import type {RunningContainer} from './runtime.js';
+import {type ContainerRecord, podStatusFor, type Terminated, willRestart} from './pod-status.js';
 import type {KubeletContext} from './kubelet.js';
 
 type Rec = Record<string, any>;
@@ -24,38 +25,6 @@ export const backoffBaseMs = 10_000;
 export const backoffMaxMs = 300_000;
 /** A container that ran this long before exiting starts its backoff over. */
 export const backoffResetMs = 600_000;
-
-interface Terminated {
-	exitCode: number;
-	reason: string;
-	signal?: number;
-	message?: string;
-	startedAt: string;
-	finishedAt: string;
-	ranMs: number;
-}
-
-interface ContainerRecord {
-	name: string;
-	init: boolean;
-	restartCount: number;
-	running?: RunningContainer;
-	waiting?: {reason: string; message?: string};
-	terminated?: Terminated;
-	lastTerminated?: Terminated;
-	backoffUntil?: number;
-	backoffMs?: number;
-	ready: boolean;
-	started: boolean;
-	probeTimers: {cancel(): void}[];
-	probeCounts: Record<string, {fail: number; ok: number}>;
-	killing?: Promise<void>;
-	env?: Record<string, string>;
-}
-
-function willRestart(policy: string, t: Terminated): boolean {
-	return policy === 'Always' || (policy === 'OnFailure' && t.exitCode !== 0);
-}
 
 export class PodWorker {
 	private readonly containers = new Map<string, ContainerRecord>();
@@ -396,64 +365,8 @@ export class PodWorker {
 		this.ctx.forget(this.pod.metadata.uid!);
 	}
 
-	private containerStatus(c: Rec, policy: string): Rec {
-		const rec = this.containers.get(c.name)!;
-		const {ranMs: _r, ...terminated} = rec.terminated ?? ({} as Terminated);
-		let state: Rec;
-		if (rec.running) state = {running: {startedAt: isoTime(rec.running.startedAt)}};
-		else if (rec.waiting) state = {waiting: rec.waiting};
-		else if (rec.terminated && !(willRestart(policy, rec.terminated) && !this.pod.metadata.deletionTimestamp)) state = {terminated};
-		else if (rec.terminated) state = {terminated};
-		else state = {waiting: {reason: 'ContainerCreating'}};
-		const last = rec.lastTerminated ? (({ranMs: _x, ...t}) => ({terminated: t}))(rec.lastTerminated as Terminated) : {};
-		return {
-			name: c.name, image: c.image, imageID: '', containerID: rec.running ? `process://${rec.running.pid}` : '',
-			state, lastState: last, ready: !!rec.running && rec.ready, restartCount: rec.restartCount, started: !!rec.running && rec.started,
-		};
-	}
-
-	private computeStatus(): Rec {
-		const pod = this.pod;
-		const spec = pod.spec as Rec;
-		const old = (pod.status ?? {}) as Rec;
-		const policy = spec.restartPolicy ?? 'Always';
-		const initStatuses = ((spec.initContainers ?? []) as Rec[]).map(c => this.containerStatus(c, policy === 'Always' ? 'OnFailure' : policy));
-		const containerStatuses = ((spec.containers ?? []) as Rec[]).map(c => this.containerStatus(c, policy));
-		const initDone = initStatuses.every(s => s.state.terminated?.exitCode === 0);
-		const initFailed = initStatuses.some(s => s.state.terminated && s.state.terminated.exitCode !== 0 && policy === 'Never');
-		const records = ((spec.containers ?? []) as Rec[]).map(c => this.containers.get(c.name)!);
-		const allDone = records.every(r => !r.running && r.terminated && !willRestart(policy, r.terminated));
-		let phase: string;
-		if (initFailed) phase = 'Failed';
-		else if (!initDone) phase = 'Pending';
-		else if (allDone) phase = records.every(r => r.terminated!.exitCode === 0) ? 'Succeeded' : 'Failed';
-		else if (records.some(r => r.running || r.terminated)) phase = 'Running';
-		else phase = 'Pending';
-		const ready = phase === 'Running' && containerStatuses.every(s => s.ready);
-		const now = isoTime(this.ctx.clock.now());
-		const condition = (type: string, value: boolean, reason?: string) => {
-			const status = value ? 'True' : 'False';
-			const previous = (old.conditions ?? []).find((c: Rec) => c.type === type);
-			return {type, status, lastProbeTime: null, lastTransitionTime: previous?.status === status ? previous.lastTransitionTime : now, ...(reason && !value ? {reason} : {})};
-		};
-		const scheduled = (old.conditions ?? []).find((c: Rec) => c.type === 'PodScheduled') ?? {type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now};
-		const startTimes = records.map(r => r.running?.startedAt).filter((t): t is number => t !== undefined);
-		return {
-			...old,
-			phase,
-			conditions: [
-				condition('PodReadyToStartContainers', true), condition('Initialized', initDone, 'ContainersNotInitialized'),
-				condition('Ready', ready, 'ContainersNotReady'), condition('ContainersReady', ready, 'ContainersNotReady'), scheduled,
-			],
-			hostIP: '127.0.0.1', hostIPs: [{ip: '127.0.0.1'}], podIP: this.podIP, podIPs: this.podIP ? [{ip: this.podIP}] : [],
-			startTime: old.startTime ?? (startTimes.length ? isoTime(Math.min(...startTimes)) : now),
-			...(initStatuses.length ? {initContainerStatuses: initStatuses} : {}),
-			containerStatuses,
-		};
-	}
-
 	private async writeStatus(): Promise<void> {
-		const status = this.computeStatus();
+		const status = podStatusFor(this.pod, this.containers, this.podIP, isoTime(this.ctx.clock.now()));
 		if (this.lastStatus && deepEqual(this.lastStatus, status)) return;
 		const current = this.ctx.store.get('pods', this.pod.metadata.namespace!, this.pod.metadata.name!);
 		if (!current || current.metadata.uid !== this.pod.metadata.uid) return;

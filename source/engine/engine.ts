@@ -53,6 +53,7 @@ export class Engine {
 	readonly kubelets: Kubelet[] = [];
 	private readonly nodeAgents: NodeAgent[] = [];
 	private runtime?: ContainerRuntime;
+	private unwatchPods?: () => void;
 	private gc?: GarbageCollector;
 	private lifecycle?: NodeLifecycleController;
 	private readonly log: (line: string) => void;
@@ -134,6 +135,13 @@ export class Engine {
 		this.gc.start();
 		this.lifecycle = new NodeLifecycleController(registry, clock, events);
 		this.lifecycle.start();
+		// One pods watch for all kubelets, routed by node (a watch per kubelet made every pod
+		// event visit every node, which showed with 100 simulated nodes).
+		const byNode = new Map(this.config.nodes.map((n, i) => [n.name, this.kubelets[i]]));
+		this.unwatchPods = store.watch('pods', undefined, Number(store.resourceVersion), event => {
+			const nodeName = (event.object.spec as {nodeName?: string} | undefined)?.nodeName;
+			if (nodeName) byNode.get(nodeName)?.handle(event);
+		});
 		for (const kubelet of this.kubelets) kubelet.start();
 	}
 
@@ -188,6 +196,7 @@ export class Engine {
 			server.closeAllConnections();
 		})));
 		for (const runner of this.runners) runner.stop();
+		this.unwatchPods?.();
 		this.gc?.stop();
 		this.lifecycle?.stop();
 		for (const agent of this.nodeAgents) agent.stop();

@@ -35,15 +35,18 @@ export class EventRecorder {
 		const name = `${obj.metadata.name}.${crypto.randomBytes(8).toString('hex')}`;
 		this.recent.set(key, name);
 		if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value!);
-		try {
-			await this.registry.create(eventType, namespace, {
-				apiVersion: 'v1', kind: 'Event', metadata: {name, namespace},
-				involvedObject: {apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion},
-				reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now, source: {component}, reportingComponent: component,
-			});
-		} catch (error) {
+		const event = {
+			apiVersion: 'v1', kind: 'Event', metadata: {name, namespace},
+			involvedObject: {apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion},
+			reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now, source: {component}, reportingComponent: component,
+		};
+		// The engine's own events are well-formed by construction: they skip admission
+		// (one is written per pod start, so its cost shows in scheduling throughput).
+		await this.registry.store.write(tx => {
+			if (tx.get('namespaces', '', namespace)) tx.create(eventType, event);
+		}).catch(error => {
 			// Events are best effort: a namespace being deleted must not fail the caller.
 			if (!(error instanceof StatusError)) throw error;
-		}
+		});
 	}
 }

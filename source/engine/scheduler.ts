@@ -110,7 +110,8 @@ export class Scheduler implements Controller {
 
 	async reconcile(key: string) {
 		const [namespace, name] = splitKey(key);
-		const pod = this.store.get('pods', namespace, name);
+		// The stored object itself (read only): every write below builds new objects.
+		const pod = this.store.peek('pods', namespace, name);
 		if (!pod || (pod.spec as Rec).nodeName || pod.metadata.deletionTimestamp) return;
 		if (((pod.spec as Rec).schedulerName ?? 'default-scheduler') !== 'default-scheduler') return;
 		const {node, reasons, total} = this.choose(pod);

@@ -76,6 +76,11 @@ export class Registry {
 
 	/** PUT: replace the object (or its status). */
 	update(type: ResourceType, namespace: string | undefined, name: string, body: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+		if (options.subresource === 'status' && body?.metadata) {
+			// Only status and resourceVersion are read from a status update: copy just those.
+			const statusOnly = {apiVersion: body.apiVersion, kind: body.kind, metadata: {name, namespace: type.namespaced ? body.metadata.namespace || namespace : undefined, resourceVersion: body.metadata.resourceVersion}, status: clone(body.status)} as KubeObject;
+			return this.write(options, tx => this.replaceIn(tx, type, statusOnly, options));
+		}
 		const obj = this.prepare(type, namespace, body);
 		if (obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
 		return this.write(options, tx => this.replaceIn(tx, type, obj, options));

@@ -205,7 +205,8 @@ export class Transaction {
 		const entry = {object: JSON.parse(json) as KubeObject, json};
 		this.changes.set(`${type.plural}|${keyOf(namespace, obj.metadata.name!)}`, {entry, type: eventType, resource: type.plural, namespace, name: obj.metadata.name!});
 		this.store.recordEvent({type: eventType, resource: type.plural, namespace, rv, json, object: entry.object});
-		return JSON.parse(json);
+		// The caller's object, now as stored; the cache keeps its own copy.
+		return obj;
 	}
 }
 

@@ -116,47 +116,47 @@ const historyLength = 60;
 
 export class Kubelet {
 	private readonly workers = new Map<string, PodWorker>();
-	private unsubscribe?: () => void;
 	/** Latest resource usage per pod uid (the kubelet's summary API, served as metrics.k8s.io). */
 	readonly usage = new Map<string, PodSample>();
 	private readonly lastCpu = new Map<number, {cpuSeconds: number; at: number}>();
 	private metricsTimer?: {cancel(): void};
 
-	constructor(private readonly ctx: Omit<KubeletContext, 'forget'>) {}
-
-	private get context(): KubeletContext {
-		return {...this.ctx, forget: uid => this.workers.delete(uid)};
+	constructor(private readonly ctx: Omit<KubeletContext, 'forget'>) {
+		this.context = {...ctx, forget: uid => this.workers.delete(uid)};
 	}
+
+	private readonly context: KubeletContext;
 
 	private bound(pod: KubeObject): boolean {
 		return (pod.spec as Rec)?.nodeName === this.ctx.nodeName;
 	}
 
+	/** Start on all existing pods; then `handle` gets every pod event (the engine routes them by node). */
 	start(): void {
-		const context = this.context;
-		const handle = (event: Pick<WatchEvent, 'type' | 'object'>) => {
-			const pod = event.object;
-			const uid = pod.metadata.uid!;
-			const worker = this.workers.get(uid);
-			if (event.type === 'DELETED') {
-				worker?.remove();
-				return;
-			}
-			if (!this.bound(pod)) return;
-			if (worker) worker.update(pod);
-			else {
-				const phase = (pod.status as Rec)?.phase;
-				// Finished pods stay finished across engine restarts; deleting ones still need their deletion finished.
-				if ((phase === 'Succeeded' || phase === 'Failed') && !pod.metadata.deletionTimestamp) return;
-				const created = new PodWorker(context, pod);
-				this.workers.set(uid, created);
-				created.requestSync();
-			}
-		};
-		this.unsubscribe = this.ctx.store.watch('pods', undefined, Number(this.ctx.store.resourceVersion), handle);
-		for (const pod of this.ctx.store.list('pods').items) handle({type: 'ADDED', object: pod});
+		for (const pod of this.ctx.store.list('pods').items) this.handle({type: 'ADDED', object: pod});
 		if (!this.ctx.simulated) this.scheduleMetrics();
 	}
+
+	readonly handle = (event: Pick<WatchEvent, 'type' | 'object'>): void => {
+		const pod = event.object;
+		const uid = pod.metadata.uid!;
+		const worker = this.workers.get(uid);
+		if (event.type === 'DELETED') {
+			worker?.remove();
+			return;
+		}
+		if (!this.bound(pod)) return;
+		if (worker) {
+			worker.update(pod);
+			return;
+		}
+		const phase = (pod.status as Rec)?.phase;
+		// Finished pods stay finished across engine restarts; deleting ones still need their deletion finished.
+		if ((phase === 'Succeeded' || phase === 'Failed') && !pod.metadata.deletionTimestamp) return;
+		const created = new PodWorker(this.context, pod);
+		this.workers.set(uid, created);
+		created.requestSync();
+	};
 
 	/**
 	 * Measure every running container's CPU and memory; kill containers over
@@ -205,7 +205,6 @@ export class Kubelet {
 	/** Stop every container (engine shutdown); pods stay in the store. */
 	async stop(graceSeconds = 10): Promise<void> {
 		this.metricsTimer?.cancel();
-		this.unsubscribe?.();
 		await Promise.all([...this.workers.values()].map(w => w.shutdown(graceSeconds)));
 	}
 

@@ -368,7 +368,7 @@ export class PodWorker {
 	private async writeStatus(): Promise<void> {
 		const status = podStatusFor(this.pod, this.containers, this.podIP, isoTime(this.ctx.clock.now()));
 		if (this.lastStatus && deepEqual(this.lastStatus, status)) return;
-		const current = this.ctx.store.get('pods', this.pod.metadata.namespace!, this.pod.metadata.name!);
+		const current = this.ctx.store.peek('pods', this.pod.metadata.namespace!, this.pod.metadata.name!);
 		if (!current || current.metadata.uid !== this.pod.metadata.uid) return;
 		await this.ctx.registry.update(podType, current.metadata.namespace, current.metadata.name!, {...current, status, metadata: {...current.metadata, resourceVersion: ''}}, {subresource: 'status'});
 		this.lastStatus = status;

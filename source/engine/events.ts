@@ -1,6 +1,9 @@
 // The event recorder: core/v1 Events about an object (involvedObject), with
-// repeats folded into one event whose count grows, as client-go's
-// EventCorrelator does, so a crash loop does not flood the store.
+// client-go's EventCorrelator rules so a crash loop or a big scale-up does
+// not flood the store: an identical event only bumps the count of the one
+// before it; and after 10 similar events (same object, type and reason,
+// different messages) within 10 minutes, the rest are folded into one
+// "(combined from similar events): ..." event.
 import crypto from 'node:crypto';
 import {StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
@@ -12,21 +15,35 @@ export type EventType = 'Normal' | 'Warning';
 
 const eventType = typeByPlural('events')!;
 
+/** client-go's defaults: more than this many similar events in the window are combined. */
+const similarEventsLimit = 10;
+const similarEventsWindowMs = 10 * 60 * 1000;
+
 export class EventRecorder {
 	/** Last event name per (object, reason, message), to fold repeats. */
 	private readonly recent = new Map<string, string>();
+	/** Distinct messages seen per (object, type, reason) in the current window. */
+	private readonly similar = new Map<string, {since: number; messages: Set<string>}>();
 
 	constructor(private readonly registry: Registry, private readonly clock: Clock) {}
 
-	async record(obj: KubeObject, type: EventType, reason: string, message: string, component: string): Promise<void> {
+	async record(obj: KubeObject, type: EventType, reason: string, rawMessage: string, component: string): Promise<void> {
 		const namespace = obj.metadata.namespace || 'default';
-		const key = `${obj.metadata.uid}|${type}|${reason}|${message}`;
-		const now = isoTime(this.clock.now());
+		const nowMs = this.clock.now();
+		const group = `${obj.metadata.uid}|${type}|${reason}`;
+		let seen = this.similar.get(group);
+		if (!seen || nowMs - seen.since > similarEventsWindowMs) this.similar.set(group, seen = {since: nowMs, messages: new Set()});
+		if (seen.messages.size <= similarEventsLimit) seen.messages.add(rawMessage);
+		if (this.similar.size > 10_000) this.similar.delete(this.similar.keys().next().value!);
+		const combined = seen.messages.size > similarEventsLimit && !seen.messages.has(rawMessage);
+		const message = combined ? `(combined from similar events): ${rawMessage}` : rawMessage;
+		const key = combined ? `${group}|combined` : `${group}|${message}`;
+		const now = isoTime(nowMs);
 		const existing = this.recent.get(key);
 		if (existing) {
 			try {
 				const event = this.registry.get(eventType, namespace, existing);
-				await this.registry.patch(eventType, namespace, existing, 'application/merge-patch+json', {count: Number(event.count ?? 1) + 1, lastTimestamp: now});
+				await this.registry.patch(eventType, namespace, existing, 'application/merge-patch+json', {count: Number(event.count ?? 1) + 1, lastTimestamp: now, message});
 				return;
 			} catch (error) {
 				if (!(error instanceof StatusError && error.code === 404)) throw error;

@@ -264,7 +264,10 @@ export class Store {
 		fs.chmodSync(dir, 0o700);
 		this.box = SecretBox.open(dir);
 		this.now = options.now ?? (() => new Date());
-		this.historySize = options.historySize ?? 5_000;
+		// Events kept for watches resuming from a resourceVersion. kube-apiserver keeps 100 per
+		// resource type in its watch cache; 2,000 across all types serves reconnecting clients,
+		// and an older version gets 410 Expired, on which informers relist.
+		this.historySize = options.historySize ?? 2_000;
 		this.db = new Database(path.join(dir, 'state.db'));
 		this.db.pragma('journal_mode = WAL');
 		this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);

@@ -5,6 +5,7 @@ import {spawn, type ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {after, before} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {EmbeddedClient} from '../source/client/embedded.js';
 import {socketPath} from '../source/engine/home.js';
@@ -125,4 +126,26 @@ export async function withEngine<T>(options: {configYaml?: string}, fn: (ctx: {h
 		await engine.stop();
 		removeHome(home);
 	}
+}
+
+/**
+ * One engine for a whole `describe` block: started before its tests, stopped
+ * and removed after. `kd` runs the CLI against it.
+ */
+export function engineForSuite(setup?: (kd: (args: string[], input?: string) => Promise<RunResult>) => Promise<void>) {
+	const suite = {
+		home: '',
+		engine: undefined as EngineProcess | undefined,
+		kd: (args: string[], input?: string) => runCli(args, {home: suite.home, input}),
+	};
+	before(async () => {
+		suite.home = tempHome();
+		suite.engine = await startEngine(suite.home);
+		await setup?.(suite.kd);
+	});
+	after(async () => {
+		await suite.engine?.stop();
+		removeHome(suite.home);
+	});
+	return suite;
 }

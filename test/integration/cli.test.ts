@@ -4,22 +4,12 @@ import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {after, before, describe, it} from 'node:test';
-import {cliPath, type EngineProcess, eventually, examplesDir, fixturesDir, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
+import {describe, it} from 'node:test';
+import {cliPath, engineForSuite, eventually, examplesDir, fixturesDir} from '../helpers.js';
 
 describe('kubedeck CLI against a running engine', () => {
-	let home: string;
-	let engine: EngineProcess;
-	const kd = (args: string[], input?: string) => runCli(args, {home, input});
-
-	before(async () => {
-		home = tempHome();
-		engine = await startEngine(home);
-	});
-	after(async () => {
-		await engine.stop();
-		removeHome(home);
-	});
+	const suite = engineForSuite();
+	const {kd} = suite;
 
 	it('starts with the default and kube-system namespaces', async () => {
 		const r = await kd(['get', 'namespaces']);
@@ -110,7 +100,7 @@ describe('kubedeck CLI against a running engine', () => {
 
 	it('creates with the imperative generators', async () => {
 		assert.equal((await kd(['create', 'namespace', 'dev1'])).stdout.trim(), 'namespace/dev1 created');
-		const file = path.join(home, 'settings.conf');
+		const file = path.join(suite.home, 'settings.conf');
 		fs.writeFileSync(file, 'mode=fast\n');
 		const cm = await kd(['create', 'configmap', 'app-config', '-n', 'dev1', '--from-literal=edu=msa', `--from-file=${file}`]);
 		assert.equal(cm.stdout.trim(), 'configmap/app-config created', cm.stderr);
@@ -148,7 +138,7 @@ describe('kubedeck CLI against a running engine', () => {
 	});
 
 	it('streams changes with get -w', async () => {
-		const watcher = spawn(process.execPath, [cliPath, 'get', 'configmaps', '-w', '--no-headers'], {env: {...process.env, KUBEDECK_HOME: home}});
+		const watcher = spawn(process.execPath, [cliPath, 'get', 'configmaps', '-w', '--no-headers'], {env: {...process.env, KUBEDECK_HOME: suite.home}});
 		let out = '';
 		watcher.stdout.on('data', d => (out += d));
 		try {

@@ -1,16 +1,10 @@
 // Metrics measured from the OS (metrics.k8s.io, `top`) and memory limits.
 import assert from 'node:assert/strict';
-import {after, before, describe, it} from 'node:test';
-import {type EngineProcess, eventually, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
+import {describe, it} from 'node:test';
+import {engineForSuite, eventually} from '../helpers.js';
 
 describe('container metrics and memory limits', () => {
-	let home: string;
-	let engine: EngineProcess;
-	const kd = (args: string[], input?: string) => runCli(args, {home, input});
-
-	before(async () => {
-		home = tempHome();
-		engine = await startEngine(home);
+	const {kd} = engineForSuite(async kd => {
 		const r = await kd(['apply', '-f', '-'], `apiVersion: v1
 kind: Pod
 metadata: {name: burner}
@@ -30,10 +24,6 @@ spec:
     resources: {limits: {memory: 64Mi}}
 `);
 		assert.equal(r.code, 0, r.stderr);
-	});
-	after(async () => {
-		await engine.stop();
-		removeHome(home);
 	});
 
 	it('reports CPU and memory of running containers through top pods and top nodes', async () => {

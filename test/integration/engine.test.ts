@@ -7,7 +7,7 @@ import {describe, it} from 'node:test';
 import {EmbeddedClient} from '../../source/client/embedded.js';
 import {lockOwner, processRunning, socketPath} from '../../source/engine/home.js';
 import {typeByPlural} from '../../source/api/resources.js';
-import {removeHome, runCli, startEngine, tempHome} from '../helpers.js';
+import {eventually, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
 
 const alive = processRunning;
 
@@ -48,6 +48,33 @@ describe('engine lifecycle', () => {
 			await next.stop();
 		} finally {
 			await engine.kill9();
+			removeHome(home);
+		}
+	});
+
+	it('leaves no container running when the engine is killed with -9, and restarts them with the next engine', async () => {
+		const home = tempHome();
+		let engine = await startEngine(home);
+		try {
+			const r = await runCli(['create', 'deployment', 'sleepers', '--image=busybox', '--replicas=2', '--', 'sleep', '3600'], {home});
+			assert.equal(r.code, 0, r.stderr);
+			const pidsOf = async () => {
+				const pods = JSON.parse((await runCli(['get', 'pods', '-o', 'json'], {home})).stdout).items as {status: {containerStatuses?: {containerID: string; state: {running?: object}}[]}}[];
+				return pods.flatMap(p => (p.status.containerStatuses ?? []).filter(c => c.state.running).map(c => Number(c.containerID.replace('process://', ''))));
+			};
+			const pids = await eventually(async () => {
+				const found = await pidsOf();
+				return found.length === 2 && found;
+			}, 'two running containers');
+			await engine.kill9();
+			await eventually(() => pids.every(pid => !processRunning(pid)), 'the containers to die with the engine');
+			engine = await startEngine(home);
+			await eventually(async () => {
+				const found = await pidsOf();
+				return found.length === 2 && found.every(pid => !pids.includes(pid) && processRunning(pid));
+			}, 'two new container processes, and no more');
+		} finally {
+			await engine.stop();
 			removeHome(home);
 		}
 	});

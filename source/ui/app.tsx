@@ -11,6 +11,7 @@ import type {ClusterClient, LogStream} from '../client/types.js';
 import {describeObject} from '../commands/describe-printer.js';
 import {eventsFor} from '../commands/describe.js';
 import {toYaml} from '../commands/output.js';
+import {podStatus} from '../render/columns.js';
 import {isoTime} from '../engine/clock.js';
 import {applyManifests} from '../commands/apply.js';
 import {readManifests} from '../commands/manifests.js';
@@ -25,8 +26,17 @@ type Mode =
 	| {kind: 'list'}
 	| {kind: 'input'; purpose: 'command' | 'filter' | 'scale'; text: string; target?: KubeObject}
 	| {kind: 'confirm'; target: KubeObject; choice: 'cancel' | 'delete'}
-	| {kind: 'text'; title: string; lines: string[]; offset: number; follow?: boolean}
+	| {kind: 'text'; title: string; lines: string[]; offset: number; follow?: boolean; secret?: KubeObject}
 	| {kind: 'help'};
+
+/** A Secret with its values hidden, as the dashboard shows it until asked (k9s shows them; its users asked otherwise). */
+export function maskSecret(secret: KubeObject): KubeObject {
+	const hide = (data: unknown) => Object.fromEntries(Object.keys((data ?? {}) as object).map(k => [k, '********']));
+	const annotations = {...secret.metadata.annotations};
+	// The last-applied annotation holds the manifest, values included.
+	if (annotations['kubectl.kubernetes.io/last-applied-configuration']) annotations['kubectl.kubernetes.io/last-applied-configuration'] = '********';
+	return {...secret, metadata: {...secret.metadata, annotations}, data: hide(secret.data), ...(secret.stringData ? {stringData: hide(secret.stringData)} : {})};
+}
 
 export function App({client, initialNamespace = 'default'}: {client: ClusterClient; initialNamespace?: string}) {
 	const {exit} = useApp();
@@ -37,6 +47,17 @@ export function App({client, initialNamespace = 'default'}: {client: ClusterClie
 	const feed = useMemo(() => new ResourceFeed(client, type, type.namespaced ? namespace : undefined), [client, type, namespace]);
 	useEffect(() => () => feed.stop(), [feed]);
 	const snapshot = useSyncExternalStore(feed.subscribe, feed.getSnapshot);
+	// Pod counts by status for the header, whatever kind is on screen.
+	const podFeed = useMemo(() => (type.kind === 'Pod' ? feed : new ResourceFeed(client, resolveType('pods')!, namespace)), [client, feed, type, namespace]);
+	useEffect(() => () => {
+		if (podFeed !== feed) podFeed.stop();
+	}, [podFeed, feed]);
+	const pods = useSyncExternalStore(podFeed.subscribe, podFeed.getSnapshot);
+	const podCounts = useMemo(() => {
+		const counts = new Map<string, number>();
+		for (const pod of pods.items) counts.set(podStatus(pod), (counts.get(podStatus(pod)) ?? 0) + 1);
+		return [...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no pods';
+	}, [pods]);
 	// Ages move on even when nothing changes: redraw every second.
 	const [, setTick] = useState(0);
 	useEffect(() => {
@@ -147,6 +168,10 @@ export function App({client, initialNamespace = 'default'}: {client: ClusterClie
 		const command = commandFor(name);
 		if (mode.kind === 'text' || mode.kind === 'help') {
 			if (command === 'nav.back' || name === 'q') return closeText();
+			if (mode.kind === 'text' && mode.secret && commandFor(name) === 'secret.reveal') {
+				const decoded = {...mode.secret, data: Object.fromEntries(Object.entries((mode.secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))};
+				return setMode({kind: 'text', title: `YAML ${objectRef(type, mode.secret.metadata.name!)} (values decoded)`, lines: toYaml(decoded).split('\n'), offset: 0});
+			}
 			if (mode.kind === 'text' && command === 'nav.down') return setMode({...mode, offset: mode.offset + 1, follow: false});
 			if (mode.kind === 'text' && command === 'nav.up') return setMode({...mode, offset: Math.max(0, mode.offset - 1), follow: false});
 			return;
@@ -171,6 +196,7 @@ export function App({client, initialNamespace = 'default'}: {client: ClusterClie
 				void eventsFor(client, current).then(events => setMode({kind: 'text', title: `Describe ${objectRef(type, current.metadata.name!)}`, lines: describeObject(current, events).split('\n'), offset: 0}));
 				return;
 			case 'view.yaml':
+				if (current.kind === 'Secret') return setMode({kind: 'text', title: `YAML ${objectRef(type, current.metadata.name!)} (values hidden; x reveals)`, lines: toYaml(maskSecret(current)).split('\n'), offset: 0, secret: current});
 				return setMode({kind: 'text', title: `YAML ${objectRef(type, current.metadata.name!)}`, lines: toYaml(current).split('\n'), offset: 0});
 			case 'view.logs':
 				if (type.kind === 'Pod') openLogs(current);
@@ -195,7 +221,7 @@ export function App({client, initialNamespace = 'default'}: {client: ClusterClie
 	return (
 		<Box flexDirection="column">
 			<Text>
-				<Text bold color="cyan">kubedeck</Text> {client.description}  ns: <Text bold>{namespace ?? 'all'}</Text>  view: <Text bold>{type.plural}</Text>  {snapshot.state === 'live' ? <Text color="green">● live</Text> : <Text color="yellow">● {snapshot.state}</Text>}  {items.length} {type.plural}{filter ? `  /${filter}` : ''}
+				<Text bold color="cyan">kubedeck</Text> {client.description}  ns: <Text bold>{namespace ?? 'all'}</Text>  view: <Text bold>{type.plural}</Text>  {snapshot.state === 'live' ? <Text color="green">● live</Text> : <Text color="yellow">● {snapshot.state}</Text>}  {items.length} {type.plural}{filter ? `  /${filter}` : ''}  pods: {podCounts}
 			</Text>
 			{mode.kind === 'text' ? <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={bodyHeight} /> :
 				mode.kind === 'help' ? <TextView title="Keys (esc to close)" lines={keyCommands.map(c => `${c.keys.join(', ').padEnd(16)}${c.description}${c.dangerous ? '  (asks first)' : ''}`)} offset={0} height={bodyHeight} /> :

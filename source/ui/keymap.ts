@@ -18,6 +18,7 @@ export const keyCommands: KeyCommand[] = [
 	{id: 'view.describe', keys: ['d'], description: 'describe'},
 	{id: 'view.yaml', keys: ['y'], description: 'yaml'},
 	{id: 'view.logs', keys: ['l'], description: 'logs'},
+	{id: 'secret.reveal', keys: ['x'], description: 'reveal secret values (in the YAML view)'},
 	{id: 'object.scale', keys: ['s'], description: 'scale'},
 	{id: 'object.restart', keys: ['r'], description: 'rollout restart'},
 	{id: 'object.delete', keys: ['ctrl+d'], description: 'delete', dangerous: true},

@@ -48,6 +48,19 @@ describe('dashboard (ink-testing-library)', () => {
 			app.stdin.write('char\r');
 			await eventually(() => !/alpha/.test(frame()) && /charlie/.test(frame()), 'the filter to apply');
 			assert.ok(typeByPlural('configmaps'));
+			// Secrets: hidden in the YAML view until revealed with x.
+			await client.create({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'creds', namespace: 'default'}, data: {password: Buffer.from('hunter2').toString('base64')}});
+			app.stdin.write('\u001b');
+			await eventually(() => !frame().includes('/char'), 'esc to clear the filter');
+			app.stdin.write(':');
+			await eventually(() => /^:/m.test(frame()), 'command mode');
+			app.stdin.write('secrets\r');
+			await eventually(() => /^> creds/m.test(frame()), 'the secret selected');
+			app.stdin.write('y');
+			await eventually(() => /password: "\*{8}"/.test(frame()), 'the masked value');
+			assert.ok(!frame().includes('aHVudGVyMg==') && !frame().includes('hunter2'));
+			app.stdin.write('x');
+			await eventually(() => /password: hunter2/.test(frame()), 'the revealed value');
 		} finally {
 			app.unmount();
 		}

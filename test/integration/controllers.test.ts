@@ -83,6 +83,24 @@ describe('time-driven controllers (manual clock)', () => {
 		assert.ok(down >= 0 && up > down, `expected scale down before scale up, got ${JSON.stringify(scaled)}`);
 	});
 
+	it('adopts an orphan pod its selector matches, and releases one whose labels stop matching', async () => {
+		const e = await start([node('sim-a')]);
+		const podType = typeByPlural('pods')!;
+		await e.registry.create(podType, 'default', {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'orphan', labels: {app: 'rs'}}, spec: {containers: [{name: 'c', image: 'pause'}]}});
+		await e.registry.create(typeByPlural('replicasets')!, 'default', {
+			apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: {name: 'rs'},
+			spec: {replicas: 2, selector: {matchLabels: {app: 'rs'}}, template: {metadata: {labels: {app: 'rs'}}, spec: {containers: [{name: 'c', image: 'pause'}]}}},
+		});
+		const owned = () => e.store.list('pods', 'default').items.filter(p => p.metadata.ownerReferences?.some(r => r.kind === 'ReplicaSet' && r.name === 'rs'));
+		await eventually(() => owned().length === 2, 'two owned pods');
+		assert.ok(owned().some(p => p.metadata.name === 'orphan'), 'the orphan was adopted, not replaced');
+		assert.equal(e.store.list('pods', 'default').items.length, 2);
+		await e.registry.patch(podType, 'default', 'orphan', 'application/merge-patch+json', {metadata: {labels: {app: 'elsewhere'}}});
+		await eventually(() => owned().length === 2 && !owned().some(p => p.metadata.name === 'orphan'), 'the released pod replaced');
+		const released = e.store.get('pods', 'default', 'orphan')!;
+		assert.equal((released.metadata.ownerReferences ?? []).length, 0, 'the released pod no longer names the ReplicaSet');
+	});
+
 	it('never places more pods on a node than it holds, even when deciding many at once', async () => {
 		const e = await start([{...node('tiny'), pods: 3}]);
 		await Promise.all(Array.from({length: 6}, (_, i) => e.registry.create(typeByPlural('pods')!, 'default', {apiVersion: 'v1', kind: 'Pod', metadata: {name: `p${i}`}, spec: {containers: [{name: 'c', image: 'pause'}]}})));

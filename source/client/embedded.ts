@@ -2,12 +2,11 @@
 // engine's unix socket (or any http base URL), Status bodies turned back into
 // StatusErrors.
 import http from 'node:http';
-import {isStatus, StatusError} from '../api/errors.js';
+import {badRequest, isStatus, StatusError} from '../api/errors.js';
 import type {KubeList, KubeObject} from '../api/object.js';
 import {patchTypes} from '../api/patch.js';
 import {resourcePath, type ResourceType, typeForKind} from '../api/resources.js';
 import type {ClusterClient, DeleteOptions, ExecSpec, ListOptions, LogOptions, LogStream, PatchType, Watch, WatchEvent, WatchOptions, WriteOptions} from './types.js';
-import {badRequest} from '../api/errors.js';
 
 export interface Endpoint {
 	socketPath?: string;

@@ -1,7 +1,7 @@
 // Printing objects the way kubectl does: -o yaml|json|name|jsonpath|wide and
 // the default table, from the shared per-kind renderers.
 import YAML from 'yaml';
-import {isObject, type KubeObject} from '../api/object.js';
+import {type KubeObject, sortKeys} from '../api/object.js';
 import {objectRef, type ResourceType, typeForKind} from '../api/resources.js';
 import {rendererFor} from '../render/columns.js';
 import {alignColumns} from '../render/format.js';
@@ -18,13 +18,7 @@ export function parseOutput(value: string | undefined): OutputFormat {
 	throw new CliError(`error: unable to match a printer suitable for the output format "${value}", allowed formats are: json,jsonpath,name,wide,yaml`);
 }
 
-/** kubectl's -o json/yaml come from unstructured maps, so keys are sorted. */
-export function sortKeys(value: unknown): unknown {
-	if (Array.isArray(value)) return value.map(sortKeys);
-	if (isObject(value)) return Object.fromEntries(Object.keys(value).sort().map(k => [k, sortKeys(value[k])]));
-	return value;
-}
-
+// kubectl's -o json/yaml come from unstructured maps, so keys are sorted.
 export function toYaml(value: unknown): string {
 	return YAML.stringify(sortKeys(value), {lineWidth: 0, indentSeq: false});
 }

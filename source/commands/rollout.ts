@@ -4,6 +4,7 @@ import {formatStatus, StatusError} from '../api/errors.js';
 import {deepEqual, type KubeObject} from '../api/object.js';
 import {knownKind, objectRef, type ResourceType} from '../api/resources.js';
 import {formatLabelSelector, fromLabelSelector} from '../api/selectors.js';
+import {revisionAnnotation, withoutPodTemplateHash} from '../api/workloads.js';
 import type {ClusterClient} from '../client/types.js';
 import {isoTime} from '../engine/clock.js';
 import {CliError, type Command, type CommandContext} from './context.js';
@@ -11,7 +12,6 @@ import {parseDuration} from './delete.js';
 import {parseTargets} from './targets.js';
 
 type Rec = Record<string, any>;
-const revisionAnnotation = 'deployment.kubernetes.io/revision';
 
 function oneTarget(ctx: CommandContext, args: string[]): {type: ResourceType; name: string} {
 	const targets = parseTargets(args);
@@ -80,12 +80,6 @@ async function replicaSetsOf(client: ClusterClient, d: KubeObject): Promise<Kube
 		.sort((a, b) => Number(a.metadata.annotations?.[revisionAnnotation] ?? 0) - Number(b.metadata.annotations?.[revisionAnnotation] ?? 0));
 }
 
-function withoutHash(template: Rec): Rec {
-	const copy = structuredClone(template);
-	if (copy.metadata?.labels) delete copy.metadata.labels['pod-template-hash'];
-	return copy;
-}
-
 /** One step of `rollout status` (kubectl's DeploymentStatusViewer): [message, done]. */
 export function deploymentRolloutStatus(d: KubeObject): [string, boolean] {
 	const spec = d.spec as Rec, status = (d.status ?? {}) as Rec;
@@ -150,7 +144,7 @@ export const rolloutCommand: Command = {
 				const to = ctx.string('to-revision') ? Number(ctx.string('to-revision')) : 0;
 				const target = to ? sets.find(rs => Number(rs.metadata.annotations?.[revisionAnnotation]) === to) : [...sets].reverse().find(rs => Number(rs.metadata.annotations?.[revisionAnnotation]) < current);
 				if (!target) throw new CliError(to ? `error: unable to find specified revision ${to} in history` : 'error: no rollout history found for deployment "' + name + '"');
-				const template = withoutHash((target.spec as Rec).template);
+				const template = withoutPodTemplateHash((target.spec as Rec).template);
 				if (deepEqual(template, (d.spec as Rec).template)) {
 					ctx.out(`${ref} skipped rollback (current template already matches revision ${target.metadata.annotations?.[revisionAnnotation]})`);
 					return 0;

@@ -13,7 +13,7 @@ import type {Registry} from '../server/registry.js';
 import type {Store, WatchEvent} from '../store/store.js';
 import type {Clock} from './clock.js';
 import {isoTime} from './clock.js';
-import {type Controller, ControllerRunner, keyOf, splitKey} from './controllers/runner.js';
+import {type Controller, keyOf, splitKey} from './controllers/runner.js';
 import type {EventRecorder} from './events.js';
 
 type Rec = Record<string, any>;
@@ -51,6 +51,13 @@ function requiredAffinityMatches(pod: KubeObject, labels: Record<string, string>
 	return terms.some(term => matchesLabels(fromLabelSelector({matchExpressions: (term.matchExpressions ?? []).map((e: Rec) => ({...e, operator: e.operator === 'Exists' || e.operator === 'DoesNotExist' || e.operator === 'In' || e.operator === 'NotIn' ? e.operator : 'In'}))}), labels));
 }
 
+/** What the filters and scores read from a node; heartbeat timestamps are not part of it. */
+function schedulingSignature(node: KubeObject): string {
+	const status = (node.status ?? {}) as Rec;
+	const ready = (status.conditions ?? []).find((c: Rec) => c.type === 'Ready')?.status;
+	return JSON.stringify([ready, status.allocatable, node.metadata.labels, (node.spec as Rec)?.taints, (node.spec as Rec)?.unschedulable]);
+}
+
 export class Scheduler implements Controller {
 	readonly name = 'scheduler';
 	readonly primary = 'pods';
@@ -58,7 +65,7 @@ export class Scheduler implements Controller {
 	/** What each bound, running pod takes from its node: uid -> node and requests. */
 	private readonly placed = new Map<string, {node: string; cpu: number; memory: number}>();
 	private readonly usage = new Map<string, Usage>();
-	runner?: ControllerRunner;
+	private readonly nodeSignatures = new Map<string, string>();
 	/** Nodes with their allocatable parsed once, until a node changes (quantities are costly to parse per pod). */
 	private nodeCache?: {node: KubeObject; name: string; ready: boolean; cpu: number; memory: number; pods: number}[];
 
@@ -66,7 +73,12 @@ export class Scheduler implements Controller {
 		this.watches = [
 			{resource: 'pods', keys: (pod: KubeObject, type: WatchEvent['type']) => this.track(pod, type)},
 			// A node change can make room: retry every pending pod.
-			{resource: 'nodes', keys: () => {
+			// Heartbeats change a node every 10 s without changing what fits on it: only a change in
+			// what the filters read invalidates the cache and retries pending pods.
+			{resource: 'nodes', keys: (node: KubeObject, type: WatchEvent['type']) => {
+				const signature = type === 'DELETED' ? '' : schedulingSignature(node);
+				if (this.nodeSignatures.get(node.metadata.name!) === signature) return [];
+				this.nodeSignatures.set(node.metadata.name!, signature);
 				this.nodeCache = undefined;
 				return this.pendingKeys();
 			}},

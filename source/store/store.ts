@@ -326,11 +326,6 @@ export class Store {
 		return this.cache.get(resource)?.get(keyOf(namespace, name))?.object;
 	}
 
-	/** The stored JSON of an object, for callers that only serialize it again. */
-	getJson(resource: string, namespace: string, name: string): string | undefined {
-		return this.cache.get(resource)?.get(keyOf(namespace, name))?.json;
-	}
-
 	/** Objects of one resource, sorted by namespace then name; `namespace` undefined or "" means all. */
 	list(resource: string, namespace?: string, options: ListOptions = {}): ListResult {
 		return {items: this.listEntries(resource, namespace, options).map(e => JSON.parse(e.json)), resourceVersion: this.resourceVersion};
@@ -355,10 +350,6 @@ export class Store {
 	 */
 	scan(resource: string, namespace?: string, filter?: (obj: KubeObject) => boolean): readonly KubeObject[] {
 		return this.listEntries(resource, namespace, {filter}).map(e => e.object);
-	}
-
-	count(resource: string): number {
-		return this.cache.get(resource)?.size ?? 0;
 	}
 
 	/**

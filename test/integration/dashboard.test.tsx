@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, it} from 'node:test';
 import {render} from 'ink-testing-library';
-import {typeByPlural} from '../../source/api/resources.js';
 import {EmbeddedClient} from '../../source/client/embedded.js';
 import {socketPath} from '../../source/engine/home.js';
 import {App} from '../../source/ui/app.js';
@@ -47,7 +46,6 @@ describe('dashboard (ink-testing-library)', () => {
 			app.stdin.write('/');
 			app.stdin.write('char\r');
 			await eventually(() => !/alpha/.test(frame()) && /charlie/.test(frame()), 'the filter to apply');
-			assert.ok(typeByPlural('configmaps'));
 			// Secrets: hidden in the YAML view until revealed with x.
 			await client.create({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'creds', namespace: 'default'}, data: {password: Buffer.from('hunter2').toString('base64')}});
 			app.stdin.write('\u001b');

@@ -49,9 +49,7 @@ describe('workloads on the process runtime', () => {
 		assert.equal(answer, list[0].metadata.name);
 		assert.equal((await kd(['scale', 'deploy/web', '-n', 'scale', '--replicas=1'])).code, 0);
 		await eventually(async () => (await pods('scale')).length === 1, 'scale down to 1 pod');
-		const status = (await json(['get', 'deploy', 'web', '-n', 'scale'])).status;
 		await eventually(async () => (await json(['get', 'deploy', 'web', '-n', 'scale'])).status.availableReplicas === 1, 'deployment status to show 1 available');
-		assert.ok(status);
 	});
 
 	it('restarts a container whose process is killed, counting the restart', async () => {

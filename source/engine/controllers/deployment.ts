@@ -6,7 +6,8 @@
 // Kubernetes, the annotation kubedeck.io/rollback-on-failure: "true" rolls a
 // failed rollout back to the previous revision, as the user's notes ask.
 import crypto from 'node:crypto';
-import {deepEqual, type KubeObject} from '../../api/object.js';
+import {deepEqual, type KubeObject, sortKeys} from '../../api/object.js';
+import {podTemplateHashLabel as hashLabel, revisionAnnotation, withoutPodTemplateHash as withoutHash} from '../../api/workloads.js';
 import {typeByPlural} from '../../api/resources.js';
 import type {Registry} from '../../server/registry.js';
 import type {Store} from '../../store/store.js';
@@ -20,9 +21,7 @@ type Rec = Record<string, any>;
 const rsType = typeByPlural('replicasets')!;
 const deployType = typeByPlural('deployments')!;
 
-export const revisionAnnotation = 'deployment.kubernetes.io/revision';
 export const rollbackOnFailureAnnotation = 'kubedeck.io/rollback-on-failure';
-const hashLabel = 'pod-template-hash';
 
 /** A short, DNS-safe hash of the pod template (the pod-template-hash label). */
 export function templateHash(template: Rec): string {
@@ -33,12 +32,6 @@ export function templateHash(template: Rec): string {
 	return out;
 }
 
-function sortKeys(value: unknown): unknown {
-	if (Array.isArray(value)) return value.map(sortKeys);
-	if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map(k => [k, sortKeys((value as Rec)[k])]));
-	return value;
-}
-
 /** maxSurge/maxUnavailable: an int, or a percentage of replicas (surge rounds up, unavailable down). */
 export function resolveIntOrPercent(value: unknown, total: number, roundUp: boolean): number {
 	if (typeof value === 'number') return value;
@@ -46,12 +39,6 @@ export function resolveIntOrPercent(value: unknown, total: number, roundUp: bool
 	if (!m) return Number(value) || 0;
 	const exact = (Number(m[1]) * total) / 100;
 	return roundUp ? Math.ceil(exact) : Math.floor(exact);
-}
-
-function withoutHash(template: Rec): Rec {
-	const copy = structuredClone(template);
-	if (copy.metadata?.labels) delete copy.metadata.labels[hashLabel];
-	return copy;
 }
 
 const revisionOf = (rs: KubeObject) => Number(rs.metadata.annotations?.[revisionAnnotation] ?? 0);

@@ -15,7 +15,7 @@ import {logFile} from './logs.js';
 import {ContainerConfigError, containerEnv, memoryDir, prepareVolumes} from './environment.js';
 import {runProbe} from './probes.js';
 import type {RunningContainer} from './runtime.js';
-import {type ContainerRecord, podStatusFor, type Terminated, willRestart} from './pod-status.js';
+import {type ContainerRecord, podStatusFor, willRestart} from './pod-status.js';
 import type {KubeletContext} from './kubelet.js';
 
 type Rec = Record<string, any>;

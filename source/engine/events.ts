@@ -60,7 +60,7 @@ export class EventRecorder {
 		// The engine's own events are well-formed by construction: they skip admission
 		// (one is written per pod start, so its cost shows in scheduling throughput).
 		await this.registry.store.write(tx => {
-			if (tx.get('namespaces', '', namespace)) tx.create(eventType, event);
+			if (tx.peek('namespaces', '', namespace)) tx.create(eventType, event);
 		}).catch(error => {
 			// Events are best effort: a namespace being deleted must not fail the caller.
 			if (!(error instanceof StatusError)) throw error;

@@ -78,7 +78,8 @@ export class Registry {
 	update(type: ResourceType, namespace: string | undefined, name: string, body: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
 		if (options.subresource === 'status' && body?.metadata) {
 			// Only status and resourceVersion are read from a status update: copy just those.
-			const statusOnly = {apiVersion: body.apiVersion, kind: body.kind, metadata: {name, namespace: type.namespaced ? body.metadata.namespace || namespace : undefined, resourceVersion: body.metadata.resourceVersion}, status: clone(body.status)} as KubeObject;
+			// The status is not copied: the store writes a serialized copy, and nothing here mutates it.
+			const statusOnly = {apiVersion: body.apiVersion, kind: body.kind, metadata: {name, namespace: type.namespaced ? body.metadata.namespace || namespace : undefined, resourceVersion: body.metadata.resourceVersion}, status: body.status} as KubeObject;
 			return this.write(options, tx => this.replaceIn(tx, type, statusOnly, options));
 		}
 		const obj = this.prepare(type, namespace, body);
@@ -108,12 +109,11 @@ export class Registry {
 	bind(pod: KubeObject, nodeName: string, conditions: unknown[]): Promise<KubeObject> {
 		const type = typeByPlural('pods')!;
 		return this.store.write(tx => {
-			const current = tx.get('pods', pod.metadata.namespace!, pod.metadata.name!);
+			// Read without a copy and write a new version built from shallow copies: this runs once per pod scheduled.
+			const current = tx.peek('pods', pod.metadata.namespace!, pod.metadata.name!);
 			if (!current || current.metadata.uid !== pod.metadata.uid) throw notFound(type, pod.metadata.name!);
 			if ((current.spec as {nodeName?: string}).nodeName) throw conflict(type, pod.metadata.name!, `pod ${pod.metadata.name} is already assigned to node "${(current.spec as {nodeName?: string}).nodeName}"`);
-			(current.spec as {nodeName?: string}).nodeName = nodeName;
-			current.status = {...(current.status as object), conditions};
-			return tx.update(type, current);
+			return tx.update(type, {...current, metadata: {...current.metadata}, spec: {...(current.spec as object), nodeName}, status: {...(current.status as object), conditions}});
 		});
 	}
 
@@ -222,13 +222,15 @@ export class Registry {
 
 	private replaceIn(tx: Transaction, type: ResourceType, obj: KubeObject, options: WriteOptions): KubeObject {
 		const ns = type.namespaced ? obj.metadata.namespace ?? '' : '';
+		if (options.subresource === 'status') {
+			// The status subresource changes status only (and keeps metadata as stored); the next
+			// version is built from shallow copies of the stored one, which is never mutated.
+			const stored = tx.peek(type.plural, ns, obj.metadata.name!);
+			if (!stored) throw notFound(type, obj.metadata.name!);
+			return tx.update(type, {...stored, status: obj.status, metadata: {...stored.metadata, resourceVersion: obj.metadata.resourceVersion || stored.metadata.resourceVersion}});
+		}
 		const old = tx.get(type.plural, ns, obj.metadata.name!);
 		if (!old) throw notFound(type, obj.metadata.name!);
-		if (options.subresource === 'status') {
-			// The status subresource changes status only (and keeps metadata as stored).
-			const next = {...old, status: obj.status, metadata: {...old.metadata, resourceVersion: obj.metadata.resourceVersion || old.metadata.resourceVersion}};
-			return tx.update(type, next);
-		}
 		// The main resource never changes status, as with kube-apiserver's status subresource split.
 		if ('status' in old) obj.status = old.status;
 		else delete obj.status;
@@ -247,7 +249,7 @@ export class Registry {
 	}
 
 	private requireNamespace(tx: Transaction, namespace: string): void {
-		const ns = tx.get('namespaces', '', namespace);
+		const ns = tx.peek('namespaces', '', namespace);
 		const type = typeByPlural('namespaces')!;
 		if (!ns) throw notFound(type, namespace);
 		if (ns.metadata.deletionTimestamp) throw forbidden(type, namespace, 'because it is being terminated');
@@ -260,7 +262,7 @@ export class Registry {
 			let suffix = '';
 			for (let i = 0; i < 5; i++) suffix += alphabet[crypto.randomInt(alphabet.length)];
 			const name = `${obj.metadata.generateName!.slice(0, 58)}${suffix}`;
-			if (!tx.get(type.plural, type.namespaced ? obj.metadata.namespace ?? '' : '', name)) return name;
+			if (!tx.peek(type.plural, type.namespaced ? obj.metadata.namespace ?? '' : '', name)) return name;
 		}
 	}
 }

@@ -8,6 +8,12 @@
 // committed: every write queued during one turn of the event loop runs in one
 // transaction, each in its own savepoint so one failure does not undo the
 // others, and all are acknowledged after the single commit.
+//
+// A write runs against memory first (its Transaction records what it changes,
+// reads see its own and the batch's earlier changes); only the writes that
+// succeed reach SQLite, once per object at the end of the batch. So a failed
+// write needs no savepoint to undo, and an object written twice in one batch
+// (a binding and a status update) costs one row write.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +21,7 @@ import Database from 'better-sqlite3';
 import {alreadyExists, conflict, expired, notFound} from '../api/errors.js';
 import {deepEqual, type KubeObject} from '../api/object.js';
 import type {ResourceType} from '../api/resources.js';
+import {isoTime} from '../engine/clock.js';
 import {SecretBox} from './crypto.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -81,8 +88,12 @@ export class Transaction {
 		return this.store.get(resource, namespace, name);
 	}
 
-	/** The current object without a copy, for comparisons only. Never mutate it. */
-	private peek(resource: string, namespace: string, name: string): KubeObject | undefined {
+	/**
+	 * The current object without a copy: read it, or build the next version
+	 * from shallow copies of it ({...old, status}); never mutate it. The store
+	 * keeps its own parsed copy of whatever is written.
+	 */
+	peek(resource: string, namespace: string, name: string): KubeObject | undefined {
 		const change = this.change(resource, namespace, name);
 		if (change) return change.entry?.object;
 		return this.store.peek(resource, namespace, name);
@@ -103,7 +114,7 @@ export class Transaction {
 	create(type: ResourceType, obj: KubeObject): KubeObject {
 		const namespace = type.namespaced ? obj.metadata.namespace ?? '' : '';
 		const name = obj.metadata.name!;
-		if (this.get(type.plural, namespace, name)) throw alreadyExists(type, name);
+		if (this.peek(type.plural, namespace, name)) throw alreadyExists(type, name);
 		const meta = obj.metadata;
 		// The registry assigns the uid before defaulting; direct store users get one here.
 		meta.uid ??= crypto.randomUUID();
@@ -186,7 +197,6 @@ export class Transaction {
 		const namespace = type.namespaced ? obj.metadata.namespace ?? '' : '';
 		const rv = this.store.nextResourceVersion();
 		obj.metadata.resourceVersion = String(rv);
-		this.store.statements.remove.run(type.plural, namespace, obj.metadata.name);
 		this.changes.set(`${type.plural}|${keyOf(namespace, obj.metadata.name!)}`, {
 			entry: null, type: 'DELETED', resource: type.plural, namespace, name: obj.metadata.name!,
 		});
@@ -199,8 +209,6 @@ export class Transaction {
 		const rv = this.store.nextResourceVersion();
 		obj.metadata.resourceVersion = String(rv);
 		const json = JSON.stringify(obj);
-		const data = type.kind === 'Secret' ? this.store.box.seal(json) : json;
-		this.store.statements.put.run(type.plural, namespace, obj.metadata.name, obj.metadata.uid, rv, data);
 		// The cache keeps its own copy: the caller may go on mutating `obj`.
 		const entry = {object: JSON.parse(json) as KubeObject, json};
 		this.changes.set(`${type.plural}|${keyOf(namespace, obj.metadata.name!)}`, {entry, type: eventType, resource: type.plural, namespace, name: obj.metadata.name!});
@@ -256,8 +264,6 @@ export class Store {
 	private batchEvents: WatchEvent[] | null = null;
 	private readonly now: () => Date;
 	private closed = false;
-	/** Runs one write; called inside the batch transaction, so it becomes a savepoint. */
-	private readonly runInSavepoint: (run: (tx: Transaction) => unknown, tx: Transaction) => unknown;
 
 	constructor(readonly dir: string, options: StoreOptions = {}) {
 		fs.mkdirSync(dir, {recursive: true, mode: 0o700});
@@ -284,7 +290,6 @@ export class Store {
 			remove: this.db.prepare('DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?'),
 			setRv: this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('resourceVersion', ?)"),
 		};
-		this.runInSavepoint = this.db.transaction((run: (tx: Transaction) => unknown, tx: Transaction) => run(tx));
 		const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'resourceVersion'").get() as {value: string} | undefined;
 		this.rv = Number(stored?.value ?? 0);
 		this.compactedRv = this.rv;
@@ -301,7 +306,7 @@ export class Store {
 	}
 
 	timestamp(): string {
-		return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+		return isoTime(this.now().getTime());
 	}
 
 	nextResourceVersion(): number {
@@ -376,22 +381,32 @@ export class Store {
 		const startRv = this.rv;
 		// What the batch's successful writes changed so far, visible to the writes after them.
 		const batchChanges = new Map<string, Change>();
+		for (const write of batch) {
+			const rvBefore = this.rv;
+			const tx = new Transaction(this, batchChanges);
+			this.batchEvents = [];
+			try {
+				const value = write.run(tx);
+				outcomes.push({ok: true, value, tx, events: this.batchEvents});
+				for (const [key, change] of tx.changes) batchChanges.set(key, change);
+			} catch (error) {
+				// Nothing of a failed write reached SQLite or the batch: dropping its changes undoes it.
+				this.rv = rvBefore;
+				outcomes.push({ok: false, value: error});
+			}
+		}
+		this.batchEvents = null;
 		try {
 			this.db.transaction(() => {
-				for (const write of batch) {
-					const rvBefore = this.rv;
-					const tx = new Transaction(this, batchChanges);
-					this.batchEvents = [];
-					try {
-						const value = this.runInSavepoint(write.run, tx);
-						outcomes.push({ok: true, value, tx, events: this.batchEvents});
-						for (const [key, change] of tx.changes) batchChanges.set(key, change);
-					} catch (error) {
-						this.rv = rvBefore;
-						outcomes.push({ok: false, value: error});
+				for (const change of batchChanges.values()) {
+					if (!change.entry) {
+						this.statements.remove.run(change.resource, change.namespace, change.name);
+						continue;
 					}
+					const {object, json} = change.entry;
+					const data = change.resource === 'secrets' ? this.box.seal(json) : json;
+					this.statements.put.run(change.resource, change.namespace, change.name, object.metadata.uid, Number(object.metadata.resourceVersion), data);
 				}
-				this.batchEvents = null;
 				if (this.rv !== startRv) this.statements.setRv.run(String(this.rv));
 			})();
 		} catch (error) {

@@ -83,6 +83,12 @@ describe('store', () => {
 		]);
 		assert.equal(second.metadata.generation, 2);
 		assert.deepEqual(store.get('configmaps', 'default', 'shared')!.data, {step: '2', later: 'yes'});
+		// The three writes reach the file as one row holding the last version, with its resourceVersion.
+		const rv = store.get('configmaps', 'default', 'shared')!.metadata.resourceVersion;
+		await store.close();
+		store = new Store(home);
+		const reopened = store.get('configmaps', 'default', 'shared')!;
+		assert.deepEqual([reopened.data, reopened.metadata.resourceVersion, store.resourceVersion], [{step: '2', later: 'yes'}, rv, rv]);
 	});
 
 	it('fails one write of a batch without undoing the others', async () => {

@@ -17,6 +17,12 @@ export class ResourceFeed {
 	private readonly listeners = new Set<() => void>();
 	private watch?: Watch;
 	private stopped = false;
+	/** Keys in list order ("namespace/name" sorts as kubectl lists: by namespace, then name). */
+	private order: string[] = [];
+	private membershipChanged = false;
+	private publishScheduled = false;
+	private state: FeedSnapshot['state'] = 'loading';
+	private error?: string;
 
 	constructor(private readonly client: ClusterClient, readonly type: ResourceType, readonly namespace: string | undefined) {
 		void this.run();
@@ -27,13 +33,17 @@ export class ResourceFeed {
 			try {
 				const list = await this.client.list(this.type, {namespace: this.namespace});
 				this.objects.clear();
+				this.membershipChanged = true;
 				for (const obj of list.items) this.objects.set(`${obj.metadata.namespace}/${obj.metadata.name}`, obj);
 				this.publish('live');
 				this.watch = this.client.watch(this.type, {namespace: this.namespace, resourceVersion: list.metadata.resourceVersion}, event => {
 					if (event.type === 'ERROR' || event.type === 'BOOKMARK') return;
 					const key = `${event.object.metadata.namespace}/${event.object.metadata.name}`;
-					if (event.type === 'DELETED') this.objects.delete(key);
-					else this.objects.set(key, event.object);
+					if (event.type === 'DELETED') this.membershipChanged = this.objects.delete(key) || this.membershipChanged;
+					else {
+						if (!this.objects.has(key)) this.membershipChanged = true;
+						this.objects.set(key, event.object);
+					}
 					this.publish('live');
 				});
 				await this.watch.done;
@@ -47,9 +57,21 @@ export class ResourceFeed {
 	}
 
 	private publish(state: FeedSnapshot['state'], error?: string): void {
-		const items = [...this.objects.values()].sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
-		this.snapshot = {items, state, error};
-		for (const listener of this.listeners) listener();
+		this.state = state;
+		this.error = error;
+		// A burst of watch events (a scale-up) becomes one snapshot per turn of the event loop, not one per event.
+		if (this.publishScheduled) return;
+		this.publishScheduled = true;
+		setImmediate(() => {
+			this.publishScheduled = false;
+			// Sort only when the set of names changed; a modification keeps its place.
+			if (this.order.length !== this.objects.size || this.membershipChanged) {
+				this.order = [...this.objects.keys()].sort();
+				this.membershipChanged = false;
+			}
+			this.snapshot = {items: this.order.map(key => this.objects.get(key)!), state: this.state, error: this.error};
+			for (const listener of this.listeners) listener();
+		});
 	}
 
 	subscribe = (listener: () => void): (() => void) => {

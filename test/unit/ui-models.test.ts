@@ -1,0 +1,128 @@
+// The dashboard's pure parts: list filter and sort, the log window, the
+// editor's buffer, and placing server errors on the buffer's lines.
+import assert from 'node:assert/strict';
+import {describe, it} from 'node:test';
+import {StatusError} from '../../source/api/errors.js';
+import type {KubeObject} from '../../source/api/object.js';
+import {resolveType} from '../../source/api/resources.js';
+import * as B from '../../source/ui/editor/buffer.js';
+import {errorLines, lineOfField, parseBuffer} from '../../source/ui/editor/errors.js';
+import {LogBuffer, renderJsonLine, wrapRows} from '../../source/ui/logs/log-buffer.js';
+import {parseFilter, scrollWindow, visibleObjects} from '../../source/ui/table-model.js';
+
+const pod = (name: string, phase: string, labels: Record<string, string>, created: string): KubeObject => ({
+	apiVersion: 'v1', kind: 'Pod', metadata: {name, namespace: 'default', labels, creationTimestamp: created},
+	spec: {containers: [{name: 'c', image: 'x'}]}, status: {phase},
+});
+
+describe('list filter and sort', () => {
+	const podType = resolveType('pods')!;
+	const items = [
+		pod('api-1', 'Running', {app: 'api'}, '2026-01-01T00:00:03Z'),
+		pod('web-1', 'Pending', {app: 'web', tier: 'front'}, '2026-01-01T00:00:01Z'),
+		pod('web-2', 'Running', {app: 'web'}, '2026-01-01T00:00:02Z'),
+	];
+	const names = (f: string, sort?: {column: string; descending: boolean}) => {
+		const filter = parseFilter(f);
+		assert.ok(!('error' in filter));
+		return visibleObjects(podType, items, filter, sort, Date.parse('2026-01-01T01:00:00Z')).map(o => o.metadata.name);
+	};
+
+	it('matches text and regexes over the row, inverts with !, and selects labels with -l', () => {
+		assert.deepEqual(names('web'), ['web-1', 'web-2']);
+		assert.deepEqual(names('pending'), ['web-1'], 'the STATUS column is part of the row, case-insensitively');
+		assert.deepEqual(names('^(api|web-2)'), ['api-1', 'web-2']);
+		assert.deepEqual(names('!running'), ['web-1']);
+		assert.deepEqual(names('-l app=web,tier'), ['web-1']);
+		assert.deepEqual(names('-l app in (api)'), ['api-1']);
+		assert.deepEqual(names('web-[', undefined), [], 'an invalid regex is matched literally');
+		assert.ok('error' in parseFilter('-l app in'), 'a bad selector is an error, not a silent match-all');
+	});
+
+	it('sorts by a column, by age from creation time, and keeps name order for ties', () => {
+		assert.deepEqual(names('', {column: 'Status', descending: false}), ['web-1', 'api-1', 'web-2']);
+		assert.deepEqual(names('', {column: 'Age', descending: false}), ['api-1', 'web-2', 'web-1'], 'youngest first');
+		assert.deepEqual(names('', {column: 'Name', descending: true}), ['web-2', 'web-1', 'api-1']);
+	});
+
+	it('scrolls only as far as needed to keep the selection visible', () => {
+		assert.equal(scrollWindow(0, 0, 10, 100), 0);
+		assert.equal(scrollWindow(12, 0, 10, 100), 3);
+		assert.equal(scrollWindow(5, 3, 10, 100), 3, 'a selection inside the window does not scroll');
+		assert.equal(scrollWindow(2, 3, 10, 100), 2);
+		assert.equal(scrollWindow(0, 50, 10, 5), 0, 'a shrunken list pulls the window back');
+	});
+});
+
+describe('log window', () => {
+	it('joins partial lines per stream, parses timestamps and keeps a bounded window with a dropped count', () => {
+		const log = new LogBuffer(100);
+		log.append('2026-11-25T10:00:00.000000001Z first\n2026-11-25T10:00:01Z sec', 'a');
+		log.append('other\n', 'b');
+		log.append('ond\n', 'a');
+		assert.deepEqual([log.at(0), log.at(1), log.at(2)], [
+			{source: 'a', ts: '2026-11-25T10:00:00.000000001Z', text: 'first'},
+			{source: 'b', text: 'other'},
+			{source: 'a', ts: '2026-11-25T10:00:01Z', text: 'second'},
+		]);
+		assert.equal(log.lastTimestamp('a'), '2026-11-25T10:00:01Z');
+		for (let i = 0; i < 1000; i++) log.append(`line ${i}\n`, 'a');
+		assert.ok(log.length <= 100 && log.length >= 90, `window bounded, got ${log.length}`);
+		assert.equal(log.dropped + log.length, 1003, 'every line is either in the window or counted as dropped');
+		assert.equal(log.at(log.length - 1)!.text, 'line 999');
+		log.prepend(['older 1', 'older 2'], 'a');
+		assert.equal(log.at(0)!.text, 'older 1');
+		assert.equal(log.dropped + log.length, 1003);
+		assert.deepEqual(log.indexes(/line 99[89]/).map(i => log.at(i)!.text), ['line 998', 'line 999']);
+	});
+
+	it('renders JSON lines readably and leaves other lines alone', () => {
+		assert.deepEqual(renderJsonLine('{"level":"warn","msg":"disk low","free":"3%","path":"/var data"}'), {level: 'WARN', text: 'WARN  disk low free=3% path="/var data"'});
+		assert.deepEqual(renderJsonLine('plain {text}'), {text: 'plain {text}'});
+		assert.deepEqual(renderJsonLine('{not json}'), {text: '{not json}'});
+		assert.deepEqual(wrapRows('abcdefg', 3, true), ['abc', 'def', 'g']);
+		assert.deepEqual(wrapRows('abcdefg', 3, false), ['abcdefg']);
+	});
+});
+
+describe('editor buffer', () => {
+	it('edits, keeps indentation on newline, undoes typed runs as one step, and searches', () => {
+		let b = B.fromText('spec:\n  replicas: 1\n');
+		b = B.move(B.move(b, 'down'), 'end');
+		b = B.backspace(b);
+		b = B.insert(B.insert(b, '3'), '0');
+		assert.equal(B.toText(b), 'spec:\n  replicas: 30\n');
+		b = B.newline(b);
+		assert.deepEqual([b.row, b.col], [2, 2], 'the new line is indented like the one above');
+		b = B.insert(b, 'paused: true');
+		assert.equal(B.toText(b), 'spec:\n  replicas: 30\n  paused: true\n');
+		b = B.undo(b);
+		b = B.undo(b);
+		assert.equal(B.toText(b), 'spec:\n  replicas: 30\n', 'typing then newline undo in two steps');
+		b = B.undo(B.undo(b));
+		assert.equal(B.toText(b), 'spec:\n  replicas: 1\n');
+		const found = B.search(B.move(b, 'top'), 'REPLICAS');
+		assert.deepEqual([found?.row, found?.col], [1, 2], 'search is case-insensitive');
+		assert.equal(B.search(b, 'nothing-like-this'), undefined);
+		assert.equal(B.toText(B.deleteLine(B.moveTo(b, 1, 0))), 'spec:\n');
+	});
+});
+
+describe('editor errors', () => {
+	const text = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: -1\n  template:\n    spec:\n      containers:\n      - name: c\n        image: ""\n';
+
+	it('places a field path on its line, or on its nearest parent when the field is absent', () => {
+		assert.equal(lineOfField(text, 'spec.replicas'), 5);
+		assert.equal(lineOfField(text, 'spec.template.spec.containers[0].image'), 10);
+		assert.equal(lineOfField(text, 'spec.selector'), 4, 'missing: its parent spec');
+		assert.equal(lineOfField(text, 'metadata.labels[app]'), 2);
+	});
+
+	it('reports YAML syntax errors with their line and server causes at their fields', () => {
+		const bad = parseBuffer('kind: Pod\nmetadata:\n  name: [x\n');
+		assert.ok('errors' in bad && bad.errors[0].line >= 2, JSON.stringify(bad));
+		const error = new StatusError({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Invalid', code: 422, message: 'invalid',
+			details: {name: 'web', kind: 'Deployment', causes: [{reason: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: -1: must be greater than or equal to 0'}]}});
+		assert.deepEqual(errorLines(text, error), [{line: 5, message: 'spec.replicas: Invalid value: -1: must be greater than or equal to 0'}]);
+	});
+});

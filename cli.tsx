@@ -31,7 +31,8 @@ function help(): string {
 		'kubedeck: a terminal cluster manager with an embedded Kubernetes-style engine.',
 		'',
 		'Usage:',
-		'  kubedeck                 open the dashboard (starts the engine in the background if needed)',
+		'  kubedeck [--readonly] [--theme NAME|FILE] [-n NS]',
+		'                           open the dashboard (starts the engine in the background if needed)',
 		'  kubedeck COMMAND [args]  run a kubectl-style command against it',
 		'',
 		'Commands:',
@@ -53,13 +54,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
 	}
 	if (name === '--version') argv = ['version'];
 	// No arguments: the dashboard on a terminal, the cluster summary otherwise (pipes, scripts).
-	const command = name === undefined ? ((io.stdout as NodeJS.WriteStream).isTTY ? dashboardCommand : summaryCommand) : commands.find(c => c.name === argv[0]);
+	// Flags alone (`kubedeck --readonly -n dev`) are the dashboard's.
+	const flagsOnly = name === undefined || name.startsWith('-');
+	const command = flagsOnly ? ((io.stdout as NodeJS.WriteStream).isTTY ? dashboardCommand : summaryCommand) : commands.find(c => c.name === argv[0]);
 	if (!command) {
 		io.stderr.write(`error: unknown command "${name}" for "kubedeck"\nRun 'kubedeck --help' for usage.\n`);
 		return 1;
 	}
 	try {
-		const parsed = parseCommandArgs(name === undefined ? [] : argv.slice(1), command.flags);
+		const parsed = parseCommandArgs(flagsOnly ? argv : argv.slice(1), command.flags);
 		if (parsed.values.help) {
 			io.stdout.write(`${command.summary}\n\nUsage:\n  ${command.usage}\n`);
 			return 0;

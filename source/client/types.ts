@@ -45,6 +45,8 @@ export interface LogOptions {
 	previous?: boolean;
 	tailLines?: number;
 	sinceSeconds?: number;
+	/** RFC 3339: lines at or after this time. */
+	sinceTime?: string;
 	timestamps?: boolean;
 	limitBytes?: number;
 }

@@ -1,11 +1,11 @@
 // `kubedeck` on a terminal (or `kubedeck dashboard`): the Ink dashboard.
-import type {Command, CommandContext} from './context.js';
+import {CliError, type Command, type CommandContext} from './context.js';
 
 export const dashboardCommand: Command = {
 	name: 'dashboard',
 	summary: 'Open the terminal dashboard (what `kubedeck` with no arguments does on a terminal)',
-	usage: 'kubedeck dashboard [-n NAMESPACE]',
-	flags: {},
+	usage: 'kubedeck dashboard [-n NAMESPACE] [--readonly] [--theme dark|light|high-contrast|no-color|FILE]',
+	flags: {readonly: {type: 'boolean'}, theme: {type: 'string'}},
 	async run(ctx: CommandContext) {
 		const client = await ctx.client();
 		// Ink draws only a final frame when it thinks it runs in CI (is-in-ci reads CI and CI_* at
@@ -13,7 +13,16 @@ export const dashboardCommand: Command = {
 		if ((ctx.io.stdout as NodeJS.WriteStream).isTTY) process.env.CI = 'false';
 		// Loaded here so commands that never draw a screen do not load React and Ink.
 		const {runDashboard} = await import('../ui/run.js');
-		await runDashboard(client, ctx.namespace);
+		const {loadTheme} = await import('../ui/theme.js');
+		const theme = ctx.string('theme');
+		if (theme) {
+			try {
+				loadTheme(theme);
+			} catch (error) {
+				throw new CliError(`error: --theme: ${(error as Error).message}`);
+			}
+		}
+		await runDashboard(client, {namespace: ctx.explicitNamespace, readonly: ctx.bool('readonly'), theme});
 		return 0;
 	},
 };

@@ -73,6 +73,26 @@ export const setCommand: Command = {
 	},
 };
 
+/** `rollout undo`: back to the revision before the current one, or to `toRevision`; returns kubectl's line. */
+export async function rolloutUndo(client: ClusterClient, type: ResourceType, namespace: string, name: string, toRevision = 0): Promise<string> {
+	const ref = objectRef(type, name);
+	const d = await client.get(type, namespace, name);
+	const sets = await replicaSetsOf(client, d);
+	const current = Number(d.metadata.annotations?.[revisionAnnotation] ?? 0);
+	const target = toRevision ? sets.find(rs => Number(rs.metadata.annotations?.[revisionAnnotation]) === toRevision) : [...sets].reverse().find(rs => Number(rs.metadata.annotations?.[revisionAnnotation]) < current);
+	if (!target) throw new CliError(toRevision ? `error: unable to find specified revision ${toRevision} in history` : `error: no rollout history found for deployment "${name}"`);
+	const template = withoutPodTemplateHash((target.spec as Rec).template);
+	if (deepEqual(template, (d.spec as Rec).template)) return `${ref} skipped rollback (current template already matches revision ${target.metadata.annotations?.[revisionAnnotation]})`;
+	await client.patch(type, namespace, name, [{op: 'replace', path: '/spec/template', value: template}], 'json');
+	return `${ref} rolled back`;
+}
+
+/** `rollout restart`: a new template annotation, so every pod is replaced by the rollout strategy. */
+export async function rolloutRestart(client: ClusterClient, type: ResourceType, namespace: string, name: string): Promise<string> {
+	await client.patch(type, namespace, name, {spec: {template: {metadata: {annotations: {'kubectl.kubernetes.io/restartedAt': isoTime(Date.now())}}}}}, 'strategic');
+	return `${objectRef(type, name)} restarted`;
+}
+
 async function replicaSetsOf(client: ClusterClient, d: KubeObject): Promise<KubeObject[]> {
 	const selector = formatLabelSelector(fromLabelSelector((d.spec as Rec).selector));
 	const list = await client.list(knownKind('ReplicaSet')!, {namespace: d.metadata.namespace, labelSelector: selector});
@@ -137,25 +157,11 @@ export const rolloutCommand: Command = {
 				ctx.out(`${ref} \nREVISION  CHANGE-CAUSE\n${sets.map(rs => `${(rs.metadata.annotations?.[revisionAnnotation] ?? '').padEnd(10)}${rs.metadata.annotations?.['kubernetes.io/change-cause'] ?? '<none>'}`).join('\n')}`);
 				return 0;
 			}
-			case 'undo': {
-				const d = await client.get(type, ctx.namespace, name);
-				const sets = await replicaSetsOf(client, d);
-				const current = Number(d.metadata.annotations?.[revisionAnnotation] ?? 0);
-				const to = ctx.string('to-revision') ? Number(ctx.string('to-revision')) : 0;
-				const target = to ? sets.find(rs => Number(rs.metadata.annotations?.[revisionAnnotation]) === to) : [...sets].reverse().find(rs => Number(rs.metadata.annotations?.[revisionAnnotation]) < current);
-				if (!target) throw new CliError(to ? `error: unable to find specified revision ${to} in history` : 'error: no rollout history found for deployment "' + name + '"');
-				const template = withoutPodTemplateHash((target.spec as Rec).template);
-				if (deepEqual(template, (d.spec as Rec).template)) {
-					ctx.out(`${ref} skipped rollback (current template already matches revision ${target.metadata.annotations?.[revisionAnnotation]})`);
-					return 0;
-				}
-				await client.patch(type, ctx.namespace, name, [{op: 'replace', path: '/spec/template', value: template}], 'json');
-				ctx.out(`${ref} rolled back`);
+			case 'undo':
+				ctx.out(await rolloutUndo(client, type, ctx.namespace, name, ctx.string('to-revision') ? Number(ctx.string('to-revision')) : 0));
 				return 0;
-			}
 			case 'restart':
-				await client.patch(type, ctx.namespace, name, {spec: {template: {metadata: {annotations: {'kubectl.kubernetes.io/restartedAt': isoTime(Date.now())}}}}}, 'strategic');
-				ctx.out(`${ref} restarted`);
+				ctx.out(await rolloutRestart(client, type, ctx.namespace, name));
 				return 0;
 			case 'pause':
 			case 'resume': {

@@ -45,7 +45,7 @@ export function logHandler(home: string, store: Store, clock: Clock) {
 			const next = readFrom(target.file, offset);
 			offset = next.offset;
 			if (next.lines.length) res.write(next.lines.map(l => formatLogLine(l, timestamps)).join(''));
-			const current = store.get('pods', pod.metadata.namespace!, pod.metadata.name!);
+			const current = store.peek('pods', pod.metadata.namespace!, pod.metadata.name!);
 			const cs = instance(current);
 			if (!current || current.metadata.uid !== pod.metadata.uid || !cs?.state?.running || cs.restartCount !== startRestarts) {
 				const rest = readFrom(target.file, offset);

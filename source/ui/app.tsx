@@ -1,33 +1,58 @@
-// The dashboard: one screen switch, one key dispatcher. Views only render;
-// state lives in the reducer-like `mode`; data comes from ClusterClient feeds.
+// The dashboard: one screen switch and one key dispatcher. Views only render;
+// what is on screen lives in `mode` (held in a ref as well, so keys typed
+// faster than React renders never see a stale mode); lists come from feeds
+// (list + watch); editing, logs and list shaping are the pure models beside
+// this file. Every action reports its result on the status line.
+import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {Box, type Key, Text, useApp, useInput, useStdout} from 'ink';
+import {Box, type Key, Text, useApp, useInput, useStdin, useStdout} from 'ink';
 import {useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react';
 import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
-import {objectRef, resolveType, type ResourceType} from '../api/resources.js';
-import type {ClusterClient, LogStream} from '../client/types.js';
+import {objectRef, resolveType, type ResourceType, typeForKind} from '../api/resources.js';
+import {formatLabelSelector, fromLabelSelector} from '../api/selectors.js';
+import type {ClusterClient} from '../client/types.js';
+import {applyManifests} from '../commands/apply.js';
 import {describeObject} from '../commands/describe-printer.js';
 import {eventsFor} from '../commands/describe.js';
-import {toYaml} from '../commands/output.js';
-import {podStatus} from '../render/columns.js';
-import {isoTime} from '../engine/clock.js';
-import {applyManifests} from '../commands/apply.js';
 import {readManifests} from '../commands/manifests.js';
+import {toYaml} from '../commands/output.js';
+import {rolloutRestart, rolloutUndo} from '../commands/rollout.js';
+import {podStatus} from '../render/columns.js';
+import * as B from './editor/buffer.js';
+import {saveBuffer} from './editor/save.js';
+import {duplicateOf, templateFor, templateKinds} from './editor/templates.js';
 import {ResourceFeed} from './feed.js';
-import {commandFor, keyCommands, keyName} from './keymap.js';
-import {TextView} from './views/text-view.js';
+import {commandIn, defaultKeyCommands, keyCommandsWith, keyName, type Scope} from './keymap.js';
+import {LogSession, type LogTarget} from './logs/log-session.js';
+import {paneOf, panes} from './panes.js';
+import {Prefs} from './prefs.js';
+import {columnsOf, type Filter, objectKey, parseFilter, scrollWindow, type Sort, visibleObjects} from './table-model.js';
+import {builtinThemes, initialTheme, loadTheme, type Theme} from './theme.js';
+import {EditorView, type EditorState, editorTop} from './views/editor-view.js';
+import {initialLogView, logWindow, LogView, type LogViewState} from './views/log-view.js';
 import {ResourceTable} from './views/resource-table.js';
+import {TextView} from './views/text-view.js';
 
 const examplesDir = fileURLToPath(new URL('../../../examples', import.meta.url));
+const cliPath = fileURLToPath(new URL('../../cli.js', import.meta.url));
+/** How long a deleted object can be restored with U. */
+const restoreWindowMs = 60_000;
 
+type Rec = Record<string, any>;
+
+type Confirm = {kind: 'confirm'; verb: 'delete' | 'rollback'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typed: string};
 type Mode =
 	| {kind: 'list'}
-	| {kind: 'input'; purpose: 'command' | 'filter' | 'scale'; text: string; target?: KubeObject}
-	| {kind: 'confirm'; target: KubeObject; choice: 'cancel' | 'delete'}
-	| {kind: 'text'; title: string; lines: string[]; offset: number; follow?: boolean; secret?: KubeObject}
-	| {kind: 'help'};
+	| {kind: 'input'; purpose: 'command' | 'filter' | 'scale' | 'new'; text: string; target?: KubeObject}
+	| Confirm
+	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject}
+	| {kind: 'help'; offset: number}
+	| ({kind: 'editor'} & EditorState)
+	| {kind: 'logs'; title: string; session: LogSession; view: LogViewState; targets: LogTarget[]; previous: boolean; containers: string[]};
 
 /** A Secret with its values hidden, as the dashboard shows it until asked (k9s shows them; its users asked otherwise). */
 export function maskSecret(secret: KubeObject): KubeObject {
@@ -38,203 +63,677 @@ export function maskSecret(secret: KubeObject): KubeObject {
 	return {...secret, metadata: {...secret.metadata, annotations}, data: hide(secret.data), ...(secret.stringData ? {stringData: hide(secret.stringData)} : {})};
 }
 
-export function App({client, initialNamespace = 'default'}: {client: ClusterClient; initialNamespace?: string}) {
+/** The label selector of a workload's pods, or undefined for kinds without one. */
+function podSelectorOf(obj: KubeObject): string | undefined {
+	const spec = obj.spec as Rec | undefined;
+	if (obj.kind === 'Service') return spec?.selector ? formatLabelSelector(fromLabelSelector({matchLabels: spec.selector})) : undefined;
+	if (obj.kind === 'CronJob' || !spec?.selector) return undefined;
+	return formatLabelSelector(fromLabelSelector(spec.selector)) || undefined;
+}
+
+export interface AppProps {
+	client: ClusterClient;
+	initialNamespace?: string;
+	prefs?: Prefs;
+	/** --readonly: every mutating key is gone. */
+	readonly?: boolean;
+	/** --theme: a built-in name or a file. */
+	theme?: string;
+}
+
+export function App({client, initialNamespace, prefs: givenPrefs, readonly: readonlyFlag, theme: themeFlag}: AppProps) {
 	const {exit} = useApp();
 	const {stdout} = useStdout();
+	const {setRawMode, isRawModeSupported} = useStdin();
 	const rows = stdout.rows || 24;
+	const columns = stdout.columns || 80;
+	const prefs = useMemo(() => givenPrefs ?? new Prefs(), [givenPrefs]);
+	const context = client.description;
+	const readonly = !!readonlyFlag || prefs.protection(context) === 'readonly';
+	const {commands, warnings} = useMemo(() => keyCommandsWith(prefs.keyOverrides(), readonly), [prefs, readonly]);
+	const [theme, setTheme] = useState<Theme>(() => initialTheme(themeFlag, prefs.theme));
+
 	const [type, setType] = useState<ResourceType>(resolveType('pods')!);
-	const [namespace, setNamespace] = useState<string | undefined>(initialNamespace);
+	const [namespace, setNamespaceState] = useState<string | undefined>(() => {
+		const ns = initialNamespace ?? prefs.lastNamespace(context) ?? 'default';
+		return ns === 'all' ? undefined : ns;
+	});
+	const setNamespace = (ns: string | undefined) => {
+		setNamespaceState(ns);
+		prefs.useNamespace(context, ns ?? 'all');
+	};
 	const feed = useMemo(() => new ResourceFeed(client, type, type.namespaced ? namespace : undefined), [client, type, namespace]);
 	useEffect(() => () => feed.stop(), [feed]);
 	const snapshot = useSyncExternalStore(feed.subscribe, feed.getSnapshot);
-	// Pod counts by status for the header, whatever kind is on screen.
+	// Pod counts by status and the node count for the header, whatever kind is on screen.
 	const podFeed = useMemo(() => (type.kind === 'Pod' ? feed : new ResourceFeed(client, resolveType('pods')!, namespace)), [client, feed, type, namespace]);
 	useEffect(() => () => {
 		if (podFeed !== feed) podFeed.stop();
 	}, [podFeed, feed]);
 	const pods = useSyncExternalStore(podFeed.subscribe, podFeed.getSnapshot);
+	const nodeFeed = useMemo(() => (type.kind === 'Node' ? feed : new ResourceFeed(client, resolveType('nodes')!, undefined)), [client, feed, type]);
+	useEffect(() => () => {
+		if (nodeFeed !== feed) nodeFeed.stop();
+	}, [nodeFeed, feed]);
+	const nodes = useSyncExternalStore(nodeFeed.subscribe, nodeFeed.getSnapshot);
 	const podCounts = useMemo(() => {
 		const counts = new Map<string, number>();
 		for (const pod of pods.items) counts.set(podStatus(pod), (counts.get(podStatus(pod)) ?? 0) + 1);
 		return [...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no pods';
 	}, [pods]);
-	// Ages move on even when nothing changes: redraw every second.
+	// Ages move on and memory changes even when nothing else does: redraw every second.
 	const [, setTick] = useState(0);
 	useEffect(() => {
 		const timer = setInterval(() => setTick(t => t + 1), 1000);
 		return () => clearInterval(timer);
 	}, []);
-	const [filter, setFilter] = useState('');
-	const items = useMemo(() => snapshot.items.filter(o => !filter || o.metadata.name!.includes(filter)), [snapshot, filter]);
+
+	const [filterText, setFilterText] = useState('');
+	const [sort, setSort] = useState<Sort | undefined>();
+	const filter: Filter = useMemo(() => {
+		const parsed = parseFilter(filterText);
+		return 'error' in parsed ? {kind: 'none'} : parsed;
+	}, [filterText]);
+	const items = useMemo(() => visibleObjects(type, snapshot.items, filter, sort, Date.now()), [type, snapshot, filter, sort]);
 	const [selectedKey, setSelectedKey] = useState<string | undefined>();
 	// Keep the selection on the same object when the list changes (no jumping rows).
-	const selected = Math.max(0, Math.min(items.length - 1, selectedKey ? items.findIndex(o => `${o.metadata.namespace}/${o.metadata.name}` === selectedKey) : 0));
+	const found = selectedKey ? items.findIndex(o => objectKey(o) === selectedKey) : 0;
+	const selected = Math.max(0, Math.min(items.length - 1, found < 0 ? 0 : found));
 	const current = items[selected] as KubeObject | undefined;
-	// Keys can arrive faster than React renders; the dispatcher reads and writes
-	// the mode through a ref so no key sees a stale mode.
+	const bodyHeight = Math.max(3, rows - 6);
+	const topRef = useRef(0);
+	topRef.current = scrollWindow(selected, topRef.current, bodyHeight - 1, items.length);
+
 	const [mode, setModeState] = useState<Mode>({kind: 'list'});
 	const modeRef = useRef<Mode>(mode);
 	const setMode = (next: Mode | ((m: Mode) => Mode)) => {
 		modeRef.current = typeof next === 'function' ? next(modeRef.current) : next;
 		setModeState(modeRef.current);
 	};
-	const [status, setStatus] = useState('');
-	const [logStream, setLogStream] = useState<LogStream | undefined>();
+	const [status, setStatusState] = useState<{text: string; tone: 'info' | 'error' | 'busy'}>({text: warnings[0] ?? '', tone: warnings.length ? 'error' : 'info'});
+	const setStatus = (text: string, tone: 'info' | 'error' | 'busy' = /^(error|Error|The )/.test(text) ? 'error' : 'info') => setStatusState({text, tone});
+	const restoreRef = useRef<{type: ResourceType; object: KubeObject; at: number} | undefined>(undefined);
+	// Re-render when a log session has news (it throttles itself).
+	const logSession = mode.kind === 'logs' ? mode.session : undefined;
+	const [, setLogVersion] = useState(0);
+	useEffect(() => logSession?.subscribe(() => setLogVersion(v => v + 1)), [logSession]);
+	useEffect(() => () => logSession?.stop(), [logSession]);
+
 	const select = (index: number) => {
 		const obj = items[Math.max(0, Math.min(items.length - 1, index))];
-		if (obj) setSelectedKey(`${obj.metadata.namespace}/${obj.metadata.name}`);
+		if (obj) setSelectedKey(objectKey(obj));
 	};
-	const report = (promise: Promise<string>) => promise.then(setStatus, error => setStatus(error instanceof StatusError ? formatStatus(error.status) : `error: ${(error as Error).message}`));
-	const closeText = () => {
-		logStream?.stop();
-		setLogStream(undefined);
-		setMode({kind: 'list'});
+	const errorText = (error: unknown) => (error instanceof StatusError ? formatStatus(error.status) : `error: ${(error as Error).message}`);
+	/** Run an action, showing it as busy until its result replaces it on the status line. */
+	const report = (what: string, promise: Promise<string>) => {
+		setStatus(`${what}…`, 'busy');
+		promise.then(text => setStatus(text), error => setStatus(errorText(error), 'error'));
+	};
+	const switchType = (next: ResourceType, filterWith = '') => {
+		setType(next);
+		setSelectedKey(undefined);
+		setFilterText(filterWith);
+		setSort(undefined);
+		topRef.current = 0;
+	};
+
+	/** Step aside for a program that needs the terminal ($EDITOR, a shell), and come back when it exits. */
+	const runOutside = (argv: string[]): number | null => {
+		if (isRawModeSupported) setRawMode(false);
+		stdout.write('\u001B[2J\u001B[H');
+		const result = spawnSync(argv[0], argv.slice(1), {stdio: 'inherit', env: process.env});
+		if (isRawModeSupported) setRawMode(true);
+		stdout.write('\u001B[2J\u001B[H');
+		setTick(t => t + 1);
+		if (result.error) setStatus(`error: ${argv[0]}: ${result.error.message}`, 'error');
+		return result.status;
+	};
+
+	const openEditor = (title: string, text: string, purpose: EditorState['purpose'], errors: EditorState['errors'] = []) => {
+		setMode({kind: 'editor', title, buffer: B.fromText(text), original: purpose === 'create' ? '' : text, purpose, errors, top: 0});
+	};
+
+	const save = (state: EditorState, overwrite = false) => {
+		const text = B.toText(state.buffer);
+		setStatus('saving…', 'busy');
+		saveBuffer(client, text, state.original, state.purpose, {overwrite}).then(result => {
+			const stillHere = (m: Mode) => m.kind === 'editor' && m.title === state.title;
+			switch (result.kind) {
+				case 'saved':
+				case 'unchanged':
+					if (stillHere(modeRef.current)) setMode({kind: 'list'});
+					return setStatus(result.message);
+				case 'errors':
+					setMode(m => (stillHere(m) ? {...(m as EditorState & {kind: 'editor'}), errors: result.errors, conflict: undefined} : m));
+					return setStatus(`error: not saved; the buffer is kept (${result.errors.length} error${result.errors.length === 1 ? '' : 's'})`, 'error');
+				case 'conflict':
+					setMode(m => (stillHere(m) ? {...(m as EditorState & {kind: 'editor'}), errors: [], conflict: {summary: result.summary, latest: result.latest}} : m));
+					return setStatus('error: conflict: the object changed on the server', 'error');
+			}
+		}, error => setStatus(errorText(error), 'error'));
+	};
+
+	const openLogs = (obj: KubeObject, previous = false, container?: string) => {
+		let targets: LogTarget[];
+		let containers: string[] = [];
+		if (obj.kind === 'Pod') {
+			containers = ((obj.spec as Rec).containers ?? []).map((c: Rec) => c.name);
+			targets = [{namespace: obj.metadata.namespace!, pod: obj.metadata.name!, container: container ?? containers[0], source: ''}];
+		} else {
+			const selector = podSelectorOf(obj);
+			if (!selector) return setStatus(`logs: ${obj.kind} has no pods to show logs of`, 'error');
+			// A workload's pods, interleaved, each line tagged with its pod.
+			const mine = pods.items.filter(p => p.metadata.namespace === obj.metadata.namespace && parseFilterMatches(selector, p));
+			if (mine.length === 0) return setStatus(`logs: no pods match ${selector}`, 'error');
+			targets = mine.slice(0, 20).map(p => ({namespace: p.metadata.namespace!, pod: p.metadata.name!, source: p.metadata.name!}));
+		}
+		const label = targets.length === 1 ? `${obj.metadata.namespace}/${targets[0].pod}${containers.length > 1 ? ` [${targets[0].container}]` : ''}` : `${objectRef(typeForKind(obj.apiVersion, obj.kind)!, obj.metadata.name!)} (${targets.length} pods)`;
+		const session = new LogSession(client, targets, {previous, tailLines: 1000});
+		setMode({kind: 'logs', title: `Logs ${label}${previous ? ' (previous)' : ''}`, session, view: initialLogView(), targets, previous, containers});
 	};
 
 	const runCommand = (text: string) => {
-		const [word, arg] = text.trim().split(/\s+/);
+		const [word = '', ...rest] = text.trim().split(/\s+/);
+		const arg = rest.join(' ');
 		if (word === 'q' || word === 'quit') return exit();
 		if (word === 'ns' || word === 'namespace') {
-			if (arg) {
-				setNamespace(arg === 'all' ? undefined : arg);
-				setStatus(`namespace ${arg}`);
-				return;
+			if (!arg) return switchType(resolveType('namespaces')!);
+			setNamespace(arg === 'all' ? undefined : arg);
+			return setStatus(`namespace ${arg}`);
+		}
+		if (word === 'apply') {
+			if (readonly) return setStatus('read-only: apply is disabled', 'error');
+			if (!arg) return setStatus('error: :apply needs a file or directory', 'error');
+			return report(`applying ${arg}`, readManifests([path.resolve(arg)], {stdin: process.stdin})
+				.then(m => applyManifests(client, m, namespace ?? 'default'))
+				.then(r => (r.errors.length ? `error: ${r.errors.join('; ')}` : r.lines.join(', '))));
+		}
+		if (word === 'theme') {
+			try {
+				const next = loadTheme(arg);
+				setTheme(next);
+				prefs.theme = arg;
+				return setStatus(`theme ${next.name}`);
+			} catch (error) {
+				return setStatus(`error: ${(error as Error).message}`, 'error');
 			}
 		}
-		const next = resolveType(word ?? '');
-		if (!next) return setStatus(`error: the server doesn't have a resource type "${word}"`);
-		setType(next);
-		setSelectedKey(undefined);
+		const next = resolveType(word);
+		if (!next) return setStatus(`error: the server doesn't have a resource type "${word}"`, 'error');
+		switchType(next);
 		if (arg) setNamespace(arg === 'all' ? undefined : arg);
 	};
 
-	const openLogs = (pod: KubeObject) => {
-		const lines: string[] = [];
-		const title = `Logs ${pod.metadata.namespace}/${pod.metadata.name} (following; esc to close)`;
-		setMode({kind: 'text', title, lines: [], offset: 0, follow: true});
-		const stream = client.logs(pod.metadata.namespace!, pod.metadata.name!, {follow: true, tailLines: 1000}, text => {
-			lines.push(...text.replace(/\n$/, '').split('\n'));
-			if (lines.length > 5000) lines.splice(0, lines.length - 5000);
-			setMode(m => (m.kind === 'text' && m.follow ? {...m, lines: [...lines], offset: Math.max(0, lines.length - (rows - 4))} : m));
-		});
-		stream.done.catch(error => setStatus(error instanceof StatusError ? error.message : String(error)));
-		setLogStream(stream);
+	/** `:` completion: kinds, then the words after them. */
+	const complete = (text: string): string => {
+		const words = ['pods', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'jobs', 'cronjobs', 'services', 'ingresses', 'endpoints', 'persistentvolumeclaims', 'persistentvolumes', 'storageclasses', 'configmaps', 'secrets', 'namespaces', 'nodes', 'events', 'ns', 'apply', 'theme', 'quit'];
+		const [first, ...rest] = text.split(' ');
+		if (rest.length === 0) return words.find(w => w.startsWith(first)) ?? text;
+		if (first === 'theme') return `theme ${builtinThemes().find(t => t.startsWith(rest[0])) ?? rest[0]}`;
+		return text;
 	};
 
-	useInput((input, key) => {
-		// A fast typist (or tmux send-keys) can deliver "deploy\r" or "\x7f3\r" as one chunk: take it key by key.
-		if (input.length > 1 && /[\r\n\x7f\b]/.test(input) && !key.ctrl && !key.meta) {
-			for (const part of input.split(/([\r\n\x7f\b])/)) {
-				if (part === '\r' || part === '\n') handleKey('', {return: true});
-				else if (part === '\x7f' || part === '\b') handleKey('', {backspace: true});
-				else if (part) handleKey(part, {});
+	// Keys are queued and each is handled by the render that follows the one before it: a key
+	// that switches the kind (`:deploy`) changes what the next key (`s`) acts on, and tmux or a
+	// fast typist delivers both before React has drawn the first.
+	const pendingKeys = useRef<[string, Partial<Key>][]>([]);
+	const settling = useRef(false);
+	const drainKeys = () => {
+		while (pendingKeys.current.length > 0 && !settling.current) {
+			const [input, key] = pendingKeys.current.shift()!;
+			settling.current = true;
+			try {
+				handleKey(input, key);
+			} catch (error) {
+				setStatus(`error: ${(error as Error).message}`, 'error');
+			} finally {
+				setTick(t => t + 1);
 			}
-			return;
 		}
-		handleKey(input, key);
+	};
+	useEffect(() => {
+		settling.current = false;
+		drainKeys();
+	});
+	useInput((input, key) => {
+		// "deploy\r" or "\x7f3\r" can come as one chunk: split it into keys.
+		// (A paste into the editor arrives the same way: its text parts go in whole.)
+		if (input.length > 1 && /[\r\n\x7f\b]/.test(input) && !key.ctrl && !key.meta) {
+			for (const part of input.split(/(\r\n|[\r\n\x7f\b])/)) {
+				if (part === '\r' || part === '\n' || part === '\r\n') pendingKeys.current.push(['', {return: true}]);
+				else if (part === '\x7f' || part === '\b') pendingKeys.current.push(['', {backspace: true}]);
+				else if (part && modeRef.current.kind === 'editor') pendingKeys.current.push([part, {}]);
+				else if (part) for (const ch of part) pendingKeys.current.push([ch, {}]);
+			}
+		} else pendingKeys.current.push([input, key]);
+		drainKeys();
 	});
 
 	function handleKey(input: string, key: Partial<Key>): void {
 		const name = keyName(input, key);
 		const mode = modeRef.current;
-		if (mode.kind === 'input') {
-			if (name === 'escape') return setMode({kind: 'list'});
+		switch (mode.kind) {
+			case 'input': return inputKey(mode, input, key, name);
+			case 'confirm': return confirmKey(mode, input, key, name);
+			case 'editor': return editorKey(mode, input, key, name);
+			case 'logs': return logsKey(mode, input, key, name);
+			case 'text':
+			case 'help': return textKey(mode, name);
+			case 'list': return listKey(input, name);
+		}
+	}
+
+	function inputKey(mode: Extract<Mode, {kind: 'input'}>, input: string, key: Partial<Key>, name: string): void {
+		if (name === 'escape') return setMode({kind: 'list'});
+		if (name === 'tab' && mode.purpose === 'command') return setMode({...mode, text: complete(mode.text)});
+		if (name === 'return') {
+			setMode({kind: 'list'});
+			if (mode.purpose === 'command') return runCommand(mode.text);
+			if (mode.purpose === 'filter') {
+				const parsed = parseFilter(mode.text);
+				if ('error' in parsed) return setStatus(`error: ${parsed.error}`, 'error');
+				return setFilterText(mode.text);
+			}
+			if (mode.purpose === 'new') {
+				const kind = templateKinds.find(k => k.toLowerCase() === mode.text.trim().toLowerCase()) ?? templateKinds.find(k => k.toLowerCase().startsWith(mode.text.trim().toLowerCase()));
+				if (!kind) return setStatus(`error: no template for "${mode.text}": ${templateKinds.join(', ')}`, 'error');
+				return openEditor(`New ${kind} (ctrl+s creates after a dry run; esc cancels)`, templateFor(kind, namespace ?? 'default')!, 'create');
+			}
+			if (mode.purpose === 'scale' && mode.target) {
+				const replicas = Number(mode.text);
+				if (!/^\d+$/.test(mode.text.trim()) || !Number.isInteger(replicas)) return setStatus('error: spec.replicas: Invalid value: must be a whole number >= 0', 'error');
+				return scaleTo(mode.target, replicas);
+			}
+			return;
+		}
+		if (key.backspace || key.delete) return setMode({...mode, text: mode.text.slice(0, -1)});
+		if (input && !key.ctrl && !key.meta) setMode({...mode, text: mode.text + input});
+	}
+
+	function confirmKey(mode: Confirm, input: string, key: Partial<Key>, name: string): void {
+		const typeName = prefs.protection(context) === 'type-name';
+		if (name === 'escape') return setMode({kind: 'list'});
+		if (typeName) {
+			// Type-the-name protection: the action runs only once the object's name is typed exactly.
 			if (name === 'return') {
+				if (mode.typed !== mode.target.metadata.name) return setStatus(`error: type "${mode.target.metadata.name}" to confirm, or esc to cancel`, 'error');
+				return confirmed(mode);
+			}
+			if (key.backspace || key.delete) return setMode({...mode, typed: mode.typed.slice(0, -1)});
+			if (input && !key.ctrl && !key.meta) setMode({...mode, typed: mode.typed + input});
+			return;
+		}
+		if (name === 'left' || name === 'right' || name === 'tab' || name === 'h' || name === 'l') return setMode({...mode, choice: mode.choice === 'cancel' ? 'ok' : 'cancel'});
+		if (name === 'return') return mode.choice === 'ok' ? confirmed(mode) : setMode({kind: 'list'});
+	}
+
+	function confirmed(mode: Confirm): void {
+		setMode({kind: 'list'});
+		const {type: t, target} = mode;
+		const ref = objectRef(t, target.metadata.name!);
+		if (mode.verb === 'rollback') return report(`rolling back ${ref}`, rolloutUndo(client, t, target.metadata.namespace!, target.metadata.name!));
+		report(`deleting ${ref}`, client.delete(t, target.metadata.namespace, target.metadata.name!).then(() => {
+			restoreRef.current = {type: t, object: target, at: Date.now()};
+			return `${ref} deleted (U restores it for ${restoreWindowMs / 1000} s)`;
+		}));
+	}
+
+	function textKey(mode: Extract<Mode, {kind: 'text' | 'help'}>, name: string): void {
+		const command = commandIn(commands, 'text', name);
+		if (command === 'nav.back' || name === 'q') return setMode({kind: 'list'});
+		if (mode.kind === 'text' && mode.secret && command === 'secret.reveal') {
+			const decoded = {...mode.secret, data: Object.fromEntries(Object.entries((mode.secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))};
+			return setMode({kind: 'text', title: `YAML ${objectRef(type, mode.secret.metadata.name!)} (values decoded)`, lines: toYaml(decoded).split('\n'), offset: 0});
+		}
+		const total = mode.kind === 'text' ? mode.lines.length : helpLines().length;
+		const page = bodyHeight - 2;
+		const offset = (() => {
+			switch (command) {
+				case 'nav.down': return mode.offset + 1;
+				case 'nav.up': return mode.offset - 1;
+				case 'nav.pageDown': return mode.offset + page;
+				case 'nav.pageUp': return mode.offset - page;
+				case 'nav.top': return 0;
+				case 'nav.bottom': return total;
+				default: return undefined;
+			}
+		})();
+		if (offset !== undefined) setMode({...mode, offset: Math.max(0, Math.min(offset, Math.max(0, total - page)))});
+	}
+
+	function editorKey(mode: Extract<Mode, {kind: 'editor'}>, input: string, key: Partial<Key>, name: string): void {
+		const update = (next: Partial<EditorState>) => setMode({...mode, ...next, confirmDiscard: false});
+		if (mode.typingSearch !== undefined) {
+			if (name === 'escape') return update({typingSearch: undefined});
+			if (name === 'return') {
+				const found = B.search(mode.buffer, mode.typingSearch);
+				if (!found) setStatus(`not found: ${mode.typingSearch}`, 'error');
+				return update({typingSearch: undefined, search: mode.typingSearch, buffer: found ?? mode.buffer});
+			}
+			if (key.backspace || key.delete) return update({typingSearch: mode.typingSearch.slice(0, -1)});
+			if (input && !key.ctrl) update({typingSearch: mode.typingSearch + input});
+			return;
+		}
+		const command = commandIn(commands, 'editor', name);
+		const height = bodyHeight - 2;
+		switch (command) {
+			case 'nav.back':
+				if (B.isModified(mode.buffer, mode.original || '\n') && mode.purpose === 'update' && !mode.confirmDiscard) return setMode({...mode, confirmDiscard: true});
+				if (mode.purpose === 'create' && !mode.confirmDiscard && mode.buffer.undo.length > 0) return setMode({...mode, confirmDiscard: true});
 				setMode({kind: 'list'});
-				if (mode.purpose === 'command') runCommand(mode.text);
-				else if (mode.purpose === 'filter') setFilter(mode.text);
-				else if (mode.purpose === 'scale' && mode.target) {
-					const replicas = Number(mode.text);
-					if (!Number.isInteger(replicas) || replicas < 0) return setStatus('error: replicas must be a whole number >= 0');
-					const target = mode.target;
-					report(client.scale(type, target.metadata.namespace!, target.metadata.name!, replicas).then(() => `${objectRef(type, target.metadata.name!)} scaled to ${replicas}`));
+				return setStatus(mode.purpose === 'create' ? 'nothing created' : 'Edit cancelled, no changes made.');
+			case 'editor.save': return save(mode);
+			case 'editor.overwrite': return mode.conflict ? save(mode, true) : undefined;
+			case 'editor.reload':
+				if (!mode.conflict) return;
+				setStatus('reloaded the server\'s version');
+				return update({buffer: B.fromText(mode.conflict.latest), original: mode.conflict.latest, conflict: undefined, errors: []});
+			case 'editor.undo': return update({buffer: B.undo(mode.buffer)});
+			case 'editor.search': return update({typingSearch: ''});
+			case 'editor.searchNext': {
+				const found = mode.search ? B.search(mode.buffer, mode.search) : undefined;
+				return update({buffer: found ?? mode.buffer});
+			}
+			case 'editor.deleteLine': return update({buffer: B.deleteLine(mode.buffer)});
+		}
+		const motions: Record<string, B.Motion> = {up: 'up', down: 'down', left: 'left', right: 'right', home: 'home', end: 'end', pageup: 'pageup', pagedown: 'pagedown', 'ctrl+a': 'home', 'ctrl+e': 'end'};
+		let buffer = mode.buffer;
+		if (motions[name]) buffer = B.move(buffer, motions[name], height);
+		else if (name === 'return') buffer = B.newline(buffer);
+		else if (key.backspace || key.delete) buffer = B.backspace(buffer);
+		else if (name === 'ctrl+d') buffer = B.deleteForward(buffer);
+		else if (name === 'tab') buffer = B.insert(buffer, '  ');
+		else if (input && !key.ctrl && !key.meta) buffer = B.insert(buffer, input.replace(/\r\n?/g, '\n'));
+		else return;
+		update({buffer, top: editorTop({...mode, buffer}, height)});
+	}
+
+	function logsKey(mode: Extract<Mode, {kind: 'logs'}>, input: string, key: Partial<Key>, name: string): void {
+		const view = mode.view;
+		const setView = (next: Partial<LogViewState>) => setMode({...mode, view: {...view, ...next}});
+		if (view.typing) {
+			if (name === 'escape') return setView({typing: undefined});
+			if (name === 'return') return setView({typing: undefined, [view.typing.purpose]: view.typing.text || undefined, ...(view.typing.purpose === 'search' ? jumpToMatch(mode, view.typing.text, 1) : {})});
+			if (key.backspace || key.delete) return setView({typing: {...view.typing, text: view.typing.text.slice(0, -1)}});
+			if (input && !key.ctrl) setView({typing: {...view.typing, text: view.typing.text + input}});
+			return;
+		}
+		const command = commandIn(commands, 'logs', name);
+		const height = bodyHeight - 1;
+		const {indexes, top} = logWindow(mode.session, view, height);
+		const scrollTo = (next: number) => {
+			const clamped = Math.max(0, Math.min(next, Math.max(0, indexes.length - height)));
+			// Scrolled to the very top with lines not in memory: read them back from the engine.
+			if (next < 0 && mode.session.buffer.dropped + 1 > 0 && !view.filter) {
+				void mode.session.readBack(height).then(n => {
+					if (n) setMode(m => (m.kind === 'logs' && m.session === mode.session ? {...m, view: {...m.view, top: 0, follow: false}} : m));
+					else setStatus('start of the log: nothing older in the log files');
+				}, error => setStatus(errorText(error), 'error'));
+			}
+			setView({top: clamped, follow: clamped >= indexes.length - height && view.follow});
+		};
+		switch (command) {
+			case 'nav.back': return setMode({kind: 'list'});
+			case 'nav.up': return scrollTo(top - 1);
+			case 'nav.down': return scrollTo(top + 1);
+			case 'nav.pageUp': return scrollTo(top - height);
+			case 'nav.pageDown': return scrollTo(top + height);
+			case 'nav.top': return scrollTo(-1);
+			case 'nav.bottom': return setView({follow: true});
+			case 'logs.follow':
+				if (!view.follow) mode.session.buffer.trim();
+				return setView({follow: !view.follow, top});
+			case 'logs.wrap': return setView({wrap: !view.wrap});
+			case 'logs.timestamps': return setView({timestamps: !view.timestamps});
+			case 'logs.json': return setView({json: !view.json});
+			case 'logs.search': return setView({typing: {purpose: 'search', text: view.search ?? ''}});
+			case 'logs.filter': return setView({typing: {purpose: 'filter', text: view.filter ?? ''}});
+			case 'logs.next': return setView(jumpToMatch(mode, view.search, 1));
+			case 'logs.previousMatch': return setView(jumpToMatch(mode, view.search, -1));
+			case 'logs.previous':
+			case 'logs.container': {
+				if (mode.targets.length !== 1) return setStatus('logs: one pod at a time for that', 'error');
+				const t = mode.targets[0];
+				const pod = pods.items.find(p => p.metadata.name === t.pod && p.metadata.namespace === t.namespace);
+				if (!pod) return setStatus('logs: the pod is gone', 'error');
+				mode.session.stop();
+				if (command === 'logs.previous') return openLogs(pod, !mode.previous, t.container);
+				return openLogs(pod, mode.previous, mode.containers[(mode.containers.indexOf(t.container ?? '') + 1) % mode.containers.length]);
+			}
+			case 'logs.save': {
+				const dir = process.env.KUBEDECK_DUMP_DIR ?? path.join(os.homedir(), 'kubedeck-logs');
+				const file = path.join(dir, `${mode.targets[0].namespace}_${mode.targets.length === 1 ? mode.targets[0].pod : 'workload'}_${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+				try {
+					fs.mkdirSync(dir, {recursive: true});
+					fs.writeFileSync(file, mode.session.buffer.text(true));
+					return setStatus(`saved ${mode.session.buffer.length} lines to ${file}`);
+				} catch (error) {
+					return setStatus(`error: ${(error as Error).message}`, 'error');
 				}
-				return;
 			}
-			if (key.backspace || key.delete) return setMode({...mode, text: mode.text.slice(0, -1)});
-			if (input && !key.ctrl && !key.meta) setMode({...mode, text: mode.text + input});
+		}
+	}
+
+	/** The view scrolled to the next (or previous) line matching the search. */
+	function jumpToMatch(mode: Extract<Mode, {kind: 'logs'}>, search: string | undefined, direction: 1 | -1): Partial<LogViewState> {
+		if (!search) return {};
+		const height = bodyHeight - 1;
+		const {indexes, top} = logWindow(mode.session, mode.view, height);
+		const pattern = new RegExp(search.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+		let regex: RegExp = pattern;
+		try {
+			regex = new RegExp(search, 'i');
+		} catch {}
+		for (let step = 1; step <= indexes.length; step++) {
+			const i = (top + direction * step + indexes.length * 2) % indexes.length;
+			if (regex.test(mode.session.buffer.at(indexes[i])!.text)) return {top: Math.max(0, i - 1), follow: false};
+		}
+		setStatus(`not found: ${search}`, 'error');
+		return {};
+	}
+
+	function listKey(input: string, name: string): void {
+		if (/^[0-9]$/.test(name)) {
+			const ns = prefs.favourites(context)[Number(name)];
+			if (!ns) return;
+			setNamespace(ns === 'all' ? undefined : ns);
+			return setStatus(`namespace ${ns}`);
+		}
+		const command = commandIn(commands, 'list', name);
+		if (!command) {
+			const blocked = readonly && commandIn(defaultKeyCommands, 'list', name);
+			if (blocked) setStatus(`read-only: ${defaultKeyCommands.find(c => c.id === blocked)!.description} is disabled`, 'error');
+			if (input === 'A' && examplesOffered) applyExamples();
 			return;
 		}
-		if (mode.kind === 'confirm') {
-			if (name === 'left' || name === 'right' || name === 'tab') return setMode({...mode, choice: mode.choice === 'cancel' ? 'delete' : 'cancel'});
-			if (name === 'escape' || (name === 'return' && mode.choice === 'cancel')) return setMode({kind: 'list'});
-			if (name === 'return') {
-				const target = mode.target;
-				setMode({kind: 'list'});
-				report(client.delete(type, target.metadata.namespace, target.metadata.name!).then(() => `${objectRef(type, target.metadata.name!)} deleted`));
-			}
-			return;
-		}
-		const command = commandFor(name);
-		if (mode.kind === 'text' || mode.kind === 'help') {
-			if (command === 'nav.back' || name === 'q') return closeText();
-			if (mode.kind === 'text' && mode.secret && commandFor(name) === 'secret.reveal') {
-				const decoded = {...mode.secret, data: Object.fromEntries(Object.entries((mode.secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))};
-				return setMode({kind: 'text', title: `YAML ${objectRef(type, mode.secret.metadata.name!)} (values decoded)`, lines: toYaml(decoded).split('\n'), offset: 0});
-			}
-			if (mode.kind === 'text' && command === 'nav.down') return setMode({...mode, offset: mode.offset + 1, follow: false});
-			if (mode.kind === 'text' && command === 'nav.up') return setMode({...mode, offset: Math.max(0, mode.offset - 1), follow: false});
-			return;
-		}
+		const page = bodyHeight - 2;
+		const pane = paneOf(type);
+		const shownColumns = ['Name', ...columnsShown(type)];
 		switch (command) {
 			case 'app.quit': return exit();
 			case 'nav.up': return select(selected - 1);
 			case 'nav.down': return select(selected + 1);
-			case 'nav.back': return setFilter('');
+			case 'nav.pageUp': return select(selected - page);
+			case 'nav.pageDown': return select(selected + page);
+			case 'nav.top': return select(0);
+			case 'nav.bottom': return select(items.length - 1);
+			case 'nav.back': return setFilterText('');
+			case 'pane.next': return switchType(panes[(pane + 1) % panes.length].kinds[0]);
+			case 'pane.previous': return switchType(panes[(pane + panes.length - 1) % panes.length].kinds[0]);
+			case 'kind.next':
+			case 'kind.previous': {
+				const kinds = panes[pane].kinds;
+				const at = kinds.findIndex(k => k.plural === type.plural);
+				return switchType(kinds[(at + (command === 'kind.next' ? 1 : kinds.length - 1)) % kinds.length]);
+			}
 			case 'mode.command': return setMode({kind: 'input', purpose: 'command', text: ''});
-			case 'mode.filter': return setMode({kind: 'input', purpose: 'filter', text: filter});
-			case 'app.help': return setMode({kind: 'help'});
-		}
-		if (input === 'A' && examplesOffered) {
-			setStatus('applying examples/ ...');
-			report(readManifests([examplesDir], {stdin: process.stdin}).then(m => applyManifests(client, m, namespace ?? 'default')).then(r => (r.errors.length ? `error: ${r.errors[0]}` : `applied examples/: ${r.lines.join(', ')}`)));
-			return;
+			case 'mode.filter': return setMode({kind: 'input', purpose: 'filter', text: filterText});
+			case 'app.help': return setMode({kind: 'help', offset: 0});
+			case 'sort.name': return setSort(s => ({column: 'Name', descending: s?.column === 'Name' ? !s.descending : false}));
+			case 'sort.age': return setSort(s => ({column: 'Age', descending: s?.column === 'Age' ? !s.descending : false}));
+			case 'sort.invert': return setSort(s => ({column: s?.column ?? 'Name', descending: !s?.descending}));
+			case 'sort.next':
+			case 'sort.previous': {
+				const at = Math.max(0, shownColumns.indexOf(sort?.column ?? 'Name'));
+				const next = shownColumns[(at + (command === 'sort.next' ? 1 : shownColumns.length - 1)) % shownColumns.length];
+				return setSort({column: next, descending: false});
+			}
+			case 'theme.cycle': {
+				const names = builtinThemes();
+				const next = names[(names.indexOf(theme.name) + 1) % names.length];
+				setTheme(loadTheme(next));
+				prefs.theme = next;
+				return setStatus(`theme ${next}`);
+			}
+			case 'object.new':
+				setStatus(`templates: ${templateKinds.join(', ')}`);
+				return setMode({kind: 'input', purpose: 'new', text: templateKinds.includes(type.kind) ? type.kind : 'Deployment'});
+			case 'object.restore': {
+				const last = restoreRef.current;
+				if (!last || Date.now() - last.at > restoreWindowMs) return setStatus('nothing to restore: U works for a minute after a delete from the dashboard', 'error');
+				restoreRef.current = undefined;
+				const {uid: _u, resourceVersion: _r, creationTimestamp: _c, deletionTimestamp: _d, deletionGracePeriodSeconds: _g, managedFields: _m, generation: _n, ...metadata} = last.object.metadata;
+				const copy: KubeObject = {...last.object, metadata};
+				delete copy.status;
+				return report(`restoring ${objectRef(last.type, metadata.name!)}`, client.create(copy).then(() => `${objectRef(last.type, metadata.name!)} restored`));
+			}
 		}
 		if (!current) return;
+		const ref = objectRef(type, current.metadata.name!);
 		switch (command) {
+			case 'nav.enter':
+				if (type.kind === 'Namespace') {
+					setNamespace(current.metadata.name);
+					return switchType(resolveType('pods')!);
+				}
+				if (podSelectorOf(current)) return switchType(resolveType('pods')!, `-l ${podSelectorOf(current)}`);
+				return;
 			case 'view.describe':
-				void eventsFor(client, current).then(events => setMode({kind: 'text', title: `Describe ${objectRef(type, current.metadata.name!)}`, lines: describeObject(current, events).split('\n'), offset: 0}));
+				void eventsFor(client, current).then(events => setMode({kind: 'text', title: `Describe ${ref}`, lines: describeObject(current, events).split('\n'), offset: 0}));
 				return;
 			case 'view.yaml':
-				if (current.kind === 'Secret') return setMode({kind: 'text', title: `YAML ${objectRef(type, current.metadata.name!)} (values hidden; x reveals)`, lines: toYaml(maskSecret(current)).split('\n'), offset: 0, secret: current});
-				return setMode({kind: 'text', title: `YAML ${objectRef(type, current.metadata.name!)}`, lines: toYaml(current).split('\n'), offset: 0});
+				if (current.kind === 'Secret') return setMode({kind: 'text', title: `YAML ${ref} (values hidden; x reveals)`, lines: toYaml(maskSecret(current)).split('\n'), offset: 0, secret: current});
+				return setMode({kind: 'text', title: `YAML ${ref}`, lines: toYaml(current).split('\n'), offset: 0});
 			case 'view.logs':
-				if (type.kind === 'Pod') openLogs(current);
-				else setStatus('logs: select a pod');
-				return;
+			case 'view.previousLogs':
+				return openLogs(current, command === 'view.previousLogs');
+			case 'object.edit':
+				return openEditor(`Edit ${ref} (ctrl+s saves, esc closes)`, toYaml(current), 'update');
+			case 'object.editExternal': return editExternally(current, ref);
+			case 'object.duplicate':
+				return openEditor(`Duplicate of ${ref} (ctrl+s creates after a dry run)`, duplicateOf(current), 'create');
 			case 'object.scale':
-				if (!type.subresources?.includes('scale')) return setStatus(`${type.kind} cannot be scaled`);
-				return setMode({kind: 'input', purpose: 'scale', text: String((current.spec as {replicas?: number}).replicas ?? ''), target: current});
+				if (type.kind === 'Pod') return shellInto(current);
+				if (!type.subresources?.includes('scale')) return setStatus(`${type.kind} cannot be scaled`, 'error');
+				return setMode({kind: 'input', purpose: 'scale', text: String((current.spec as Rec).replicas ?? ''), target: current});
+			case 'object.scaleUp':
+			case 'object.scaleDown':
+				if (!type.subresources?.includes('scale')) return setStatus(`${type.kind} cannot be scaled`, 'error');
+				return scaleTo(current, Math.max(0, Number((current.spec as Rec).replicas ?? 0) + (command === 'object.scaleUp' ? 1 : -1)));
 			case 'object.restart':
-				if (type.kind !== 'Deployment') return setStatus('rollout restart: select a deployment');
-				report(client.patch(type, current.metadata.namespace, current.metadata.name!, {spec: {template: {metadata: {annotations: {'kubectl.kubernetes.io/restartedAt': isoTime(Date.now())}}}}}, 'strategic').then(() => `${objectRef(type, current.metadata.name!)} restarted`));
-				return;
+				if (!['Deployment', 'StatefulSet', 'DaemonSet'].includes(type.kind)) return setStatus('rollout restart: select a deployment, statefulset or daemonset', 'error');
+				return report(`restarting ${ref}`, rolloutRestart(client, type, current.metadata.namespace!, current.metadata.name!));
+			case 'object.undoRollout':
+				if (type.kind !== 'Deployment') return setStatus('rollout undo: select a deployment', 'error');
+				return setMode({kind: 'confirm', verb: 'rollback', type, target: current, choice: 'cancel', typed: ''});
 			case 'object.delete':
-				return setMode({kind: 'confirm', target: current, choice: 'cancel'});
+				return setMode({kind: 'confirm', verb: 'delete', type, target: current, choice: 'cancel', typed: ''});
 		}
 	}
 
+	function scaleTo(target: KubeObject, replicas: number): void {
+		const t = typeForKind(target.apiVersion, target.kind) ?? type;
+		report(`scaling ${objectRef(t, target.metadata.name!)}`, client.scale(t, target.metadata.namespace!, target.metadata.name!, replicas).then(() => `${objectRef(t, target.metadata.name!)} scaled to ${replicas}`));
+	}
+
+	function editExternally(obj: KubeObject, ref: string): void {
+		const editor = process.env.KUBE_EDITOR || process.env.EDITOR || 'vi';
+		const file = path.join(os.tmpdir(), `kubedeck-edit-${process.pid}-${obj.metadata.name}.yaml`);
+		const original = toYaml(obj);
+		fs.writeFileSync(file, original, {mode: 0o600});
+		try {
+			const code = runOutside([...editor.split(/\s+/).filter(Boolean), file]);
+			if (code !== 0) return setStatus(`error: ${editor} exited with ${code}; nothing saved`, 'error');
+			const text = fs.readFileSync(file, 'utf8');
+			// Saved the same way as the inline editor; a refusal opens the inline editor on the text, errors shown.
+			const state: EditorState = {title: `Edit ${ref} (from $EDITOR; ctrl+s saves, esc closes)`, buffer: B.fromText(text), original, purpose: 'update', errors: [], top: 0};
+			setMode({kind: 'editor', ...state});
+			save(state);
+		} finally {
+			fs.rmSync(file, {force: true});
+		}
+	}
+
+	function shellInto(pod: KubeObject): void {
+		if (readonly) return setStatus('read-only: shell is disabled', 'error');
+		if (!client.execSpec) return setStatus(`error: shell is not supported against ${client.description} yet`, 'error');
+		const container = ((pod.spec as Rec).containers ?? [])[0]?.name;
+		const code = runOutside([process.execPath, cliPath, 'exec', '-it', '-n', pod.metadata.namespace!, pod.metadata.name!, '-c', container, '--', 'sh']);
+		setStatus(`shell in ${pod.metadata.name} exited${code ? ` with ${code}` : ''}`);
+	}
+
+	function applyExamples(): void {
+		report('applying examples/', readManifests([examplesDir], {stdin: process.stdin}).then(m => applyManifests(client, m, namespace ?? 'default')).then(r => (r.errors.length ? `error: ${r.errors[0]}` : `applied examples/: ${r.lines.join(', ')}`)));
+	}
+
+	function helpLines(): string[] {
+		const scopes: [Scope, string][] = [['list', 'Lists'], ['logs', 'Logs'], ['editor', 'Editor'], ['text', 'Describe / YAML']];
+		const out: string[] = [];
+		for (const [scope, title] of scopes) {
+			out.push(`${title}:`);
+			for (const c of commands.filter(c => c.scopes.includes(scope))) out.push(`  ${c.keys.join(', ').padEnd(18)}${c.description}${c.dangerous ? '  (asks first)' : ''}  [${c.id}]`);
+			if (scope === 'list') out.push(`  ${'0-9'.padEnd(18)}favourite namespaces: ${prefs.favourites(context).map((n, i) => `${i}:${n}`).join(' ')}`);
+		}
+		out.push('', `Preferences: ${prefs.path} (theme, favourites, "keys": {"<command id>": ["key", ...]}, "protection": {"<context>": "readonly" | "confirm" | "type-name"})`);
+		if (readonly) out.push('Read-only mode: the keys that change things are hidden.');
+		return out;
+	}
+
 	// A new user's empty cluster offers the examples, so something runs within a minute.
-	const examplesOffered = snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && fs.existsSync(examplesDir);
-	const bodyHeight = rows - 5;
-	const footer = keyCommands.filter(c => !c.id.startsWith('nav.')).map(c => `<${c.keys[0]}> ${c.description}`).join('  ');
+	const examplesOffered = !readonly && snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && !filterText && fs.existsSync(examplesDir);
+	const scope: Scope = mode.kind === 'logs' ? 'logs' : mode.kind === 'editor' ? 'editor' : mode.kind === 'text' || mode.kind === 'help' ? 'text' : 'list';
+	const footer = commands.filter(c => c.scopes.includes(scope) && !c.quiet).map(c => `<${c.keys[0]}> ${c.description.replace(/ \(.*\)$/, '')}`).join('  ');
+	const pane = paneOf(type);
+	const memory = Math.round(process.memoryUsage().rss / 1024 / 1024);
+	const stateColor = snapshot.state === 'live' ? theme.ok : theme.warning;
+	const readyNodes = nodes.items.filter(n => ((n.status as Rec)?.conditions ?? []).some((c: Rec) => c.type === 'Ready' && c.status === 'True')).length;
 	return (
-		<Box flexDirection="column">
-			<Text>
-				<Text bold color="cyan">kubedeck</Text> {client.description}  ns: <Text bold>{namespace ?? 'all'}</Text>  view: <Text bold>{type.plural}</Text>  {snapshot.state === 'live' ? <Text color="green">● live</Text> : <Text color="yellow">● {snapshot.state}</Text>}  {items.length} {type.plural}{filter ? `  /${filter}` : ''}  pods: {podCounts}
+		// One row short of the terminal: at full height Ink clears the screen on every frame (flicker).
+		<Box flexDirection="column" height={rows - 1}>
+			<Text wrap="truncate-end">
+				<Text bold color={theme.accent}>kubedeck</Text>{readonly ? <Text color={theme.warning}> [read-only]</Text> : null} {client.description}  ns: <Text bold>{namespace ?? 'all'}</Text>  view: <Text bold>{type.plural}</Text>  <Text color={stateColor}>● {snapshot.state}</Text>  nodes: {readyNodes}/{nodes.items.length}  pods: {podCounts}  mem: {memory} MB
 			</Text>
-			{mode.kind === 'text' ? <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={bodyHeight} /> :
-				mode.kind === 'help' ? <TextView title="Keys (esc to close)" lines={keyCommands.map(c => `${c.keys.join(', ').padEnd(16)}${c.description}${c.dangerous ? '  (asks first)' : ''}`)} offset={0} height={bodyHeight} /> :
-					<ResourceTable type={type} items={items} selected={selected} height={bodyHeight} allNamespaces={!namespace} />}
-			{mode.kind === 'list' && examplesOffered && <Text color="cyan">This namespace is empty. Press <Text bold>A</Text> to apply the examples/ folder (the manifests from the user's notes).</Text>}
+			<Text wrap="truncate-end">
+				{panes.map((p, i) => <Text key={p.title} inverse={i === pane} color={i === pane ? theme.accent : theme.muted}>{` ${p.title} `}</Text>)}
+				<Text color={theme.muted}>  {panes[pane].kinds.length > 1 ? panes[pane].kinds.map(k => (k.plural === type.plural ? `[${k.plural}]` : k.plural)).join(' ') : ''}  {items.length}/{snapshot.items.length}{filterText ? `  /${filterText}` : ''}{sort ? `  sort: ${sort.column}${sort.descending ? '↓' : '↑'}` : ''}</Text>
+			</Text>
+			<Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">
+				{mode.kind === 'text' ? <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={bodyHeight - 1} theme={theme} /> :
+					mode.kind === 'help' ? <TextView title="Keys (esc to close)" lines={helpLines()} offset={mode.offset} height={bodyHeight - 1} theme={theme} /> :
+						mode.kind === 'editor' ? <EditorView state={mode} height={bodyHeight} theme={theme} /> :
+							mode.kind === 'logs' ? <LogView title={mode.title} session={mode.session} view={mode.view} height={bodyHeight} width={columns} theme={theme} /> :
+								<ResourceTable type={type} items={items} top={topRef.current} selected={selected} height={bodyHeight - 1} allNamespaces={!namespace} sort={sort} theme={theme} />}
+			</Box>
+			{mode.kind === 'list' && examplesOffered && <Text color={theme.accent}>This namespace is empty. Press <Text bold>A</Text> to apply the examples/ folder (the manifests from the user's notes).</Text>}
 			{mode.kind === 'confirm' && (
-				<Box borderStyle="round" borderColor="red" paddingX={1}>
-					<Text>Delete {objectRef(type, mode.target.metadata.name!)}?  <Text inverse={mode.choice === 'cancel'}> Cancel </Text>  <Text inverse={mode.choice === 'delete'} color="red"> Delete </Text></Text>
+				<Box borderStyle="round" borderColor={theme.error} paddingX={1} flexDirection="column">
+					<Text>{mode.verb === 'delete' ? 'Delete' : 'Roll back'} {objectRef(mode.type, mode.target.metadata.name!)}{mode.target.metadata.namespace ? ` in namespace ${mode.target.metadata.namespace}` : ''}?{prefs.protection(context) === 'type-name' ? '' : <>  <Text inverse={mode.choice === 'cancel'}> Cancel </Text>  <Text inverse={mode.choice === 'ok'} color={theme.error}> {mode.verb === 'delete' ? 'Delete' : 'Roll back'} </Text></>}</Text>
+					{prefs.protection(context) === 'type-name' && <Text>Type the name to confirm: {mode.typed}<Text inverse> </Text>  (esc cancels)</Text>}
 				</Box>
 			)}
-			{mode.kind === 'input' && <Text>{mode.purpose === 'command' ? ':' : mode.purpose === 'filter' ? '/' : 'replicas: '}{mode.text}<Text inverse> </Text></Text>}
-			<Text color={status.startsWith('error') || status.startsWith('Error') || status.startsWith('The ') ? 'red' : 'gray'}>{status || ' '}</Text>
-			<Text dimColor wrap="truncate-end">{footer}</Text>
+			{mode.kind === 'input' && <Text>{mode.purpose === 'command' ? ':' : mode.purpose === 'filter' ? '/' : mode.purpose === 'new' ? 'new: ' : 'replicas: '}{mode.text}<Text inverse> </Text></Text>}
+			<Text color={status.tone === 'error' ? theme.error : status.tone === 'busy' ? theme.warning : theme.muted} wrap="truncate-end">{status.text || ' '}</Text>
+			<Text color={theme.muted} wrap="truncate-end">{footer}</Text>
 		</Box>
 	);
+}
+
+/** The columns a list shows (kubectl's, without -o wide). */
+function columnsShown(type: ResourceType): string[] {
+	return columnsOf(type).filter(c => c.priority === 0 && c.name !== 'Name').map(c => c.name);
+}
+
+function parseFilterMatches(selector: string, obj: KubeObject): boolean {
+	const filter = parseFilter(`-l ${selector}`);
+	return !('error' in filter) && visibleObjects(resolveType('pods')!, [obj], filter, undefined, 0).length === 1;
 }

@@ -1,44 +1,117 @@
 // Keys are commands, not letters: each command has an id, default keys, a
-// description (which the footer and `?` help are made from) and a dangerous
-// flag (destructive commands always confirm). k9s habits where one exists.
+// scope (where it works), a description (the footer and `?` help are made
+// from these) and flags: `mutating` commands disappear in read-only mode,
+// `dangerous` ones always confirm. k9s habits where one exists. A user's
+// preferences can give any command other keys (by id).
+
+export type Scope = 'list' | 'logs' | 'editor' | 'text';
 
 export interface KeyCommand {
 	id: string;
 	keys: string[];
+	scopes: Scope[];
 	description: string;
+	mutating?: boolean;
 	dangerous?: boolean;
+	/** Left out of the one-line footer (still in `?` help). */
+	quiet?: boolean;
 }
 
-export const keyCommands: KeyCommand[] = [
-	{id: 'nav.up', keys: ['up', 'k'], description: 'up'},
-	{id: 'nav.down', keys: ['down', 'j'], description: 'down'},
-	{id: 'nav.back', keys: ['escape'], description: 'back'},
-	{id: 'mode.command', keys: [':'], description: 'command (:pods :deploy :svc :ns NAME)'},
-	{id: 'mode.filter', keys: ['/'], description: 'filter'},
-	{id: 'view.describe', keys: ['d'], description: 'describe'},
-	{id: 'view.yaml', keys: ['y'], description: 'yaml'},
-	{id: 'view.logs', keys: ['l'], description: 'logs'},
-	{id: 'secret.reveal', keys: ['x'], description: 'reveal secret values (in the YAML view)'},
-	{id: 'object.scale', keys: ['s'], description: 'scale'},
-	{id: 'object.restart', keys: ['r'], description: 'rollout restart'},
-	{id: 'object.delete', keys: ['ctrl+d'], description: 'delete', dangerous: true},
-	{id: 'app.help', keys: ['?'], description: 'help'},
-	{id: 'app.quit', keys: ['q', 'ctrl+c'], description: 'quit'},
+const L: Scope[] = ['list'];
+const views: Scope[] = ['list', 'logs', 'text'];
+
+export const defaultKeyCommands: KeyCommand[] = [
+	{id: 'nav.up', keys: ['up', 'k'], scopes: views, description: 'up', quiet: true},
+	{id: 'nav.down', keys: ['down', 'j'], scopes: views, description: 'down', quiet: true},
+	{id: 'nav.pageUp', keys: ['pageup', 'ctrl+u'], scopes: views, description: 'page up', quiet: true},
+	{id: 'nav.pageDown', keys: ['pagedown', 'ctrl+f'], scopes: views, description: 'page down', quiet: true},
+	{id: 'nav.top', keys: ['g', 'home'], scopes: views, description: 'top', quiet: true},
+	{id: 'nav.bottom', keys: ['G', 'end'], scopes: views, description: 'bottom', quiet: true},
+	{id: 'nav.back', keys: ['escape'], scopes: ['list', 'logs', 'text', 'editor'], description: 'back / close'},
+	{id: 'nav.enter', keys: ['return'], scopes: L, description: 'open: a namespace\'s pods, a workload\'s pods', quiet: true},
+	{id: 'pane.next', keys: ['tab'], scopes: L, description: 'next pane'},
+	{id: 'pane.previous', keys: ['shift+tab'], scopes: L, description: 'previous pane', quiet: true},
+	{id: 'kind.previous', keys: ['['], scopes: L, description: 'previous kind in the pane', quiet: true},
+	{id: 'kind.next', keys: [']'], scopes: L, description: 'next kind in the pane', quiet: true},
+	{id: 'mode.command', keys: [':'], scopes: L, description: 'command (:pods :deploy :svc :ns NAME :apply FILE)'},
+	{id: 'mode.filter', keys: ['/'], scopes: L, description: 'filter (regex, !inverse, -l selector)'},
+	{id: 'view.describe', keys: ['d'], scopes: L, description: 'describe'},
+	{id: 'view.yaml', keys: ['y'], scopes: L, description: 'yaml'},
+	{id: 'view.logs', keys: ['l'], scopes: L, description: 'logs'},
+	{id: 'view.previousLogs', keys: ['p'], scopes: L, description: 'logs of the previous instance', quiet: true},
+	{id: 'secret.reveal', keys: ['x'], scopes: ['text'], description: 'reveal secret values (in the YAML view)'},
+	{id: 'object.edit', keys: ['e'], scopes: L, description: 'edit', mutating: true},
+	{id: 'object.editExternal', keys: ['E'], scopes: L, description: 'edit in $EDITOR', mutating: true, quiet: true},
+	{id: 'object.new', keys: ['n'], scopes: L, description: 'new from a template', mutating: true},
+	{id: 'object.duplicate', keys: ['D'], scopes: L, description: 'duplicate', mutating: true, quiet: true},
+	{id: 'object.scale', keys: ['s'], scopes: L, description: 'scale (on a pod: shell)', mutating: true},
+	{id: 'object.scaleUp', keys: ['+'], scopes: L, description: 'scale up by one', mutating: true, quiet: true},
+	{id: 'object.scaleDown', keys: ['-'], scopes: L, description: 'scale down by one', mutating: true, quiet: true},
+	{id: 'object.restart', keys: ['r'], scopes: L, description: 'rollout restart', mutating: true},
+	{id: 'object.undoRollout', keys: ['u'], scopes: L, description: 'rollout undo (asks first)', mutating: true, dangerous: true, quiet: true},
+	{id: 'object.delete', keys: ['ctrl+d'], scopes: L, description: 'delete', mutating: true, dangerous: true},
+	{id: 'object.restore', keys: ['U'], scopes: L, description: 'restore what was just deleted (embedded engine, 60 s)', mutating: true, quiet: true},
+	{id: 'sort.name', keys: ['N'], scopes: L, description: 'sort by name', quiet: true},
+	{id: 'sort.age', keys: ['A'], scopes: L, description: 'sort by age', quiet: true},
+	{id: 'sort.previous', keys: ['<'], scopes: L, description: 'sort by the column to the left', quiet: true},
+	{id: 'sort.next', keys: ['>'], scopes: L, description: 'sort by the column to the right', quiet: true},
+	{id: 'sort.invert', keys: ['I'], scopes: L, description: 'invert the sort', quiet: true},
+	{id: 'theme.cycle', keys: ['T'], scopes: L, description: 'next theme', quiet: true},
+	{id: 'logs.follow', keys: ['space', 's'], scopes: ['logs'], description: 'follow / pause'},
+	{id: 'logs.wrap', keys: ['w'], scopes: ['logs'], description: 'wrap'},
+	{id: 'logs.timestamps', keys: ['t'], scopes: ['logs'], description: 'timestamps'},
+	{id: 'logs.search', keys: ['/'], scopes: ['logs'], description: 'search'},
+	{id: 'logs.next', keys: ['n'], scopes: ['logs'], description: 'next match', quiet: true},
+	{id: 'logs.previousMatch', keys: ['N'], scopes: ['logs'], description: 'previous match', quiet: true},
+	{id: 'logs.filter', keys: ['&'], scopes: ['logs'], description: 'show only matching lines'},
+	{id: 'logs.json', keys: ['J'], scopes: ['logs'], description: 'JSON lines readable'},
+	{id: 'logs.container', keys: ['c'], scopes: ['logs'], description: 'next container'},
+	{id: 'logs.previous', keys: ['p'], scopes: ['logs'], description: 'previous instance'},
+	{id: 'logs.save', keys: ['ctrl+s'], scopes: ['logs'], description: 'save to a file'},
+	{id: 'editor.save', keys: ['ctrl+s'], scopes: ['editor'], description: 'save (validates; dry run first for new objects)'},
+	{id: 'editor.undo', keys: ['ctrl+z', 'ctrl+_'], scopes: ['editor'], description: 'undo'},
+	{id: 'editor.search', keys: ['ctrl+f'], scopes: ['editor'], description: 'search'},
+	{id: 'editor.searchNext', keys: ['ctrl+n'], scopes: ['editor'], description: 'next match', quiet: true},
+	{id: 'editor.deleteLine', keys: ['ctrl+k'], scopes: ['editor'], description: 'delete line', quiet: true},
+	{id: 'editor.reload', keys: ['ctrl+r'], scopes: ['editor'], description: 'reload from the server (after a conflict)', quiet: true},
+	{id: 'editor.overwrite', keys: ['ctrl+o'], scopes: ['editor'], description: 'overwrite the server\'s version (after a conflict)', quiet: true},
+	{id: 'app.help', keys: ['?'], scopes: L, description: 'help'},
+	{id: 'app.quit', keys: ['q', 'ctrl+c'], scopes: L, description: 'quit'},
 ];
 
+/** The commands with the user's key overrides applied; unknown ids are reported, not ignored silently. */
+export function keyCommandsWith(overrides: Record<string, string[]>, readonly = false): {commands: KeyCommand[]; warnings: string[]} {
+	const warnings: string[] = [];
+	const known = new Set(defaultKeyCommands.map(c => c.id));
+	for (const id of Object.keys(overrides)) if (!known.has(id)) warnings.push(`preferences: unknown key command "${id}"`);
+	const commands = defaultKeyCommands
+		.filter(c => !(readonly && c.mutating))
+		.map(c => (Array.isArray(overrides[c.id]) && overrides[c.id].length ? {...c, keys: overrides[c.id].map(String)} : c));
+	// tmux's prefix is ctrl+b; vim users reach for ctrl+d to scroll. Say so where it matters.
+	if (process.env.TMUX) {
+		for (const c of commands) if (c.keys.includes('ctrl+b')) warnings.push(`${c.keys.join('/')} (${c.description}): ctrl+b is tmux's prefix key, so inside tmux it reaches kubedeck only when pressed twice`);
+	}
+	return {commands, warnings};
+}
+
 /** The name of a key press as the keymap spells it. */
-export function keyName(input: string, key: {upArrow?: boolean; downArrow?: boolean; escape?: boolean; ctrl?: boolean; return?: boolean; tab?: boolean; leftArrow?: boolean; rightArrow?: boolean}): string {
+export function keyName(input: string, key: {upArrow?: boolean; downArrow?: boolean; escape?: boolean; ctrl?: boolean; shift?: boolean; return?: boolean; tab?: boolean; leftArrow?: boolean; rightArrow?: boolean; pageUp?: boolean; pageDown?: boolean; home?: boolean; end?: boolean}): string {
 	if (key.upArrow) return 'up';
 	if (key.downArrow) return 'down';
 	if (key.leftArrow) return 'left';
 	if (key.rightArrow) return 'right';
+	if (key.pageUp) return 'pageup';
+	if (key.pageDown) return 'pagedown';
+	if (key.home) return 'home';
+	if (key.end) return 'end';
 	if (key.escape) return 'escape';
 	if (key.return) return 'return';
-	if (key.tab) return 'tab';
+	if (key.tab) return key.shift ? 'shift+tab' : 'tab';
 	if (key.ctrl) return `ctrl+${input}`;
+	if (input === ' ') return 'space';
 	return input;
 }
 
-export function commandFor(name: string): string | undefined {
-	return keyCommands.find(c => c.keys.includes(name))?.id;
+export function commandIn(commands: KeyCommand[], scope: Scope, name: string): string | undefined {
+	return commands.find(c => c.scopes.includes(scope) && c.keys.includes(name))?.id;
 }

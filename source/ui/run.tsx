@@ -3,7 +3,7 @@ import {render} from 'ink';
 import type {ClusterClient} from '../client/types.js';
 import {App} from './app.js';
 
-export async function runDashboard(client: ClusterClient, namespace?: string): Promise<void> {
-	const instance = render(<App client={client} initialNamespace={namespace} />);
+export async function runDashboard(client: ClusterClient, options: {namespace?: string; readonly?: boolean; theme?: string} = {}): Promise<void> {
+	const instance = render(<App client={client} initialNamespace={options.namespace} readonly={options.readonly} theme={options.theme} />);
 	await instance.waitUntilExit();
 }

@@ -22,7 +22,7 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 		engine = await startEngine(home);
 		const r = await runCli(['create', 'deployment', 'web', '--image=kubedeck/agnhost', '--replicas=1'], {home});
 		assert.equal(r.code, 0, r.stderr);
-		tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '32', `KUBEDECK_HOME=${home} ${process.execPath} ${cliPath}`);
+		tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '32', `KUBEDECK_HOME=${home} KUBEDECK_CONFIG_DIR=${home}/conf ${process.execPath} ${cliPath}`);
 	});
 	after(async () => {
 		try {
@@ -60,7 +60,7 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 		keys('Escape');
 		await until(/view: pods/, 'back to the list');
 		keys('C-d');
-		await until(/Delete pod\/web-\S+\?\s+Cancel\s+Delete/, 'the delete confirmation');
+		await until(/Delete pod\/web-\S+ in namespace default\?\s+Cancel\s+Delete/, 'the delete confirmation');
 		keys('Enter');
 		await until(/^(?!.*Delete pod\/)/s, 'the dialog closed');
 		const pods = (await runCli(['get', 'pods', '--no-headers'], {home})).stdout.trim().split('\n');

@@ -1,13 +1,26 @@
-// Dashboard flows rendered with ink-testing-library against a real engine.
+// Dashboard flows rendered with ink-testing-library against a real engine:
+// keys in through stdin, the screen read from the last frame, and the
+// engine asked afterwards whether the keys did what the screen says.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {render} from 'ink-testing-library';
+import type {KubeObject} from '../../source/api/object.js';
+import {resolveType} from '../../source/api/resources.js';
 import {EmbeddedClient} from '../../source/client/embedded.js';
 import {socketPath} from '../../source/engine/home.js';
-import {App} from '../../source/ui/app.js';
+import {App, type AppProps} from '../../source/ui/app.js';
+import {Prefs} from '../../source/ui/prefs.js';
 import {type EngineProcess, eventually, removeHome, startEngine, tempHome} from '../helpers.js';
 
-const cm = (name: string) => ({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name, namespace: 'default'}, data: {k: 'v'}});
+const cm = (name: string, labels: Record<string, string> = {}) => ({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name, namespace: 'default', labels}, data: {k: 'v'}});
+const deployment = (name: string, replicas: number, args: string[] = ['pause']): KubeObject => ({
+	apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name, namespace: 'default'},
+	spec: {replicas, selector: {matchLabels: {app: name}}, template: {metadata: {labels: {app: name}}, spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', args}]}}},
+});
+const keys = {esc: '\u001b', enter: '\r', backspace: '\u007f', end: '\u001b[F', tab: '\t', ctrlS: '\u0013', ctrlF: '\u0006', ctrlR: '\u0012', ctrlD: '\u0004'};
+const deployType = resolveType('deployments')!;
 
 describe('dashboard (ink-testing-library)', () => {
 	let home: string;
@@ -17,7 +30,7 @@ describe('dashboard (ink-testing-library)', () => {
 		home = tempHome();
 		engine = await startEngine(home);
 		client = new EmbeddedClient({socketPath: socketPath(home)}, 'test');
-		for (const name of ['alpha', 'bravo', 'charlie']) await client.create(cm(name));
+		for (const name of ['alpha', 'bravo', 'charlie']) await client.create(cm(name, name === 'bravo' ? {tier: 'back'} : {}));
 	});
 	after(async () => {
 		client.close();
@@ -25,40 +38,242 @@ describe('dashboard (ink-testing-library)', () => {
 		removeHome(home);
 	});
 
-	it('keeps the selected row on the same object when the list changes, and filters', async () => {
-		const app = render(<App client={client} />);
+	/** The App on a fresh preferences directory (never the user's). */
+	function open(props: Partial<AppProps> = {}, prefsJson?: object) {
+		const dir = fs.mkdtempSync(path.join(home, 'prefs-'));
+		if (prefsJson) fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(prefsJson));
+		const app = render(<App client={client} prefs={new Prefs(dir)} {...props} />);
+		const frame = () => app.lastFrame() ?? '';
+		// A timeout says what was on the screen.
+		const until = (test: RegExp | (() => boolean), what: string) => eventually(() => (typeof test === 'function' ? test() : test.test(frame())), what).catch(error => {
+			throw new Error(`${(error as Error).message}; the screen was:\n${frame()}`);
+		});
+		const type = (text: string) => app.stdin.write(text);
+		const command = async (text: string) => {
+			type(':');
+			await until(/^:/m, 'command mode');
+			type(`${text}\r`);
+		};
+		return {app, frame, until, type, command};
+	}
+	const selectedName = (frame: string) => frame.split('\n').find(l => l.startsWith('> '))?.split(/\s+/)[1];
+
+	it('keeps the selected row on the same object when the list changes, filters by regex and label, and moves between panes', async () => {
+		const {app, frame, until, type, command} = open();
 		try {
-			const frame = () => app.lastFrame() ?? '';
-			await eventually(() => frame().includes('view: pods'), 'the first frame');
+			await until(/view: pods/, 'the first frame');
 			// No pods yet: the first screen offers the examples.
-			await eventually(() => frame().includes('This namespace is empty. Press A to apply the examples/ folder'), 'the examples offer');
-			app.stdin.write(':');
-			await eventually(() => /^:/m.test(frame()), 'command mode');
-			app.stdin.write('cm\r');
-			await eventually(() => /^ {2}charlie/m.test(frame()), 'the configmaps');
-			app.stdin.write('j');
-			// The selected row is drawn inverse: find which name carries the escape code.
-			const selectedName = () => frame().split('\n').find(l => l.startsWith('> '))?.split(/\s+/)[1];
-			await eventually(() => selectedName() === 'bravo', 'bravo selected');
+			await until(/This namespace is empty. Press A to apply the examples\/ folder/, 'the examples offer');
+			await command('cm');
+			await until(/^ {2}charlie/m, 'the configmaps');
+			type('j');
+			await until(() => selectedName(frame()) === 'bravo', 'bravo selected');
 			await client.create(cm('aardvark'));
-			await eventually(() => /^[> ] aardvark/m.test(frame()), 'the new configmap to appear');
-			assert.equal(selectedName(), 'bravo', 'the selection did not move when a row was inserted above it');
-			app.stdin.write('/');
-			app.stdin.write('char\r');
-			await eventually(() => !/alpha/.test(frame()) && /charlie/.test(frame()), 'the filter to apply');
-			// Secrets: hidden in the YAML view until revealed with x.
-			await client.create({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'creds', namespace: 'default'}, data: {password: Buffer.from('hunter2').toString('base64')}});
-			app.stdin.write('\u001b');
-			await eventually(() => !frame().includes('/char'), 'esc to clear the filter');
-			app.stdin.write(':');
-			await eventually(() => /^:/m.test(frame()), 'command mode');
-			app.stdin.write('secrets\r');
-			await eventually(() => /^> creds/m.test(frame()), 'the secret selected');
-			app.stdin.write('y');
-			await eventually(() => /password: "\*{8}"/.test(frame()), 'the masked value');
+			await until(/^[> ] aardvark/m, 'the new configmap to appear');
+			assert.equal(selectedName(frame()), 'bravo', 'the selection did not move when a row was inserted above it');
+			type('/');
+			type('^(char|alp)\r');
+			await until(() => !/bravo/.test(frame()) && /charlie/.test(frame()) && /alpha/.test(frame()), 'the regex filter');
+			type('/');
+			type(`${keys.backspace.repeat(20)}-l tier=back\r`);
+			await until(() => /bravo/.test(frame()) && !/charlie/.test(frame()), 'the label filter');
+			type(keys.esc);
+			await until(() => /charlie/.test(frame()) && /bravo/.test(frame()), 'esc clears the filter');
+			// Panes: Config is where configmaps live; tab moves on to Namespaces, ] within a pane.
+			assert.match(frame(), /\[configmaps\] secrets/);
+			type(keys.tab);
+			await until(/view: namespaces/, 'the Namespaces pane');
+			await until(/^[> ] default\s+Active/m, 'the namespaces listed');
+			await command('deploy');
+			type(']');
+			await until(/view: statefulsets/, '] to the next kind of the Workloads pane');
+			// Sorting: > picks the next column, flagged in the header.
+			await command('cm');
+			type('N');
+			await until(/NAME↑/, 'sorted by name');
+			type('N');
+			await until(() => /NAME↓/.test(frame()) && frame().indexOf('charlie') < frame().indexOf('alpha'), 'name descending');
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('masks Secret values in the YAML view until x reveals them', async () => {
+		await client.create({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'creds', namespace: 'default'}, data: {password: Buffer.from('hunter2').toString('base64')}});
+		const {app, frame, until, type, command} = open();
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('secrets');
+			await until(/^> creds/m, 'the secret selected');
+			type('y');
+			await until(/password: "\*{8}"/, 'the masked value');
 			assert.ok(!frame().includes('aHVudGVyMg==') && !frame().includes('hunter2'));
-			app.stdin.write('x');
-			await eventually(() => /password: hunter2/.test(frame()), 'the revealed value');
+			type('x');
+			await until(/password: hunter2/, 'the revealed value');
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('scales a deployment with the prompt and with + and -', async () => {
+		await client.create(deployment('scaled', 1));
+		const {app, until, type, command} = open();
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('deploy');
+			await until(/view: deployments[^]*^> scaled\s+1\/1/m, 'the deployment');
+			type('s');
+			await until(/^replicas: 1/m, 'the scale prompt');
+			type(`${keys.backspace}3\r`);
+			await until(/deployment.apps\/scaled scaled to 3/, 'the status line');
+			assert.equal(((await client.get(deployType, 'default', 'scaled')).spec as {replicas: number}).replicas, 3);
+			await until(/^> scaled\s+\d\/3/m, 'the list showing 3 wanted');
+			type('+');
+			await until(/scaled to 4/, '+ scales up');
+			assert.equal(((await client.get(deployType, 'default', 'scaled')).spec as {replicas: number}).replicas, 4);
+			type('s');
+			await until(/^replicas: 4/m, 'the prompt');
+			type(`${keys.backspace}x\r`);
+			await until(/spec.replicas: Invalid value/, 'a bad number refused');
+			assert.equal(((await client.get(deployType, 'default', 'scaled')).spec as {replicas: number}).replicas, 4, 'nothing written');
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('edits inline: an invalid field is shown at its line with the buffer kept; a conflict offers reload', async () => {
+		await client.create(deployment('edited', 1));
+		const {app, frame, until, type, command} = open();
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('deploy');
+			await until(/view: deployments[^]*^[> ] edited\s/m, 'the deployment');
+			while (selectedName(frame()) !== 'edited') {
+				type('j');
+				await new Promise(r => setTimeout(r, 50));
+			}
+			type('e');
+			await until(/Edit deployment.apps\/edited/, 'the editor');
+			type(keys.ctrlF);
+			type('replicas: ');
+			type(keys.enter);
+			await until(/line \d+, col 3/, 'the search to land on replicas');
+			type(keys.end);
+			type(`${keys.backspace}-1`);
+			type(keys.ctrlS);
+			await until(/└─ spec.replicas: Invalid value: -1: must be greater than or equal to 0/, 'the error under its line');
+			assert.match(frame(), /✗\s*\d+ {3}replicas: -1/, 'the offending line marked, the edit still in the buffer');
+			assert.equal(((await client.get(deployType, 'default', 'edited')).spec as {replicas: number}).replicas, 1, 'nothing written');
+			// Fix it, but someone scales the deployment meanwhile: a conflict, then reload.
+			type(`${keys.backspace}${keys.backspace}2`);
+			await until(/replicas: 2/, 'the fix typed');
+			await client.scale(deployType, 'default', 'edited', 5);
+			type(keys.ctrlS);
+			await until(/Conflict: the object changed on the server/, 'the conflict');
+			assert.match(frame(), /spec.replicas: 1 → 5/, 'what changed on the server');
+			type(keys.ctrlR);
+			await until(() => /replicas: 5/.test(frame()) && !/Conflict/.test(frame()), 'the server\'s version reloaded');
+			type(keys.esc);
+			await until(/view: deployments/, 'closed without changes');
+			assert.equal(((await client.get(deployType, 'default', 'edited')).spec as {replicas: number}).replicas, 5);
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('creates from a template after a dry run', async () => {
+		const {app, until, type, command} = open();
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('cm');
+			type('n');
+			await until(/^new: ConfigMap/m, 'the template prompt, defaulting to the kind on screen');
+			type(keys.enter);
+			await until(/New ConfigMap/, 'the template in the editor');
+			type(keys.ctrlS);
+			await until(/configmap\/my-config created/, 'created');
+			assert.equal((await client.get(resolveType('cm')!, 'default', 'my-config')).data?.constructor, Object);
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('follows logs, pauses without losing lines, searches and filters', async () => {
+		await client.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'chatty', namespace: 'default'}, spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', args: ['logs-generator', '--rate=20']}]}});
+		const {app, frame, until, type, command} = open();
+		try {
+			await until(/view: pods/, 'the first frame');
+			await until(/^[> ] chatty\s+1\/1\s+Running/m, 'the pod running');
+			while (selectedName(frame()) !== 'chatty') {
+				type('j');
+				await new Promise(r => setTimeout(r, 50));
+			}
+			type('l');
+			await until(/Logs default\/chatty\s+● streaming\s+following/, 'the log pane following');
+			const lastLine = () => Number([...frame().matchAll(/chatty line (\d+)/g)].at(-1)?.[1] ?? 0);
+			// Wait until the pane is full, so pausing has a screen to hold still.
+			await until(() => lastLine() > 40, 'new lines while following');
+			type(' ');
+			await until(/paused/, 'paused');
+			const frozen = lastLine();
+			const count = () => Number(/(\d+) lines/.exec(frame())?.[1]);
+			const countAtPause = count();
+			await until(() => count() > countAtPause + 5, 'lines still arriving while paused');
+			assert.equal(lastLine(), frozen, 'the screen stays where it was paused');
+			type('G');
+			await until(() => /following/.test(frame()) && lastLine() > frozen, 'G follows again');
+			type('&');
+			type('line \\d*7$\r');
+			await until(() => {
+				const shown = [...frame().matchAll(/chatty line (\d+)/g)].map(m => m[1]);
+				return shown.length > 0 && shown.every(n => n.endsWith('7'));
+			}, 'only matching lines');
+			assert.match(frame(), /&line \\d\*7\$/);
+			type(keys.esc);
+			await until(/^ {2}NAME\s+READY/m, 'back to the list');
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('hides mutating keys in read-only mode', async () => {
+		const {app, frame, until, type, command} = open({readonly: true});
+		try {
+			await until(/\[read-only\]/, 'the read-only flag in the header');
+			await command('cm');
+			await until(/^> /m, 'a row selected');
+			assert.doesNotMatch(frame(), /<e> edit|<ctrl\+d> delete/);
+			type('e');
+			await until(/read-only: edit is disabled/, 'the refusal');
+			type(keys.ctrlD);
+			await until(/read-only: delete is disabled/, 'no delete dialog');
+			assert.doesNotMatch(frame(), /Delete configmap/);
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('asks for the name under type-the-name protection, and restores a deletion with U', async () => {
+		await client.create(cm('precious'));
+		const {app, frame, until, type, command} = open({}, {protection: {test: 'type-name'}});
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('cm');
+			type('/');
+			type('precious\r');
+			await until(/^> precious/m, 'the configmap selected');
+			type(keys.ctrlD);
+			await until(/Type the name to confirm/, 'the name prompt');
+			type(keys.enter);
+			await until(/type "precious" to confirm/, 'Enter alone refused');
+			assert.ok(await client.get(resolveType('cm')!, 'default', 'precious'));
+			type('precious\r');
+			await until(/configmap\/precious deleted \(U restores it/, 'deleted');
+			await until(() => !/^> precious/m.test(frame()), 'gone from the list');
+			type('U');
+			await until(/configmap\/precious restored/, 'restored');
+			await until(/^> precious/m, 'back in the list');
+			assert.deepEqual((await client.get(resolveType('cm')!, 'default', 'precious')).data, {k: 'v'});
 		} finally {
 			app.unmount();
 		}

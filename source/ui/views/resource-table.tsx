@@ -1,33 +1,43 @@
 // The list of one kind: kubectl's columns from the shared renderers, the
-// selected row highlighted, only the visible window rendered.
+// selected row marked, the sort column flagged in the header. Only the
+// visible window is rendered (with fresh ages); column widths come from it.
 import {Box, Text} from 'ink';
 import type {KubeObject} from '../../api/object.js';
 import type {ResourceType} from '../../api/resources.js';
-import {tableRows} from '../../commands/output.js';
-import {podStatus} from '../../render/columns.js';
+import {podStatus, rendererFor} from '../../render/columns.js';
+import {objectKey, type Sort} from '../table-model.js';
+import {statusColor, type Theme} from '../theme.js';
 
-const statusColor: Record<string, string> = {Running: 'green', Completed: 'gray', Succeeded: 'gray', Pending: 'yellow', ContainerCreating: 'yellow', Terminating: 'magenta'};
-
-function colorFor(obj: KubeObject): string | undefined {
-	if (obj.kind !== 'Pod') return undefined;
-	const status = podStatus(obj);
-	return statusColor[status] ?? (/(Error|BackOff|OOMKilled|NotRunnable|Failed)/.test(status) ? 'red' : undefined);
+function colorFor(theme: Theme, obj: KubeObject, cells: string[], statusIndex: number): string | undefined {
+	if (obj.kind === 'Pod') return statusColor(theme, podStatus(obj));
+	if (obj.metadata.deletionTimestamp) return theme.status.Terminating;
+	return statusIndex >= 0 ? statusColor(theme, cells[statusIndex]) : undefined;
 }
 
-export function ResourceTable({type, items, selected, height, allNamespaces}: {type: ResourceType; items: KubeObject[]; selected: number; height: number; allNamespaces: boolean}) {
-	const rows = tableRows(type, items, {allNamespaces});
-	const widths = rows[0].map((_, i) => Math.max(...rows.map(r => (r[i] ?? '').length)) + 2);
+export function ResourceTable({type, items, top, selected, height, allNamespaces, sort, theme}: {
+	type: ResourceType; items: KubeObject[]; top: number; selected: number; height: number; allNamespaces: boolean; sort?: Sort; theme: Theme;
+}) {
+	const renderer = rendererFor(type.kind);
+	const shown = renderer.columns.map((c, i) => ({...c, index: i})).filter(c => c.priority === 0);
+	const now = Date.now();
+	const window = items.slice(top, top + Math.max(1, height));
+	const withNs = allNamespaces && type.namespaced;
+	const header = [...(withNs ? ['NAMESPACE'] : []), ...shown.map(c => `${c.name.toUpperCase()}${sort?.column === c.name ? (sort.descending ? '↓' : '↑') : ''}`)];
+	const statusIndex = renderer.columns.findIndex(c => c.name === 'Status');
+	const rows = window.map(obj => {
+		const all = renderer.row(obj, now);
+		return {obj, all, cells: [...(withNs ? [obj.metadata.namespace ?? ''] : []), ...shown.map(c => all[c.index] ?? '')]};
+	});
+	const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r.cells[i].length)) + 2);
 	const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('').trimEnd();
-	const visible = Math.max(1, height);
-	const top = Math.min(Math.max(0, selected - visible + 1), Math.max(0, items.length - visible));
 	return (
 		<Box flexDirection="column">
-			<Text bold>{`  ${line(rows[0])}`}</Text>
-			{items.length === 0 && <Text dimColor>No resources found.</Text>}
-			{items.slice(top, top + visible).map((obj, i) => {
-				const index = top + i;
+			<Text bold color={theme.text}>{`  ${line(header)}`}</Text>
+			{items.length === 0 && <Text color={theme.muted}>No resources found.</Text>}
+			{rows.map(({obj, all, cells}, i) => {
+				const isSelected = top + i === selected;
 				// A marker as well as inverse video, so the selection shows without colour (NO_COLOR).
-				return <Text key={`${obj.metadata.namespace}/${obj.metadata.name}`} inverse={index === selected} color={colorFor(obj)}>{`${index === selected ? '>' : ' '} ${line(rows[index + 1])}`}</Text>;
+				return <Text key={objectKey(obj)} inverse={isSelected} bold={theme.bold} color={colorFor(theme, obj, all, statusIndex)} wrap="truncate-end">{`${isSelected ? '>' : ' '} ${line(cells)}`}</Text>;
 			})}
 		</Box>
 	);

@@ -1,0 +1,142 @@
+// New-object templates for `n` in the dashboard, and `D` (duplicate): the
+// starting text of the inline editor. Each template is a small, valid
+// manifest a person would otherwise copy from the Kubernetes docs.
+import type {KubeObject} from '../../api/object.js';
+import {toYaml} from '../../commands/output.js';
+
+const templates: Record<string, (ns: string) => string> = {
+	Deployment: ns => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: my-app
+  namespace: ${ns}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: my-app
+  template:
+    metadata:
+      labels:
+        app: my-app
+    spec:
+      containers:
+      - name: app
+        image: kubedeck/agnhost
+        args: ["netexec", "--http-port=8080"]
+        ports:
+        - containerPort: 8080
+        readinessProbe:
+          httpGet: {path: /healthz, port: 8080}
+`,
+	Service: ns => `apiVersion: v1
+kind: Service
+metadata:
+  name: my-app
+  namespace: ${ns}
+spec:
+  type: ClusterIP
+  selector:
+    app: my-app
+  ports:
+  - port: 80
+    targetPort: 8080
+`,
+	Job: ns => `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: my-job
+  namespace: ${ns}
+spec:
+  backoffLimit: 3
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: job
+        image: busybox
+        command: ["sh", "-c", "echo hello from the job"]
+`,
+	CronJob: ns => `apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: my-cronjob
+  namespace: ${ns}
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: job
+            image: busybox
+            command: ["sh", "-c", "date"]
+`,
+	ConfigMap: ns => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: my-config
+  namespace: ${ns}
+data:
+  LOG_LEVEL: info
+`,
+	Secret: ns => `apiVersion: v1
+kind: Secret
+metadata:
+  name: my-secret
+  namespace: ${ns}
+type: Opaque
+# stringData is encoded into data by the server; it is never stored as written.
+stringData:
+  password: change-me
+`,
+	PersistentVolumeClaim: ns => `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: my-data
+  namespace: ${ns}
+spec:
+  accessModes: ["ReadWriteOnce"]
+  resources:
+    requests:
+      storage: 1Gi
+`,
+	Pod: ns => `apiVersion: v1
+kind: Pod
+metadata:
+  name: my-pod
+  namespace: ${ns}
+spec:
+  containers:
+  - name: main
+    image: kubedeck/agnhost
+    args: ["netexec", "--http-port=8080"]
+`,
+	Namespace: () => `apiVersion: v1
+kind: Namespace
+metadata:
+  name: my-namespace
+`,
+};
+
+export const templateKinds = Object.keys(templates);
+
+export function templateFor(kind: string, namespace: string): string | undefined {
+	return templates[kind]?.(namespace);
+}
+
+/** The object as a new one: server-set fields gone, the name marked as a copy. */
+export function duplicateOf(obj: KubeObject): string {
+	const {uid: _u, resourceVersion: _r, creationTimestamp: _c, generation: _g, managedFields: _m, ownerReferences: _o, deletionTimestamp: _d, deletionGracePeriodSeconds: _dg, ...metadata} = obj.metadata;
+	const annotations = {...metadata.annotations};
+	delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
+	delete annotations['deployment.kubernetes.io/revision'];
+	const copy: KubeObject = {...obj, metadata: {...metadata, name: `${obj.metadata.name}-copy`, annotations: Object.keys(annotations).length ? annotations : undefined}};
+	delete copy.status;
+	const spec = copy.spec as Record<string, unknown> | undefined;
+	// A Service's allocated addresses belong to the original.
+	if (obj.kind === 'Service' && spec) copy.spec = {...spec, clusterIP: undefined, clusterIPs: undefined, ports: ((spec.ports ?? []) as Record<string, unknown>[]).map(p => ({...p, nodePort: undefined}))};
+	return toYaml(JSON.parse(JSON.stringify(copy)));
+}

@@ -1,0 +1,62 @@
+// The user's dashboard preferences, kept with `conf` in its standard config
+// location (~/.config/kubedeck-nodejs/config.json on Linux), or under
+// KUBEDECK_CONFIG_DIR when set (tests, portable setups). Cluster state never
+// lives here. Keys are per context where a user would want them so: the last
+// namespace, favourite namespaces and the protection level.
+import Conf from 'conf';
+
+export type Protection = 'readonly' | 'confirm' | 'type-name';
+
+interface Schema {
+	theme?: string;
+	lastNamespace: Record<string, string>;
+	favourites: Record<string, string[]>;
+	/** Command id -> keys, replacing the defaults (see `?` in the dashboard for the ids). */
+	keys: Record<string, string[]>;
+	protection: Record<string, Protection>;
+}
+
+export class Prefs {
+	private readonly conf: Conf<Schema>;
+
+	constructor(dir = process.env.KUBEDECK_CONFIG_DIR) {
+		this.conf = new Conf<Schema>({projectName: 'kubedeck', cwd: dir, defaults: {lastNamespace: {}, favourites: {}, keys: {}, protection: {}}});
+	}
+
+	get path(): string {
+		return this.conf.path;
+	}
+
+	get theme(): string | undefined {
+		return this.conf.get('theme');
+	}
+
+	set theme(name: string | undefined) {
+		if (name) this.conf.set('theme', name);
+	}
+
+	lastNamespace(context: string): string | undefined {
+		return this.conf.get('lastNamespace')[context];
+	}
+
+	/** Remember the namespace, and put it first among the recent ones on the favourite keys. */
+	useNamespace(context: string, namespace: string): void {
+		this.conf.set('lastNamespace', {...this.conf.get('lastNamespace'), [context]: namespace});
+		if (namespace === 'all' || namespace === 'default') return;
+		const recent = [namespace, ...(this.conf.get('favourites')[context] ?? []).filter(n => n !== namespace)].slice(0, 8);
+		this.conf.set('favourites', {...this.conf.get('favourites'), [context]: recent});
+	}
+
+	/** Namespaces on keys 0-9: `all` and `default`, then the ones used most recently. */
+	favourites(context: string): string[] {
+		return [...new Set(['all', 'default', ...(this.conf.get('favourites')[context] ?? [])])].slice(0, 10);
+	}
+
+	keyOverrides(): Record<string, string[]> {
+		return this.conf.get('keys');
+	}
+
+	protection(context: string): Protection {
+		return this.conf.get('protection')[context] ?? 'confirm';
+	}
+}

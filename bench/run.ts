@@ -5,11 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {repoRoot} from '../test/helpers.js';
 import {type BenchRow, type Benchmark, formatRows} from './harness.js';
+import {dashboard} from './dashboard.js';
 import {podStart} from './pod-start.js';
 import {scheduler} from './scheduler.js';
 import {storeWrites} from './store-writes.js';
 
-const benchmarks: Benchmark[] = [storeWrites, podStart, scheduler];
+const benchmarks: Benchmark[] = [storeWrites, podStart, scheduler, dashboard];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -11,6 +11,9 @@ export const dashboardCommand: Command = {
 		// Ink draws only a final frame when it thinks it runs in CI (is-in-ci reads CI and CI_* at
 		// import). The dashboard runs only on a terminal, so the terminal is interactive whatever CI says.
 		if ((ctx.io.stdout as NodeJS.WriteStream).isTTY) process.env.CI = 'false';
+		// React's development build records a performance mark per render and never drops them
+		// (unbounded memory, 10% of the CPU): the dashboard runs React's production build.
+		process.env.NODE_ENV ??= 'production';
 		// Loaded here so commands that never draw a screen do not load React and Ink.
 		const {runDashboard} = await import('../ui/run.js');
 		const {loadTheme} = await import('../ui/theme.js');

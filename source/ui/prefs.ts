@@ -18,9 +18,21 @@ interface Schema {
 
 export class Prefs {
 	private readonly conf: Conf<Schema>;
+	/** conf reads and parses its file on every get; the dashboard asks on every frame, so keep a copy. */
+	private data: Schema;
 
 	constructor(dir = process.env.KUBEDECK_CONFIG_DIR) {
 		this.conf = new Conf<Schema>({projectName: 'kubedeck', cwd: dir, defaults: {lastNamespace: {}, favourites: {}, keys: {}, protection: {}}});
+		this.data = this.conf.store;
+	}
+
+	private set<K extends keyof Schema>(key: K, value: Schema[K]): void {
+		this.conf.set(key, value);
+		this.data = {...this.data, [key]: value};
+	}
+
+	private get<K extends keyof Schema>(key: K): Schema[K] {
+		return this.data[key];
 	}
 
 	get path(): string {
@@ -28,35 +40,35 @@ export class Prefs {
 	}
 
 	get theme(): string | undefined {
-		return this.conf.get('theme');
+		return this.get('theme');
 	}
 
 	set theme(name: string | undefined) {
-		if (name) this.conf.set('theme', name);
+		if (name) this.set('theme', name);
 	}
 
 	lastNamespace(context: string): string | undefined {
-		return this.conf.get('lastNamespace')[context];
+		return this.get('lastNamespace')[context];
 	}
 
 	/** Remember the namespace, and put it first among the recent ones on the favourite keys. */
 	useNamespace(context: string, namespace: string): void {
-		this.conf.set('lastNamespace', {...this.conf.get('lastNamespace'), [context]: namespace});
+		this.set('lastNamespace', {...this.get('lastNamespace'), [context]: namespace});
 		if (namespace === 'all' || namespace === 'default') return;
-		const recent = [namespace, ...(this.conf.get('favourites')[context] ?? []).filter(n => n !== namespace)].slice(0, 8);
-		this.conf.set('favourites', {...this.conf.get('favourites'), [context]: recent});
+		const recent = [namespace, ...(this.get('favourites')[context] ?? []).filter(n => n !== namespace)].slice(0, 8);
+		this.set('favourites', {...this.get('favourites'), [context]: recent});
 	}
 
 	/** Namespaces on keys 0-9: `all` and `default`, then the ones used most recently. */
 	favourites(context: string): string[] {
-		return [...new Set(['all', 'default', ...(this.conf.get('favourites')[context] ?? [])])].slice(0, 10);
+		return [...new Set(['all', 'default', ...(this.get('favourites')[context] ?? [])])].slice(0, 10);
 	}
 
 	keyOverrides(): Record<string, string[]> {
-		return this.conf.get('keys');
+		return this.get('keys');
 	}
 
 	protection(context: string): Protection {
-		return this.conf.get('protection')[context] ?? 'confirm';
+		return this.get('protection')[context] ?? 'confirm';
 	}
 }

@@ -93,7 +93,7 @@ export async function rolloutRestart(client: ClusterClient, type: ResourceType, 
 	return `${objectRef(type, name)} restarted`;
 }
 
-async function replicaSetsOf(client: ClusterClient, d: KubeObject): Promise<KubeObject[]> {
+export async function replicaSetsOf(client: ClusterClient, d: KubeObject): Promise<KubeObject[]> {
 	const selector = formatLabelSelector(fromLabelSelector((d.spec as Rec).selector));
 	const list = await client.list(knownKind('ReplicaSet')!, {namespace: d.metadata.namespace, labelSelector: selector});
 	return list.items.filter(rs => rs.metadata.ownerReferences?.some(r => r.controller && r.uid === d.metadata.uid))

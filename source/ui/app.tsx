@@ -25,16 +25,19 @@ import {podStatus} from '../render/columns.js';
 import * as B from './editor/buffer.js';
 import {saveBuffer} from './editor/save.js';
 import {duplicateOf, templateFor, templateKinds} from './editor/templates.js';
+import {deploymentDetails, followRollout} from './details.js';
 import {ResourceFeed} from './feed.js';
+import {formatCpu, formatMemory, MetricsHistory, sparkline} from './metrics-history.js';
 import {commandIn, defaultKeyCommands, keyCommandsWith, keyName, type Scope} from './keymap.js';
 import {LogSession, type LogTarget} from './logs/log-session.js';
 import {paneOf, panes} from './panes.js';
+import {forwardTarget, PortForwards} from './port-forward.js';
 import {Prefs} from './prefs.js';
 import {columnsOf, type Filter, objectKey, parseFilter, scrollWindow, type Sort, visibleObjects} from './table-model.js';
 import {builtinThemes, initialTheme, loadTheme, type Theme} from './theme.js';
 import {EditorView, type EditorState, editorTop} from './views/editor-view.js';
 import {initialLogView, logWindow, LogView, type LogViewState} from './views/log-view.js';
-import {ResourceTable} from './views/resource-table.js';
+import {type ExtraColumns, ResourceTable} from './views/resource-table.js';
 import {TextView} from './views/text-view.js';
 
 const examplesDir = fileURLToPath(new URL('../../../examples', import.meta.url));
@@ -47,9 +50,10 @@ type Rec = Record<string, any>;
 type Confirm = {kind: 'confirm'; verb: 'delete' | 'rollback'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typed: string};
 type Mode =
 	| {kind: 'list'}
-	| {kind: 'input'; purpose: 'command' | 'filter' | 'scale' | 'new'; text: string; target?: KubeObject}
+	| {kind: 'input'; purpose: 'command' | 'filter' | 'scale' | 'new' | 'forward'; text: string; target?: KubeObject}
+	| {kind: 'forwards'; selected: number}
 	| Confirm
-	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject}
+	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; live?: KubeObject}
 	| {kind: 'help'; offset: number}
 	| ({kind: 'editor'} & EditorState)
 	| {kind: 'logs'; title: string; session: LogSession; view: LogViewState; targets: LogTarget[]; previous: boolean; containers: string[]};
@@ -121,6 +125,21 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		for (const pod of pods.items) counts.set(podStatus(pod), (counts.get(podStatus(pod)) ?? 0) + 1);
 		return [...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no pods';
 	}, [pods]);
+	// CPU and memory sparklines while pods are on screen.
+	const metrics = useMemo(() => (type.kind === 'Pod' ? new MetricsHistory(client, namespace) : undefined), [client, type, namespace]);
+	useEffect(() => {
+		metrics?.start();
+		return () => metrics?.stop();
+	}, [metrics]);
+	useSyncExternalStore(metrics?.subscribe ?? noSubscribe, metrics?.getVersion ?? zero);
+	const usageColumns: ExtraColumns | undefined = metrics && {
+		names: ['CPU', 'MEM'],
+		cells(obj) {
+			const usage = metrics.get(obj.metadata.namespace!, obj.metadata.name!);
+			if (!usage?.cpu.length) return [metrics.error ? 'n/a' : '-', metrics.error ? 'n/a' : '-'];
+			return [`${sparkline(usage.cpu)} ${formatCpu(usage.cpu.at(-1)!)}`, `${sparkline(usage.memory)} ${formatMemory(usage.memory.at(-1)!)}`];
+		},
+	};
 	// Ages move on and memory changes even when nothing else does: redraw every second.
 	const [, setTick] = useState(0);
 	useEffect(() => {
@@ -153,6 +172,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const [status, setStatusState] = useState<{text: string; tone: 'info' | 'error' | 'busy'}>({text: warnings[0] ?? '', tone: warnings.length ? 'error' : 'info'});
 	const setStatus = (text: string, tone: 'info' | 'error' | 'busy' = /^(error|Error|The )/.test(text) ? 'error' : 'info') => setStatusState({text, tone});
 	const restoreRef = useRef<{type: ResourceType; object: KubeObject; at: number} | undefined>(undefined);
+	const forwards = useMemo(() => new PortForwards(), []);
+	useEffect(() => () => forwards.stopAll(), [forwards]);
 	// Re-render when a log session has news (it throttles itself).
 	const logSession = mode.kind === 'logs' ? mode.session : undefined;
 	const [, setLogVersion] = useState(0);
@@ -165,10 +186,37 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	};
 	const errorText = (error: unknown) => (error instanceof StatusError ? formatStatus(error.status) : `error: ${(error as Error).message}`);
 	/** Run an action, showing it as busy until its result replaces it on the status line. */
-	const report = (what: string, promise: Promise<string>) => {
+	const report = (what: string, promise: Promise<string>, rollout?: KubeObject) => {
 		setStatus(`${what}…`, 'busy');
-		promise.then(text => setStatus(text), error => setStatus(errorText(error), 'error'));
+		promise.then(text => {
+			setStatus(text);
+			// A Deployment's rollout is a long action: its progress stays on the status line until done.
+			if (rollout?.kind === 'Deployment') {
+				void followRollout(client, rollout.metadata.namespace!, rollout.metadata.name!, (line, done) => setStatus(`${text} · ${line}`, done ? 'info' : 'busy')).catch(() => {});
+			}
+		}, error => setStatus(errorText(error), 'error'));
 	};
+	// A Deployment's details refresh while they are open.
+	const liveKey = mode.kind === 'text' && mode.live ? objectKey(mode.live) : undefined;
+	useEffect(() => {
+		const m = modeRef.current;
+		if (!liveKey || m.kind !== 'text' || !m.live) return;
+		const target = m.live;
+		let stopped = false;
+		const refresh = async () => {
+			try {
+				const d = await client.get(resolveType('deployments')!, target.metadata.namespace, target.metadata.name!);
+				const [details, events] = await Promise.all([deploymentDetails(client, d), eventsFor(client, d)]);
+				if (!stopped) setMode(cur => (cur.kind === 'text' && cur.live && objectKey(cur.live) === liveKey ? {...cur, lines: [...details, ...describeObject(d, events).split('\n')]} : cur));
+			} catch {}
+		};
+		const timer = setInterval(() => void refresh(), 1000);
+		void refresh();
+		return () => {
+			stopped = true;
+			clearInterval(timer);
+		};
+	}, [liveKey, client]);
 	const switchType = (next: ResourceType, filterWith = '') => {
 		setType(next);
 		setSelectedKey(undefined);
@@ -320,7 +368,33 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'text':
 			case 'help': return textKey(mode, name);
 			case 'list': return listKey(input, name);
+			case 'forwards': return forwardsKey(mode, name);
 		}
+	}
+
+	function forwardsKey(mode: Extract<Mode, {kind: 'forwards'}>, name: string): void {
+		const list = forwards.list();
+		const command = commandIn(commands, 'list', name);
+		if (command === 'nav.back' || name === 'q') return setMode({kind: 'list'});
+		if (command === 'nav.down') return setMode({...mode, selected: Math.min(list.length - 1, mode.selected + 1)});
+		if (command === 'nav.up') return setMode({...mode, selected: Math.max(0, mode.selected - 1)});
+		if (name === 'ctrl+d' && list[mode.selected]) {
+			const stopped = forwards.stop(list[mode.selected].id)!;
+			setStatus(`stopped forwarding 127.0.0.1:${stopped.local} -> ${stopped.target}`);
+			return setMode({...mode, selected: Math.max(0, Math.min(mode.selected, forwards.list().length - 1))});
+		}
+	}
+
+	function startForward(target: KubeObject, text: string): void {
+		const m = /^(?:(\d+):)?(\d+)$/.exec(text.trim());
+		if (!m) return setStatus('error: port-forward: give PORT or LOCAL:PORT', 'error');
+		const remote = forwardTarget(target, pods.items, Number(m[2]));
+		if ('error' in remote) return setStatus(`error: ${remote.error}`, 'error');
+		const label = objectRef(typeForKind(target.apiVersion, target.kind)!, target.metadata.name!);
+		const local = m[1] ? Number(m[1]) : Number(m[2]);
+		// The same local port as the remote one when it is free (kubectl's habit), else any free port.
+		const started = forwards.start(label, remote, local).catch(error => (m[1] ? Promise.reject(error) : forwards.start(label, remote, 0)));
+		report(`forwarding ${label}`, started.then(f => `forwarding 127.0.0.1:${f.local} -> ${label} (${remote.host}:${remote.port}); f lists port-forwards`));
 	}
 
 	function inputKey(mode: Extract<Mode, {kind: 'input'}>, input: string, key: Partial<Key>, name: string): void {
@@ -339,6 +413,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				if (!kind) return setStatus(`error: no template for "${mode.text}": ${templateKinds.join(', ')}`, 'error');
 				return openEditor(`New ${kind} (ctrl+s creates after a dry run; esc cancels)`, templateFor(kind, namespace ?? 'default')!, 'create');
 			}
+			if (mode.purpose === 'forward' && mode.target) return startForward(mode.target, mode.text);
 			if (mode.purpose === 'scale' && mode.target) {
 				const replicas = Number(mode.text);
 				if (!/^\d+$/.test(mode.text.trim()) || !Number.isInteger(replicas)) return setStatus('error: spec.replicas: Invalid value: must be a whole number >= 0', 'error');
@@ -371,7 +446,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		setMode({kind: 'list'});
 		const {type: t, target} = mode;
 		const ref = objectRef(t, target.metadata.name!);
-		if (mode.verb === 'rollback') return report(`rolling back ${ref}`, rolloutUndo(client, t, target.metadata.namespace!, target.metadata.name!));
+		if (mode.verb === 'rollback') return report(`rolling back ${ref}`, rolloutUndo(client, t, target.metadata.namespace!, target.metadata.name!), target);
 		report(`deleting ${ref}`, client.delete(t, target.metadata.namespace, target.metadata.name!).then(() => {
 			restoreRef.current = {type: t, object: target, at: Date.now()};
 			return `${ref} deleted (U restores it for ${restoreWindowMs / 1000} s)`;
@@ -585,6 +660,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				prefs.theme = next;
 				return setStatus(`theme ${next}`);
 			}
+			case 'view.portForwards': return setMode({kind: 'forwards', selected: 0});
 			case 'object.new':
 				setStatus(`templates: ${templateKinds.join(', ')}`);
 				return setMode({kind: 'input', purpose: 'new', text: templateKinds.includes(type.kind) ? type.kind : 'Deployment'});
@@ -609,6 +685,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				if (podSelectorOf(current)) return switchType(resolveType('pods')!, `-l ${podSelectorOf(current)}`);
 				return;
 			case 'view.describe':
+				if (current.kind === 'Deployment') return setMode({kind: 'text', title: `Describe ${ref} (live)`, lines: ['loading…'], offset: 0, live: current});
 				void eventsFor(client, current).then(events => setMode({kind: 'text', title: `Describe ${ref}`, lines: describeObject(current, events).split('\n'), offset: 0}));
 				return;
 			case 'view.yaml':
@@ -620,6 +697,12 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'object.edit':
 				return openEditor(`Edit ${ref} (ctrl+s saves, esc closes)`, toYaml(current), 'update');
 			case 'object.editExternal': return editExternally(current, ref);
+			case 'object.portForward': {
+				if (readonly) return setStatus('read-only: port-forward is disabled', 'error');
+				const remote = forwardTarget(current, pods.items);
+				if ('error' in remote && !/declares no containerPort/.test(remote.error)) return setStatus(`error: ${remote.error}`, 'error');
+				return setMode({kind: 'input', purpose: 'forward', text: 'error' in remote ? '' : String(remote.port), target: current});
+			}
 			case 'object.duplicate':
 				return openEditor(`Duplicate of ${ref} (ctrl+s creates after a dry run)`, duplicateOf(current), 'create');
 			case 'object.scale':
@@ -632,7 +715,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				return scaleTo(current, Math.max(0, Number((current.spec as Rec).replicas ?? 0) + (command === 'object.scaleUp' ? 1 : -1)));
 			case 'object.restart':
 				if (!['Deployment', 'StatefulSet', 'DaemonSet'].includes(type.kind)) return setStatus('rollout restart: select a deployment, statefulset or daemonset', 'error');
-				return report(`restarting ${ref}`, rolloutRestart(client, type, current.metadata.namespace!, current.metadata.name!));
+				return report(`restarting ${ref}`, rolloutRestart(client, type, current.metadata.namespace!, current.metadata.name!), current);
 			case 'object.undoRollout':
 				if (type.kind !== 'Deployment') return setStatus('rollout undo: select a deployment', 'error');
 				return setMode({kind: 'confirm', verb: 'rollback', type, target: current, choice: 'cancel', typed: ''});
@@ -643,7 +726,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 
 	function scaleTo(target: KubeObject, replicas: number): void {
 		const t = typeForKind(target.apiVersion, target.kind) ?? type;
-		report(`scaling ${objectRef(t, target.metadata.name!)}`, client.scale(t, target.metadata.namespace!, target.metadata.name!, replicas).then(() => `${objectRef(t, target.metadata.name!)} scaled to ${replicas}`));
+		report(`scaling ${objectRef(t, target.metadata.name!)}`, client.scale(t, target.metadata.namespace!, target.metadata.name!, replicas).then(() => `${objectRef(t, target.metadata.name!)} scaled to ${replicas}`), target);
 	}
 
 	function editExternally(obj: KubeObject, ref: string): void {
@@ -689,6 +772,21 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		return out;
 	}
 
+	function body() {
+		const height = bodyHeight - 1;
+		switch (mode.kind) {
+			case 'text': return <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={height} theme={theme} />;
+			case 'help': return <TextView title="Keys (esc to close)" lines={helpLines()} offset={mode.offset} height={height} theme={theme} />;
+			case 'forwards': {
+				const lines = forwards.list().map((f, i) => `${i === mode.selected ? '>' : ' '} 127.0.0.1:${String(f.local).padEnd(6)} -> ${f.target}  ${f.remote.host}:${f.remote.port}  ${f.connections} connection${f.connections === 1 ? '' : 's'}`);
+				return <TextView title="Port-forwards (ctrl+d stops the selected one; esc back)" lines={lines.length ? lines : ['No port-forwards. F on a pod or a service starts one.']} offset={0} height={height} theme={theme} />;
+			}
+			case 'editor': return <EditorView state={mode} height={bodyHeight} theme={theme} />;
+			case 'logs': return <LogView title={mode.title} session={mode.session} view={mode.view} height={bodyHeight} width={columns} theme={theme} />;
+			default: return <ResourceTable type={type} items={items} top={topRef.current} selected={selected} height={height} allNamespaces={!namespace} sort={sort} theme={theme} extra={usageColumns} />;
+		}
+	}
+
 	// A new user's empty cluster offers the examples, so something runs within a minute.
 	const examplesOffered = !readonly && snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && !filterText && fs.existsSync(examplesDir);
 	const scope: Scope = mode.kind === 'logs' ? 'logs' : mode.kind === 'editor' ? 'editor' : mode.kind === 'text' || mode.kind === 'help' ? 'text' : 'list';
@@ -708,11 +806,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				<Text color={theme.muted}>  {panes[pane].kinds.length > 1 ? panes[pane].kinds.map(k => (k.plural === type.plural ? `[${k.plural}]` : k.plural)).join(' ') : ''}  {items.length}/{snapshot.items.length}{filterText ? `  /${filterText}` : ''}{sort ? `  sort: ${sort.column}${sort.descending ? '↓' : '↑'}` : ''}</Text>
 			</Text>
 			<Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">
-				{mode.kind === 'text' ? <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={bodyHeight - 1} theme={theme} /> :
-					mode.kind === 'help' ? <TextView title="Keys (esc to close)" lines={helpLines()} offset={mode.offset} height={bodyHeight - 1} theme={theme} /> :
-						mode.kind === 'editor' ? <EditorView state={mode} height={bodyHeight} theme={theme} /> :
-							mode.kind === 'logs' ? <LogView title={mode.title} session={mode.session} view={mode.view} height={bodyHeight} width={columns} theme={theme} /> :
-								<ResourceTable type={type} items={items} top={topRef.current} selected={selected} height={bodyHeight - 1} allNamespaces={!namespace} sort={sort} theme={theme} />}
+				{body()}
 			</Box>
 			{mode.kind === 'list' && examplesOffered && <Text color={theme.accent}>This namespace is empty. Press <Text bold>A</Text> to apply the examples/ folder (the manifests from the user's notes).</Text>}
 			{mode.kind === 'confirm' && (
@@ -721,12 +815,15 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 					{prefs.protection(context) === 'type-name' && <Text>Type the name to confirm: {mode.typed}<Text inverse> </Text>  (esc cancels)</Text>}
 				</Box>
 			)}
-			{mode.kind === 'input' && <Text>{mode.purpose === 'command' ? ':' : mode.purpose === 'filter' ? '/' : mode.purpose === 'new' ? 'new: ' : 'replicas: '}{mode.text}<Text inverse> </Text></Text>}
+			{mode.kind === 'input' && <Text>{mode.purpose === 'command' ? ':' : mode.purpose === 'filter' ? '/' : mode.purpose === 'new' ? 'new: ' : mode.purpose === 'forward' ? 'port-forward [LOCAL:]PORT: ' : 'replicas: '}{mode.text}<Text inverse> </Text></Text>}
 			<Text color={status.tone === 'error' ? theme.error : status.tone === 'busy' ? theme.warning : theme.muted} wrap="truncate-end">{status.text || ' '}</Text>
 			<Text color={theme.muted} wrap="truncate-end">{footer}</Text>
 		</Box>
 	);
 }
+
+const noSubscribe = () => () => {};
+const zero = () => 0;
 
 /** The columns a list shows (kubectl's, without -o wide). */
 function columnsShown(type: ResourceType): string[] {

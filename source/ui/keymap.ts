@@ -51,6 +51,8 @@ export const defaultKeyCommands: KeyCommand[] = [
 	{id: 'object.undoRollout', keys: ['u'], scopes: L, description: 'rollout undo (asks first)', mutating: true, dangerous: true, quiet: true},
 	{id: 'object.delete', keys: ['ctrl+d'], scopes: L, description: 'delete', mutating: true, dangerous: true},
 	{id: 'object.restore', keys: ['U'], scopes: L, description: 'restore what was just deleted (embedded engine, 60 s)', mutating: true, quiet: true},
+	{id: 'object.portForward', keys: ['F'], scopes: L, description: 'port-forward a pod or service', quiet: true},
+	{id: 'view.portForwards', keys: ['f'], scopes: L, description: 'port-forwards (ctrl+d there stops one)', quiet: true},
 	{id: 'sort.name', keys: ['N'], scopes: L, description: 'sort by name', quiet: true},
 	{id: 'sort.age', keys: ['A'], scopes: L, description: 'sort by age', quiet: true},
 	{id: 'sort.previous', keys: ['<'], scopes: L, description: 'sort by the column to the left', quiet: true},

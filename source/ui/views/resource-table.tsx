@@ -14,19 +14,25 @@ function colorFor(theme: Theme, obj: KubeObject, cells: string[], statusIndex: n
 	return statusIndex >= 0 ? statusColor(theme, cells[statusIndex]) : undefined;
 }
 
-export function ResourceTable({type, items, top, selected, height, allNamespaces, sort, theme}: {
-	type: ResourceType; items: KubeObject[]; top: number; selected: number; height: number; allNamespaces: boolean; sort?: Sort; theme: Theme;
+/** Extra columns after kubectl's (the pods list's CPU and MEM sparklines). */
+export interface ExtraColumns {
+	names: string[];
+	cells(obj: KubeObject): string[];
+}
+
+export function ResourceTable({type, items, top, selected, height, allNamespaces, sort, theme, extra}: {
+	type: ResourceType; items: KubeObject[]; top: number; selected: number; height: number; allNamespaces: boolean; sort?: Sort; theme: Theme; extra?: ExtraColumns;
 }) {
 	const renderer = rendererFor(type.kind);
 	const shown = renderer.columns.map((c, i) => ({...c, index: i})).filter(c => c.priority === 0);
 	const now = Date.now();
 	const window = items.slice(top, top + Math.max(1, height));
 	const withNs = allNamespaces && type.namespaced;
-	const header = [...(withNs ? ['NAMESPACE'] : []), ...shown.map(c => `${c.name.toUpperCase()}${sort?.column === c.name ? (sort.descending ? '↓' : '↑') : ''}`)];
+	const header = [...(withNs ? ['NAMESPACE'] : []), ...shown.map(c => `${c.name.toUpperCase()}${sort?.column === c.name ? (sort.descending ? '↓' : '↑') : ''}`), ...(extra?.names ?? [])];
 	const statusIndex = renderer.columns.findIndex(c => c.name === 'Status');
 	const rows = window.map(obj => {
 		const all = renderer.row(obj, now);
-		return {obj, all, cells: [...(withNs ? [obj.metadata.namespace ?? ''] : []), ...shown.map(c => all[c.index] ?? '')]};
+		return {obj, all, cells: [...(withNs ? [obj.metadata.namespace ?? ''] : []), ...shown.map(c => all[c.index] ?? ''), ...(extra?.cells(obj) ?? [])]};
 	});
 	const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r.cells[i].length)) + 2);
 	const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('').trimEnd();

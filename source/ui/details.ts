@@ -1,0 +1,69 @@
+// What the dashboard adds above `describe` for a Deployment: the rollout as a
+// progress bar, its ReplicaSets by revision and its pods, refreshed while the
+// view is open; and the same progress on the status line after an action
+// starts a rollout, until it finishes.
+import {StatusError} from '../api/errors.js';
+import type {KubeObject} from '../api/object.js';
+import {resolveType} from '../api/resources.js';
+import {formatLabelSelector, fromLabelSelector} from '../api/selectors.js';
+import {revisionAnnotation} from '../api/workloads.js';
+import type {ClusterClient} from '../client/types.js';
+import {CliError} from '../commands/context.js';
+import {deploymentRolloutStatus, replicaSetsOf} from '../commands/rollout.js';
+import {podStatus} from '../render/columns.js';
+import {alignColumns} from '../render/format.js';
+
+type Rec = Record<string, any>;
+
+export function progressBar(done: number, total: number, width = 20): string {
+	const filled = total > 0 ? Math.round((Math.min(done, total) / total) * width) : width;
+	return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
+}
+
+/** The rollout in one line: a bar of available new replicas, and kubectl's message. */
+export function rolloutLine(d: KubeObject): {text: string; done: boolean} {
+	const replicas = (d.spec as Rec).replicas ?? 1;
+	const status = (d.status ?? {}) as Rec;
+	const ready = Math.min(status.updatedReplicas ?? 0, status.availableReplicas ?? 0);
+	let message: string, done: boolean;
+	try {
+		[message, done] = deploymentRolloutStatus(d);
+	} catch (error) {
+		if (!(error instanceof CliError)) throw error;
+		[message, done] = [error.message.replace(/^error: /, ''), true];
+	}
+	return {text: `${progressBar(ready, replicas)} ${ready}/${replicas}  ${message}`, done};
+}
+
+export async function deploymentDetails(client: ClusterClient, d: KubeObject): Promise<string[]> {
+	const sets = await replicaSetsOf(client, d);
+	const selector = formatLabelSelector(fromLabelSelector((d.spec as Rec).selector));
+	const pods = (await client.list(resolveType('pods')!, {namespace: d.metadata.namespace, labelSelector: selector})).items;
+	const current = d.metadata.annotations?.[revisionAnnotation];
+	const rsRows = [['REPLICASET', 'REVISION', 'DESIRED', 'READY', 'IMAGES'], ...[...sets].reverse().map(rs => [
+		rs.metadata.name!, `${rs.metadata.annotations?.[revisionAnnotation] ?? ''}${rs.metadata.annotations?.[revisionAnnotation] === current ? ' (current)' : ''}`,
+		String((rs.spec as Rec).replicas ?? 0), String((rs.status as Rec)?.readyReplicas ?? 0),
+		(((rs.spec as Rec).template?.spec?.containers ?? []) as Rec[]).map(c => c.image).join(','),
+	])];
+	const podRows = [['POD', 'STATUS', 'NODE', 'IP'], ...pods.map(p => [p.metadata.name!, podStatus(p), (p.spec as Rec).nodeName ?? '<none>', (p.status as Rec)?.podIP ?? '<none>'])];
+	return [`Rollout: ${rolloutLine(d).text}`, '', ...alignColumns(rsRows).split('\n'), '', ...alignColumns(podRows.slice(0, 50)).split('\n'), ...(pods.length > 50 ? [`... and ${pods.length - 50} more pods`] : []), ''];
+}
+
+/** Poll a Deployment's rollout, reporting each step, until it is done (or the time runs out). */
+export async function followRollout(client: ClusterClient, namespace: string, name: string, report: (line: string, done: boolean) => void, timeoutMs = 300_000): Promise<void> {
+	const type = resolveType('deployments')!;
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		let d: KubeObject;
+		try {
+			d = await client.get(type, namespace, name);
+		} catch (error) {
+			if (error instanceof StatusError && error.code === 404) return;
+			throw error;
+		}
+		const line = rolloutLine(d);
+		report(line.text, line.done);
+		if (line.done) return;
+		await new Promise(r => setTimeout(r, 1000));
+	}
+}

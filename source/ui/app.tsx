@@ -56,7 +56,26 @@ type Mode =
 	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; live?: KubeObject}
 	| {kind: 'help'; offset: number}
 	| ({kind: 'editor'} & EditorState)
-	| {kind: 'logs'; title: string; session: LogSession; view: LogViewState; targets: LogTarget[]; previous: boolean; containers: string[]};
+	| ({kind: 'logs'} & LogPane);
+
+/** A log pane's stream and how it is viewed: full screen (mode logs) or beside the list (split view). */
+interface LogPane {
+	title: string;
+	session: LogSession;
+	view: LogViewState;
+	targets: LogTarget[];
+	previous: boolean;
+	containers: string[];
+}
+
+/** Split view: the list on the left, the selected object's logs on the right, each with its own keys. */
+interface Split {
+	pane?: LogPane;
+	/** Which side the keys go to (\\ switches). */
+	focus: 'list' | 'logs';
+	/** The object the pane shows, so it follows the selection. */
+	key?: string;
+}
 
 /** A Secret with its values hidden, as the dashboard shows it until asked (k9s shows them; its users asked otherwise). */
 export function maskSecret(secret: KubeObject): KubeObject {
@@ -174,11 +193,20 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const restoreRef = useRef<{type: ResourceType; object: KubeObject; at: number} | undefined>(undefined);
 	const forwards = useMemo(() => new PortForwards(), []);
 	useEffect(() => () => forwards.stopAll(), [forwards]);
-	// Re-render when a log session has news (it throttles itself).
+	const [split, setSplitState] = useState<Split | undefined>();
+	const splitRef = useRef<Split | undefined>(split);
+	const setSplit = (next: Split | undefined | ((s: Split | undefined) => Split | undefined)) => {
+		splitRef.current = typeof next === 'function' ? next(splitRef.current) : next;
+		setSplitState(splitRef.current);
+	};
+	// Re-render when a log session has news (it throttles itself); stop a session once nothing shows it.
 	const logSession = mode.kind === 'logs' ? mode.session : undefined;
+	const splitSession = split?.pane?.session;
 	const [, setLogVersion] = useState(0);
 	useEffect(() => logSession?.subscribe(() => setLogVersion(v => v + 1)), [logSession]);
 	useEffect(() => () => logSession?.stop(), [logSession]);
+	useEffect(() => splitSession?.subscribe(() => setLogVersion(v => v + 1)), [splitSession]);
+	useEffect(() => () => splitSession?.stop(), [splitSession]);
 
 	const select = (index: number) => {
 		const obj = items[Math.max(0, Math.min(items.length - 1, index))];
@@ -261,7 +289,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		}, error => setStatus(errorText(error), 'error'));
 	};
 
-	const openLogs = (obj: KubeObject, previous = false, container?: string) => {
+	/** A log pane for a pod (one container) or a workload (its pods interleaved). */
+	const makeLogPane = (obj: KubeObject, previous = false, container?: string): LogPane | {error: string} => {
 		let targets: LogTarget[];
 		let containers: string[] = [];
 		if (obj.kind === 'Pod') {
@@ -269,16 +298,35 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			targets = [{namespace: obj.metadata.namespace!, pod: obj.metadata.name!, container: container ?? containers[0], source: ''}];
 		} else {
 			const selector = podSelectorOf(obj);
-			if (!selector) return setStatus(`logs: ${obj.kind} has no pods to show logs of`, 'error');
+			if (!selector) return {error: `logs: ${obj.kind} has no pods to show logs of`};
 			// A workload's pods, interleaved, each line tagged with its pod.
 			const mine = pods.items.filter(p => p.metadata.namespace === obj.metadata.namespace && parseFilterMatches(selector, p));
-			if (mine.length === 0) return setStatus(`logs: no pods match ${selector}`, 'error');
+			if (mine.length === 0) return {error: `logs: no pods match ${selector}`};
 			targets = mine.slice(0, 20).map(p => ({namespace: p.metadata.namespace!, pod: p.metadata.name!, source: p.metadata.name!}));
 		}
 		const label = targets.length === 1 ? `${obj.metadata.namespace}/${targets[0].pod}${containers.length > 1 ? ` [${targets[0].container}]` : ''}` : `${objectRef(typeForKind(obj.apiVersion, obj.kind)!, obj.metadata.name!)} (${targets.length} pods)`;
 		const session = new LogSession(client, targets, {previous, tailLines: 1000});
-		setMode({kind: 'logs', title: `Logs ${label}${previous ? ' (previous)' : ''}`, session, view: initialLogView(), targets, previous, containers});
+		return {title: `Logs ${label}${previous ? ' (previous)' : ''}`, session, view: initialLogView(), targets, previous, containers};
 	};
+
+	const openLogs = (obj: KubeObject, previous = false, container?: string, where: 'screen' | 'split' = 'screen') => {
+		const pane = makeLogPane(obj, previous, container);
+		if ('error' in pane) return setStatus(pane.error, 'error');
+		if (where === 'split') return setSplit(s => ({focus: 'logs', ...s, pane, key: objectKey(obj)}));
+		setMode({kind: 'logs', ...pane});
+	};
+
+	// Split view: the log pane follows the selection (a moment after it settles).
+	const selectedForSplit = split && current && (current.kind === 'Pod' || podSelectorOf(current)) ? objectKey(current) : undefined;
+	useEffect(() => {
+		if (!selectedForSplit || splitRef.current?.key === selectedForSplit || !current) return;
+		const timer = setTimeout(() => {
+			const pane = makeLogPane(current);
+			if ('error' in pane) return;
+			setSplit(s => (s ? {...s, pane, key: selectedForSplit} : s));
+		}, 300);
+		return () => clearTimeout(timer);
+	}, [selectedForSplit]);
 
 	const runCommand = (text: string) => {
 		const [word = '', ...rest] = text.trim().split(/\s+/);
@@ -364,10 +412,17 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'input': return inputKey(mode, input, key, name);
 			case 'confirm': return confirmKey(mode, input, key, name);
 			case 'editor': return editorKey(mode, input, key, name);
-			case 'logs': return logsKey(mode, input, key, name);
+			case 'logs': return logsKey(mode, pane => setMode(pane ? {kind: 'logs', ...pane} : {kind: 'list'}), 'screen', input, key, name);
 			case 'text':
 			case 'help': return textKey(mode, name);
-			case 'list': return listKey(input, name);
+			case 'list': {
+				const sp = splitRef.current;
+				if (sp && name === '\\') return setSplit({...sp, focus: sp.focus === 'list' && sp.pane ? 'logs' : 'list'});
+				if (sp?.focus === 'logs' && sp.pane && commandIn(commands, 'list', name) !== 'view.split') {
+					return logsKey(sp.pane, pane => setSplit(cur => (cur ? (pane ? {...cur, pane} : {...cur, focus: 'list'}) : cur)), 'split', input, key, name);
+				}
+				return listKey(input, name);
+			}
 			case 'forwards': return forwardsKey(mode, name);
 		}
 	}
@@ -523,9 +578,10 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		update({buffer, top: editorTop({...mode, buffer}, height)});
 	}
 
-	function logsKey(mode: Extract<Mode, {kind: 'logs'}>, input: string, key: Partial<Key>, name: string): void {
+	/** Keys for a log pane, full screen or in the split view; `update` replaces the pane (undefined closes it). */
+	function logsKey(mode: LogPane, update: (pane: LogPane | undefined) => void, where: 'screen' | 'split', input: string, key: Partial<Key>, name: string): void {
 		const view = mode.view;
-		const setView = (next: Partial<LogViewState>) => setMode({...mode, view: {...view, ...next}});
+		const setView = (next: Partial<LogViewState>) => update({...mode, view: {...view, ...next}});
 		if (view.typing) {
 			if (name === 'escape') return setView({typing: undefined});
 			if (name === 'return') return setView({typing: undefined, [view.typing.purpose]: view.typing.text || undefined, ...(view.typing.purpose === 'search' ? jumpToMatch(mode, view.typing.text, 1) : {})});
@@ -539,16 +595,15 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		const scrollTo = (next: number) => {
 			const clamped = Math.max(0, Math.min(next, Math.max(0, indexes.length - height)));
 			// Scrolled to the very top with lines not in memory: read them back from the engine.
-			if (next < 0 && mode.session.buffer.dropped + 1 > 0 && !view.filter) {
+			if (next < 0 && !view.filter) {
 				void mode.session.readBack(height).then(n => {
-					if (n) setMode(m => (m.kind === 'logs' && m.session === mode.session ? {...m, view: {...m.view, top: 0, follow: false}} : m));
-					else setStatus('start of the log: nothing older in the log files');
+					if (!n) setStatus('start of the log: nothing older in the log files');
 				}, error => setStatus(errorText(error), 'error'));
 			}
 			setView({top: clamped, follow: clamped >= indexes.length - height && view.follow});
 		};
 		switch (command) {
-			case 'nav.back': return setMode({kind: 'list'});
+			case 'nav.back': return update(undefined);
 			case 'nav.up': return scrollTo(top - 1);
 			case 'nav.down': return scrollTo(top + 1);
 			case 'nav.pageUp': return scrollTo(top - height);
@@ -572,8 +627,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				const pod = pods.items.find(p => p.metadata.name === t.pod && p.metadata.namespace === t.namespace);
 				if (!pod) return setStatus('logs: the pod is gone', 'error');
 				mode.session.stop();
-				if (command === 'logs.previous') return openLogs(pod, !mode.previous, t.container);
-				return openLogs(pod, mode.previous, mode.containers[(mode.containers.indexOf(t.container ?? '') + 1) % mode.containers.length]);
+				if (command === 'logs.previous') return openLogs(pod, !mode.previous, t.container, where);
+				return openLogs(pod, mode.previous, mode.containers[(mode.containers.indexOf(t.container ?? '') + 1) % mode.containers.length], where);
 			}
 			case 'logs.save': {
 				const dir = process.env.KUBEDECK_DUMP_DIR ?? path.join(os.homedir(), 'kubedeck-logs');
@@ -590,7 +645,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	}
 
 	/** The view scrolled to the next (or previous) line matching the search. */
-	function jumpToMatch(mode: Extract<Mode, {kind: 'logs'}>, search: string | undefined, direction: 1 | -1): Partial<LogViewState> {
+	function jumpToMatch(mode: LogPane, search: string | undefined, direction: 1 | -1): Partial<LogViewState> {
 		if (!search) return {};
 		const height = bodyHeight - 1;
 		const {indexes, top} = logWindow(mode.session, mode.view, height);
@@ -661,6 +716,13 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				return setStatus(`theme ${next}`);
 			}
 			case 'view.portForwards': return setMode({kind: 'forwards', selected: 0});
+			case 'view.split':
+				if (splitRef.current) {
+					setSplit(undefined);
+					return setStatus('split view closed');
+				}
+				setSplit({focus: 'list'});
+				return setStatus('split view: logs of the selected pod or workload on the right; \\ moves the keys between the sides, | closes it');
 			case 'object.new':
 				setStatus(`templates: ${templateKinds.join(', ')}`);
 				return setMode({kind: 'input', purpose: 'new', text: templateKinds.includes(type.kind) ? type.kind : 'Deployment'});
@@ -783,13 +845,25 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			}
 			case 'editor': return <EditorView state={mode} height={bodyHeight} theme={theme} />;
 			case 'logs': return <LogView title={mode.title} session={mode.session} view={mode.view} height={bodyHeight} width={columns} theme={theme} />;
-			default: return <ResourceTable type={type} items={items} top={topRef.current} selected={selected} height={height} allNamespaces={!namespace} sort={sort} theme={theme} extra={usageColumns} />;
+			default: {
+				const table = <ResourceTable type={type} items={items} top={topRef.current} selected={selected} height={height} allNamespaces={!namespace} sort={sort} theme={theme} extra={usageColumns} />;
+				if (!split) return table;
+				const left = Math.floor(columns * 0.45);
+				return (
+					<Box flexDirection="row">
+						<Box width={left} flexDirection="column" overflow="hidden" borderStyle="single" borderColor={split.focus === 'list' ? theme.accent : theme.muted} borderTop={false} borderBottom={false} borderLeft={false}>{table}</Box>
+						<Box flexGrow={1} flexDirection="column" overflow="hidden" paddingLeft={1}>
+							{split.pane ? <LogView title={`${split.focus === 'logs' ? '▶ ' : ''}${split.pane.title}`} session={split.pane.session} view={split.pane.view} height={bodyHeight} width={columns - left - 2} theme={theme} /> : <Text color={theme.muted}>Select a pod or a workload to see its logs here.</Text>}
+						</Box>
+					</Box>
+				);
+			}
 		}
 	}
 
 	// A new user's empty cluster offers the examples, so something runs within a minute.
 	const examplesOffered = !readonly && snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && !filterText && fs.existsSync(examplesDir);
-	const scope: Scope = mode.kind === 'logs' ? 'logs' : mode.kind === 'editor' ? 'editor' : mode.kind === 'text' || mode.kind === 'help' ? 'text' : 'list';
+	const scope: Scope = mode.kind === 'logs' || (mode.kind === 'list' && split?.focus === 'logs' && split.pane) ? 'logs' : mode.kind === 'editor' ? 'editor' : mode.kind === 'text' || mode.kind === 'help' ? 'text' : 'list';
 	const footer = commands.filter(c => c.scopes.includes(scope) && !c.quiet).map(c => `<${c.keys[0]}> ${c.description.replace(/ \(.*\)$/, '')}`).join('  ');
 	const pane = paneOf(type);
 	const memory = Math.round(process.memoryUsage().rss / 1024 / 1024);

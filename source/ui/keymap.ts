@@ -58,6 +58,7 @@ export const defaultKeyCommands: KeyCommand[] = [
 	{id: 'sort.previous', keys: ['<'], scopes: L, description: 'sort by the column to the left', quiet: true},
 	{id: 'sort.next', keys: ['>'], scopes: L, description: 'sort by the column to the right', quiet: true},
 	{id: 'sort.invert', keys: ['I'], scopes: L, description: 'invert the sort', quiet: true},
+	{id: 'view.split', keys: ['|'], scopes: L, description: 'split view: the list beside the selected object\'s logs (\\ moves the keys across)', quiet: true},
 	{id: 'theme.cycle', keys: ['T'], scopes: L, description: 'next theme', quiet: true},
 	{id: 'logs.follow', keys: ['space', 's'], scopes: ['logs'], description: 'follow / pause'},
 	{id: 'logs.wrap', keys: ['w'], scopes: ['logs'], description: 'wrap'},

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import http from 'node:http';
 import {after, before, describe, it} from 'node:test';
 import {render} from 'ink-testing-library';
 import type {KubeObject} from '../../source/api/object.js';
@@ -54,7 +55,15 @@ describe('dashboard (ink-testing-library)', () => {
 			await until(/^:/m, 'command mode');
 			type(`${text}\r`);
 		};
-		return {app, frame, until, type, command};
+		/** Move down the list until `name` is selected. */
+		const selectRow = async (name: string) => {
+			for (let i = 0; i < 50 && selectedName(frame()) !== name; i++) {
+				type('j');
+				await new Promise(r => setTimeout(r, 50));
+			}
+			assert.equal(selectedName(frame()), name);
+		};
+		return {app, frame, until, type, command, selectRow};
 	}
 	const selectedName = (frame: string) => frame.split('\n').find(l => l.startsWith('> '))?.split(/\s+/)[1];
 
@@ -143,15 +152,12 @@ describe('dashboard (ink-testing-library)', () => {
 
 	it('edits inline: an invalid field is shown at its line with the buffer kept; a conflict offers reload', async () => {
 		await client.create(deployment('edited', 1));
-		const {app, frame, until, type, command} = open();
+		const {app, frame, until, type, command, selectRow} = open();
 		try {
 			await until(/view: pods/, 'the first frame');
 			await command('deploy');
 			await until(/view: deployments[^]*^[> ] edited\s/m, 'the deployment');
-			while (selectedName(frame()) !== 'edited') {
-				type('j');
-				await new Promise(r => setTimeout(r, 50));
-			}
+			await selectRow('edited');
 			type('e');
 			await until(/Edit deployment.apps\/edited/, 'the editor');
 			type(keys.ctrlF);
@@ -200,14 +206,11 @@ describe('dashboard (ink-testing-library)', () => {
 
 	it('follows logs, pauses without losing lines, searches and filters', async () => {
 		await client.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'chatty', namespace: 'default'}, spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', args: ['logs-generator', '--rate=20']}]}});
-		const {app, frame, until, type, command} = open();
+		const {app, frame, until, type, command, selectRow} = open();
 		try {
 			await until(/view: pods/, 'the first frame');
 			await until(/^[> ] chatty\s+1\/1\s+Running/m, 'the pod running');
-			while (selectedName(frame()) !== 'chatty') {
-				type('j');
-				await new Promise(r => setTimeout(r, 50));
-			}
+			await selectRow('chatty');
 			type('l');
 			await until(/Logs default\/chatty\s+● streaming\s+following/, 'the log pane following');
 			const lastLine = () => Number([...frame().matchAll(/chatty line (\d+)/g)].at(-1)?.[1] ?? 0);
@@ -275,6 +278,77 @@ describe('dashboard (ink-testing-library)', () => {
 			await until(/^> precious/m, 'back in the list');
 			assert.deepEqual((await client.get(resolveType('cm')!, 'default', 'precious')).data, {k: 'v'});
 		} finally {
+			app.unmount();
+		}
+	});
+
+	it('forwards a local port to a pod, lists the forward and stops it', async () => {
+		await client.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'served', namespace: 'default'}, spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', args: ['netexec', '--http-port=8080'], ports: [{containerPort: 8080}]}]}});
+		const {app, frame, until, type, selectRow} = open();
+		const get = (port: number) => new Promise<string>((resolve, reject) => http.get({host: '127.0.0.1', port, path: '/'}, res => {
+			let body = '';
+			res.on('data', chunk => (body += chunk));
+			res.on('end', () => resolve(body));
+		}).on('error', reject));
+		try {
+			await until(/^[> ] served\s+1\/1\s+Running/m, 'the pod running');
+			await selectRow('served');
+			type('F');
+			await until(/^port-forward \[LOCAL:\]PORT: 8080/m, 'the prompt with the declared port');
+			// Local port 0: any free one (8080 may be taken on the machine running the tests).
+			type(`${keys.backspace.repeat(4)}0:8080\r`);
+			const line = await until(/forwarding 127\.0\.0\.1:(\d+) -> pod\/served/, 'the forward started').then(() => /127\.0\.0\.1:(\d+) -> pod\/served/.exec(frame())!);
+			const port = Number(line[1]);
+			assert.match(await get(port), /served/, 'the pod answered through the forward');
+			type('f');
+			await until(new RegExp(`> 127\\.0\\.0\\.1:${port}\\s+-> pod/served\\s+127\\.\\d+\\.\\d+\\.\\d+:8080\\s+1 connection`), 'the forward listed with its connection');
+			type(keys.ctrlD);
+			await until(/No port-forwards/, 'stopped');
+			await assert.rejects(get(port), /ECONNREFUSED/);
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('splits the screen: the list on the left, the selected pod\'s logs on the right, keys on either side', async () => {
+		const {app, frame, until, type, selectRow} = open();
+		try {
+			await until(/^[> ] chatty\s/m, 'the pods');
+			type('|');
+			await until(/split view: logs of the selected pod/, 'split view on');
+			await selectRow('chatty');
+			await until(/│ Logs default\/chatty\s+● streaming\s+following/, 'the selected pod\'s logs beside the list');
+			type('\\');
+			await until(/▶ Logs default\/chatty/, 'the keys moved to the log side');
+			type(' ');
+			await until(/▶ Logs default\/chatty.*paused/, 'the log side paused');
+			type('\\');
+			await until(() => !/▶ Logs/.test(frame()), 'the keys back on the list');
+			type('j');
+			await until(() => selectedName(frame()) !== 'chatty', 'the list moves; the log pane follows');
+			await until(() => !/│ Logs default\/chatty/.test(frame()), 'the log pane following the selection');
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('edits in $EDITOR and saves what it wrote', async () => {
+		await client.create(deployment('external', 1));
+		const previous = process.env.EDITOR;
+		// An editor that changes replicas 1 to 2 (GNU sed; \x20 is a space, since $EDITOR is split on spaces).
+		process.env.EDITOR = 'sed -i s/replicas:\\x201$/replicas:\\x202/';
+		const {app, frame, until, type, command, selectRow} = open();
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('deploy');
+			await until(/view: deployments[^]*^[> ] external\s/m, 'the deployment');
+			await selectRow('external');
+			type('E');
+			await until(/deployment.apps\/external edited/, 'saved');
+			assert.equal(((await client.get(deployType, 'default', 'external')).spec as {replicas: number}).replicas, 2);
+		} finally {
+			process.env.EDITOR = previous;
+			if (previous === undefined) delete process.env.EDITOR;
 			app.unmount();
 		}
 	});

@@ -38,7 +38,7 @@ export function ResourceTable({type, items, top, selected, height, allNamespaces
 	const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('').trimEnd();
 	return (
 		<Box flexDirection="column">
-			<Text bold color={theme.text}>{`  ${line(header)}`}</Text>
+			<Text bold color={theme.text} wrap="truncate-end">{`  ${line(header)}`}</Text>
 			{items.length === 0 && <Text color={theme.muted}>No resources found.</Text>}
 			{rows.map(({obj, all, cells}, i) => {
 				const isSelected = top + i === selected;

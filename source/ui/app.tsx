@@ -38,6 +38,7 @@ import {builtinThemes, initialTheme, loadTheme, type Theme} from './theme.js';
 import {EditorView, type EditorState, editorTop} from './views/editor-view.js';
 import {initialLogView, logWindow, LogView, type LogViewState} from './views/log-view.js';
 import {type ExtraColumns, ResourceTable} from './views/resource-table.js';
+import {fit, Line} from './views/fit.js';
 import {TextView} from './views/text-view.js';
 
 const examplesDir = fileURLToPath(new URL('../../../examples', import.meta.url));
@@ -374,17 +375,23 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	// fast typist delivers both before React has drawn the first.
 	const pendingKeys = useRef<[string, Partial<Key>][]>([]);
 	const settling = useRef(false);
+	const renders = useRef(0);
+	renders.current++;
 	const drainKeys = () => {
 		while (pendingKeys.current.length > 0 && !settling.current) {
 			const [input, key] = pendingKeys.current.shift()!;
 			settling.current = true;
+			const before = renders.current;
 			try {
 				handleKey(input, key);
 			} catch (error) {
 				setStatus(`error: ${(error as Error).message}`, 'error');
-			} finally {
-				setTick(t => t + 1);
 			}
+			// A key that changed nothing renders nothing: then a render is forced, so the queue moves on.
+			// (Forcing one always would cost a second frame per key, which Ink's frame limit delays.)
+			setImmediate(() => {
+				if (settling.current && renders.current === before) setTick(t => t + 1);
+			});
 		}
 	};
 	useEffect(() => {
@@ -837,23 +844,23 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	function body() {
 		const height = bodyHeight - 1;
 		switch (mode.kind) {
-			case 'text': return <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={height} theme={theme} />;
-			case 'help': return <TextView title="Keys (esc to close)" lines={helpLines()} offset={mode.offset} height={height} theme={theme} />;
+			case 'text': return <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={height} width={columns} theme={theme} />;
+			case 'help': return <TextView title="Keys (esc to close)" lines={helpLines()} offset={mode.offset} height={height} width={columns} theme={theme} />;
 			case 'forwards': {
 				const lines = forwards.list().map((f, i) => `${i === mode.selected ? '>' : ' '} 127.0.0.1:${String(f.local).padEnd(6)} -> ${f.target}  ${f.remote.host}:${f.remote.port}  ${f.connections} connection${f.connections === 1 ? '' : 's'}`);
-				return <TextView title="Port-forwards (ctrl+d stops the selected one; esc back)" lines={lines.length ? lines : ['No port-forwards. F on a pod or a service starts one.']} offset={0} height={height} theme={theme} />;
+				return <TextView title="Port-forwards (ctrl+d stops the selected one; esc back)" lines={lines.length ? lines : ['No port-forwards. F on a pod or a service starts one.']} offset={0} height={height} width={columns} theme={theme} />;
 			}
-			case 'editor': return <EditorView state={mode} height={bodyHeight} theme={theme} />;
+			case 'editor': return <EditorView state={mode} height={bodyHeight} width={columns} theme={theme} />;
 			case 'logs': return <LogView title={mode.title} session={mode.session} view={mode.view} height={bodyHeight} width={columns} theme={theme} />;
 			default: {
-				const table = <ResourceTable type={type} items={items} top={topRef.current} selected={selected} height={height} allNamespaces={!namespace} sort={sort} theme={theme} extra={usageColumns} />;
+				const left = split ? Math.floor(columns * 0.45) : columns;
+				const table = <ResourceTable type={type} items={items} top={topRef.current} selected={selected} height={height} width={split ? left - 1 : columns} allNamespaces={!namespace} sort={sort} theme={theme} extra={usageColumns} />;
 				if (!split) return table;
-				const left = Math.floor(columns * 0.45);
 				return (
 					<Box flexDirection="row">
 						<Box width={left} flexDirection="column" overflow="hidden" borderStyle="single" borderColor={split.focus === 'list' ? theme.accent : theme.muted} borderTop={false} borderBottom={false} borderLeft={false}>{table}</Box>
 						<Box flexGrow={1} flexDirection="column" overflow="hidden" paddingLeft={1}>
-							{split.pane ? <LogView title={`${split.focus === 'logs' ? '▶ ' : ''}${split.pane.title}`} session={split.pane.session} view={split.pane.view} height={bodyHeight} width={columns - left - 2} theme={theme} /> : <Text color={theme.muted}>Select a pod or a workload to see its logs here.</Text>}
+							{split.pane ? <LogView title={`${split.focus === 'logs' ? '▶ ' : ''}${split.pane.title}`} session={split.pane.session} view={split.pane.view} height={bodyHeight} width={columns - left - 2} theme={theme} /> : <Text color={theme.muted}>{fit('Select a pod or a workload to see its logs here.', columns - left - 2)}</Text>}
 						</Box>
 					</Box>
 				);
@@ -872,13 +879,15 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	return (
 		// One row short of the terminal: at full height Ink clears the screen on every frame (flicker).
 		<Box flexDirection="column" height={rows - 1}>
-			<Text wrap="truncate-end">
-				<Text bold color={theme.accent}>kubedeck</Text>{readonly ? <Text color={theme.warning}> [read-only]</Text> : null} {client.description}  ns: <Text bold>{namespace ?? 'all'}</Text>  view: <Text bold>{type.plural}</Text>  <Text color={stateColor}>● {snapshot.state}</Text>  nodes: {readyNodes}/{nodes.items.length}  pods: {podCounts}  mem: {memory} MB
-			</Text>
-			<Text wrap="truncate-end">
-				{panes.map((p, i) => <Text key={p.title} inverse={i === pane} color={i === pane ? theme.accent : theme.muted}>{` ${p.title} `}</Text>)}
-				<Text color={theme.muted}>  {panes[pane].kinds.length > 1 ? panes[pane].kinds.map(k => (k.plural === type.plural ? `[${k.plural}]` : k.plural)).join(' ') : ''}  {items.length}/{snapshot.items.length}{filterText ? `  /${filterText}` : ''}{sort ? `  sort: ${sort.column}${sort.descending ? '↓' : '↑'}` : ''}</Text>
-			</Text>
+			<Line width={columns} segments={[
+				{text: 'kubedeck', bold: true, color: theme.accent}, readonly && {text: ' [read-only]', color: theme.warning},
+				` ${client.description}  ns: `, {text: namespace ?? 'all', bold: true}, '  view: ', {text: type.plural, bold: true}, '  ',
+				{text: `● ${snapshot.state}`, color: stateColor}, `  nodes: ${readyNodes}/${nodes.items.length}  pods: ${podCounts}  mem: ${memory} MB`,
+			]} />
+			<Line width={columns} segments={[
+				...panes.map((p, i) => ({text: ` ${p.title} `, inverse: i === pane, color: i === pane ? theme.accent : theme.muted})),
+				{text: `  ${panes[pane].kinds.length > 1 ? panes[pane].kinds.map(k => (k.plural === type.plural ? `[${k.plural}]` : k.plural)).join(' ') : ''}  ${items.length}/${snapshot.items.length}${filterText ? `  /${filterText}` : ''}${sort ? `  sort: ${sort.column}${sort.descending ? '↓' : '↑'}` : ''}`, color: theme.muted},
+			]} />
 			<Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">
 				{body()}
 			</Box>
@@ -889,9 +898,9 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 					{prefs.protection(context) === 'type-name' && <Text>Type the name to confirm: {mode.typed}<Text inverse> </Text>  (esc cancels)</Text>}
 				</Box>
 			)}
-			{mode.kind === 'input' && <Text>{mode.purpose === 'command' ? ':' : mode.purpose === 'filter' ? '/' : mode.purpose === 'new' ? 'new: ' : mode.purpose === 'forward' ? 'port-forward [LOCAL:]PORT: ' : 'replicas: '}{mode.text}<Text inverse> </Text></Text>}
-			<Text color={status.tone === 'error' ? theme.error : status.tone === 'busy' ? theme.warning : theme.muted} wrap="truncate-end">{status.text || ' '}</Text>
-			<Text color={theme.muted} wrap="truncate-end">{footer}</Text>
+			{mode.kind === 'input' && <Text>{fit(`${mode.purpose === 'command' ? ':' : mode.purpose === 'filter' ? '/' : mode.purpose === 'new' ? 'new: ' : mode.purpose === 'forward' ? 'port-forward [LOCAL:]PORT: ' : 'replicas: '}${mode.text}`, columns - 1)}<Text inverse> </Text></Text>}
+			<Text color={status.tone === 'error' ? theme.error : status.tone === 'busy' ? theme.warning : theme.muted}>{fit(status.text, columns) || ' '}</Text>
+			<Text color={theme.muted}>{fit(footer, columns)}</Text>
 		</Box>
 	);
 }

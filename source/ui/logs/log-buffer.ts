@@ -117,7 +117,7 @@ export function renderJsonLine(text: string): {level?: string; text: string} {
 	return {level, text: [time, level?.padEnd(5), message, ...fields].filter(Boolean).join(' ')};
 }
 
-/** Split a line into rows of at most `width` characters (wrap on), or one truncated row. */
+/** Split a line into rows of at most `width` characters (wrap on), or leave it one row (cut by the view). */
 export function wrapRows(text: string, width: number, wrap: boolean): string[] {
 	const w = Math.max(1, width);
 	if (!wrap || text.length <= w) return [text];

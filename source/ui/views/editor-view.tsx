@@ -5,6 +5,7 @@ import {Box, Text} from 'ink';
 import type {EditBuffer} from '../editor/buffer.js';
 import type {LineError} from '../editor/errors.js';
 import type {Theme} from '../theme.js';
+import {fit, Line} from './fit.js';
 
 export interface EditorState {
 	title: string;
@@ -24,10 +25,10 @@ export interface EditorState {
 	confirmDiscard?: boolean;
 }
 
-function YamlLine({text, theme}: {text: string; theme: Theme}) {
+function yamlSegments(text: string, theme: Theme) {
 	const m = /^(\s*-?\s*)([^:#\s][^:#]*?)(:)(\s.*|)$/.exec(text);
-	if (!m) return <Text>{text || ' '}</Text>;
-	return <Text>{m[1]}<Text color={theme.yamlKey}>{m[2]}</Text>{m[3]}{m[4]}</Text>;
+	if (!m) return [text || ' '];
+	return [m[1], {text: m[2], color: theme.yamlKey}, m[3] + m[4]];
 }
 
 export function editorTop(state: EditorState, height: number): number {
@@ -37,7 +38,7 @@ export function editorTop(state: EditorState, height: number): number {
 	return state.top;
 }
 
-export function EditorView({state, height, theme}: {state: EditorState; height: number; theme: Theme}) {
+export function EditorView({state, height, width, theme}: {state: EditorState; height: number; width: number; theme: Theme}) {
 	const {buffer, errors} = state;
 	const banner = state.conflict ? state.conflict.summary.length + 1 : 0;
 	const bodyHeight = Math.max(3, height - 2 - banner - (errors.length ? 1 : 0));
@@ -48,27 +49,31 @@ export function EditorView({state, height, theme}: {state: EditorState; height: 
 		const line = buffer.lines[i];
 		const lineErrors = errors.filter(e => e.line === i);
 		const gutter = `${lineErrors.length ? '✗' : ' '}${String(i + 1).padStart(numberWidth)} `;
+		const gutterSegment = {text: gutter, color: lineErrors.length ? theme.error : theme.muted};
 		if (i === buffer.row) {
+			// The cursor's line scrolls sideways so the cursor stays on screen.
 			const col = buffer.col;
-			rows.push(<Text key={i} wrap="truncate-end"><Text color={lineErrors.length ? theme.error : theme.muted}>{gutter}</Text>{line.slice(0, col)}<Text inverse>{line[col] ?? ' '}</Text>{line.slice(col + 1)}</Text>);
+			const room = Math.max(1, width - gutter.length - 1);
+			const from = Math.max(0, col - room + 1);
+			rows.push(<Line key={i} width={width} segments={[gutterSegment, line.slice(from, col), {text: line[col] ?? ' ', inverse: true}, line.slice(col + 1)]} />);
 		} else {
-			rows.push(<Text key={i} wrap="truncate-end"><Text color={lineErrors.length ? theme.error : theme.muted}>{gutter}</Text><YamlLine text={line} theme={theme} /></Text>);
+			rows.push(<Line key={i} width={width} segments={[gutterSegment, ...yamlSegments(line, theme)]} />);
 		}
 		for (const e of lineErrors) {
-			if (rows.length < bodyHeight) rows.push(<Text key={`${i}-e-${rows.length}`} color={theme.error} wrap="truncate-end">{' '.repeat(numberWidth + 2)}└─ {e.message}</Text>);
+			if (rows.length < bodyHeight) rows.push(<Text key={`${i}-e-${rows.length}`} color={theme.error}>{fit(`${' '.repeat(numberWidth + 2)}└─ ${e.message}`, width)}</Text>);
 		}
 	}
 	const modified = state.buffer.lines.join('\n') + '\n' !== state.original;
 	return (
 		<Box flexDirection="column">
-			<Text bold color={theme.accent} wrap="truncate-end">{state.title}{modified ? ' [modified]' : ''}  <Text color={theme.muted}>line {buffer.row + 1}, col {buffer.col + 1}</Text></Text>
+			<Line width={width} segments={[{text: `${state.title}${modified ? ' [modified]' : ''}`, bold: true, color: theme.accent}, '  ', {text: `line ${buffer.row + 1}, col ${buffer.col + 1}`, color: theme.muted}]} />
 			{state.conflict && (
 				<Box flexDirection="column">
 					<Text color={theme.warning} bold>Conflict: the object changed on the server since you opened it. ctrl+r reloads theirs (your edits are lost), ctrl+o saves yours over it.</Text>
-					{state.conflict.summary.map(s => <Text key={s} color={theme.warning} wrap="truncate-end">  {s}</Text>)}
+					{state.conflict.summary.map(s => <Text key={s} color={theme.warning}>{fit(`  ${s}`, width)}</Text>)}
 				</Box>
 			)}
-			{errors.length > 0 && <Text color={theme.error} wrap="truncate-end">{errors.length === 1 ? errors[0].message : `${errors.length} errors, marked ✗ below`}</Text>}
+			{errors.length > 0 && <Text color={theme.error}>{fit(errors.length === 1 ? errors[0].message : `${errors.length} errors, marked ✗ below`, width)}</Text>}
 			{rows}
 			{state.typingSearch !== undefined && <Text>search: {state.typingSearch}<Text inverse> </Text></Text>}
 			{state.confirmDiscard && <Text color={theme.warning}>Unsaved changes: esc again discards them, ctrl+s saves.</Text>}

@@ -6,6 +6,7 @@ import type {ReactNode} from 'react';
 import type {LogSession} from '../logs/log-session.js';
 import {renderJsonLine, wrapRows} from '../logs/log-buffer.js';
 import type {Theme} from '../theme.js';
+import {fit, Line} from './fit.js';
 
 export interface LogViewState {
 	/** Index (into the shown lines) of the first row drawn when not following. */
@@ -68,12 +69,13 @@ export function LogView({title, session, view, height, width, theme}: {title: st
 		const line = session.buffer.at(indexes[i])!;
 		const rendered = view.json ? renderJsonLine(line.text) : {text: line.text};
 		const prefix = `${line.source ? `${line.source} ` : ''}${view.timestamps && line.ts ? `${line.ts} ` : ''}`;
-		const parts = wrapRows(prefix + rendered.text, width, view.wrap);
+		// Cut to the width here (see fit.tsx): a log line must never reach Ink wider than the pane.
+		const parts = wrapRows(prefix + rendered.text, width, view.wrap).map(part => fit(part, width));
 		parts.forEach((part, j) => {
 			if (rows.length >= bodyHeight) return;
 			const sourceColor = theme.logPrefixes.length ? theme.logPrefixes[sources.indexOf(line.source) % theme.logPrefixes.length] : undefined;
-			const body = j === 0 && line.source ? <><Text color={sourceColor}>{line.source}</Text>{highlight(part.slice(line.source.length), search)}</> : highlight(part, search);
-			rows.push(<Text key={`${indexes[i]}-${j}`} wrap="truncate-end" color={levelColor(theme, 'level' in rendered ? rendered.level : undefined)}>{body}</Text>);
+			const body = j === 0 && line.source ? <><Text color={sourceColor}>{part.slice(0, line.source.length)}</Text>{highlight(part.slice(line.source.length), search)}</> : highlight(part, search);
+			rows.push(<Text key={`${indexes[i]}-${j}`} color={levelColor(theme, 'level' in rendered ? rendered.level : undefined)}>{body}</Text>);
 		});
 	}
 	const state = session.displayState;
@@ -82,11 +84,13 @@ export function LogView({title, session, view, height, width, theme}: {title: st
 	const dropped = session.buffer.dropped;
 	return (
 		<Box flexDirection="column">
-			<Text wrap="truncate-end">
-				<Text bold color={theme.accent}>{title}</Text>  <Text color={stateColor}>● {state}{session.error ? `: ${session.error}` : ''}</Text>  <Text color={theme.muted}>{flags}  {indexes.length} lines{dropped ? `, ${dropped} earlier not in memory (scroll up to read back)` : ''}</Text>
-			</Text>
+			<Line width={width} segments={[
+				{text: title, bold: true, color: theme.accent}, '  ',
+				{text: `● ${state}${session.error ? `: ${session.error}` : ''}`, color: stateColor}, '  ',
+				{text: `${flags}  ${indexes.length} lines${dropped ? `, ${dropped} earlier not in memory (scroll up to read back)` : ''}`, color: theme.muted},
+			]} />
 			{rows.length === 0 ? <Text color={theme.muted}>{state === 'connecting' ? 'connecting…' : 'no log lines yet'}</Text> : rows}
-			{view.typing && <Text>{view.typing.purpose === 'search' ? '/' : '&'}{view.typing.text}<Text inverse> </Text></Text>}
+			{view.typing && <Text>{fit(`${view.typing.purpose === 'search' ? '/' : '&'}${view.typing.text}`, width - 1)}<Text inverse> </Text></Text>}
 		</Box>
 	);
 }

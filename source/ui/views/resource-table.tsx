@@ -7,6 +7,7 @@ import type {ResourceType} from '../../api/resources.js';
 import {podStatus, rendererFor} from '../../render/columns.js';
 import {objectKey, type Sort} from '../table-model.js';
 import {statusColor, type Theme} from '../theme.js';
+import {fit} from './fit.js';
 
 function colorFor(theme: Theme, obj: KubeObject, cells: string[], statusIndex: number): string | undefined {
 	if (obj.kind === 'Pod') return statusColor(theme, podStatus(obj));
@@ -20,8 +21,8 @@ export interface ExtraColumns {
 	cells(obj: KubeObject): string[];
 }
 
-export function ResourceTable({type, items, top, selected, height, allNamespaces, sort, theme, extra}: {
-	type: ResourceType; items: KubeObject[]; top: number; selected: number; height: number; allNamespaces: boolean; sort?: Sort; theme: Theme; extra?: ExtraColumns;
+export function ResourceTable({type, items, top, selected, height, width, allNamespaces, sort, theme, extra}: {
+	type: ResourceType; items: KubeObject[]; top: number; selected: number; height: number; width: number; allNamespaces: boolean; sort?: Sort; theme: Theme; extra?: ExtraColumns;
 }) {
 	const renderer = rendererFor(type.kind);
 	const shown = renderer.columns.map((c, i) => ({...c, index: i})).filter(c => c.priority === 0);
@@ -38,12 +39,12 @@ export function ResourceTable({type, items, top, selected, height, allNamespaces
 	const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('').trimEnd();
 	return (
 		<Box flexDirection="column">
-			<Text bold color={theme.text} wrap="truncate-end">{`  ${line(header)}`}</Text>
+			<Text bold color={theme.text}>{fit(`  ${line(header)}`, width)}</Text>
 			{items.length === 0 && <Text color={theme.muted}>No resources found.</Text>}
 			{rows.map(({obj, all, cells}, i) => {
 				const isSelected = top + i === selected;
 				// A marker as well as inverse video, so the selection shows without colour (NO_COLOR).
-				return <Text key={objectKey(obj)} inverse={isSelected} bold={theme.bold} color={colorFor(theme, obj, all, statusIndex)} wrap="truncate-end">{`${isSelected ? '>' : ' '} ${line(cells)}`}</Text>;
+				return <Text key={objectKey(obj)} inverse={isSelected} bold={theme.bold} color={colorFor(theme, obj, all, statusIndex)}>{fit(`${isSelected ? '>' : ' '} ${line(cells)}`, width)}</Text>;
 			})}
 		</Box>
 	);

@@ -1,13 +1,14 @@
 // A scrollable block of text: describe, YAML and help.
 import {Box, Text} from 'ink';
 import type {Theme} from '../theme.js';
+import {fit} from './fit.js';
 
-export function TextView({title, lines, offset, height, theme}: {title: string; lines: string[]; offset: number; height: number; theme: Theme}) {
+export function TextView({title, lines, offset, height, width, theme}: {title: string; lines: string[]; offset: number; height: number; width: number; theme: Theme}) {
 	const top = Math.max(0, Math.min(offset, lines.length - height));
 	return (
 		<Box flexDirection="column">
-			<Text bold color={theme.accent} wrap="truncate-end">{title}{lines.length > height ? `  (${top + 1}-${Math.min(lines.length, top + height)} of ${lines.length})` : ''}</Text>
-			{lines.slice(top, top + height).map((l, i) => <Text key={top + i} wrap="truncate-end">{l || ' '}</Text>)}
+			<Text bold color={theme.accent}>{fit(`${title}${lines.length > height ? `  (${top + 1}-${Math.min(lines.length, top + height)} of ${lines.length})` : ''}`, width)}</Text>
+			{lines.slice(top, top + height).map((l, i) => <Text key={top + i}>{fit(l, width) || ' '}</Text>)}
 		</Box>
 	);
 }

@@ -54,7 +54,7 @@ type Mode =
 	| {kind: 'input'; purpose: 'command' | 'filter' | 'scale' | 'new' | 'forward'; text: string; target?: KubeObject}
 	| {kind: 'forwards'; selected: number}
 	| Confirm
-	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; live?: KubeObject}
+	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; live?: KubeObject; yaml?: boolean}
 	| {kind: 'help'; offset: number}
 	| ({kind: 'editor'} & EditorState)
 	| ({kind: 'logs'} & LogPane);
@@ -273,7 +273,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const save = (state: EditorState, overwrite = false) => {
 		const text = B.toText(state.buffer);
 		setStatus('saving…', 'busy');
-		saveBuffer(client, text, state.original, state.purpose, {overwrite}).then(result => {
+		saveBuffer(client, text, state.original, state.purpose, {overwrite, namespace: namespace ?? 'default'}).then(result => {
 			const stillHere = (m: Mode) => m.kind === 'editor' && m.title === state.title;
 			switch (result.kind) {
 				case 'saved':
@@ -340,7 +340,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		}
 		if (word === 'apply') {
 			if (readonly) return setStatus('read-only: apply is disabled', 'error');
-			if (!arg) return setStatus('error: :apply needs a file or directory', 'error');
+			if (!arg) return openEditor('Apply: paste or type manifests (several separated by ---); ctrl+s applies after a dry run', '', 'create');
 			return report(`applying ${arg}`, readManifests([path.resolve(arg)], {stdin: process.stdin})
 				.then(m => applyManifests(client, m, namespace ?? 'default'))
 				.then(r => (r.errors.length ? `error: ${r.errors.join('; ')}` : r.lines.join(', '))));
@@ -401,11 +401,13 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	useInput((input, key) => {
 		// "deploy\r" or "\x7f3\r" can come as one chunk: split it into keys.
 		// (A paste into the editor arrives the same way: its text parts go in whole.)
-		if (input.length > 1 && /[\r\n\x7f\b]/.test(input) && !key.ctrl && !key.meta) {
+		if (input.length > 1 && /[\r\n]/.test(input) && !/[\x7f\b]/.test(input) && modeRef.current.kind === 'editor' && modeRef.current.typingSearch === undefined && pendingKeys.current.length === 0) {
+			// A paste into the editor: its lines go in as they are, indentation and all.
+			pendingKeys.current.push([input, {paste: true} as Partial<Key>]);
+		} else if (input.length > 1 && /[\r\n\x7f\b]/.test(input) && !key.ctrl && !key.meta) {
 			for (const part of input.split(/(\r\n|[\r\n\x7f\b])/)) {
 				if (part === '\r' || part === '\n' || part === '\r\n') pendingKeys.current.push(['', {return: true}]);
 				else if (part === '\x7f' || part === '\b') pendingKeys.current.push(['', {backspace: true}]);
-				else if (part && modeRef.current.kind === 'editor') pendingKeys.current.push([part, {}]);
 				else if (part) for (const ch of part) pendingKeys.current.push([ch, {}]);
 			}
 		} else pendingKeys.current.push([input, key]);
@@ -520,7 +522,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		if (command === 'nav.back' || name === 'q') return setMode({kind: 'list'});
 		if (mode.kind === 'text' && mode.secret && command === 'secret.reveal') {
 			const decoded = {...mode.secret, data: Object.fromEntries(Object.entries((mode.secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))};
-			return setMode({kind: 'text', title: `YAML ${objectRef(type, mode.secret.metadata.name!)} (values decoded)`, lines: toYaml(decoded).split('\n'), offset: 0});
+			return setMode({kind: 'text', title: `YAML ${objectRef(type, mode.secret.metadata.name!)} (values decoded)`, lines: toYaml(decoded).split('\n'), offset: 0, yaml: true});
 		}
 		const total = mode.kind === 'text' ? mode.lines.length : helpLines().length;
 		const page = bodyHeight - 2;
@@ -580,7 +582,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		else if (key.backspace || key.delete) buffer = B.backspace(buffer);
 		else if (name === 'ctrl+d') buffer = B.deleteForward(buffer);
 		else if (name === 'tab') buffer = B.insert(buffer, '  ');
-		else if (input && !key.ctrl && !key.meta) buffer = B.insert(buffer, input.replace(/\r\n?/g, '\n'));
+		else if ((key as {paste?: boolean}).paste) buffer = B.paste(buffer, input);
+		else if (input && !key.ctrl && !key.meta) buffer = B.insert(buffer, input);
 		else return;
 		update({buffer, top: editorTop({...mode, buffer}, height)});
 	}
@@ -758,8 +761,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				void eventsFor(client, current).then(events => setMode({kind: 'text', title: `Describe ${ref}`, lines: describeObject(current, events).split('\n'), offset: 0}));
 				return;
 			case 'view.yaml':
-				if (current.kind === 'Secret') return setMode({kind: 'text', title: `YAML ${ref} (values hidden; x reveals)`, lines: toYaml(maskSecret(current)).split('\n'), offset: 0, secret: current});
-				return setMode({kind: 'text', title: `YAML ${ref}`, lines: toYaml(current).split('\n'), offset: 0});
+				if (current.kind === 'Secret') return setMode({kind: 'text', title: `YAML ${ref} (values hidden; x reveals)`, lines: toYaml(maskSecret(current)).split('\n'), offset: 0, secret: current, yaml: true});
+				return setMode({kind: 'text', title: `YAML ${ref}`, lines: toYaml(current).split('\n'), offset: 0, yaml: true});
 			case 'view.logs':
 			case 'view.previousLogs':
 				return openLogs(current, command === 'view.previousLogs');
@@ -844,7 +847,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	function body() {
 		const height = bodyHeight - 1;
 		switch (mode.kind) {
-			case 'text': return <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={height} width={columns} theme={theme} />;
+			case 'text': return <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={height} width={columns} theme={theme} yaml={mode.yaml} />;
 			case 'help': return <TextView title="Keys (esc to close)" lines={helpLines()} offset={mode.offset} height={height} width={columns} theme={theme} />;
 			case 'forwards': {
 				const lines = forwards.list().map((f, i) => `${i === mode.selected ? '>' : ' '} 127.0.0.1:${String(f.local).padEnd(6)} -> ${f.target}  ${f.remote.host}:${f.remote.port}  ${f.connections} connection${f.connections === 1 ? '' : 's'}`);

@@ -53,12 +53,19 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 		await eventually(() => screen().split('\n').filter(l => /^[> ] web-\S+\s+1\/1\s+Running/.test(l)).length === 3, '3 web pods Running', 20_000);
 	});
 
-	it('opens a pod\'s logs, closes them, confirms before deleting (defaulting to Cancel) and quits', async () => {
+	it('opens a pod\'s logs, opens a shell in it, confirms before deleting (defaulting to Cancel) and quits', async () => {
 		keys('l');
 		await until(/Logs default\/web-/, 'the logs view');
 		await until(/netexec: serving on http:\/\/127\./, 'the pod\'s log line');
 		keys('Escape');
-		await until(/view: pods/, 'back to the list');
+		await until(/^ {2}NAME\s+READY/m, 'back to the list');
+		// s on a pod: the dashboard steps aside for a shell in the container, and comes back after exit.
+		keys('s');
+		await eventually(() => !/view: pods/.test(screen()), 'the dashboard stepped aside', 15_000);
+		keys('echo "in $POD_NAME"', 'Enter');
+		await until(/^in web-\S+$/m, 'the shell running in the pod\'s environment');
+		keys('exit', 'Enter');
+		await until(/shell in web-\S+ exited/, 'back in the dashboard');
 		keys('C-d');
 		await until(/Delete pod\/web-\S+ in namespace default\?\s+Cancel\s+Delete/, 'the delete confirmation');
 		keys('Enter');

@@ -204,6 +204,22 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it('applies pasted manifests (several documents) after a dry run', async () => {
+		const {app, until, type, command} = open();
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('apply');
+			await until(/Apply: paste or type manifests/, 'an empty editor');
+			type('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pasted-one\ndata:\n  a: "1"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pasted-two\n');
+			await until(/ 4 {3}name: pasted-one\n *5 data:\n *6 {3}a: "1"/, 'the paste in the buffer, indentation as pasted');
+			type(keys.ctrlS);
+			await until(/configmap\/pasted-one created, configmap\/pasted-two created/, 'both applied');
+			assert.deepEqual((await client.get(resolveType('cm')!, 'default', 'pasted-one')).data, {a: '1'});
+		} finally {
+			app.unmount();
+		}
+	});
+
 	it('follows logs, pauses without losing lines, searches and filters', async () => {
 		await client.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'chatty', namespace: 'default'}, spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', args: ['logs-generator', '--rate=20']}]}});
 		const {app, frame, until, type, command, selectRow} = open();

@@ -106,6 +106,15 @@ describe('editor buffer', () => {
 		assert.equal(B.search(b, 'nothing-like-this'), undefined);
 		assert.equal(B.toText(B.deleteLine(B.moveTo(b, 1, 0))), 'spec:\n');
 	});
+
+	it('pastes lines as they are, indentation kept, as one undo step', () => {
+		let b = B.move(B.fromText('a:\n  b: 1\n'), 'bottom');
+		b = B.move(b, 'end');
+		b = B.paste(b, '\n  c:\n    d: 2\r\n  e: 3');
+		assert.equal(B.toText(b), 'a:\n  b: 1\n  c:\n    d: 2\n  e: 3\n');
+		assert.deepEqual([b.row, b.col], [4, 6]);
+		assert.equal(B.toText(B.undo(b)), 'a:\n  b: 1\n');
+	});
 });
 
 describe('editor errors', () => {

@@ -59,15 +59,24 @@ function edit(buffer: EditBuffer, kind: 'insert' | 'delete' | 'other', lines: st
 }
 
 export function insert(buffer: EditBuffer, text: string): EditBuffer {
-	if (text.includes('\n')) {
-		// A paste: insert line by line.
-		return text.split('\n').reduce((b, part, i) => (i === 0 ? insert(b, part) : insert(newline(b), part)), buffer);
-	}
+	if (text.includes('\n')) return paste(buffer, text);
 	const {lines, row, col} = buffer;
 	const line = lines[row];
 	const next = [...lines];
 	next[row] = line.slice(0, col) + text + line.slice(col);
 	return edit(buffer, 'insert', next, row, col + text.length);
+}
+
+/** Text as it was pasted: its lines go in as they are (no indentation added), as one undo step. */
+export function paste(buffer: EditBuffer, text: string): EditBuffer {
+	const {lines, row, col} = buffer;
+	const pasted = text.replace(/\r\n?/g, '\n').split('\n');
+	const before = lines[row].slice(0, col), after = lines[row].slice(col);
+	const middle = pasted.map((line, i) => (i === 0 ? before + line : line));
+	const last = middle.length - 1;
+	const cursorCol = middle[last].length;
+	middle[last] += after;
+	return edit(buffer, 'other', [...lines.slice(0, row), ...middle, ...lines.slice(row + 1)], row + last, cursorCol);
 }
 
 /** Split the line at the cursor; the new line keeps the indentation of the old (YAML is all indentation). */

@@ -7,6 +7,9 @@ import {StatusError} from '../../api/errors.js';
 import {type KubeObject, sortKeys} from '../../api/object.js';
 import {objectRef, typeForKind} from '../../api/resources.js';
 import type {ClusterClient} from '../../client/types.js';
+import {applyManifests} from '../../commands/apply.js';
+import {CliError} from '../../commands/context.js';
+import {parseManifests} from '../../commands/manifests.js';
 import {toYaml} from '../../commands/output.js';
 import {errorLines, parseBuffer, type LineError} from './errors.js';
 
@@ -48,7 +51,20 @@ async function conflictResult(client: ClusterClient, obj: KubeObject, original: 
 	return {kind: 'conflict', summary: summary.slice(0, 10), latest: toYaml(latest)};
 }
 
-export async function saveBuffer(client: ClusterClient, text: string, original: string, purpose: 'create' | 'update', options: {overwrite?: boolean} = {}): Promise<SaveResult> {
+/** Several manifests (a paste after `:apply`): kubectl apply's way, every document checked before any is written. */
+async function applyAll(client: ClusterClient, text: string, namespace: string): Promise<SaveResult> {
+	try {
+		const result = await applyManifests(client, parseManifests(text, 'the editor'), namespace);
+		if (result.errors.length) return {kind: 'errors', errors: result.errors.map(message => ({line: 0, message}))};
+		return {kind: 'saved', message: result.lines.join(', ')};
+	} catch (error) {
+		if (error instanceof CliError) return {kind: 'errors', errors: [{line: 0, message: error.message}]};
+		throw error;
+	}
+}
+
+export async function saveBuffer(client: ClusterClient, text: string, original: string, purpose: 'create' | 'update', options: {overwrite?: boolean; namespace?: string} = {}): Promise<SaveResult> {
+	if (purpose === 'create' && /^---\s*$/m.test(text.trim())) return applyAll(client, text, options.namespace ?? 'default');
 	const parsed = parseBuffer(text);
 	if ('errors' in parsed) return {kind: 'errors', errors: parsed.errors};
 	const obj = parsed.object;

@@ -25,7 +25,8 @@ export interface EditorState {
 	confirmDiscard?: boolean;
 }
 
-function yamlSegments(text: string, theme: Theme) {
+/** A YAML line with its key coloured (the YAML view and the editor). */
+export function yamlSegments(text: string, theme: Theme) {
 	const m = /^(\s*-?\s*)([^:#\s][^:#]*?)(:)(\s.*|)$/.exec(text);
 	if (!m) return [text || ' '];
 	return [m[1], {text: m[2], color: theme.yamlKey}, m[3] + m[4]];

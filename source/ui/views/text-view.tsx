@@ -1,14 +1,15 @@
-// A scrollable block of text: describe, YAML and help.
+// A scrollable block of text: describe, YAML (keys coloured) and help.
 import {Box, Text} from 'ink';
 import type {Theme} from '../theme.js';
-import {fit} from './fit.js';
+import {yamlSegments} from './editor-view.js';
+import {fit, Line} from './fit.js';
 
-export function TextView({title, lines, offset, height, width, theme}: {title: string; lines: string[]; offset: number; height: number; width: number; theme: Theme}) {
+export function TextView({title, lines, offset, height, width, theme, yaml}: {title: string; lines: string[]; offset: number; height: number; width: number; theme: Theme; yaml?: boolean}) {
 	const top = Math.max(0, Math.min(offset, lines.length - height));
 	return (
 		<Box flexDirection="column">
 			<Text bold color={theme.accent}>{fit(`${title}${lines.length > height ? `  (${top + 1}-${Math.min(lines.length, top + height)} of ${lines.length})` : ''}`, width)}</Text>
-			{lines.slice(top, top + height).map((l, i) => <Text key={top + i}>{fit(l, width) || ' '}</Text>)}
+			{lines.slice(top, top + height).map((l, i) => (yaml ? <Line key={top + i} width={width} segments={yamlSegments(l, theme)} /> : <Text key={top + i}>{fit(l, width) || ' '}</Text>))}
 		</Box>
 	);
 }

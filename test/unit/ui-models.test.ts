@@ -9,6 +9,11 @@ import * as B from '../../source/ui/editor/buffer.js';
 import {errorLines, lineOfField, parseBuffer} from '../../source/ui/editor/errors.js';
 import {LogBuffer, renderJsonLine, wrapRows} from '../../source/ui/logs/log-buffer.js';
 import {parseFilter, scrollWindow, visibleObjects} from '../../source/ui/table-model.js';
+import {initialTheme, loadTheme} from '../../source/ui/theme.js';
+import {fit} from '../../source/ui/views/fit.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const pod = (name: string, phase: string, labels: Record<string, string>, created: string): KubeObject => ({
 	apiVersion: 'v1', kind: 'Pod', metadata: {name, namespace: 'default', labels, creationTimestamp: created},
@@ -133,5 +138,39 @@ describe('editor errors', () => {
 		const error = new StatusError({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Invalid', code: 422, message: 'invalid',
 			details: {name: 'web', kind: 'Deployment', causes: [{reason: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: -1: must be greater than or equal to 0'}]}});
 		assert.deepEqual(errorLines(text, error), [{line: 5, message: 'spec.replicas: Invalid value: -1: must be greater than or equal to 0'}]);
+	});
+});
+
+describe('themes and line fitting', () => {
+	it('loads the built-in themes, lets a user theme override only what it names, and names a bad field', () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-theme-'));
+		try {
+			assert.equal(loadTheme('dark').status.Running, 'green');
+			assert.equal(loadTheme('no-color').accent, undefined);
+			fs.writeFileSync(path.join(dir, 'mine.yaml'), 'accent: magenta\nstatus:\n  Pending: blue\n');
+			const mine = loadTheme(path.join(dir, 'mine.yaml'));
+			assert.deepEqual([mine.name, mine.accent, mine.status.Pending, mine.status.Running, mine.error], ['mine', 'magenta', 'blue', 'green', 'red']);
+			fs.writeFileSync(path.join(dir, 'bad.json'), '{"accent": 3, "colour": "red"}');
+			assert.throws(() => loadTheme(path.join(dir, 'bad.json')), /colour: unknown token.*accent: must be a colour name/);
+			assert.throws(() => loadTheme('solarized'), /theme "solarized" not found: built-in themes are dark, light, high-contrast, no-color/);
+			const saved = process.env.NO_COLOR;
+			process.env.NO_COLOR = '1';
+			try {
+				assert.equal(initialTheme(undefined, 'light').name, 'no-color', 'NO_COLOR wins over a saved theme');
+				assert.equal(initialTheme('light', undefined).name, 'light', 'the flag wins over NO_COLOR');
+			} finally {
+				if (saved === undefined) delete process.env.NO_COLOR;
+				else process.env.NO_COLOR = saved;
+			}
+		} finally {
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
+	});
+
+	it('cuts lines to a width in terminal columns, wide characters counting two', () => {
+		assert.equal(fit('short', 10), 'short');
+		assert.equal(fit('a longer line', 8), 'a longe…');
+		assert.equal(fit('쿠버네티스 노트', 7), '쿠버네…', 'Korean characters take two columns each');
+		assert.equal(fit('▁▂▃ 12m', 7), '▁▂▃ 12m');
 	});
 });

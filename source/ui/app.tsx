@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {Box, type Key, Text, useApp, useInput, useStdin, useStdout} from 'ink';
+import {Box, Text, useApp, useStdin, useStdout} from 'ink';
 import {useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react';
 import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
@@ -27,6 +27,9 @@ import {saveBuffer} from './editor/save.js';
 import {duplicateOf, templateFor, templateKinds} from './editor/templates.js';
 import {deploymentDetails, followRollout} from './details.js';
 import {ResourceFeed} from './feed.js';
+import {type KeyPress, useKeyQueue} from './hooks/use-key-queue.js';
+import {editorKey} from './keys/editor.js';
+import {type LogKeysContext, logsKey, type LogPane} from './keys/logs.js';
 import {formatCpu, formatMemory, MetricsHistory, sparkline} from './metrics-history.js';
 import {commandIn, defaultKeyCommands, keyCommandsWith, keyName, type Scope} from './keymap.js';
 import {LogSession, type LogTarget} from './logs/log-session.js';
@@ -35,8 +38,8 @@ import {forwardTarget, PortForwards} from './port-forward.js';
 import {Prefs} from './prefs.js';
 import {columnsOf, type Filter, objectKey, parseFilter, scrollWindow, type Sort, visibleObjects} from './table-model.js';
 import {builtinThemes, initialTheme, loadTheme, type Theme} from './theme.js';
-import {EditorView, type EditorState, editorTop} from './views/editor-view.js';
-import {initialLogView, logWindow, LogView, type LogViewState} from './views/log-view.js';
+import {EditorView, type EditorState} from './views/editor-view.js';
+import {initialLogView, LogView} from './views/log-view.js';
 import {type ExtraColumns, ResourceTable} from './views/resource-table.js';
 import {fit, Line} from './views/fit.js';
 import {TextView} from './views/text-view.js';
@@ -58,16 +61,6 @@ type Mode =
 	| {kind: 'help'; offset: number}
 	| ({kind: 'editor'} & EditorState)
 	| ({kind: 'logs'} & LogPane);
-
-/** A log pane's stream and how it is viewed: full screen (mode logs) or beside the list (split view). */
-interface LogPane {
-	title: string;
-	session: LogSession;
-	view: LogViewState;
-	targets: LogTarget[];
-	previous: boolean;
-	containers: string[];
-}
 
 /** Split view: the list on the left, the selected object's logs on the right, each with its own keys. */
 interface Split {
@@ -370,65 +363,34 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		return text;
 	};
 
-	// Keys are queued and each is handled by the render that follows the one before it: a key
-	// that switches the kind (`:deploy`) changes what the next key (`s`) acts on, and tmux or a
-	// fast typist delivers both before React has drawn the first.
-	const pendingKeys = useRef<[string, Partial<Key>][]>([]);
-	const settling = useRef(false);
-	const renders = useRef(0);
-	renders.current++;
-	const drainKeys = () => {
-		while (pendingKeys.current.length > 0 && !settling.current) {
-			const [input, key] = pendingKeys.current.shift()!;
-			settling.current = true;
-			const before = renders.current;
-			try {
-				handleKey(input, key);
-			} catch (error) {
-				setStatus(`error: ${(error as Error).message}`, 'error');
-			}
-			// A key that changed nothing renders nothing: then a render is forced, so the queue moves on.
-			// (Forcing one always would cost a second frame per key, which Ink's frame limit delays.)
-			setImmediate(() => {
-				if (settling.current && renders.current === before) setTick(t => t + 1);
-			});
-		}
-	};
-	useEffect(() => {
-		settling.current = false;
-		drainKeys();
-	});
-	useInput((input, key) => {
-		// "deploy\r" or "\x7f3\r" can come as one chunk: split it into keys.
-		// (A paste into the editor arrives the same way: its text parts go in whole.)
-		if (input.length > 1 && /[\r\n]/.test(input) && !/[\x7f\b]/.test(input) && modeRef.current.kind === 'editor' && modeRef.current.typingSearch === undefined && pendingKeys.current.length === 0) {
-			// A paste into the editor: its lines go in as they are, indentation and all.
-			pendingKeys.current.push([input, {paste: true} as Partial<Key>]);
-		} else if (input.length > 1 && /[\r\n\x7f\b]/.test(input) && !key.ctrl && !key.meta) {
-			for (const part of input.split(/(\r\n|[\r\n\x7f\b])/)) {
-				if (part === '\r' || part === '\n' || part === '\r\n') pendingKeys.current.push(['', {return: true}]);
-				else if (part === '\x7f' || part === '\b') pendingKeys.current.push(['', {backspace: true}]);
-				else if (part) for (const ch of part) pendingKeys.current.push([ch, {}]);
-			}
-		} else pendingKeys.current.push([input, key]);
-		drainKeys();
+	useKeyQueue(handleKey, {
+		acceptsPaste: () => modeRef.current.kind === 'editor' && modeRef.current.typingSearch === undefined,
+		onError: error => setStatus(`error: ${error.message}`, 'error'),
 	});
 
-	function handleKey(input: string, key: Partial<Key>): void {
+	function logKeys(where: 'screen' | 'split'): LogKeysContext {
+		return {
+			commands, height: bodyHeight - 1, setStatus,
+			findPod: (ns, name) => pods.items.find(p => p.metadata.name === name && p.metadata.namespace === ns),
+			reopen: (pod, previous, container) => openLogs(pod, previous, container, where),
+		};
+	}
+
+	function handleKey(input: string, key: KeyPress): void {
 		const name = keyName(input, key);
 		const mode = modeRef.current;
 		switch (mode.kind) {
 			case 'input': return inputKey(mode, input, key, name);
 			case 'confirm': return confirmKey(mode, input, key, name);
-			case 'editor': return editorKey(mode, input, key, name);
-			case 'logs': return logsKey(mode, pane => setMode(pane ? {kind: 'logs', ...pane} : {kind: 'list'}), 'screen', input, key, name);
+			case 'editor': return editorKey({commands, height: bodyHeight - 2, setStatus, save, update: next => setMode(next ? {kind: 'editor', ...next} : {kind: 'list'})}, mode, input, key, name);
+			case 'logs': return logsKey(logKeys('screen'), mode, pane => setMode(pane ? {kind: 'logs', ...pane} : {kind: 'list'}), input, key, name);
 			case 'text':
 			case 'help': return textKey(mode, name);
 			case 'list': {
 				const sp = splitRef.current;
 				if (sp && name === '\\') return setSplit({...sp, focus: sp.focus === 'list' && sp.pane ? 'logs' : 'list'});
 				if (sp?.focus === 'logs' && sp.pane && commandIn(commands, 'list', name) !== 'view.split') {
-					return logsKey(sp.pane, pane => setSplit(cur => (cur ? (pane ? {...cur, pane} : {...cur, focus: 'list'}) : cur)), 'split', input, key, name);
+					return logsKey(logKeys('split'), sp.pane, pane => setSplit(cur => (cur ? (pane ? {...cur, pane} : {...cur, focus: 'list'}) : cur)), input, key, name);
 				}
 				return listKey(input, name);
 			}
@@ -461,7 +423,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		report(`forwarding ${label}`, started.then(f => `forwarding 127.0.0.1:${f.local} -> ${label} (${remote.host}:${remote.port}); f lists port-forwards`));
 	}
 
-	function inputKey(mode: Extract<Mode, {kind: 'input'}>, input: string, key: Partial<Key>, name: string): void {
+	function inputKey(mode: Extract<Mode, {kind: 'input'}>, input: string, key: KeyPress, name: string): void {
 		if (name === 'escape') return setMode({kind: 'list'});
 		if (name === 'tab' && mode.purpose === 'command') return setMode({...mode, text: complete(mode.text)});
 		if (name === 'return') {
@@ -489,7 +451,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		if (input && !key.ctrl && !key.meta) setMode({...mode, text: mode.text + input});
 	}
 
-	function confirmKey(mode: Confirm, input: string, key: Partial<Key>, name: string): void {
+	function confirmKey(mode: Confirm, input: string, key: KeyPress, name: string): void {
 		const typeName = prefs.protection(context) === 'type-name';
 		if (name === 'escape') return setMode({kind: 'list'});
 		if (typeName) {
@@ -538,138 +500,6 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			}
 		})();
 		if (offset !== undefined) setMode({...mode, offset: Math.max(0, Math.min(offset, Math.max(0, total - page)))});
-	}
-
-	function editorKey(mode: Extract<Mode, {kind: 'editor'}>, input: string, key: Partial<Key>, name: string): void {
-		const update = (next: Partial<EditorState>) => setMode({...mode, ...next, confirmDiscard: false});
-		if (mode.typingSearch !== undefined) {
-			if (name === 'escape') return update({typingSearch: undefined});
-			if (name === 'return') {
-				const found = B.search(mode.buffer, mode.typingSearch);
-				if (!found) setStatus(`not found: ${mode.typingSearch}`, 'error');
-				return update({typingSearch: undefined, search: mode.typingSearch, buffer: found ?? mode.buffer});
-			}
-			if (key.backspace || key.delete) return update({typingSearch: mode.typingSearch.slice(0, -1)});
-			if (input && !key.ctrl) update({typingSearch: mode.typingSearch + input});
-			return;
-		}
-		const command = commandIn(commands, 'editor', name);
-		const height = bodyHeight - 2;
-		switch (command) {
-			case 'nav.back':
-				if (B.isModified(mode.buffer, mode.original || '\n') && mode.purpose === 'update' && !mode.confirmDiscard) return setMode({...mode, confirmDiscard: true});
-				if (mode.purpose === 'create' && !mode.confirmDiscard && mode.buffer.undo.length > 0) return setMode({...mode, confirmDiscard: true});
-				setMode({kind: 'list'});
-				return setStatus(mode.purpose === 'create' ? 'nothing created' : 'Edit cancelled, no changes made.');
-			case 'editor.save': return save(mode);
-			case 'editor.overwrite': return mode.conflict ? save(mode, true) : undefined;
-			case 'editor.reload':
-				if (!mode.conflict) return;
-				setStatus('reloaded the server\'s version');
-				return update({buffer: B.fromText(mode.conflict.latest), original: mode.conflict.latest, conflict: undefined, errors: []});
-			case 'editor.undo': return update({buffer: B.undo(mode.buffer)});
-			case 'editor.search': return update({typingSearch: ''});
-			case 'editor.searchNext': {
-				const found = mode.search ? B.search(mode.buffer, mode.search) : undefined;
-				return update({buffer: found ?? mode.buffer});
-			}
-			case 'editor.deleteLine': return update({buffer: B.deleteLine(mode.buffer)});
-		}
-		const motions: Record<string, B.Motion> = {up: 'up', down: 'down', left: 'left', right: 'right', home: 'home', end: 'end', pageup: 'pageup', pagedown: 'pagedown', 'ctrl+a': 'home', 'ctrl+e': 'end'};
-		let buffer = mode.buffer;
-		if (motions[name]) buffer = B.move(buffer, motions[name], height);
-		else if (name === 'return') buffer = B.newline(buffer);
-		else if (key.backspace || key.delete) buffer = B.backspace(buffer);
-		else if (name === 'ctrl+d') buffer = B.deleteForward(buffer);
-		else if (name === 'tab') buffer = B.insert(buffer, '  ');
-		else if ((key as {paste?: boolean}).paste) buffer = B.paste(buffer, input);
-		else if (input && !key.ctrl && !key.meta) buffer = B.insert(buffer, input);
-		else return;
-		update({buffer, top: editorTop({...mode, buffer}, height)});
-	}
-
-	/** Keys for a log pane, full screen or in the split view; `update` replaces the pane (undefined closes it). */
-	function logsKey(mode: LogPane, update: (pane: LogPane | undefined) => void, where: 'screen' | 'split', input: string, key: Partial<Key>, name: string): void {
-		const view = mode.view;
-		const setView = (next: Partial<LogViewState>) => update({...mode, view: {...view, ...next}});
-		if (view.typing) {
-			if (name === 'escape') return setView({typing: undefined});
-			if (name === 'return') return setView({typing: undefined, [view.typing.purpose]: view.typing.text || undefined, ...(view.typing.purpose === 'search' ? jumpToMatch(mode, view.typing.text, 1) : {})});
-			if (key.backspace || key.delete) return setView({typing: {...view.typing, text: view.typing.text.slice(0, -1)}});
-			if (input && !key.ctrl) setView({typing: {...view.typing, text: view.typing.text + input}});
-			return;
-		}
-		const command = commandIn(commands, 'logs', name);
-		const height = bodyHeight - 1;
-		const {indexes, top} = logWindow(mode.session, view, height);
-		const scrollTo = (next: number) => {
-			const clamped = Math.max(0, Math.min(next, Math.max(0, indexes.length - height)));
-			// Scrolled to the very top with lines not in memory: read them back from the engine.
-			if (next < 0 && !view.filter) {
-				void mode.session.readBack(height).then(n => {
-					if (!n) setStatus('start of the log: nothing older in the log files');
-				}, error => setStatus(errorText(error), 'error'));
-			}
-			setView({top: clamped, follow: clamped >= indexes.length - height && view.follow});
-		};
-		switch (command) {
-			case 'nav.back': return update(undefined);
-			case 'nav.up': return scrollTo(top - 1);
-			case 'nav.down': return scrollTo(top + 1);
-			case 'nav.pageUp': return scrollTo(top - height);
-			case 'nav.pageDown': return scrollTo(top + height);
-			case 'nav.top': return scrollTo(-1);
-			case 'nav.bottom': return setView({follow: true});
-			case 'logs.follow':
-				if (!view.follow) mode.session.buffer.trim();
-				return setView({follow: !view.follow, top});
-			case 'logs.wrap': return setView({wrap: !view.wrap});
-			case 'logs.timestamps': return setView({timestamps: !view.timestamps});
-			case 'logs.json': return setView({json: !view.json});
-			case 'logs.search': return setView({typing: {purpose: 'search', text: view.search ?? ''}});
-			case 'logs.filter': return setView({typing: {purpose: 'filter', text: view.filter ?? ''}});
-			case 'logs.next': return setView(jumpToMatch(mode, view.search, 1));
-			case 'logs.previousMatch': return setView(jumpToMatch(mode, view.search, -1));
-			case 'logs.previous':
-			case 'logs.container': {
-				if (mode.targets.length !== 1) return setStatus('logs: one pod at a time for that', 'error');
-				const t = mode.targets[0];
-				const pod = pods.items.find(p => p.metadata.name === t.pod && p.metadata.namespace === t.namespace);
-				if (!pod) return setStatus('logs: the pod is gone', 'error');
-				mode.session.stop();
-				if (command === 'logs.previous') return openLogs(pod, !mode.previous, t.container, where);
-				return openLogs(pod, mode.previous, mode.containers[(mode.containers.indexOf(t.container ?? '') + 1) % mode.containers.length], where);
-			}
-			case 'logs.save': {
-				const dir = process.env.KUBEDECK_DUMP_DIR ?? path.join(os.homedir(), 'kubedeck-logs');
-				const file = path.join(dir, `${mode.targets[0].namespace}_${mode.targets.length === 1 ? mode.targets[0].pod : 'workload'}_${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
-				try {
-					fs.mkdirSync(dir, {recursive: true});
-					fs.writeFileSync(file, mode.session.buffer.text(true));
-					return setStatus(`saved ${mode.session.buffer.length} lines to ${file}`);
-				} catch (error) {
-					return setStatus(`error: ${(error as Error).message}`, 'error');
-				}
-			}
-		}
-	}
-
-	/** The view scrolled to the next (or previous) line matching the search. */
-	function jumpToMatch(mode: LogPane, search: string | undefined, direction: 1 | -1): Partial<LogViewState> {
-		if (!search) return {};
-		const height = bodyHeight - 1;
-		const {indexes, top} = logWindow(mode.session, mode.view, height);
-		const pattern = new RegExp(search.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
-		let regex: RegExp = pattern;
-		try {
-			regex = new RegExp(search, 'i');
-		} catch {}
-		for (let step = 1; step <= indexes.length; step++) {
-			const i = (top + direction * step + indexes.length * 2) % indexes.length;
-			if (regex.test(mode.session.buffer.at(indexes[i])!.text)) return {top: Math.max(0, i - 1), follow: false};
-		}
-		setStatus(`not found: ${search}`, 'error');
-		return {};
 	}
 
 	function listKey(input: string, name: string): void {

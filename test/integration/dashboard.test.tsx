@@ -222,7 +222,7 @@ describe('dashboard (ink-testing-library)', () => {
 
 	it('follows logs, pauses without losing lines, searches and filters', async () => {
 		await client.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'chatty', namespace: 'default'}, spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', args: ['logs-generator', '--rate=20']}]}});
-		const {app, frame, until, type, command, selectRow} = open();
+		const {app, frame, until, type, selectRow} = open();
 		try {
 			await until(/view: pods/, 'the first frame');
 			await until(/^[> ] chatty\s+1\/1\s+Running/m, 'the pod running');
@@ -353,7 +353,7 @@ describe('dashboard (ink-testing-library)', () => {
 		const previous = process.env.EDITOR;
 		// An editor that changes replicas 1 to 2 (GNU sed; \x20 is a space, since $EDITOR is split on spaces).
 		process.env.EDITOR = 'sed -i s/replicas:\\x201$/replicas:\\x202/';
-		const {app, frame, until, type, command, selectRow} = open();
+		const {app, until, type, command, selectRow} = open();
 		try {
 			await until(/view: pods/, 'the first frame');
 			await command('deploy');

@@ -1,0 +1,113 @@
+// The log pane's keys (less habits: space, /, n, N, &, g, G; k9s's w, t, c,
+// p), for a pane shown full screen or beside the list in the split view.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type {KubeObject} from '../../api/object.js';
+import type {KeyPress} from '../hooks/use-key-queue.js';
+import {commandIn, type KeyCommand} from '../keymap.js';
+import type {LogSession, LogTarget} from '../logs/log-session.js';
+import {logWindow, type LogViewState} from '../views/log-view.js';
+
+/** A log pane's stream and how it is viewed: full screen (mode logs) or beside the list (split view). */
+export interface LogPane {
+	title: string;
+	session: LogSession;
+	view: LogViewState;
+	targets: LogTarget[];
+	previous: boolean;
+	containers: string[];
+}
+
+export interface LogKeysContext {
+	commands: KeyCommand[];
+	/** Rows of log lines on screen. */
+	height: number;
+	setStatus(text: string, tone?: 'info' | 'error'): void;
+	findPod(namespace: string, name: string): KubeObject | undefined;
+	/** Open the same pane again on another container or instance. */
+	reopen(pod: KubeObject, previous: boolean, container: string | undefined): void;
+}
+
+/** Keys for a log pane, full screen or in the split view; `update` replaces the pane (undefined closes it). */
+export function logsKey(ctx: LogKeysContext, mode: LogPane, update: (pane: LogPane | undefined) => void, input: string, key: KeyPress, name: string): void {
+	const {commands, height, setStatus} = ctx;
+	const view = mode.view;
+	const setView = (next: Partial<LogViewState>) => update({...mode, view: {...view, ...next}});
+	if (view.typing) {
+		if (name === 'escape') return setView({typing: undefined});
+		if (name === 'return') return setView({typing: undefined, [view.typing.purpose]: view.typing.text || undefined, ...(view.typing.purpose === 'search' ? jumpToMatch(ctx, mode, view.typing.text, 1) : {})});
+		if (key.backspace || key.delete) return setView({typing: {...view.typing, text: view.typing.text.slice(0, -1)}});
+		if (input && !key.ctrl) setView({typing: {...view.typing, text: view.typing.text + input}});
+		return;
+	}
+	const command = commandIn(commands, 'logs', name);
+	const {indexes, top} = logWindow(mode.session, view, height);
+	const scrollTo = (next: number) => {
+		const clamped = Math.max(0, Math.min(next, Math.max(0, indexes.length - height)));
+		// Scrolled to the very top with lines not in memory: read them back from the engine.
+		if (next < 0 && !view.filter) {
+			void mode.session.readBack(height).then(n => {
+				if (!n) setStatus('start of the log: nothing older in the log files');
+			}, error => setStatus(`error: ${(error as Error).message}`, 'error'));
+		}
+		setView({top: clamped, follow: clamped >= indexes.length - height && view.follow});
+	};
+	switch (command) {
+		case 'nav.back': return update(undefined);
+		case 'nav.up': return scrollTo(top - 1);
+		case 'nav.down': return scrollTo(top + 1);
+		case 'nav.pageUp': return scrollTo(top - height);
+		case 'nav.pageDown': return scrollTo(top + height);
+		case 'nav.top': return scrollTo(-1);
+		case 'nav.bottom': return setView({follow: true});
+		case 'logs.follow':
+			if (!view.follow) mode.session.buffer.trim();
+			return setView({follow: !view.follow, top});
+		case 'logs.wrap': return setView({wrap: !view.wrap});
+		case 'logs.timestamps': return setView({timestamps: !view.timestamps});
+		case 'logs.json': return setView({json: !view.json});
+		case 'logs.search': return setView({typing: {purpose: 'search', text: view.search ?? ''}});
+		case 'logs.filter': return setView({typing: {purpose: 'filter', text: view.filter ?? ''}});
+		case 'logs.next': return setView(jumpToMatch(ctx, mode, view.search, 1));
+		case 'logs.previousMatch': return setView(jumpToMatch(ctx, mode, view.search, -1));
+		case 'logs.previous':
+		case 'logs.container': {
+			if (mode.targets.length !== 1) return setStatus('logs: one pod at a time for that', 'error');
+			const t = mode.targets[0];
+			const pod = ctx.findPod(t.namespace, t.pod);
+			if (!pod) return setStatus('logs: the pod is gone', 'error');
+			mode.session.stop();
+			if (command === 'logs.previous') return ctx.reopen(pod, !mode.previous, t.container);
+			return ctx.reopen(pod, mode.previous, mode.containers[(mode.containers.indexOf(t.container ?? '') + 1) % mode.containers.length]);
+		}
+		case 'logs.save': {
+			const dir = process.env.KUBEDECK_DUMP_DIR ?? path.join(os.homedir(), 'kubedeck-logs');
+			const file = path.join(dir, `${mode.targets[0].namespace}_${mode.targets.length === 1 ? mode.targets[0].pod : 'workload'}_${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+			try {
+				fs.mkdirSync(dir, {recursive: true});
+				fs.writeFileSync(file, mode.session.buffer.text(true));
+				return setStatus(`saved ${mode.session.buffer.length} lines to ${file}`);
+			} catch (error) {
+				return setStatus(`error: ${(error as Error).message}`, 'error');
+			}
+		}
+	}
+}
+
+/** The view scrolled to the next (or previous) line matching the search. */
+function jumpToMatch(ctx: LogKeysContext, mode: LogPane, search: string | undefined, direction: 1 | -1): Partial<LogViewState> {
+	if (!search) return {};
+	const {indexes, top} = logWindow(mode.session, mode.view, ctx.height);
+	const pattern = new RegExp(search.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+	let regex: RegExp = pattern;
+	try {
+		regex = new RegExp(search, 'i');
+	} catch {}
+	for (let step = 1; step <= indexes.length; step++) {
+		const i = (top + direction * step + indexes.length * 2) % indexes.length;
+		if (regex.test(mode.session.buffer.at(indexes[i])!.text)) return {top: Math.max(0, i - 1), follow: false};
+	}
+	ctx.setStatus(`not found: ${search}`, 'error');
+	return {};
+}

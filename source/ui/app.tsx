@@ -54,7 +54,7 @@ type Rec = Record<string, any>;
 type Confirm = {kind: 'confirm'; verb: 'delete' | 'rollback'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typed: string};
 type Mode =
 	| {kind: 'list'}
-	| {kind: 'input'; purpose: 'command' | 'filter' | 'scale' | 'new' | 'forward'; text: string; target?: KubeObject}
+	| {kind: 'input'; purpose: 'command' | 'filter' | 'scale' | 'new' | 'forward' | 'container'; text: string; target?: KubeObject}
 	| {kind: 'forwards'; selected: number}
 	| Confirm
 	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; live?: KubeObject; yaml?: boolean}
@@ -182,7 +182,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		modeRef.current = typeof next === 'function' ? next(modeRef.current) : next;
 		setModeState(modeRef.current);
 	};
-	const [status, setStatusState] = useState<{text: string; tone: 'info' | 'error' | 'busy'}>({text: warnings[0] ?? '', tone: warnings.length ? 'error' : 'info'});
+	const [status, setStatusState] = useState<{text: string; tone: 'info' | 'error' | 'busy'}>({text: warnings.join(' · '), tone: warnings.length ? 'error' : 'info'});
 	const setStatus = (text: string, tone: 'info' | 'error' | 'busy' = /^(error|Error|The )/.test(text) ? 'error' : 'info') => setStatusState({text, tone});
 	const restoreRef = useRef<{type: ResourceType; object: KubeObject; at: number} | undefined>(undefined);
 	const forwards = useMemo(() => new PortForwards(), []);
@@ -440,6 +440,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				return openEditor(`New ${kind} (ctrl+s creates after a dry run; esc cancels)`, templateFor(kind, namespace ?? 'default')!, 'create');
 			}
 			if (mode.purpose === 'forward' && mode.target) return startForward(mode.target, mode.text);
+			if (mode.purpose === 'container' && mode.target) return shellInto(mode.target, mode.text.trim());
 			if (mode.purpose === 'scale' && mode.target) {
 				const replicas = Number(mode.text);
 				if (!/^\d+$/.test(mode.text.trim()) || !Number.isInteger(replicas)) return setStatus('error: spec.replicas: Invalid value: must be a whole number >= 0', 'error');
@@ -509,11 +510,12 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			setNamespace(ns === 'all' ? undefined : ns);
 			return setStatus(`namespace ${ns}`);
 		}
+		// On the empty first screen, A applies the examples (elsewhere it sorts by age).
+		if (input === 'A' && examplesOffered) return applyExamples();
 		const command = commandIn(commands, 'list', name);
 		if (!command) {
 			const blocked = readonly && commandIn(defaultKeyCommands, 'list', name);
 			if (blocked) setStatus(`read-only: ${defaultKeyCommands.find(c => c.id === blocked)!.description} is disabled`, 'error');
-			if (input === 'A' && examplesOffered) applyExamples();
 			return;
 		}
 		const page = bodyHeight - 2;
@@ -649,10 +651,14 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		}
 	}
 
-	function shellInto(pod: KubeObject): void {
+	function shellInto(pod: KubeObject, chosen?: string): void {
 		if (readonly) return setStatus('read-only: shell is disabled', 'error');
 		if (!client.execSpec) return setStatus(`error: shell is not supported against ${client.description} yet`, 'error');
-		const container = ((pod.spec as Rec).containers ?? [])[0]?.name;
+		const containers: string[] = ((pod.spec as Rec).containers ?? []).map((c: Rec) => c.name);
+		// Several containers: ask which, the first offered.
+		if (!chosen && containers.length > 1) return setMode({kind: 'input', purpose: 'container', text: containers[0], target: pod});
+		const container = chosen ?? containers[0];
+		if (!containers.includes(container)) return setStatus(`error: container ${container} is not valid for pod ${pod.metadata.name}: choose one of ${containers.join(', ')}`, 'error');
 		const code = runOutside([process.execPath, cliPath, 'exec', '-it', '-n', pod.metadata.namespace!, pod.metadata.name!, '-c', container, '--', 'sh']);
 		setStatus(`shell in ${pod.metadata.name} exited${code ? ` with ${code}` : ''}`);
 	}
@@ -731,7 +737,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 					{prefs.protection(context) === 'type-name' && <Text>Type the name to confirm: {mode.typed}<Text inverse> </Text>  (esc cancels)</Text>}
 				</Box>
 			)}
-			{mode.kind === 'input' && <Text>{fit(`${mode.purpose === 'command' ? ':' : mode.purpose === 'filter' ? '/' : mode.purpose === 'new' ? 'new: ' : mode.purpose === 'forward' ? 'port-forward [LOCAL:]PORT: ' : 'replicas: '}${mode.text}`, columns - 1)}<Text inverse> </Text></Text>}
+			{mode.kind === 'input' && <Text>{fit(`${mode.purpose === 'command' ? ':' : mode.purpose === 'filter' ? '/' : mode.purpose === 'new' ? 'new: ' : mode.purpose === 'forward' ? 'port-forward [LOCAL:]PORT: ' : mode.purpose === 'container' ? 'shell in container: ' : 'replicas: '}${mode.text}`, columns - 1)}<Text inverse> </Text></Text>}
 			<Text color={status.tone === 'error' ? theme.error : status.tone === 'busy' ? theme.warning : theme.muted}>{fit(status.text, columns) || ' '}</Text>
 			<Text color={theme.muted}>{fit(footer, columns)}</Text>
 		</Box>

@@ -107,6 +107,20 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it('offers the examples on an empty namespace\'s first screen, and A runs them', async () => {
+		await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'fresh'}});
+		const {app, until, type} = open({initialNamespace: 'fresh'});
+		try {
+			await until(/ns: fresh[^]*This namespace is empty. Press A to apply the examples\/ folder/, 'the offer');
+			type('A');
+			await until(/applied examples\/: deployment.apps\/edu-msa-board created/, 'the examples applied');
+			await eventually(async () => (await client.list(resolveType('pods')!, {namespace: 'fresh'})).items.filter(p => (p.status as {phase?: string}).phase === 'Running').length === 3, 'three pods Running', 60_000);
+			await until(/pods: 3 Running/, 'the header counting them');
+		} finally {
+			app.unmount();
+		}
+	});
+
 	it('masks Secret values in the YAML view until x reveals them', async () => {
 		await client.create({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'creds', namespace: 'default'}, data: {password: Buffer.from('hunter2').toString('base64')}});
 		const {app, frame, until, type, command} = open();

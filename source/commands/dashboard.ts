@@ -7,15 +7,7 @@ export const dashboardCommand: Command = {
 	usage: 'kubedeck dashboard [-n NAMESPACE] [--readonly] [--theme dark|light|high-contrast|no-color|FILE]',
 	flags: {readonly: {type: 'boolean'}, theme: {type: 'string'}},
 	async run(ctx: CommandContext) {
-		const client = await ctx.client();
-		// Ink draws only a final frame when it thinks it runs in CI (is-in-ci reads CI and CI_* at
-		// import). The dashboard runs only on a terminal, so the terminal is interactive whatever CI says.
-		if ((ctx.io.stdout as NodeJS.WriteStream).isTTY) process.env.CI = 'false';
-		// React's development build records a performance mark per render and never drops them
-		// (unbounded memory, 10% of the CPU): the dashboard runs React's production build.
-		process.env.NODE_ENV ??= 'production';
-		// Loaded here so commands that never draw a screen do not load React and Ink.
-		const {runDashboard} = await import('../ui/run.js');
+		// A bad --theme is refused before anything starts.
 		const {loadTheme} = await import('../ui/theme.js');
 		const theme = ctx.string('theme');
 		if (theme) {
@@ -25,6 +17,15 @@ export const dashboardCommand: Command = {
 				throw new CliError(`error: --theme: ${(error as Error).message}`);
 			}
 		}
+		const client = await ctx.client();
+		// Ink draws only a final frame when it thinks it runs in CI (is-in-ci reads CI and CI_* at
+		// import). The dashboard runs only on a terminal, so the terminal is interactive whatever CI says.
+		if ((ctx.io.stdout as NodeJS.WriteStream).isTTY) process.env.CI = 'false';
+		// React's development build records a performance mark per render and never drops them
+		// (unbounded memory, 10% of the CPU): the dashboard runs React's production build.
+		process.env.NODE_ENV ??= 'production';
+		// Loaded here so commands that never draw a screen do not load React and Ink.
+		const {runDashboard} = await import('../ui/run.js');
 		await runDashboard(client, {namespace: ctx.explicitNamespace, readonly: ctx.bool('readonly'), theme});
 		return 0;
 	},

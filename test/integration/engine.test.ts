@@ -34,6 +34,19 @@ describe('engine lifecycle', () => {
 		}
 	});
 
+	it('refuses a bad --theme before starting anything', async () => {
+		const home = tempHome();
+		try {
+			const r = await runCli(['dashboard', '--theme', 'nope'], {home});
+			assert.equal(r.code, 1);
+			assert.match(r.stderr, /^error: --theme: theme "nope" not found: built-in themes are dark, light, high-contrast, no-color/);
+			assert.equal(lockOwner(home), undefined, 'no engine was started');
+		} finally {
+			await runCli(['stop'], {home});
+			removeHome(home);
+		}
+	});
+
 	it('refuses a second engine on the same state directory, and takes over a stale lock', async () => {
 		const home = tempHome();
 		const engine = await startEngine(home);

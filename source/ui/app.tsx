@@ -26,7 +26,7 @@ import * as B from './editor/buffer.js';
 import {saveBuffer} from './editor/save.js';
 import {duplicateOf, templateFor, templateKinds} from './editor/templates.js';
 import {deploymentDetails, followRollout} from './details.js';
-import {ResourceFeed} from './feed.js';
+import {type FeedSnapshot, ResourceFeed} from './feed.js';
 import {type KeyPress, useKeyQueue} from './hooks/use-key-queue.js';
 import {editorKey} from './keys/editor.js';
 import {type LogKeysContext, logsKey, type LogPane} from './keys/logs.js';
@@ -119,25 +119,24 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		setNamespaceState(ns);
 		prefs.useNamespace(context, ns ?? 'all');
 	};
-	const feed = useMemo(() => new ResourceFeed(client, type, type.namespaced ? namespace : undefined), [client, type, namespace]);
+	const feed = useMemo(() => new ResourceFeed(client, type, type.namespaced ? namespace : undefined, tallyFor(type.kind)), [client, type, namespace]);
 	useEffect(() => () => feed.stop(), [feed]);
 	const snapshot = useSyncExternalStore(feed.subscribe, feed.getSnapshot);
 	// Pod counts by status and the node count for the header, whatever kind is on screen.
-	const podFeed = useMemo(() => (type.kind === 'Pod' ? feed : new ResourceFeed(client, resolveType('pods')!, namespace)), [client, feed, type, namespace]);
+	const podFeed = useMemo(() => (type.kind === 'Pod' ? feed : new ResourceFeed(client, resolveType('pods')!, namespace, podStatus)), [client, feed, type, namespace]);
 	useEffect(() => () => {
 		if (podFeed !== feed) podFeed.stop();
 	}, [podFeed, feed]);
-	const pods = useSyncExternalStore(podFeed.subscribe, podFeed.getSnapshot);
-	const nodeFeed = useMemo(() => (type.kind === 'Node' ? feed : new ResourceFeed(client, resolveType('nodes')!, undefined)), [client, feed, type]);
+	const nodeFeed = useMemo(() => (type.kind === 'Node' ? feed : new ResourceFeed(client, resolveType('nodes')!, undefined, nodeReadiness)), [client, feed, type]);
 	useEffect(() => () => {
 		if (nodeFeed !== feed) nodeFeed.stop();
 	}, [nodeFeed, feed]);
-	const nodes = useSyncExternalStore(nodeFeed.subscribe, nodeFeed.getSnapshot);
-	const podCounts = useMemo(() => {
-		const counts = new Map<string, number>();
-		for (const pod of pods.items) counts.set(podStatus(pod), (counts.get(podStatus(pod)) ?? 0) + 1);
-		return [...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no pods';
-	}, [pods]);
+	// The header subscribes to summaries, not to the lists: a heartbeat of 100 nodes (10 events a
+	// second) or a pod's status change elsewhere redraws nothing unless a count changes.
+	const podCounts = useSyncExternalStore(podFeed.subscribe, () => podSummary(podFeed.getSnapshot()));
+	const nodeCounts = useSyncExternalStore(nodeFeed.subscribe, () => nodeSummary(nodeFeed.getSnapshot()));
+	/** The pods of the namespace as of now (for keys that need them: workload logs, port-forwards). */
+	const podsNow = () => podFeed.getSnapshot().items;
 	// CPU and memory sparklines while pods are on screen.
 	const metrics = useMemo(() => (type.kind === 'Pod' ? new MetricsHistory(client, namespace) : undefined), [client, type, namespace]);
 	useEffect(() => {
@@ -169,7 +168,12 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const items = useMemo(() => visibleObjects(type, snapshot.items, filter, sort, Date.now()), [type, snapshot, filter, sort]);
 	const [selectedKey, setSelectedKey] = useState<string | undefined>();
 	// Keep the selection on the same object when the list changes (no jumping rows).
-	const found = selectedKey ? items.findIndex(o => objectKey(o) === selectedKey) : 0;
+	const found = useMemo(() => {
+		if (!selectedKey) return 0;
+		const slash = selectedKey.indexOf('/');
+		const ns = selectedKey.slice(0, slash), name = selectedKey.slice(slash + 1);
+		return items.findIndex(o => o.metadata.name === name && (o.metadata.namespace ?? '') === ns);
+	}, [items, selectedKey]);
 	const selected = Math.max(0, Math.min(items.length - 1, found < 0 ? 0 : found));
 	const current = items[selected] as KubeObject | undefined;
 	const bodyHeight = Math.max(3, rows - 6);
@@ -294,7 +298,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			const selector = podSelectorOf(obj);
 			if (!selector) return {error: `logs: ${obj.kind} has no pods to show logs of`};
 			// A workload's pods, interleaved, each line tagged with its pod.
-			const mine = pods.items.filter(p => p.metadata.namespace === obj.metadata.namespace && parseFilterMatches(selector, p));
+			const mine = podsNow().filter(p => p.metadata.namespace === obj.metadata.namespace && parseFilterMatches(selector, p));
 			if (mine.length === 0) return {error: `logs: no pods match ${selector}`};
 			targets = mine.slice(0, 20).map(p => ({namespace: p.metadata.namespace!, pod: p.metadata.name!, source: p.metadata.name!}));
 		}
@@ -371,7 +375,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	function logKeys(where: 'screen' | 'split'): LogKeysContext {
 		return {
 			commands, height: bodyHeight - 1, setStatus,
-			findPod: (ns, name) => pods.items.find(p => p.metadata.name === name && p.metadata.namespace === ns),
+			findPod: (ns, name) => podsNow().find(p => p.metadata.name === name && p.metadata.namespace === ns),
 			reopen: (pod, previous, container) => openLogs(pod, previous, container, where),
 		};
 	}
@@ -414,7 +418,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	function startForward(target: KubeObject, text: string): void {
 		const m = /^(?:(\d+):)?(\d+)$/.exec(text.trim());
 		if (!m) return setStatus('error: port-forward: give PORT or LOCAL:PORT', 'error');
-		const remote = forwardTarget(target, pods.items, Number(m[2]));
+		const remote = forwardTarget(target, podsNow(), Number(m[2]));
 		if ('error' in remote) return setStatus(`error: ${remote.error}`, 'error');
 		const label = objectRef(typeForKind(target.apiVersion, target.kind)!, target.metadata.name!);
 		const local = m[1] ? Number(m[1]) : Number(m[2]);
@@ -603,7 +607,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'object.editExternal': return editExternally(current, ref);
 			case 'object.portForward': {
 				if (readonly) return setStatus('read-only: port-forward is disabled', 'error');
-				const remote = forwardTarget(current, pods.items);
+				const remote = forwardTarget(current, podsNow());
 				if ('error' in remote && !/declares no containerPort/.test(remote.error)) return setStatus(`error: ${remote.error}`, 'error');
 				return setMode({kind: 'input', purpose: 'forward', text: 'error' in remote ? '' : String(remote.port), target: current});
 			}
@@ -714,14 +718,13 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const pane = paneOf(type);
 	const memory = Math.round(process.memoryUsage().rss / 1024 / 1024);
 	const stateColor = snapshot.state === 'live' ? theme.ok : theme.warning;
-	const readyNodes = nodes.items.filter(n => ((n.status as Rec)?.conditions ?? []).some((c: Rec) => c.type === 'Ready' && c.status === 'True')).length;
 	return (
 		// One row short of the terminal: at full height Ink clears the screen on every frame (flicker).
 		<Box flexDirection="column" height={rows - 1}>
 			<Line width={columns} segments={[
 				{text: 'kubedeck', bold: true, color: theme.accent}, readonly && {text: ' [read-only]', color: theme.warning},
 				` ${client.description}  ns: `, {text: namespace ?? 'all', bold: true}, '  view: ', {text: type.plural, bold: true}, '  ',
-				{text: `● ${snapshot.state}`, color: stateColor}, `  nodes: ${readyNodes}/${nodes.items.length}  pods: ${podCounts}  mem: ${memory} MB`,
+				{text: `● ${snapshot.state}`, color: stateColor}, `  nodes: ${nodeCounts}  pods: ${podCounts}  mem: ${memory} MB`,
 			]} />
 			<Line width={columns} segments={[
 				...panes.map((p, i) => ({text: ` ${p.title} `, inverse: i === pane, color: i === pane ? theme.accent : theme.muted})),
@@ -746,6 +749,16 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 
 const noSubscribe = () => () => {};
 const zero = () => 0;
+
+/** What the header counts: pods by STATUS, nodes by readiness (kept by the feeds per event). */
+const nodeReadiness = (node: KubeObject) => (((node.status as Rec)?.conditions ?? []).some((c: Rec) => c.type === 'Ready' && c.status === 'True') ? 'Ready' : 'NotReady');
+const tallyFor = (kind: string) => (kind === 'Pod' ? podStatus : kind === 'Node' ? nodeReadiness : undefined);
+
+/** "3 Running, 1 Pending" */
+const podSummary = (snapshot: FeedSnapshot) => [...snapshot.tally].map(([status, n]) => `${n} ${status}`).join(', ') || 'no pods';
+
+/** Ready nodes of all: "2/3" */
+const nodeSummary = (snapshot: FeedSnapshot) => `${snapshot.tally.get('Ready') ?? 0}/${snapshot.items.length}`;
 
 /** The columns a list shows (kubectl's, without -o wide). */
 function columnsShown(type: ResourceType): string[] {

@@ -1,6 +1,10 @@
 // A live list of one resource type for the dashboard: list, then watch from
 // the list's resourceVersion; when the watch ends or expires, list again
 // (client-go's informer pattern). React reads it with useSyncExternalStore.
+// Kept cheap at 10,000 objects: names are kept in order by binary-search
+// insertion (a full sort only after a relist), an optional tally (pods by
+// status) is kept up to date per event, and a burst of events makes one
+// snapshot per turn of the event loop.
 import type {KubeObject} from '../api/object.js';
 import type {ResourceType} from '../api/resources.js';
 import type {ClusterClient, Watch} from '../client/types.js';
@@ -9,23 +13,46 @@ export interface FeedSnapshot {
 	items: KubeObject[];
 	state: 'loading' | 'live' | 'reconnecting' | 'error';
 	error?: string;
+	/** Objects per tally value ("Running" -> 3), when the feed keeps a tally. */
+	tally: ReadonlyMap<string, number>;
+}
+
+const keyOf = (obj: KubeObject) => `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+
+/** Where `key` is, or would go, in the sorted `order`. */
+function position(order: string[], key: string): number {
+	let lo = 0, hi = order.length;
+	while (lo < hi) {
+		const mid = (lo + hi) >>> 1;
+		if (order[mid] < key) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo;
 }
 
 export class ResourceFeed {
 	private readonly objects = new Map<string, KubeObject>();
-	private snapshot: FeedSnapshot = {items: [], state: 'loading'};
+	private snapshot: FeedSnapshot = {items: [], state: 'loading', tally: new Map()};
 	private readonly listeners = new Set<() => void>();
 	private watch?: Watch;
 	private stopped = false;
 	/** Keys in list order ("namespace/name" sorts as kubectl lists: by namespace, then name). */
 	private order: string[] = [];
-	private membershipChanged = false;
+	private readonly counts = new Map<string, number>();
 	private publishScheduled = false;
 	private state: FeedSnapshot['state'] = 'loading';
 	private error?: string;
 
-	constructor(private readonly client: ClusterClient, readonly type: ResourceType, readonly namespace: string | undefined) {
+	constructor(private readonly client: ClusterClient, readonly type: ResourceType, readonly namespace: string | undefined, private readonly tallyOf?: (obj: KubeObject) => string) {
 		void this.run();
+	}
+
+	private count(obj: KubeObject | undefined, delta: number): void {
+		if (!obj || !this.tallyOf) return;
+		const value = this.tallyOf(obj);
+		const n = (this.counts.get(value) ?? 0) + delta;
+		if (n === 0) this.counts.delete(value);
+		else this.counts.set(value, n);
 	}
 
 	private async run(): Promise<void> {
@@ -33,16 +60,27 @@ export class ResourceFeed {
 			try {
 				const list = await this.client.list(this.type, {namespace: this.namespace});
 				this.objects.clear();
-				this.membershipChanged = true;
-				for (const obj of list.items) this.objects.set(`${obj.metadata.namespace}/${obj.metadata.name}`, obj);
+				this.counts.clear();
+				for (const obj of list.items) {
+					this.objects.set(keyOf(obj), obj);
+					this.count(obj, 1);
+				}
+				this.order = [...this.objects.keys()].sort();
 				this.publish('live');
 				this.watch = this.client.watch(this.type, {namespace: this.namespace, resourceVersion: list.metadata.resourceVersion}, event => {
 					if (event.type === 'ERROR' || event.type === 'BOOKMARK') return;
-					const key = `${event.object.metadata.namespace}/${event.object.metadata.name}`;
-					if (event.type === 'DELETED') this.membershipChanged = this.objects.delete(key) || this.membershipChanged;
-					else {
-						if (!this.objects.has(key)) this.membershipChanged = true;
+					const key = keyOf(event.object);
+					const old = this.objects.get(key);
+					this.count(old, -1);
+					if (event.type === 'DELETED') {
+						if (old) {
+							this.objects.delete(key);
+							this.order.splice(position(this.order, key), 1);
+						}
+					} else {
+						if (!old) this.order.splice(position(this.order, key), 0, key);
 						this.objects.set(key, event.object);
+						this.count(event.object, 1);
 					}
 					this.publish('live');
 				});
@@ -64,12 +102,7 @@ export class ResourceFeed {
 		this.publishScheduled = true;
 		setImmediate(() => {
 			this.publishScheduled = false;
-			// Sort only when the set of names changed; a modification keeps its place.
-			if (this.order.length !== this.objects.size || this.membershipChanged) {
-				this.order = [...this.objects.keys()].sort();
-				this.membershipChanged = false;
-			}
-			this.snapshot = {items: this.order.map(key => this.objects.get(key)!), state: this.state, error: this.error};
+			this.snapshot = {items: this.order.map(key => this.objects.get(key)!), state: this.state, error: this.error, tally: new Map(this.counts)};
 			for (const listener of this.listeners) listener();
 		});
 	}

@@ -176,16 +176,19 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	}, [items, selectedKey]);
 	const selected = Math.max(0, Math.min(items.length - 1, found < 0 ? 0 : found));
 	const current = items[selected] as KubeObject | undefined;
-	const bodyHeight = Math.max(3, rows - 6);
-	const topRef = useRef(0);
-	topRef.current = scrollWindow(selected, topRef.current, bodyHeight - 1, items.length);
-
 	const [mode, setModeState] = useState<Mode>({kind: 'list'});
 	const modeRef = useRef<Mode>(mode);
 	const setMode = (next: Mode | ((m: Mode) => Mode)) => {
 		modeRef.current = typeof next === 'function' ? next(modeRef.current) : next;
 		setModeState(modeRef.current);
 	};
+	// Rows for the body: the terminal less the header (2), status and footer (2), Ink's spare row,
+	// and whatever sits under the body now (a dialog, a prompt, the examples offer).
+	const below = mode.kind === 'confirm' ? (prefs.protection(context) === 'type-name' ? 4 : 3) : mode.kind === 'input' ? 1 : 0;
+	const bodyHeight = Math.max(3, rows - 6 - below - (examplesOfferedNow() ? 1 : 0));
+	const topRef = useRef(0);
+	topRef.current = scrollWindow(selected, topRef.current, bodyHeight - 1, items.length);
+
 	const [status, setStatusState] = useState<{text: string; tone: 'info' | 'error' | 'busy'}>({text: warnings.join(' · '), tone: warnings.length ? 'error' : 'info'});
 	const setStatus = (text: string, tone: 'info' | 'error' | 'busy' = /^(error|Error|The )/.test(text) ? 'error' : 'info') => setStatusState({text, tone});
 	const restoreRef = useRef<{type: ResourceType; object: KubeObject; at: number} | undefined>(undefined);
@@ -684,6 +687,10 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		return out;
 	}
 
+	function examplesOfferedNow(): boolean {
+		return !readonly && mode.kind === 'list' && snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && !filterText && fs.existsSync(examplesDir);
+	}
+
 	function body() {
 		const height = bodyHeight - 1;
 		switch (mode.kind) {
@@ -701,8 +708,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				if (!split) return table;
 				return (
 					<Box flexDirection="row">
-						<Box width={left} flexDirection="column" overflow="hidden" borderStyle="single" borderColor={split.focus === 'list' ? theme.accent : theme.muted} borderTop={false} borderBottom={false} borderLeft={false}>{table}</Box>
-						<Box flexGrow={1} flexDirection="column" overflow="hidden" paddingLeft={1}>
+						<Box width={left} flexDirection="column" borderStyle="single" borderColor={split.focus === 'list' ? theme.accent : theme.muted} borderTop={false} borderBottom={false} borderLeft={false}>{table}</Box>
+						<Box flexGrow={1} flexDirection="column" paddingLeft={1}>
 							{split.pane ? <LogView title={`${split.focus === 'logs' ? '▶ ' : ''}${split.pane.title}`} session={split.pane.session} view={split.pane.view} height={bodyHeight} width={columns - left - 2} theme={theme} /> : <Text color={theme.muted}>{fit('Select a pod or a workload to see its logs here.', columns - left - 2)}</Text>}
 						</Box>
 					</Box>
@@ -712,7 +719,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	}
 
 	// A new user's empty cluster offers the examples, so something runs within a minute.
-	const examplesOffered = !readonly && snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && !filterText && fs.existsSync(examplesDir);
+	const examplesOffered = examplesOfferedNow();
 	const scope: Scope = mode.kind === 'logs' || (mode.kind === 'list' && split?.focus === 'logs' && split.pane) ? 'logs' : mode.kind === 'editor' ? 'editor' : mode.kind === 'text' || mode.kind === 'help' ? 'text' : 'list';
 	const footer = commands.filter(c => c.scopes.includes(scope) && !c.quiet).map(c => `<${c.keys[0]}> ${c.description.replace(/ \(.*\)$/, '')}`).join('  ');
 	const pane = paneOf(type);
@@ -730,10 +737,11 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				...panes.map((p, i) => ({text: ` ${p.title} `, inverse: i === pane, color: i === pane ? theme.accent : theme.muted})),
 				{text: `  ${panes[pane].kinds.length > 1 ? panes[pane].kinds.map(k => (k.plural === type.plural ? `[${k.plural}]` : k.plural)).join(' ') : ''}  ${items.length}/${snapshot.items.length}${filterText ? `  /${filterText}` : ''}${sort ? `  sort: ${sort.column}${sort.descending ? '↓' : '↑'}` : ''}`, color: theme.muted},
 			]} />
-			<Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">
+			{/* No overflow="hidden": Ink would cut every line again with its slow ANSI slicer; the views fit their lines and rows already. */}
+			<Box flexDirection="column" flexGrow={1} flexShrink={1}>
 				{body()}
 			</Box>
-			{mode.kind === 'list' && examplesOffered && <Text color={theme.accent}>This namespace is empty. Press <Text bold>A</Text> to apply the examples/ folder (the manifests from the user's notes).</Text>}
+			{examplesOffered && <Line width={columns} color={theme.accent} segments={['This namespace is empty. Press ', {text: 'A', bold: true}, ' to apply the examples/ folder (the manifests from the user\'s notes).']} />}
 			{mode.kind === 'confirm' && (
 				<Box borderStyle="round" borderColor={theme.error} paddingX={1} flexDirection="column">
 					<Text>{mode.verb === 'delete' ? 'Delete' : 'Roll back'} {objectRef(mode.type, mode.target.metadata.name!)}{mode.target.metadata.namespace ? ` in namespace ${mode.target.metadata.namespace}` : ''}?{prefs.protection(context) === 'type-name' ? '' : <>  <Text inverse={mode.choice === 'cancel'}> Cancel </Text>  <Text inverse={mode.choice === 'ok'} color={theme.error}> {mode.verb === 'delete' ? 'Delete' : 'Roll back'} </Text></>}</Text>

@@ -269,6 +269,54 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it('rolls a deployment back only after confirmation, and restarts it', async () => {
+		await client.create(deployment('rolled', 1));
+		await client.patch(deployType, 'default', 'rolled', {spec: {template: {spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', args: ['pause', '--v2']}]}}}}, 'strategic');
+		await eventually(async () => ((await client.get(deployType, 'default', 'rolled')).metadata.annotations?.['deployment.kubernetes.io/revision']) === '2', 'revision 2');
+		const args = async () => ((await client.get(deployType, 'default', 'rolled')).spec as {template: {spec: {containers: {args: string[]}[]}}}).template.spec.containers[0].args;
+		const {app, until, type, command, selectRow} = open();
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('deploy');
+			await until(/view: deployments[^]*^[> ] rolled\s/m, 'the deployment');
+			await selectRow('rolled');
+			type('u');
+			await until(/Roll back deployment.apps\/rolled in namespace default\?\s+Cancel\s+Roll back/, 'the confirmation');
+			type(keys.enter);
+			await until(() => !/Roll back deployment/.test(app.lastFrame() ?? ''), 'Enter on the default (Cancel) closes it');
+			assert.deepEqual(await args(), ['pause', '--v2'], 'nothing rolled back');
+			type('u');
+			await until(/Roll back deployment.apps\/rolled/, 'the confirmation again');
+			type('\t');
+			type(keys.enter);
+			await until(/deployment.apps\/rolled rolled back/, 'rolled back');
+			assert.deepEqual(await args(), ['pause']);
+			type('r');
+			await until(/deployment.apps\/rolled restarted/, 'restarted');
+			await eventually(async () => !!((await client.get(deployType, 'default', 'rolled')).spec as {template: {metadata?: {annotations?: Record<string, string>}}}).template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'], 'the restart annotation');
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('switches namespaces with :ns and remembers them on the number keys', async () => {
+		await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'team-a'}});
+		const {app, until, type, command} = open();
+		try {
+			await until(/ns: default/, 'the first frame');
+			await command('ns team-a');
+			await until(/ns: team-a/, 'the namespace switched');
+			type('1');
+			await until(/ns: default/, '1 is default');
+			type('0');
+			await until(/ns: all/, '0 is all namespaces');
+			type('2');
+			await until(/ns: team-a/, '2 is the namespace used last');
+		} finally {
+			app.unmount();
+		}
+	});
+
 	it('hides mutating keys in read-only mode', async () => {
 		const {app, frame, until, type, command} = open({readonly: true});
 		try {

@@ -21,7 +21,7 @@ import {App} from '../source/ui/app.js';
 import {Prefs} from '../source/ui/prefs.js';
 import {inkOptions} from '../source/ui/run.js';
 import {withEngine} from '../test/helpers.js';
-import {type Benchmark, type BenchRow, info, row} from './harness.js';
+import {type Benchmark, type BenchRow, info, row, withSimulatedPods} from './harness.js';
 
 /** A terminal that keeps only the newest frame and calls back on each write. */
 class Screen extends EventEmitter {
@@ -78,17 +78,7 @@ function nextFrame(screen: Screen, test: (frame: string) => boolean, timeoutMs =
 const selectedRow = (frame: string) => /\n> (\S+)/.exec(frame)?.[1];
 
 async function measure(count: number, log: (line: string) => void): Promise<{keys: number[]; events: number[]; rss: number}> {
-	const nodes = Array.from({length: 100}, (_, i) => `- {name: sim-${i}, kind: simulated, cpu: "64", memory: 256Gi, pods: 500}`).join('\n');
-	return withEngine({configYaml: `nodes:\n${nodes}\n`}, async ({home, client}) => {
-		await client.create({
-			apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'many', namespace: 'default'},
-			spec: {replicas: count, selector: {matchLabels: {app: 'many'}}, template: {metadata: {labels: {app: 'many'}}, spec: {containers: [{name: 'c', image: 'pause'}]}}},
-		});
-		for (;;) {
-			const d = await client.get(resolveType('deployments')!, 'default', 'many');
-			if ((d.status as {availableReplicas?: number})?.availableReplicas === count) break;
-			await new Promise(r => setTimeout(r, 250));
-		}
+	return withSimulatedPods(count, async ({home, client}) => {
 		const screen = new Screen();
 		const keyboard = new Keyboard();
 		const prefsDir = path.join(home, 'prefs');

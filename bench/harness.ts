@@ -1,5 +1,9 @@
 // What every benchmark reports: a figure measured beside a baseline in the
-// same run, their ratio, and the goal the ratio is held to.
+// same run, their ratio, and the goal the ratio is held to; and the setup
+// several of them share.
+import {resolveType} from '../source/api/resources.js';
+import type {EmbeddedClient} from '../source/client/embedded.js';
+import {type EngineProcess, withEngine} from '../test/helpers.js';
 
 export interface BenchRow {
 	figure: string;
@@ -39,4 +43,24 @@ export function formatRows(rows: BenchRow[]): string {
 		...rows.map(r => [r.figure, r.value.toFixed(0), r.unit, r.baseline.toFixed(0), r.ratio.toFixed(2), r.goal, r.goal === '-' ? '' : r.met ? 'yes' : 'NO'])];
 	const widths = table[0].map((_, i) => Math.max(...table.map(t => t[i].length)) + 2);
 	return table.map(t => t.map((c, i) => c.padEnd(widths[i])).join('').trimEnd()).join('\n');
+}
+
+/**
+ * An engine process with 100 simulated nodes and a Deployment of `count`
+ * pause pods, all available, for `fn`.
+ */
+export function withSimulatedPods<T>(count: number, fn: (ctx: {home: string; engine: EngineProcess; client: EmbeddedClient}) => Promise<T>): Promise<T> {
+	const nodes = Array.from({length: 100}, (_, i) => `- {name: sim-${i}, kind: simulated, cpu: "64", memory: 256Gi, pods: 500}`).join('\n');
+	return withEngine({configYaml: `nodes:\n${nodes}\n`}, async ctx => {
+		await ctx.client.create({
+			apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'many', namespace: 'default'},
+			spec: {replicas: count, selector: {matchLabels: {app: 'many'}}, template: {metadata: {labels: {app: 'many'}}, spec: {containers: [{name: 'c', image: 'pause'}]}}},
+		});
+		for (;;) {
+			const d = await ctx.client.get(resolveType('deployments')!, 'default', 'many');
+			if ((d.status as {availableReplicas?: number})?.availableReplicas === count) break;
+			await new Promise(r => setTimeout(r, 250));
+		}
+		return fn(ctx);
+	});
 }

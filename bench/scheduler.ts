@@ -11,8 +11,8 @@ import type {NodeConfig} from '../source/engine/config.js';
 import {ControllerRunner} from '../source/engine/controllers/runner.js';
 import {Engine} from '../source/engine/engine.js';
 import {Scheduler} from '../source/engine/scheduler.js';
-import {removeHome, tempHome, withEngine} from '../test/helpers.js';
-import {type Benchmark, type BenchRow, row} from './harness.js';
+import {removeHome, tempHome} from '../test/helpers.js';
+import {type Benchmark, type BenchRow, row, withSimulatedPods} from './harness.js';
 
 const podType = typeByPlural('pods')!;
 
@@ -67,17 +67,7 @@ async function schedulingRate(count: number): Promise<{scheduled: number; plainW
 }
 
 async function engineMemory(count: number): Promise<number> {
-	const nodes = simulatedNodes(100).map(n => `- {name: ${n.name}, kind: simulated, cpu: "64", memory: 256Gi, pods: 500}`).join('\n');
-	return withEngine({configYaml: `nodes:\n${nodes}\n`}, async ({engine, client}) => {
-		await client.create({
-			apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'many', namespace: 'default'},
-			spec: {replicas: count, selector: {matchLabels: {app: 'many'}}, template: {metadata: {labels: {app: 'many'}}, spec: {containers: [{name: 'c', image: 'pause'}]}}},
-		});
-		for (;;) {
-			const d = await client.get(typeByPlural('deployments')!, 'default', 'many');
-			if ((d.status as {availableReplicas?: number})?.availableReplicas === count) break;
-			await new Promise(r => setTimeout(r, 500));
-		}
+	return withSimulatedPods(count, async ({engine}) => {
 		const status = fs.readFileSync(`/proc/${engine.pid}/status`, 'utf8');
 		return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 	});

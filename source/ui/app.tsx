@@ -341,7 +341,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		if (word === 'apply') {
 			if (readonly) return setStatus('read-only: apply is disabled', 'error');
 			if (!arg) return openEditor('Apply: paste or type manifests (several separated by ---); ctrl+s applies after a dry run', '', 'create');
-			return report(`applying ${arg}`, readManifests([path.resolve(arg)], {stdin: process.stdin})
+			return report(`applying ${arg}`, readManifests([path.resolve(arg.replace(/^~(?=$|\/)/, os.homedir()))], {stdin: process.stdin})
 				.then(m => applyManifests(client, m, namespace ?? 'default'))
 				.then(r => (r.errors.length ? `error: ${r.errors.join('; ')}` : r.lines.join(', '))));
 		}

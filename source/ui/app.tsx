@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {Box, Text, useApp, useStdin, useStdout} from 'ink';
+import {Box, useApp, useStdin, useStdout} from 'ink';
 import {useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react';
 import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
@@ -31,7 +31,7 @@ import {type KeyPress, useKeyQueue} from './hooks/use-key-queue.js';
 import {editorKey} from './keys/editor.js';
 import {type LogKeysContext, logsKey, type LogPane} from './keys/logs.js';
 import {formatCpu, formatMemory, MetricsHistory, sparkline} from './metrics-history.js';
-import {commandIn, defaultKeyCommands, keyCommandsWith, keyName, type Scope} from './keymap.js';
+import {commandIn, defaultKeyCommands, helpLines, keyCommandsWith, keyName, type Scope} from './keymap.js';
 import {LogSession, type LogTarget} from './logs/log-session.js';
 import {paneOf, panes} from './panes.js';
 import {forwardTarget, PortForwards} from './port-forward.js';
@@ -41,7 +41,9 @@ import {builtinThemes, initialTheme, loadTheme, type Theme} from './theme.js';
 import {EditorView, type EditorState} from './views/editor-view.js';
 import {initialLogView, LogView} from './views/log-view.js';
 import {type ExtraColumns, ResourceTable} from './views/resource-table.js';
-import {fit, Line} from './views/fit.js';
+import {ConfirmDialog, Footer, Header, Prompt, StatusLine} from './views/chrome.js';
+import {SplitView, splitLeftWidth} from './views/split-view.js';
+import {Line} from './views/fit.js';
 import {TextView} from './views/text-view.js';
 
 const examplesDir = fileURLToPath(new URL('../../../examples', import.meta.url));
@@ -494,7 +496,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			const decoded = {...mode.secret, data: Object.fromEntries(Object.entries((mode.secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))};
 			return setMode({kind: 'text', title: `YAML ${objectRef(type, mode.secret.metadata.name!)} (values decoded)`, lines: toYaml(decoded).split('\n'), offset: 0, yaml: true});
 		}
-		const total = mode.kind === 'text' ? mode.lines.length : helpLines().length;
+		const total = mode.kind === 'text' ? mode.lines.length : helpLines(commands, {favourites: prefs.favourites(context), prefsPath: prefs.path, readonly}).length;
 		const page = bodyHeight - 2;
 		const offset = (() => {
 			switch (command) {
@@ -674,19 +676,6 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		report('applying examples/', readManifests([examplesDir], {stdin: process.stdin}).then(m => applyManifests(client, m, namespace ?? 'default')).then(r => (r.errors.length ? `error: ${r.errors[0]}` : `applied examples/: ${r.lines.join(', ')}`)));
 	}
 
-	function helpLines(): string[] {
-		const scopes: [Scope, string][] = [['list', 'Lists'], ['logs', 'Logs'], ['editor', 'Editor'], ['text', 'Describe / YAML']];
-		const out: string[] = [];
-		for (const [scope, title] of scopes) {
-			out.push(`${title}:`);
-			for (const c of commands.filter(c => c.scopes.includes(scope))) out.push(`  ${c.keys.join(', ').padEnd(18)}${c.description}${c.dangerous ? '  (asks first)' : ''}  [${c.id}]`);
-			if (scope === 'list') out.push(`  ${'0-9'.padEnd(18)}favourite namespaces: ${prefs.favourites(context).map((n, i) => `${i}:${n}`).join(' ')}`);
-		}
-		out.push('', `Preferences: ${prefs.path} (theme, favourites, "keys": {"<command id>": ["key", ...]}, "protection": {"<context>": "readonly" | "confirm" | "type-name"})`);
-		if (readonly) out.push('Read-only mode: the keys that change things are hidden.');
-		return out;
-	}
-
 	function examplesOfferedNow(): boolean {
 		return !readonly && mode.kind === 'list' && snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && !filterText && fs.existsSync(examplesDir);
 	}
@@ -695,7 +684,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		const height = bodyHeight - 1;
 		switch (mode.kind) {
 			case 'text': return <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={height} width={columns} theme={theme} yaml={mode.yaml} />;
-			case 'help': return <TextView title="Keys (esc to close)" lines={helpLines()} offset={mode.offset} height={height} width={columns} theme={theme} />;
+			case 'help': return <TextView title="Keys (esc to close)" lines={helpLines(commands, {favourites: prefs.favourites(context), prefsPath: prefs.path, readonly})} offset={mode.offset} height={height} width={columns} theme={theme} />;
 			case 'forwards': {
 				const lines = forwards.list().map((f, i) => `${i === mode.selected ? '>' : ' '} 127.0.0.1:${String(f.local).padEnd(6)} -> ${f.target}  ${f.remote.host}:${f.remote.port}  ${f.connections} connection${f.connections === 1 ? '' : 's'}`);
 				return <TextView title="Port-forwards (ctrl+d stops the selected one; esc back)" lines={lines.length ? lines : ['No port-forwards. F on a pod or a service starts one.']} offset={0} height={height} width={columns} theme={theme} />;
@@ -703,17 +692,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'editor': return <EditorView state={mode} height={bodyHeight} width={columns} theme={theme} />;
 			case 'logs': return <LogView title={mode.title} session={mode.session} view={mode.view} height={bodyHeight} width={columns} theme={theme} />;
 			default: {
-				const left = split ? Math.floor(columns * 0.45) : columns;
-				const table = <ResourceTable type={type} items={items} top={topRef.current} selected={selected} height={height} width={split ? left - 1 : columns} allNamespaces={!namespace} sort={sort} theme={theme} extra={usageColumns} />;
-				if (!split) return table;
-				return (
-					<Box flexDirection="row">
-						<Box width={left} flexDirection="column" borderStyle="single" borderColor={split.focus === 'list' ? theme.accent : theme.muted} borderTop={false} borderBottom={false} borderLeft={false}>{table}</Box>
-						<Box flexGrow={1} flexDirection="column" paddingLeft={1}>
-							{split.pane ? <LogView title={`${split.focus === 'logs' ? '▶ ' : ''}${split.pane.title}`} session={split.pane.session} view={split.pane.view} height={bodyHeight} width={columns - left - 2} theme={theme} /> : <Text color={theme.muted}>{fit('Select a pod or a workload to see its logs here.', columns - left - 2)}</Text>}
-						</Box>
-					</Box>
-				);
+				const table = <ResourceTable type={type} items={items} top={topRef.current} selected={selected} height={height} width={split ? splitLeftWidth(columns) - 1 : columns} allNamespaces={!namespace} sort={sort} theme={theme} extra={usageColumns} />;
+				return split ? <SplitView columns={columns} height={bodyHeight} theme={theme} focus={split.focus} pane={split.pane} list={table} /> : table;
 			}
 		}
 	}
@@ -722,38 +702,27 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const examplesOffered = examplesOfferedNow();
 	const scope: Scope = mode.kind === 'logs' || (mode.kind === 'list' && split?.focus === 'logs' && split.pane) ? 'logs' : mode.kind === 'editor' ? 'editor' : mode.kind === 'text' || mode.kind === 'help' ? 'text' : 'list';
 	const footer = commands.filter(c => c.scopes.includes(scope) && !c.quiet).map(c => `<${c.keys[0]}> ${c.description.replace(/ \(.*\)$/, '')}`).join('  ');
-	const pane = paneOf(type);
-	const memory = Math.round(process.memoryUsage().rss / 1024 / 1024);
-	const stateColor = snapshot.state === 'live' ? theme.ok : theme.warning;
 	return (
 		// One row short of the terminal: at full height Ink clears the screen on every frame (flicker).
 		<Box flexDirection="column" height={rows - 1}>
-			<Line width={columns} segments={[
-				{text: 'kubedeck', bold: true, color: theme.accent}, readonly && {text: ' [read-only]', color: theme.warning},
-				` ${client.description}  ns: `, {text: namespace ?? 'all', bold: true}, '  view: ', {text: type.plural, bold: true}, '  ',
-				{text: `● ${snapshot.state}`, color: stateColor}, `  nodes: ${nodeCounts}  pods: ${podCounts}  mem: ${memory} MB`,
-			]} />
-			<Line width={columns} segments={[
-				...panes.map((p, i) => ({text: ` ${p.title} `, inverse: i === pane, color: i === pane ? theme.accent : theme.muted})),
-				{text: `  ${panes[pane].kinds.length > 1 ? panes[pane].kinds.map(k => (k.plural === type.plural ? `[${k.plural}]` : k.plural)).join(' ') : ''}  ${items.length}/${snapshot.items.length}${filterText ? `  /${filterText}` : ''}${sort ? `  sort: ${sort.column}${sort.descending ? '↓' : '↑'}` : ''}`, color: theme.muted},
-			]} />
+			<Header width={columns} theme={theme} readonly={readonly} where={client.description} namespace={namespace} type={type} state={snapshot.state}
+				nodes={nodeCounts} pods={podCounts} memoryMb={Math.round(process.memoryUsage().rss / 1024 / 1024)} pane={paneOf(type)} shown={items.length} total={snapshot.items.length} filter={filterText} sort={sort} />
 			{/* No overflow="hidden": Ink would cut every line again with its slow ANSI slicer; the views fit their lines and rows already. */}
 			<Box flexDirection="column" flexGrow={1} flexShrink={1}>
 				{body()}
 			</Box>
 			{examplesOffered && <Line width={columns} color={theme.accent} segments={['This namespace is empty. Press ', {text: 'A', bold: true}, ' to apply the examples/ folder (the manifests from the user\'s notes).']} />}
-			{mode.kind === 'confirm' && (
-				<Box borderStyle="round" borderColor={theme.error} paddingX={1} flexDirection="column">
-					<Text>{mode.verb === 'delete' ? 'Delete' : 'Roll back'} {objectRef(mode.type, mode.target.metadata.name!)}{mode.target.metadata.namespace ? ` in namespace ${mode.target.metadata.namespace}` : ''}?{prefs.protection(context) === 'type-name' ? '' : <>  <Text inverse={mode.choice === 'cancel'}> Cancel </Text>  <Text inverse={mode.choice === 'ok'} color={theme.error}> {mode.verb === 'delete' ? 'Delete' : 'Roll back'} </Text></>}</Text>
-					{prefs.protection(context) === 'type-name' && <Text>Type the name to confirm: {mode.typed}<Text inverse> </Text>  (esc cancels)</Text>}
-				</Box>
-			)}
-			{mode.kind === 'input' && <Text>{fit(`${mode.purpose === 'command' ? ':' : mode.purpose === 'filter' ? '/' : mode.purpose === 'new' ? 'new: ' : mode.purpose === 'forward' ? 'port-forward [LOCAL:]PORT: ' : mode.purpose === 'container' ? 'shell in container: ' : 'replicas: '}${mode.text}`, columns - 1)}<Text inverse> </Text></Text>}
-			<Text color={status.tone === 'error' ? theme.error : status.tone === 'busy' ? theme.warning : theme.muted}>{fit(status.text, columns) || ' '}</Text>
-			<Text color={theme.muted}>{fit(footer, columns)}</Text>
+			{mode.kind === 'confirm' && <ConfirmDialog theme={theme} verb={mode.verb} type={mode.type} target={mode.target} choice={mode.choice} typeName={prefs.protection(context) === 'type-name'} typed={mode.typed} />}
+			{mode.kind === 'input' && <Prompt width={columns} label={promptLabels[mode.purpose]} text={mode.text} />}
+			<StatusLine width={columns} theme={theme} text={status.text} tone={status.tone} />
+			<Footer width={columns} theme={theme} text={footer} />
 		</Box>
 	);
 }
+
+const promptLabels: Record<Extract<Mode, {kind: 'input'}>['purpose'], string> = {
+	command: ':', filter: '/', new: 'new: ', forward: 'port-forward [LOCAL:]PORT: ', container: 'shell in container: ', scale: 'replicas: ',
+};
 
 const noSubscribe = () => () => {};
 const zero = () => 0;

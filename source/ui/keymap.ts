@@ -121,3 +121,17 @@ export function keyName(input: string, key: {upArrow?: boolean; downArrow?: bool
 export function commandIn(commands: KeyCommand[], scope: Scope, name: string): string | undefined {
 	return commands.find(c => c.scopes.includes(scope) && c.keys.includes(name))?.id;
 }
+
+/** `?`: every binding by where it works, with command ids (for key overrides in preferences). */
+export function helpLines(commands: KeyCommand[], about: {favourites: string[]; prefsPath: string; readonly: boolean}): string[] {
+	const scopes: [Scope, string][] = [['list', 'Lists'], ['logs', 'Logs'], ['editor', 'Editor'], ['text', 'Describe / YAML']];
+	const out: string[] = [];
+	for (const [scope, title] of scopes) {
+		out.push(`${title}:`);
+		for (const c of commands.filter(c => c.scopes.includes(scope))) out.push(`  ${c.keys.join(', ').padEnd(18)}${c.description}${c.dangerous ? '  (asks first)' : ''}  [${c.id}]`);
+		if (scope === 'list') out.push(`  ${'0-9'.padEnd(18)}favourite namespaces: ${about.favourites.map((n, i) => `${i}:${n}`).join(' ')}`);
+	}
+	out.push('', `Preferences: ${about.prefsPath} (theme, favourites, "keys": {"<command id>": ["key", ...]}, "protection": {"<context>": "readonly" | "confirm" | "type-name"})`);
+	if (about.readonly) out.push('Read-only mode: the keys that change things are hidden.');
+	return out;
+}

@@ -1,0 +1,53 @@
+// What surrounds the body of the screen: the header (where you are, counts,
+// the dashboard's own memory), the pane bar, a confirmation dialog, the
+// prompt, the status line and the footer. Views only: they render props.
+import {Box, Text} from 'ink';
+import {objectRef, type ResourceType} from '../../api/resources.js';
+import type {KubeObject} from '../../api/object.js';
+import {panes} from '../panes.js';
+import type {Sort} from '../table-model.js';
+import type {Theme} from '../theme.js';
+import {fit, Line} from './fit.js';
+
+export function Header({width, theme, readonly, where, namespace, type, state, nodes, pods, memoryMb, pane, shown, total, filter, sort}: {
+	width: number; theme: Theme; readonly: boolean; where: string; namespace: string | undefined; type: ResourceType; state: string;
+	nodes: string; pods: string; memoryMb: number; pane: number; shown: number; total: number; filter: string; sort?: Sort;
+}) {
+	const kinds = panes[pane].kinds;
+	return (
+		<>
+			<Line width={width} segments={[
+				{text: 'kubedeck', bold: true, color: theme.accent}, readonly && {text: ' [read-only]', color: theme.warning},
+				` ${where}  ns: `, {text: namespace ?? 'all', bold: true}, '  view: ', {text: type.plural, bold: true}, '  ',
+				{text: `● ${state}`, color: state === 'live' ? theme.ok : theme.warning}, `  nodes: ${nodes}  pods: ${pods}  mem: ${memoryMb} MB`,
+			]} />
+			<Line width={width} segments={[
+				...panes.map((p, i) => ({text: ` ${p.title} `, inverse: i === pane, color: i === pane ? theme.accent : theme.muted})),
+				{text: `  ${kinds.length > 1 ? kinds.map(k => (k.plural === type.plural ? `[${k.plural}]` : k.plural)).join(' ') : ''}  ${shown}/${total}${filter ? `  /${filter}` : ''}${sort ? `  sort: ${sort.column}${sort.descending ? '↓' : '↑'}` : ''}`, color: theme.muted},
+			]} />
+		</>
+	);
+}
+
+/** A destructive action's question: Cancel first, or the object's name to type under type-the-name protection. */
+export function ConfirmDialog({theme, verb, type, target, choice, typeName, typed}: {theme: Theme; verb: 'delete' | 'rollback'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typeName: boolean; typed: string}) {
+	const action = verb === 'delete' ? 'Delete' : 'Roll back';
+	return (
+		<Box borderStyle="round" borderColor={theme.error} paddingX={1} flexDirection="column">
+			<Text>{action} {objectRef(type, target.metadata.name!)}{target.metadata.namespace ? ` in namespace ${target.metadata.namespace}` : ''}?{typeName ? '' : <>  <Text inverse={choice === 'cancel'}> Cancel </Text>  <Text inverse={choice === 'ok'} color={theme.error}> {action} </Text></>}</Text>
+			{typeName && <Text>Type the name to confirm: {typed}<Text inverse> </Text>  (esc cancels)</Text>}
+		</Box>
+	);
+}
+
+export function Prompt({width, label, text}: {width: number; label: string; text: string}) {
+	return <Text>{fit(`${label}${text}`, width - 1)}<Text inverse> </Text></Text>;
+}
+
+export function StatusLine({width, theme, text, tone}: {width: number; theme: Theme; text: string; tone: 'info' | 'error' | 'busy'}) {
+	return <Text color={tone === 'error' ? theme.error : tone === 'busy' ? theme.warning : theme.muted}>{fit(text, width) || ' '}</Text>;
+}
+
+export function Footer({width, theme, text}: {width: number; theme: Theme; text: string}) {
+	return <Text color={theme.muted}>{fit(text, width)}</Text>;
+}

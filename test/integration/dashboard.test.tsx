@@ -317,6 +317,32 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it('takes key overrides from the preferences, and names an unknown command id', async () => {
+		const {app, frame, until, type, command} = open({}, {keys: {'object.delete': ['ctrl+x'], 'no.such': ['z']}});
+		try {
+			await until(/preferences: unknown key command "no.such"/, 'the unknown id named on the status line');
+			await command('cm');
+			await until(/^> /m, 'a row selected');
+			type(keys.ctrlD);
+			await new Promise(r => setTimeout(r, 300));
+			assert.doesNotMatch(frame(), /Delete configmap/, 'ctrl+d no longer deletes');
+			type('\u0018');
+			await until(/Delete configmap\/\S+ in namespace default\?\s+Cancel/, 'ctrl+x asks instead');
+			type(keys.esc);
+			await until(() => !/Delete configmap/.test(frame()), 'the dialog closed');
+			type('?');
+			await until(/Keys \(esc to close\)/, 'the help');
+			const binding = /ctrl\+x\s+delete\s+\(asks first\)\s+\[object\.delete\]/;
+			for (let i = 0; i < 80 && !binding.test(frame()); i++) {
+				type('j');
+				await new Promise(r => setTimeout(r, 30));
+			}
+			assert.match(frame(), binding, 'the help shows the new binding');
+		} finally {
+			app.unmount();
+		}
+	});
+
 	it('hides mutating keys in read-only mode', async () => {
 		const {app, frame, until, type, command} = open({readonly: true});
 		try {

@@ -1,13 +1,13 @@
 // kubectl top pods|nodes: CPU and memory from metrics.k8s.io.
 import {knownKind} from '../api/resources.js';
 import {parseQuantity} from '../api/quantity.js';
-import {alignColumns} from '../render/format.js';
+import {alignColumns, formatCores, formatMebibytes} from '../render/format.js';
 import {CliError, type Command, type CommandContext} from './context.js';
 
 type Rec = Record<string, any>;
 
-const cores = (q: string) => `${Math.round((parseQuantity(q) ?? 0) * 1000)}m`;
-const mebibytes = (q: string) => `${Math.round((parseQuantity(q) ?? 0) / 2 ** 20)}Mi`;
+const cores = (q: string) => formatCores(parseQuantity(q) ?? 0);
+const mebibytes = (q: string) => formatMebibytes(parseQuantity(q) ?? 0);
 
 export const topCommand: Command = {
 	name: 'top',
@@ -46,7 +46,7 @@ export const topCommand: Command = {
 			else {
 				const cpu = containers.reduce((n, c) => n + (parseQuantity(c.usage.cpu) ?? 0), 0);
 				const mem = containers.reduce((n, c) => n + (parseQuantity(c.usage.memory) ?? 0), 0);
-				rows.push([...prefix, `${Math.round(cpu * 1000)}m`, `${Math.round(mem / 2 ** 20)}Mi`]);
+				rows.push([...prefix, formatCores(cpu), formatMebibytes(mem)]);
 			}
 		}
 		ctx.out(alignColumns([...(ctx.bool('no-headers') ? [] : [header]), ...rows]));

@@ -44,3 +44,13 @@ export function joinOrNone(values: (string | undefined)[], none = '<none>'): str
 	const present = values.filter((v): v is string => !!v);
 	return present.length ? present.join(',') : none;
 }
+
+/** CPU in millicores, as `kubectl top` prints it: 0.25 -> "250m". */
+export function formatCores(cores: number): string {
+	return `${Math.round(cores * 1000)}m`;
+}
+
+/** Memory in MiB, as `kubectl top` prints it. */
+export function formatMebibytes(bytes: number): string {
+	return `${Math.round(bytes / 2 ** 20)}Mi`;
+}

@@ -13,7 +13,7 @@ import {useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react'
 import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import {objectRef, resolveType, type ResourceType, typeForKind} from '../api/resources.js';
-import {formatLabelSelector, fromLabelSelector} from '../api/selectors.js';
+import {formatLabelSelector, fromLabelSelector, matchesLabels, parseLabelSelector} from '../api/selectors.js';
 import type {ClusterClient} from '../client/types.js';
 import {applyManifests} from '../commands/apply.js';
 import {describeObject} from '../commands/describe-printer.js';
@@ -22,21 +22,22 @@ import {readManifests} from '../commands/manifests.js';
 import {toYaml} from '../commands/output.js';
 import {rolloutRestart, rolloutUndo} from '../commands/rollout.js';
 import {podStatus} from '../render/columns.js';
+import {formatCores, formatMebibytes} from '../render/format.js';
 import * as B from './editor/buffer.js';
 import {saveBuffer} from './editor/save.js';
-import {duplicateOf, templateFor, templateKinds} from './editor/templates.js';
+import {duplicateOf, templateFor, templateKinds, withoutServerFields} from './editor/templates.js';
 import {deploymentDetails, followRollout} from './details.js';
 import {type FeedSnapshot, ResourceFeed} from './feed.js';
 import {type KeyPress, useKeyQueue} from './hooks/use-key-queue.js';
 import {editorKey} from './keys/editor.js';
 import {type LogKeysContext, logsKey, type LogPane} from './keys/logs.js';
-import {formatCpu, formatMemory, MetricsHistory, sparkline} from './metrics-history.js';
+import {MetricsHistory, sparkline} from './metrics-history.js';
 import {commandIn, defaultKeyCommands, helpLines, keyCommandsWith, keyName, type Scope} from './keymap.js';
 import {LogSession, type LogTarget} from './logs/log-session.js';
 import {paneOf, panes} from './panes.js';
 import {forwardTarget, PortForwards} from './port-forward.js';
 import {Prefs} from './prefs.js';
-import {columnsOf, type Filter, objectKey, parseFilter, scrollWindow, type Sort, visibleObjects} from './table-model.js';
+import {type Filter, listColumns, objectKey, parseFilter, scrollWindow, type Sort, visibleObjects} from './table-model.js';
 import {builtinThemes, initialTheme, loadTheme, type Theme} from './theme.js';
 import {EditorView, type EditorState} from './views/editor-view.js';
 import {initialLogView, LogView} from './views/log-view.js';
@@ -47,6 +48,8 @@ import {Line} from './views/fit.js';
 import {TextView} from './views/text-view.js';
 
 const examplesDir = fileURLToPath(new URL('../../../examples', import.meta.url));
+/** Checked once: the offer is asked about on every frame. */
+const haveExamples = fs.existsSync(examplesDir);
 const cliPath = fileURLToPath(new URL('../../cli.js', import.meta.url));
 /** How long a deleted object can be restored with U. */
 const restoreWindowMs = 60_000;
@@ -151,13 +154,18 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		cells(obj) {
 			const usage = metrics.get(obj.metadata.namespace!, obj.metadata.name!);
 			if (!usage?.cpu.length) return [metrics.error ? 'n/a' : '-', metrics.error ? 'n/a' : '-'];
-			return [`${sparkline(usage.cpu)} ${formatCpu(usage.cpu.at(-1)!)}`, `${sparkline(usage.memory)} ${formatMemory(usage.memory.at(-1)!)}`];
+			return [`${sparkline(usage.cpu)} ${formatCores(usage.cpu.at(-1)!)}`, `${sparkline(usage.memory)} ${formatMebibytes(usage.memory.at(-1)!)}`];
 		},
 	};
-	// Ages move on and memory changes even when nothing else does: redraw every second.
+	// Ages move on and memory changes even when nothing else does: redraw every second,
+	// with the dashboard's memory sampled then (not on every frame).
 	const [, setTick] = useState(0);
+	const [memoryMb, setMemoryMb] = useState(() => Math.round(process.memoryUsage.rss() / 2 ** 20));
 	useEffect(() => {
-		const timer = setInterval(() => setTick(t => t + 1), 1000);
+		const timer = setInterval(() => {
+			setMemoryMb(Math.round(process.memoryUsage.rss() / 2 ** 20));
+			setTick(t => t + 1);
+		}, 1000);
 		return () => clearInterval(timer);
 	}, []);
 
@@ -303,7 +311,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			const selector = podSelectorOf(obj);
 			if (!selector) return {error: `logs: ${obj.kind} has no pods to show logs of`};
 			// A workload's pods, interleaved, each line tagged with its pod.
-			const mine = podsNow().filter(p => p.metadata.namespace === obj.metadata.namespace && parseFilterMatches(selector, p));
+			const labels = parseLabelSelector(selector);
+			const mine = podsNow().filter(p => p.metadata.namespace === obj.metadata.namespace && matchesLabels(labels, p.metadata.labels));
 			if (mine.length === 0) return {error: `logs: no pods match ${selector}`};
 			targets = mine.slice(0, 20).map(p => ({namespace: p.metadata.namespace!, pod: p.metadata.name!, source: p.metadata.name!}));
 		}
@@ -365,7 +374,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 
 	/** `:` completion: kinds, then the words after them. */
 	const complete = (text: string): string => {
-		const words = ['pods', 'deployments', 'statefulsets', 'daemonsets', 'replicasets', 'jobs', 'cronjobs', 'services', 'ingresses', 'endpoints', 'persistentvolumeclaims', 'persistentvolumes', 'storageclasses', 'configmaps', 'secrets', 'namespaces', 'nodes', 'events', 'ns', 'apply', 'theme', 'quit'];
+		const words = [...panes.flatMap(p => p.kinds.map(k => k.plural)), 'ns', 'apply', 'theme', 'quit'];
 		const [first, ...rest] = text.split(' ');
 		if (rest.length === 0) return words.find(w => w.startsWith(first)) ?? text;
 		if (first === 'theme') return `theme ${builtinThemes().find(t => t.startsWith(rest[0])) ?? rest[0]}`;
@@ -529,7 +538,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		}
 		const page = bodyHeight - 2;
 		const pane = paneOf(type);
-		const shownColumns = ['Name', ...columnsShown(type)];
+		const shownColumns = ['Name', ...listColumns(type).map(c => c.name).filter(n => n !== 'Name')];
 		switch (command) {
 			case 'app.quit': return exit();
 			case 'nav.up': return select(selected - 1);
@@ -581,10 +590,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				const last = restoreRef.current;
 				if (!last || Date.now() - last.at > restoreWindowMs) return setStatus('nothing to restore: U works for a minute after a delete from the dashboard', 'error');
 				restoreRef.current = undefined;
-				const {uid: _u, resourceVersion: _r, creationTimestamp: _c, deletionTimestamp: _d, deletionGracePeriodSeconds: _g, managedFields: _m, generation: _n, ...metadata} = last.object.metadata;
-				const copy: KubeObject = {...last.object, metadata};
-				delete copy.status;
-				return report(`restoring ${objectRef(last.type, metadata.name!)}`, client.create(copy).then(() => `${objectRef(last.type, metadata.name!)} restored`));
+				const ref = objectRef(last.type, last.object.metadata.name!);
+				return report(`restoring ${ref}`, client.create(withoutServerFields(last.object)).then(() => `${ref} restored`));
 			}
 		}
 		if (!current) return;
@@ -677,7 +684,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	}
 
 	function examplesOfferedNow(): boolean {
-		return !readonly && mode.kind === 'list' && snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && !filterText && fs.existsSync(examplesDir);
+		return !readonly && mode.kind === 'list' && snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && !filterText && haveExamples;
 	}
 
 	function body() {
@@ -706,7 +713,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		// One row short of the terminal: at full height Ink clears the screen on every frame (flicker).
 		<Box flexDirection="column" height={rows - 1}>
 			<Header width={columns} theme={theme} readonly={readonly} where={client.description} namespace={namespace} type={type} state={snapshot.state}
-				nodes={nodeCounts} pods={podCounts} memoryMb={Math.round(process.memoryUsage().rss / 1024 / 1024)} pane={paneOf(type)} shown={items.length} total={snapshot.items.length} filter={filterText} sort={sort} />
+				nodes={nodeCounts} pods={podCounts} memoryMb={memoryMb} pane={paneOf(type)} shown={items.length} total={snapshot.items.length} filter={filterText} sort={sort} />
 			{/* No overflow="hidden": Ink would cut every line again with its slow ANSI slicer; the views fit their lines and rows already. */}
 			<Box flexDirection="column" flexGrow={1} flexShrink={1}>
 				{body()}
@@ -737,12 +744,4 @@ const podSummary = (snapshot: FeedSnapshot) => [...snapshot.tally].map(([status,
 /** Ready nodes of all: "2/3" */
 const nodeSummary = (snapshot: FeedSnapshot) => `${snapshot.tally.get('Ready') ?? 0}/${snapshot.items.length}`;
 
-/** The columns a list shows (kubectl's, without -o wide). */
-function columnsShown(type: ResourceType): string[] {
-	return columnsOf(type).filter(c => c.priority === 0 && c.name !== 'Name').map(c => c.name);
-}
 
-function parseFilterMatches(selector: string, obj: KubeObject): boolean {
-	const filter = parseFilter(`-l ${selector}`);
-	return !('error' in filter) && visibleObjects(resolveType('pods')!, [obj], filter, undefined, 0).length === 1;
-}

@@ -8,6 +8,7 @@
 import type {KubeObject} from '../api/object.js';
 import type {ResourceType} from '../api/resources.js';
 import type {ClusterClient, Watch} from '../client/types.js';
+import {objectKey as keyOf} from './table-model.js';
 
 export interface FeedSnapshot {
 	items: KubeObject[];
@@ -16,8 +17,6 @@ export interface FeedSnapshot {
 	/** Objects per tally value ("Running" -> 3), when the feed keeps a tally. */
 	tally: ReadonlyMap<string, number>;
 }
-
-const keyOf = (obj: KubeObject) => `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
 
 /** Where `key` is, or would go, in the sorted `order`. */
 function position(order: string[], key: string): number {

@@ -18,14 +18,6 @@ export function sparkline(values: number[], width = 8): string {
 	return shown.map(v => bars[peak > 0 ? Math.min(bars.length - 1, Math.round((v / peak) * (bars.length - 1))) : 0]).join('');
 }
 
-export function formatCpu(cores: number): string {
-	return `${Math.round(cores * 1000)}m`;
-}
-
-export function formatMemory(bytes: number): string {
-	return `${Math.round(bytes / 1024 / 1024)}Mi`;
-}
-
 export class MetricsHistory {
 	private readonly pods = new Map<string, PodUsage>();
 	private readonly listeners = new Set<() => void>();

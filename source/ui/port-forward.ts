@@ -5,6 +5,7 @@
 // long as the dashboard does.
 import net from 'node:net';
 import type {KubeObject} from '../api/object.js';
+import {isPodReady} from '../engine/controllers/pods.js';
 
 type Rec = Record<string, any>;
 
@@ -21,7 +22,7 @@ export interface Forward {
 
 /** The pod address and port behind a pod or a service port (the first ready pod of the service). */
 export function forwardTarget(obj: KubeObject, pods: KubeObject[], wanted?: number): {host: string; port: number} | {error: string} {
-	const ready = (p: KubeObject) => (p.status as Rec)?.podIP && ((p.status as Rec)?.conditions ?? []).some((c: Rec) => c.type === 'Ready' && c.status === 'True');
+	const ready = (p: KubeObject) => (p.status as Rec)?.podIP && isPodReady(p);
 	if (obj.kind === 'Pod') {
 		const ip = (obj.status as Rec)?.podIP;
 		if (!ip) return {error: `pod ${obj.metadata.name} has no address yet`};

@@ -26,14 +26,16 @@ export function parseFilter(text: string): Filter | {error: string} {
 	}
 	const invert = trimmed.startsWith('!');
 	const body = invert ? trimmed.slice(1) : trimmed;
-	// Case-insensitive regex as k9s does; text that is not a valid regex is matched literally.
-	let pattern: RegExp;
+	return {kind: 'row', pattern: looseRegex(body), invert, text: trimmed};
+}
+
+/** Typed text as a case-insensitive regex, as k9s reads filters; text that is not a valid regex is matched literally. */
+export function looseRegex(text: string): RegExp {
 	try {
-		pattern = new RegExp(body, 'i');
+		return new RegExp(text, 'i');
 	} catch {
-		pattern = new RegExp(body.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+		return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
 	}
-	return {kind: 'row', pattern, invert, text: trimmed};
 }
 
 export interface Sort {
@@ -52,8 +54,9 @@ export function cellsOf(obj: KubeObject, now: number): string[] {
 	return cells;
 }
 
-export function columnsOf(type: ResourceType): {name: string; priority: 0 | 1}[] {
-	return rendererFor(type.kind).columns;
+/** The columns a list shows (kubectl's without -o wide), with their index in the renderer's row. */
+export function listColumns(type: ResourceType): {name: string; index: number}[] {
+	return rendererFor(type.kind).columns.map((c, index) => ({name: c.name, priority: c.priority, index})).filter(c => c.priority === 0);
 }
 
 function matches(filter: Filter, obj: KubeObject, now: number): boolean {
@@ -64,7 +67,7 @@ function matches(filter: Filter, obj: KubeObject, now: number): boolean {
 }
 
 function compareBy(type: ResourceType, sort: Sort, now: number): (a: KubeObject, b: KubeObject) => number {
-	const index = columnsOf(type).findIndex(c => c.name === sort.column);
+	const index = rendererFor(type.kind).columns.findIndex(c => c.name === sort.column);
 	const sign = sort.descending ? -1 : 1;
 	if (sort.column === 'Age' || index < 0) {
 		// Age sorts by creation time (newest first when ascending, as ages grow), not by its text.

@@ -63,7 +63,14 @@ describe('dashboard (ink-testing-library)', () => {
 			}
 			assert.equal(selectedName(frame()), name);
 		};
-		return {app, frame, until, type, command, selectRow};
+		/** The deployments list, with `name` selected once it is listed. */
+		const selectDeployment = async (name: string) => {
+			await until(/view: pods/, 'the first frame');
+			await command('deploy');
+			await until(new RegExp(`view: deployments[^]*^[> ] ${name}\\s`, 'm'), 'the deployment');
+			await selectRow(name);
+		};
+		return {app, frame, until, type, command, selectRow, selectDeployment};
 	}
 	const selectedName = (frame: string) => frame.split('\n').find(l => l.startsWith('> '))?.split(/\s+/)[1];
 
@@ -166,12 +173,9 @@ describe('dashboard (ink-testing-library)', () => {
 
 	it('edits inline: an invalid field is shown at its line with the buffer kept; a conflict offers reload', async () => {
 		await client.create(deployment('edited', 1));
-		const {app, frame, until, type, command, selectRow} = open();
+		const {app, frame, until, type, selectDeployment} = open();
 		try {
-			await until(/view: pods/, 'the first frame');
-			await command('deploy');
-			await until(/view: deployments[^]*^[> ] edited\s/m, 'the deployment');
-			await selectRow('edited');
+			await selectDeployment('edited');
 			type('e');
 			await until(/Edit deployment.apps\/edited/, 'the editor');
 			type(keys.ctrlF);
@@ -274,12 +278,9 @@ describe('dashboard (ink-testing-library)', () => {
 		await client.patch(deployType, 'default', 'rolled', {spec: {template: {spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', args: ['pause', '--v2']}]}}}}, 'strategic');
 		await eventually(async () => ((await client.get(deployType, 'default', 'rolled')).metadata.annotations?.['deployment.kubernetes.io/revision']) === '2', 'revision 2');
 		const args = async () => ((await client.get(deployType, 'default', 'rolled')).spec as {template: {spec: {containers: {args: string[]}[]}}}).template.spec.containers[0].args;
-		const {app, until, type, command, selectRow} = open();
+		const {app, until, type, selectDeployment} = open();
 		try {
-			await until(/view: pods/, 'the first frame');
-			await command('deploy');
-			await until(/view: deployments[^]*^[> ] rolled\s/m, 'the deployment');
-			await selectRow('rolled');
+			await selectDeployment('rolled');
 			type('u');
 			await until(/Roll back deployment.apps\/rolled in namespace default\?\s+Cancel\s+Roll back/, 'the confirmation');
 			type(keys.enter);
@@ -441,12 +442,9 @@ describe('dashboard (ink-testing-library)', () => {
 		const previous = process.env.EDITOR;
 		// An editor that changes replicas 1 to 2 (GNU sed; \x20 is a space, since $EDITOR is split on spaces).
 		process.env.EDITOR = 'sed -i s/replicas:\\x201$/replicas:\\x202/';
-		const {app, until, type, command, selectRow} = open();
+		const {app, until, type, selectDeployment} = open();
 		try {
-			await until(/view: pods/, 'the first frame');
-			await command('deploy');
-			await until(/view: deployments[^]*^[> ] external\s/m, 'the deployment');
-			await selectRow('external');
+			await selectDeployment('external');
 			type('E');
 			await until(/deployment.apps\/external edited/, 'saved');
 			assert.equal(((await client.get(deployType, 'default', 'external')).spec as {replicas: number}).replicas, 2);

@@ -1,7 +1,8 @@
 // New-object templates for `n` in the dashboard, and `D` (duplicate): the
 // starting text of the inline editor. Each template is a small, valid
 // manifest a person would otherwise copy from the Kubernetes docs.
-import type {KubeObject} from '../../api/object.js';
+import {type KubeObject, lastAppliedAnnotation} from '../../api/object.js';
+import {revisionAnnotation} from '../../api/workloads.js';
 import {toYaml} from '../../commands/output.js';
 
 const templates: Record<string, (ns: string) => string> = {
@@ -127,14 +128,21 @@ export function templateFor(kind: string, namespace: string): string | undefined
 	return templates[kind]?.(namespace);
 }
 
-/** The object as a new one: server-set fields gone, the name marked as a copy. */
-export function duplicateOf(obj: KubeObject): string {
-	const {uid: _u, resourceVersion: _r, creationTimestamp: _c, generation: _g, managedFields: _m, ownerReferences: _o, deletionTimestamp: _d, deletionGracePeriodSeconds: _dg, ...metadata} = obj.metadata;
-	const annotations = {...metadata.annotations};
-	delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
-	delete annotations['deployment.kubernetes.io/revision'];
-	const copy: KubeObject = {...obj, metadata: {...metadata, name: `${obj.metadata.name}-copy`, annotations: Object.keys(annotations).length ? annotations : undefined}};
+/** The object as it can be created again: what the server sets (uid, versions, timestamps, status) gone. */
+export function withoutServerFields(obj: KubeObject): KubeObject {
+	const {uid: _u, resourceVersion: _r, creationTimestamp: _c, generation: _g, managedFields: _m, deletionTimestamp: _d, deletionGracePeriodSeconds: _dg, ...metadata} = obj.metadata;
+	const copy: KubeObject = {...obj, metadata};
 	delete copy.status;
+	return copy;
+}
+
+/** The object as a new one: server-set fields and owners gone, the name marked as a copy. */
+export function duplicateOf(obj: KubeObject): string {
+	const {ownerReferences: _o, ...metadata} = withoutServerFields(obj).metadata;
+	const annotations = {...metadata.annotations};
+	delete annotations[lastAppliedAnnotation];
+	delete annotations[revisionAnnotation];
+	const copy: KubeObject = {...withoutServerFields(obj), metadata: {...metadata, name: `${obj.metadata.name}-copy`, annotations: Object.keys(annotations).length ? annotations : undefined}};
 	const spec = copy.spec as Record<string, unknown> | undefined;
 	// A Service's allocated addresses belong to the original.
 	if (obj.kind === 'Service' && spec) copy.spec = {...spec, clusterIP: undefined, clusterIPs: undefined, ports: ((spec.ports ?? []) as Record<string, unknown>[]).map(p => ({...p, nodePort: undefined}))};

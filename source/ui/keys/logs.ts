@@ -7,6 +7,7 @@ import type {KubeObject} from '../../api/object.js';
 import type {KeyPress} from '../hooks/use-key-queue.js';
 import {commandIn, type KeyCommand} from '../keymap.js';
 import type {LogSession, LogTarget} from '../logs/log-session.js';
+import {looseRegex} from '../table-model.js';
 import {logWindow, type LogViewState} from '../views/log-view.js';
 
 /** A log pane's stream and how it is viewed: full screen (mode logs) or beside the list (split view). */
@@ -99,11 +100,7 @@ export function logsKey(ctx: LogKeysContext, mode: LogPane, update: (pane: LogPa
 function jumpToMatch(ctx: LogKeysContext, mode: LogPane, search: string | undefined, direction: 1 | -1): Partial<LogViewState> {
 	if (!search) return {};
 	const {indexes, top} = logWindow(mode.session, mode.view, ctx.height);
-	const pattern = new RegExp(search.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
-	let regex: RegExp = pattern;
-	try {
-		regex = new RegExp(search, 'i');
-	} catch {}
+	const regex = looseRegex(search);
 	for (let step = 1; step <= indexes.length; step++) {
 		const i = (top + direction * step + indexes.length * 2) % indexes.length;
 		if (regex.test(mode.session.buffer.at(indexes[i])!.text)) return {top: Math.max(0, i - 1), follow: false};

@@ -5,6 +5,7 @@ import {Box, Text} from 'ink';
 import type {ReactNode} from 'react';
 import type {LogSession} from '../logs/log-session.js';
 import {renderJsonLine, wrapRows} from '../logs/log-buffer.js';
+import {looseRegex} from '../table-model.js';
 import type {Theme} from '../theme.js';
 import {fit, Line} from './fit.js';
 
@@ -27,12 +28,7 @@ export function initialLogView(): LogViewState {
 }
 
 export function patternOf(text: string | undefined): RegExp | undefined {
-	if (!text) return undefined;
-	try {
-		return new RegExp(text, 'i');
-	} catch {
-		return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
-	}
+	return text ? looseRegex(text) : undefined;
 }
 
 /** The buffer indexes the pane shows, and where the window starts. */

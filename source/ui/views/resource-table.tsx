@@ -5,7 +5,7 @@ import {Box, Text} from 'ink';
 import type {KubeObject} from '../../api/object.js';
 import type {ResourceType} from '../../api/resources.js';
 import {podStatus, rendererFor} from '../../render/columns.js';
-import {objectKey, type Sort} from '../table-model.js';
+import {listColumns, objectKey, type Sort} from '../table-model.js';
 import {statusColor, type Theme} from '../theme.js';
 import {fit} from './fit.js';
 
@@ -25,7 +25,7 @@ export function ResourceTable({type, items, top, selected, height, width, allNam
 	type: ResourceType; items: KubeObject[]; top: number; selected: number; height: number; width: number; allNamespaces: boolean; sort?: Sort; theme: Theme; extra?: ExtraColumns;
 }) {
 	const renderer = rendererFor(type.kind);
-	const shown = renderer.columns.map((c, i) => ({...c, index: i})).filter(c => c.priority === 0);
+	const shown = listColumns(type);
 	const now = Date.now();
 	const window = items.slice(top, top + Math.max(1, height));
 	const withNs = allNamespaces && type.namespaced;

@@ -40,7 +40,10 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 	it('scales a deployment to 3 from the keyboard and shows 3 pods Running', async () => {
 		keys(':');
 		await until(/^:/m, 'command mode');
-		keys('deploy', 'Enter');
+		// Tab completes the kind (sent in one chunk with the letters, as a fast typist's keys arrive).
+		keys('dep', 'Tab');
+		await until(/^:deployments/m, 'completion');
+		keys('Enter');
 		await until(/view: deployments/, 'the deployments view');
 		keys('s');
 		await until(/^replicas: 1/m, 'the scale prompt');

@@ -42,10 +42,11 @@ export function useKeyQueue(handle: (input: string, key: KeyPress) => void, opti
 		if (input.length > 1 && /[\r\n]/.test(input) && !/[\x7f\b]/.test(input) && pending.current.length === 0 && options.acceptsPaste()) {
 			// A paste into the editor: its lines go in as they are, indentation and all.
 			pending.current.push([input, {paste: true}]);
-		} else if (input.length > 1 && /[\r\n\x7f\b]/.test(input) && !key.ctrl && !key.meta) {
-			// "deploy\r" or "\x7f3\r" can come as one chunk: split it into keys.
-			for (const part of input.split(/(\r\n|[\r\n\x7f\b])/)) {
+		} else if (input.length > 1 && /[\r\n\t\x7f\b]/.test(input) && !key.ctrl && !key.meta) {
+			// "deploy\r", "dep\t" or "\x7f3\r" can come as one chunk: split it into keys.
+			for (const part of input.split(/(\r\n|[\r\n\t\x7f\b])/)) {
 				if (part === '\r' || part === '\n' || part === '\r\n') pending.current.push(['', {return: true}]);
+				else if (part === '\t') pending.current.push(['', {tab: true}]);
 				else if (part === '\x7f' || part === '\b') pending.current.push(['', {backspace: true}]);
 				else if (part) for (const ch of part) pending.current.push([ch, {}]);
 			}

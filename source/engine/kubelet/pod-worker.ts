@@ -59,7 +59,12 @@ export class PodWorker {
 	}
 
 	update(pod: KubeObject): void {
+		const previous = this.pod;
 		this.pod = pod;
+		// The echo of our own status write (same spec generation, same deletion state, the status we
+		// wrote) needs no sync: skipping it halves the kubelet's work per pod in a burst.
+		if (this.lastStatus && pod.metadata.generation === previous.metadata.generation && pod.metadata.deletionTimestamp === previous.metadata.deletionTimestamp
+			&& deepEqual(pod.status, this.lastStatus)) return;
 		this.requestSync();
 	}
 
@@ -275,6 +280,8 @@ export class PodWorker {
 				if (!result.ok && counts.fail >= (probe.failureThreshold ?? 3) && kind !== 'readinessProbe') {
 					await this.ctx.events.record(this.pod, 'Normal', 'Killing', `Container ${c.name} failed ${kind === 'livenessProbe' ? 'liveness' : 'startup'} probe, will be restarted`, 'kubelet');
 					await this.kill(rec, (this.pod.spec as Rec).terminationGracePeriodSeconds ?? 30);
+					// The exit's own sync ran while the kill was still in progress, which holds the restart back.
+					this.requestSync();
 					return;
 				}
 				schedule(kind, (probe.periodSeconds ?? 10) * 1000);
@@ -370,7 +377,14 @@ export class PodWorker {
 		if (this.lastStatus && deepEqual(this.lastStatus, status)) return;
 		const current = this.ctx.store.peek('pods', this.pod.metadata.namespace!, this.pod.metadata.name!);
 		if (!current || current.metadata.uid !== this.pod.metadata.uid) return;
-		await this.ctx.registry.update(podType, current.metadata.namespace, current.metadata.name!, {...current, status, metadata: {...current.metadata, resourceVersion: ''}}, {subresource: 'status'});
+		// Known before the write commits, so its echo (published before the write resolves) is recognised in update().
+		const previous = this.lastStatus;
 		this.lastStatus = status;
+		try {
+			await this.ctx.registry.update(podType, current.metadata.namespace, current.metadata.name!, {...current, status, metadata: {...current.metadata, resourceVersion: ''}}, {subresource: 'status'});
+		} catch (error) {
+			this.lastStatus = previous;
+			throw error;
+		}
 	}
 }

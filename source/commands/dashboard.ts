@@ -18,9 +18,14 @@ export const dashboardCommand: Command = {
 			}
 		}
 		const client = await ctx.client();
-		// Ink draws only a final frame when it thinks it runs in CI (is-in-ci reads CI and CI_* at
-		// import). The dashboard runs only on a terminal, so the terminal is interactive whatever CI says.
-		if ((ctx.io.stdout as NodeJS.WriteStream).isTTY) process.env.CI = 'false';
+		// Ink draws only a final frame when it thinks it runs in CI (is-in-ci reads CI and
+		// CONTINUOUS_INTEGRATION at import). The dashboard runs only on a terminal, so the terminal is
+		// interactive whatever CI says. Removed rather than set to "false": chalk's colour detection
+		// takes any CI variable, whatever its value, for a CI log without colours.
+		if ((ctx.io.stdout as NodeJS.WriteStream).isTTY) {
+			delete process.env.CI;
+			delete process.env.CONTINUOUS_INTEGRATION;
+		}
 		// React's development build records a performance mark per render and never drops them
 		// (unbounded memory, 10% of the CPU): the dashboard runs React's production build.
 		process.env.NODE_ENV ??= 'production';

@@ -22,7 +22,7 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 		engine = await startEngine(home);
 		const r = await runCli(['create', 'deployment', 'web', '--image=kubedeck/agnhost', '--replicas=1'], {home});
 		assert.equal(r.code, 0, r.stderr);
-		tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '32', `KUBEDECK_HOME=${home} KUBEDECK_CONFIG_DIR=${home}/conf ${process.execPath} ${cliPath}`);
+		tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '32', `CI=true KUBEDECK_HOME=${home} KUBEDECK_CONFIG_DIR=${home}/conf ${process.execPath} ${cliPath}`);
 	});
 	after(async () => {
 		try {
@@ -32,9 +32,15 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 		removeHome(home);
 	});
 
-	it('opens on the pods of the default namespace', async () => {
+	it('opens on the pods of the default namespace, in colour', async () => {
 		await until(/kubedeck embedded .* ns: default {2}view: pods {2}● live/, 'the first screen');
 		await until(/^[> ] web-\S+\s+1\/1\s+Running/m, 'the web pod Running');
+		// The selected row in inverse video, the header bold (escape sequences as tmux keeps them).
+		const styled = tmux('capture-pane', '-p', '-e', '-t', session);
+		const before = (text: string) => styled.slice(0, styled.indexOf(text)).split('\n').pop()!;
+		const sgr = (attribute: number) => new RegExp(`\u001B\\[(?:\\d*;)*${attribute}(?:;\\d*)*m(?:\u001B\\[[\\d;]*m)*$`);
+		assert.match(before('> web-'), sgr(7), 'the selected row is drawn in inverse video');
+		assert.match(before('  NAME'), sgr(1), 'the header is bold');
 	});
 
 	it('scales a deployment to 3 from the keyboard and shows 3 pods Running', async () => {

@@ -7,12 +7,16 @@
 //   same event on the same socket) and stops at the first frame showing it.
 // 200 key presses and 100 new pods per size, so p99 is not just the worst
 // sample. The 100-pod run is the baseline; the goal is p99 under 50 ms at 10,000.
+// Frames are drawn in colour, as on a user's terminal (colour costs Ink more
+// than plain text): `npm run bench` sets FORCE_COLOR, since chalk otherwise
+// decides from this process's own stdout, often a pipe.
 // Also the dashboard's memory (this process's RSS) at 10,000 pods, and the
 // log pane on a pod writing 10,000 lines a second: lines received per second
 // against the pod's rate, key -> frame while it streams, and memory after.
 import {EventEmitter} from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import {stripVTControlCharacters} from 'node:util';
 import {render} from 'ink';
 import type {KubeObject} from '../source/api/object.js';
 import {resolveType} from '../source/api/resources.js';
@@ -23,18 +27,20 @@ import {inkOptions} from '../source/ui/run.js';
 import {withEngine} from '../test/helpers.js';
 import {type Benchmark, type BenchRow, info, row, withSimulatedPods} from './harness.js';
 
-/** A terminal that keeps only the newest frame and calls back on each write. */
+/** A terminal that keeps only the newest frame (as text, and as written) and calls back on each write. */
 class Screen extends EventEmitter {
 	readonly isTTY = true;
 	readonly columns = 120;
 	readonly rows = 40;
 	frame = '';
+	raw = '';
 	onWrite?: (frame: string) => void;
 	write = (data: string) => {
 		// Ink brackets each frame with synchronized-output escapes, written apart: those are not frames.
 		if (!data.includes('\n')) return true;
-		this.frame = data;
-		this.onWrite?.(data);
+		this.raw = data;
+		this.frame = stripVTControlCharacters(data);
+		this.onWrite?.(this.frame);
 		return true;
 	};
 }
@@ -87,6 +93,7 @@ async function measure(count: number, log: (line: string) => void): Promise<{key
 		const app = render(<App client={client} prefs={new Prefs(prefsDir)} />, {stdout: screen as unknown as NodeJS.WriteStream, stdin: keyboard as unknown as NodeJS.ReadStream, exitOnCtrlC: false, patchConsole: false, ...inkOptions});
 		try {
 			await ready;
+			if (!screen.raw.includes('\u001B[')) throw new Error('the frames are drawn without colour: run with FORCE_COLOR=3 (npm run bench does)');
 			log(`${count} pods: list live`);
 			const keys: number[] = [];
 			for (let i = 0; i < 200; i++) {

@@ -206,7 +206,8 @@ describe('dashboard (ink-testing-library)', () => {
 	});
 
 	it('creates from a template after a dry run', async () => {
-		const {app, until, type, command} = open();
+		const {app, frame, until, type, command} = open();
+		const cmType = resolveType('cm')!;
 		try {
 			await until(/view: pods/, 'the first frame');
 			await command('cm');
@@ -214,9 +215,27 @@ describe('dashboard (ink-testing-library)', () => {
 			await until(/^new: ConfigMap/m, 'the template prompt, defaulting to the kind on screen');
 			type(keys.enter);
 			await until(/New ConfigMap/, 'the template in the editor');
+			assert.match(frame(), /name: my-config\n.*namespace: default\n.*data:\n.*LOG_LEVEL: info/s, 'the template, in the namespace on screen');
+			// A name the server refuses: the dry run stops it, nothing is created, the buffer stays.
+			type(keys.ctrlF);
+			type('my-config');
+			type(keys.enter);
+			type(keys.end);
+			type('_BAD');
+			type(keys.ctrlS);
+			await until(/└─ metadata.name: Invalid value: "my-config_BAD"/, 'the dry run\'s error under the name');
+			await assert.rejects(client.get(cmType, 'default', 'my-config_BAD'), /not found/);
+			// Fix the name and change the value: what is created is what the editor holds.
+			type(keys.backspace.repeat(4));
+			type(keys.ctrlF);
+			type('LOG_LEVEL: info');
+			type(keys.enter);
+			type(keys.end);
+			type('rmational');
+			await until(/LOG_LEVEL: informational/, 'the edit typed');
 			type(keys.ctrlS);
 			await until(/configmap\/my-config created/, 'created');
-			assert.equal((await client.get(resolveType('cm')!, 'default', 'my-config')).data?.constructor, Object);
+			assert.deepEqual((await client.get(cmType, 'default', 'my-config')).data, {LOG_LEVEL: 'informational'});
 		} finally {
 			app.unmount();
 		}
@@ -259,6 +278,18 @@ describe('dashboard (ink-testing-library)', () => {
 			assert.equal(lastLine(), frozen, 'the screen stays where it was paused');
 			type('G');
 			await until(() => /following/.test(frame()) && lastLine() > frozen, 'G follows again');
+			// Search: the match lands on the pane's second row and stops following; n goes to the next match, N back.
+			const matchRow = () => Number([...frame().matchAll(/chatty line (\d+)/g)][1]?.[1]);
+			type('/');
+			type('line \\d*5$\r');
+			await until(() => /paused · \/line \\d\*5\$/.test(frame()) && matchRow() % 10 === 5, 'the first match');
+			const first = matchRow();
+			type('n');
+			await until(() => matchRow() === first + 10, 'the next match');
+			type('N');
+			await until(() => matchRow() === first, 'the previous match');
+			type('G');
+			await until(/following/, 'following again');
 			type('&');
 			type('line \\d*7$\r');
 			await until(() => {

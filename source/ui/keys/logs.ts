@@ -96,13 +96,18 @@ export function logsKey(ctx: LogKeysContext, mode: LogPane, update: (pane: LogPa
 	}
 }
 
-/** The view scrolled to the next (or previous) line matching the search. */
+/**
+ * The view scrolled to the next (or previous) line matching the search. A
+ * match is shown on the pane's second row (one line of context above it), so
+ * the search goes on from that row.
+ */
 function jumpToMatch(ctx: LogKeysContext, mode: LogPane, search: string | undefined, direction: 1 | -1): Partial<LogViewState> {
 	if (!search) return {};
 	const {indexes, top} = logWindow(mode.session, mode.view, ctx.height);
 	const regex = looseRegex(search);
+	const current = Math.min(top + 1, indexes.length - 1);
 	for (let step = 1; step <= indexes.length; step++) {
-		const i = (top + direction * step + indexes.length * 2) % indexes.length;
+		const i = (current + direction * step + indexes.length * 2) % indexes.length;
 		if (regex.test(mode.session.buffer.at(indexes[i])!.text)) return {top: Math.max(0, i - 1), follow: false};
 	}
 	ctx.setStatus(`not found: ${search}`, 'error');

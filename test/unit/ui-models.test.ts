@@ -8,7 +8,7 @@ import {resolveType} from '../../source/api/resources.js';
 import * as B from '../../source/ui/editor/buffer.js';
 import {errorLines, lineOfField, parseBuffer} from '../../source/ui/editor/errors.js';
 import {LogBuffer, renderJsonLine, wrapRows} from '../../source/ui/logs/log-buffer.js';
-import {parseFilter, scrollWindow, visibleObjects} from '../../source/ui/table-model.js';
+import {looseRegex, parseFilter, scrollWindow, visibleObjects} from '../../source/ui/table-model.js';
 import {initialTheme, loadTheme} from '../../source/ui/theme.js';
 import {fit} from '../../source/ui/views/fit.js';
 import fs from 'node:fs';
@@ -41,6 +41,8 @@ describe('list filter and sort', () => {
 		assert.deepEqual(names('-l app=web,tier'), ['web-1']);
 		assert.deepEqual(names('-l app in (api)'), ['api-1']);
 		assert.deepEqual(names('web-[', undefined), [], 'an invalid regex is matched literally');
+		assert.ok(looseRegex('web-[').test('pod web-[1]') && !looseRegex('web-[').test('web-1'), 'literally: the bracket is a character');
+		assert.ok(looseRegex('(a+').test('x (A+ y') && !looseRegex('(a+').test('aaa'), 'literally, and still case-insensitive');
 		assert.ok('error' in parseFilter('-l app in'), 'a bad selector is an error, not a silent match-all');
 	});
 

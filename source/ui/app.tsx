@@ -13,7 +13,6 @@ import {useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react'
 import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import {objectRef, resolveType, type ResourceType, typeForKind} from '../api/resources.js';
-import {formatLabelSelector, fromLabelSelector, matchesLabels, parseLabelSelector} from '../api/selectors.js';
 import type {ClusterClient} from '../client/types.js';
 import {applyManifests} from '../commands/apply.js';
 import {describeObject} from '../commands/describe-printer.js';
@@ -29,18 +28,19 @@ import {duplicateOf, templateFor, templateKinds, withoutServerFields} from './ed
 import {deploymentDetails, followRollout} from './details.js';
 import {type FeedSnapshot, ResourceFeed} from './feed.js';
 import {type KeyPress, useKeyQueue} from './hooks/use-key-queue.js';
+import {confirmKey, editLine, scrollOffset} from './keys/dialogs.js';
 import {editorKey} from './keys/editor.js';
 import {type LogKeysContext, logsKey, type LogPane} from './keys/logs.js';
 import {MetricsHistory, sparkline} from './metrics-history.js';
 import {commandIn, defaultKeyCommands, helpLines, keyCommandsWith, keyName, type Scope} from './keymap.js';
-import {LogSession, type LogTarget} from './logs/log-session.js';
+import {logPaneFor, maskSecret, podSelectorOf} from './objects.js';
 import {paneOf, panes} from './panes.js';
 import {forwardTarget, PortForwards} from './port-forward.js';
 import {Prefs} from './prefs.js';
 import {type Filter, listColumns, objectKey, parseFilter, scrollWindow, type Sort, visibleObjects} from './table-model.js';
 import {builtinThemes, initialTheme, loadTheme, type Theme} from './theme.js';
 import {EditorView, type EditorState} from './views/editor-view.js';
-import {initialLogView, LogView} from './views/log-view.js';
+import {LogView} from './views/log-view.js';
 import {type ExtraColumns, ResourceTable} from './views/resource-table.js';
 import {ConfirmDialog, Footer, Header, Prompt, StatusLine} from './views/chrome.js';
 import {SplitView, splitLeftWidth} from './views/split-view.js';
@@ -74,23 +74,6 @@ interface Split {
 	focus: 'list' | 'logs';
 	/** The object the pane shows, so it follows the selection. */
 	key?: string;
-}
-
-/** A Secret with its values hidden, as the dashboard shows it until asked (k9s shows them; its users asked otherwise). */
-export function maskSecret(secret: KubeObject): KubeObject {
-	const hide = (data: unknown) => Object.fromEntries(Object.keys((data ?? {}) as object).map(k => [k, '********']));
-	const annotations = {...secret.metadata.annotations};
-	// The last-applied annotation holds the manifest, values included.
-	if (annotations['kubectl.kubernetes.io/last-applied-configuration']) annotations['kubectl.kubernetes.io/last-applied-configuration'] = '********';
-	return {...secret, metadata: {...secret.metadata, annotations}, data: hide(secret.data), ...(secret.stringData ? {stringData: hide(secret.stringData)} : {})};
-}
-
-/** The label selector of a workload's pods, or undefined for kinds without one. */
-function podSelectorOf(obj: KubeObject): string | undefined {
-	const spec = obj.spec as Rec | undefined;
-	if (obj.kind === 'Service') return spec?.selector ? formatLabelSelector(fromLabelSelector({matchLabels: spec.selector})) : undefined;
-	if (obj.kind === 'CronJob' || !spec?.selector) return undefined;
-	return formatLabelSelector(fromLabelSelector(spec.selector)) || undefined;
 }
 
 export interface AppProps {
@@ -300,29 +283,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		}, error => setStatus(errorText(error), 'error'));
 	};
 
-	/** A log pane for a pod (one container) or a workload (its pods interleaved). */
-	const makeLogPane = (obj: KubeObject, previous = false, container?: string): LogPane | {error: string} => {
-		let targets: LogTarget[];
-		let containers: string[] = [];
-		if (obj.kind === 'Pod') {
-			containers = ((obj.spec as Rec).containers ?? []).map((c: Rec) => c.name);
-			targets = [{namespace: obj.metadata.namespace!, pod: obj.metadata.name!, container: container ?? containers[0], source: ''}];
-		} else {
-			const selector = podSelectorOf(obj);
-			if (!selector) return {error: `logs: ${obj.kind} has no pods to show logs of`};
-			// A workload's pods, interleaved, each line tagged with its pod.
-			const labels = parseLabelSelector(selector);
-			const mine = podsNow().filter(p => p.metadata.namespace === obj.metadata.namespace && matchesLabels(labels, p.metadata.labels));
-			if (mine.length === 0) return {error: `logs: no pods match ${selector}`};
-			targets = mine.slice(0, 20).map(p => ({namespace: p.metadata.namespace!, pod: p.metadata.name!, source: p.metadata.name!}));
-		}
-		const label = targets.length === 1 ? `${obj.metadata.namespace}/${targets[0].pod}${containers.length > 1 ? ` [${targets[0].container}]` : ''}` : `${objectRef(typeForKind(obj.apiVersion, obj.kind)!, obj.metadata.name!)} (${targets.length} pods)`;
-		const session = new LogSession(client, targets, {previous, tailLines: 1000});
-		return {title: `Logs ${label}${previous ? ' (previous)' : ''}`, session, view: initialLogView(), targets, previous, containers};
-	};
-
 	const openLogs = (obj: KubeObject, previous = false, container?: string, where: 'screen' | 'split' = 'screen') => {
-		const pane = makeLogPane(obj, previous, container);
+		const pane = logPaneFor(client, obj, podsNow(), previous, container);
 		if ('error' in pane) return setStatus(pane.error, 'error');
 		if (where === 'split') return setSplit(s => ({focus: 'logs', ...s, pane, key: objectKey(obj)}));
 		setMode({kind: 'logs', ...pane});
@@ -333,7 +295,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	useEffect(() => {
 		if (!selectedForSplit || splitRef.current?.key === selectedForSplit || !current) return;
 		const timer = setTimeout(() => {
-			const pane = makeLogPane(current);
+			const pane = logPaneFor(client, current, podsNow());
 			if ('error' in pane) return;
 			setSplit(s => (s ? {...s, pane, key: selectedForSplit} : s));
 		}, 300);
@@ -399,7 +361,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		const mode = modeRef.current;
 		switch (mode.kind) {
 			case 'input': return inputKey(mode, input, key, name);
-			case 'confirm': return confirmKey(mode, input, key, name);
+			case 'confirm': return onConfirmKey(mode, input, key, name);
 			case 'editor': return editorKey({commands, height: bodyHeight - 2, setStatus, save, update: next => setMode(next ? {kind: 'editor', ...next} : {kind: 'list'})}, mode, input, key, name);
 			case 'logs': return logsKey(logKeys('screen'), mode, pane => setMode(pane ? {kind: 'logs', ...pane} : {kind: 'list'}), input, key, name);
 			case 'text':
@@ -466,25 +428,18 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			}
 			return;
 		}
-		if (key.backspace || key.delete) return setMode({...mode, text: mode.text.slice(0, -1)});
-		if (input && !key.ctrl && !key.meta) setMode({...mode, text: mode.text + input});
+		const text = editLine(mode.text, input, key);
+		if (text !== undefined) setMode({...mode, text});
 	}
 
-	function confirmKey(mode: Confirm, input: string, key: KeyPress, name: string): void {
-		const typeName = prefs.protection(context) === 'type-name';
-		if (name === 'escape') return setMode({kind: 'list'});
-		if (typeName) {
-			// Type-the-name protection: the action runs only once the object's name is typed exactly.
-			if (name === 'return') {
-				if (mode.typed !== mode.target.metadata.name) return setStatus(`error: type "${mode.target.metadata.name}" to confirm, or esc to cancel`, 'error');
-				return confirmed(mode);
-			}
-			if (key.backspace || key.delete) return setMode({...mode, typed: mode.typed.slice(0, -1)});
-			if (input && !key.ctrl && !key.meta) setMode({...mode, typed: mode.typed + input});
-			return;
+	function onConfirmKey(mode: Confirm, input: string, key: KeyPress, name: string): void {
+		const outcome = confirmKey(mode, name, input, key, {typeName: prefs.protection(context) === 'type-name', name: mode.target.metadata.name!});
+		switch (outcome?.kind) {
+			case 'cancel': return setMode({kind: 'list'});
+			case 'confirm': return confirmed(mode);
+			case 'error': return setStatus(outcome.message, 'error');
+			case 'next': return setMode(outcome.state);
 		}
-		if (name === 'left' || name === 'right' || name === 'tab' || name === 'h' || name === 'l') return setMode({...mode, choice: mode.choice === 'cancel' ? 'ok' : 'cancel'});
-		if (name === 'return') return mode.choice === 'ok' ? confirmed(mode) : setMode({kind: 'list'});
 	}
 
 	function confirmed(mode: Confirm): void {
@@ -506,19 +461,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			return setMode({kind: 'text', title: `YAML ${objectRef(type, mode.secret.metadata.name!)} (values decoded)`, lines: toYaml(decoded).split('\n'), offset: 0, yaml: true});
 		}
 		const total = mode.kind === 'text' ? mode.lines.length : helpLines(commands, {favourites: prefs.favourites(context), prefsPath: prefs.path, readonly}).length;
-		const page = bodyHeight - 2;
-		const offset = (() => {
-			switch (command) {
-				case 'nav.down': return mode.offset + 1;
-				case 'nav.up': return mode.offset - 1;
-				case 'nav.pageDown': return mode.offset + page;
-				case 'nav.pageUp': return mode.offset - page;
-				case 'nav.top': return 0;
-				case 'nav.bottom': return total;
-				default: return undefined;
-			}
-		})();
-		if (offset !== undefined) setMode({...mode, offset: Math.max(0, Math.min(offset, Math.max(0, total - page)))});
+		const offset = scrollOffset(command, mode.offset, total, bodyHeight - 2);
+		if (offset !== undefined) setMode({...mode, offset});
 	}
 
 	function listKey(input: string, name: string): void {

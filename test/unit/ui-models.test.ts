@@ -8,6 +8,8 @@ import {resolveType} from '../../source/api/resources.js';
 import * as B from '../../source/ui/editor/buffer.js';
 import {errorLines, lineOfField, parseBuffer} from '../../source/ui/editor/errors.js';
 import {LogBuffer, renderJsonLine, wrapRows} from '../../source/ui/logs/log-buffer.js';
+import type {KeyPress} from '../../source/ui/hooks/use-key-queue.js';
+import {confirmKey, scrollOffset} from '../../source/ui/keys/dialogs.js';
 import {looseRegex, parseFilter, scrollWindow, visibleObjects} from '../../source/ui/table-model.js';
 import {initialTheme, loadTheme} from '../../source/ui/theme.js';
 import {fit} from '../../source/ui/views/fit.js';
@@ -174,5 +176,42 @@ describe('themes and line fitting', () => {
 		assert.equal(fit('a longer line', 8), 'a longe…');
 		assert.equal(fit('쿠버네티스 노트', 7), '쿠버네…', 'Korean characters take two columns each');
 		assert.equal(fit('▁▂▃ 12m', 7), '▁▂▃ 12m');
+	});
+});
+
+describe('dialog keys', () => {
+	const none: KeyPress = {};
+	const dialog = {choice: 'cancel' as const, typed: ''};
+	const plain = {typeName: false, name: 'web'};
+
+	it('cancels on Enter until the choice is moved to the action; esc always cancels', () => {
+		assert.deepEqual(confirmKey(dialog, 'return', '\r', none, plain), {kind: 'cancel'}, 'Cancel is the default');
+		const moved = confirmKey(dialog, 'tab', '\t', none, plain);
+		assert.deepEqual(moved, {kind: 'next', state: {choice: 'ok', typed: ''}});
+		assert.deepEqual(confirmKey({choice: 'ok', typed: ''}, 'return', '\r', none, plain), {kind: 'confirm'});
+		assert.deepEqual(confirmKey({choice: 'ok', typed: ''}, 'escape', '', none, plain), {kind: 'cancel'});
+		assert.equal(confirmKey(dialog, 'y', 'y', none, plain), undefined, 'no key but Enter on the action confirms');
+	});
+
+	it('under type-the-name protection, confirms only when the name is typed exactly', () => {
+		const guarded = {typeName: true, name: 'web'};
+		assert.deepEqual(confirmKey(dialog, 'return', '\r', none, guarded), {kind: 'error', message: 'error: type "web" to confirm, or esc to cancel'});
+		let state = dialog as {choice: 'cancel' | 'ok'; typed: string};
+		for (const c of 'wex') state = (confirmKey(state, c, c, none, guarded) as {state: typeof state}).state;
+		state = (confirmKey(state, 'backspace', '', {backspace: true}, guarded) as {state: typeof state}).state;
+		assert.equal(state.typed, 'we');
+		assert.equal(confirmKey(state, 'return', '\r', none, guarded)?.kind, 'error');
+		state = (confirmKey(state, 'b', 'b', none, guarded) as {state: typeof state}).state;
+		assert.deepEqual(confirmKey(state, 'return', '\r', none, guarded), {kind: 'confirm'});
+		assert.equal(confirmKey(state, 'ctrl+d', 'd', {ctrl: true}, guarded), undefined, 'a control key is not typed');
+	});
+
+	it('scrolls a text view within its text', () => {
+		assert.equal(scrollOffset('nav.down', 0, 100, 20), 1);
+		assert.equal(scrollOffset('nav.pageDown', 70, 100, 20), 80, 'the last page stays full');
+		assert.equal(scrollOffset('nav.bottom', 0, 100, 20), 80);
+		assert.equal(scrollOffset('nav.up', 0, 100, 20), 0);
+		assert.equal(scrollOffset('nav.down', 0, 5, 20), 0, 'a text shorter than the page does not scroll');
+		assert.equal(scrollOffset('object.delete', 3, 100, 20), undefined);
 	});
 });

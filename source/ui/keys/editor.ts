@@ -2,6 +2,7 @@
 // answers to a conflict (reload theirs, overwrite with mine).
 import * as B from '../editor/buffer.js';
 import type {KeyPress} from '../hooks/use-key-queue.js';
+import {editLine} from './dialogs.js';
 import {commandIn, type KeyCommand} from '../keymap.js';
 import {type EditorState, editorTop} from '../views/editor-view.js';
 
@@ -26,8 +27,8 @@ export function editorKey(ctx: EditorKeysContext, mode: EditorState, input: stri
 			if (!found) setStatus(`not found: ${mode.typingSearch}`, 'error');
 			return update({typingSearch: undefined, search: mode.typingSearch, buffer: found ?? mode.buffer});
 		}
-		if (key.backspace || key.delete) return update({typingSearch: mode.typingSearch.slice(0, -1)});
-		if (input && !key.ctrl) update({typingSearch: mode.typingSearch + input});
+		const typingSearch = editLine(mode.typingSearch, input, key);
+		if (typingSearch !== undefined) update({typingSearch});
 		return;
 	}
 	const command = commandIn(ctx.commands, 'editor', name);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type {KubeObject} from '../../api/object.js';
 import type {KeyPress} from '../hooks/use-key-queue.js';
+import {editLine} from './dialogs.js';
 import {commandIn, type KeyCommand} from '../keymap.js';
 import type {LogSession, LogTarget} from '../logs/log-session.js';
 import {looseRegex} from '../table-model.js';
@@ -38,8 +39,8 @@ export function logsKey(ctx: LogKeysContext, mode: LogPane, update: (pane: LogPa
 	if (view.typing) {
 		if (name === 'escape') return setView({typing: undefined});
 		if (name === 'return') return setView({typing: undefined, [view.typing.purpose]: view.typing.text || undefined, ...(view.typing.purpose === 'search' ? jumpToMatch(ctx, mode, view.typing.text, 1) : {})});
-		if (key.backspace || key.delete) return setView({typing: {...view.typing, text: view.typing.text.slice(0, -1)}});
-		if (input && !key.ctrl) setView({typing: {...view.typing, text: view.typing.text + input}});
+		const text = editLine(view.typing.text, input, key);
+		if (text !== undefined) setView({typing: {...view.typing, text}});
 		return;
 	}
 	const command = commandIn(commands, 'logs', name);

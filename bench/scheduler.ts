@@ -9,7 +9,8 @@
 // Running, in the same process), timed until every pod is Running. And the
 // floor both pay: the same number of plain pod writes through the same store.
 // Then the engine's memory (RSS, a separate engine process) with a
-// 10,000-replica Deployment Running on 100 simulated nodes; goal under 300 MB.
+// 10,000-replica Deployment Running on 100 simulated nodes, settled (see
+// engineMemory); goal under 300 MB. Right after the burst is shown beside it.
 import fs from 'node:fs';
 import type {KubeObject} from '../source/api/object.js';
 import {typeByPlural} from '../source/api/resources.js';
@@ -89,10 +90,22 @@ async function schedulingRate(count: number, withKubelets: boolean): Promise<{ra
 	}
 }
 
-async function engineMemory(count: number): Promise<number> {
+/**
+ * The engine's RSS once the Deployment is available, and settled: V8 keeps
+ * the heap the burst of creating the pods grew to until its memory reducer
+ * runs, some 20-30 s later with little allocation. Sampled every 5 s for a
+ * minute; settled is the last sample.
+ */
+async function engineMemory(count: number): Promise<{afterBurst: number; settled: number}> {
 	return withSimulatedPods(count, async ({engine}) => {
-		const status = fs.readFileSync(`/proc/${engine.pid}/status`, 'utf8');
-		return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+		const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${engine.pid}/status`, 'utf8'))![1]) / 1024;
+		const afterBurst = rss();
+		let settled = afterBurst;
+		for (let i = 0; i < 12; i++) {
+			await new Promise(r => setTimeout(r, 5000));
+			settled = rss();
+		}
+		return {afterBurst, settled};
 	});
 }
 
@@ -111,8 +124,9 @@ export const scheduler: Benchmark = {
 			info(`${count} pods to Running on 100 simulated nodes`, running.rate, 'pods/s', running.plainWrites),
 		];
 		const rss = await engineMemory(count);
-		log(`engine RSS with a ${count}-replica Deployment Running: ${rss.toFixed(0)} MB`);
-		rows.push({figure: `engine memory with ${count} pods`, value: rss, unit: 'MB', baseline: 300, ratio: rss / 300, goal: '<= 300 MB', met: rss <= 300});
+		log(`engine RSS with a ${count}-replica Deployment Running: ${rss.afterBurst.toFixed(0)} MB right after the burst, ${rss.settled.toFixed(0)} MB settled a minute later`);
+		rows.push({figure: `engine memory with ${count} pods (settled)`, value: rss.settled, unit: 'MB', baseline: 300, ratio: rss.settled / 300, goal: '<= 300 MB', met: rss.settled <= 300});
+		rows.push(info(`engine memory right after creating ${count} pods`, rss.afterBurst, 'MB', rss.settled));
 		return rows;
 	},
 };

@@ -228,7 +228,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		const refresh = async () => {
 			try {
 				const d = await client.get(resolveType('deployments')!, target.metadata.namespace, target.metadata.name!);
-				const [details, events] = await Promise.all([deploymentDetails(client, d), eventsFor(client, d)]);
+				const [details, events] = await Promise.all([deploymentDetails(client, d, podsNow()), eventsFor(client, d)]);
 				if (!stopped) setMode(cur => (cur.kind === 'text' && cur.live && objectKey(cur.live) === liveKey ? {...cur, lines: [...details, ...describeObject(d, events).split('\n')]} : cur));
 			} catch {}
 		};

@@ -46,7 +46,7 @@ describe('dashboard (ink-testing-library)', () => {
 		const app = render(<App client={client} prefs={new Prefs(dir)} {...props} />);
 		const frame = () => app.lastFrame() ?? '';
 		// A timeout says what was on the screen.
-		const until = (test: RegExp | (() => boolean), what: string) => eventually(() => (typeof test === 'function' ? test() : test.test(frame())), what).catch(error => {
+		const until = (test: RegExp | (() => boolean), what: string, timeoutMs?: number) => eventually(() => (typeof test === 'function' ? test() : test.test(frame())), what, timeoutMs).catch(error => {
 			throw new Error(`${(error as Error).message}; the screen was:\n${frame()}`);
 		});
 		const type = (text: string) => app.stdin.write(text);
@@ -166,6 +166,25 @@ describe('dashboard (ink-testing-library)', () => {
 			type(`${keys.backspace}x\r`);
 			await until(/spec.replicas: Invalid value/, 'a bad number refused');
 			assert.equal(((await client.get(deployType, 'default', 'scaled')).spec as {replicas: number}).replicas, 4, 'nothing written');
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('describes a Deployment live: its rollout bar, ReplicaSets and pods follow a scale', async () => {
+		await client.create(deployment('described', 1));
+		const {app, frame, until, type, selectDeployment} = open();
+		try {
+			await selectDeployment('described');
+			type('d');
+			await until(/Describe deployment.apps\/described \(live\)/, 'the live describe view');
+			await until(/Rollout: \[█{20}\] 1\/1/, 'the rollout bar, full');
+			assert.match(frame(), /described-\S+\s+1 \(current\)\s+1\s+1\s+kubedeck\/agnhost/, 'the ReplicaSet, its revision current');
+			await client.scale(deployType, 'default', 'described', 3);
+			// The view refreshes by itself while open: the new pods appear, and the bar fills again.
+			await until(() => (frame().match(/^ *described-\S+-\S+\s+(Running|Pending|ContainerCreating)\s/gm) ?? []).length === 3, 'three pods in the view', 20_000);
+			await until(/Rollout: \[█{20}\] 3\/3/, 'the rollout bar full at 3/3', 20_000);
+			assert.match(frame(), /Name:\s+described/, 'kubectl describe below');
 		} finally {
 			app.unmount();
 		}

@@ -2,6 +2,7 @@
 // engine; keys with send-keys, the screen with capture-pane.
 import assert from 'node:assert/strict';
 import {execFileSync, spawnSync} from 'node:child_process';
+import fs from 'node:fs';
 import {after, before, describe, it} from 'node:test';
 import {cliPath, type EngineProcess, eventually, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
 
@@ -10,6 +11,7 @@ const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, () => {
 	let home: string;
 	let engine: EngineProcess;
+	let socketPath = '';
 	const session = `kd-${process.pid}`;
 	const socket = `kd-${process.pid}`;
 	const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
@@ -23,11 +25,14 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 		const r = await runCli(['create', 'deployment', 'web', '--image=kubedeck/agnhost', '--replicas=1'], {home});
 		assert.equal(r.code, 0, r.stderr);
 		tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '32', `CI=true KUBEDECK_HOME=${home} KUBEDECK_CONFIG_DIR=${home}/conf ${process.execPath} ${cliPath}`);
+		socketPath = tmux('display-message', '-p', '#{socket_path}').trim();
 	});
 	after(async () => {
 		try {
 			tmux('kill-server');
 		} catch {}
+		// tmux leaves its socket file behind, whether the server was killed or exited with its last window.
+		if (socketPath) fs.rmSync(socketPath, {force: true});
 		await engine.stop();
 		removeHome(home);
 	});

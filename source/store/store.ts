@@ -5,9 +5,8 @@
 //
 // Durability: synchronous=FULL, so a write is fsync'd before it is
 // acknowledged (etcd's promise). To keep that cheap, writes are group
-// committed: every write queued during one turn of the event loop runs in one
-// transaction, each in its own savepoint so one failure does not undo the
-// others, and all are acknowledged after the single commit.
+// committed: every write queued during one turn of the event loop reaches
+// SQLite in one transaction, and all are acknowledged after its one commit.
 //
 // A write runs against memory first (its Transaction records what it changes,
 // reads see its own and the batch's earlier changes); only the writes that
@@ -363,8 +362,9 @@ export class Store {
 	}
 
 	/**
-	 * Queue a write. `run` executes inside the batch transaction (in its own
-	 * savepoint); its result is returned once the batch is durably committed.
+	 * Queue a write. `run` executes with the batch (against memory; a throw
+	 * drops only its own changes); its result is returned once the batch is
+	 * durably committed.
 	 */
 	write<T>(run: (tx: Transaction) => T): Promise<T> {
 		if (this.closed) return Promise.reject(new Error('the state store is closed'));

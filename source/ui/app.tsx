@@ -175,10 +175,12 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		modeRef.current = typeof next === 'function' ? next(modeRef.current) : next;
 		setModeState(modeRef.current);
 	};
+	// A new user's empty cluster offers the examples, so something runs within a minute.
+	const examplesOffered = !readonly && mode.kind === 'list' && snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && !filterText && haveExamples;
 	// Rows for the body: the terminal less the header (2), status and footer (2), Ink's spare row,
 	// and whatever sits under the body now (a dialog, a prompt, the examples offer).
 	const below = mode.kind === 'confirm' ? (prefs.protection(context) === 'type-name' ? 4 : 3) : mode.kind === 'input' ? 1 : 0;
-	const bodyHeight = Math.max(3, rows - 6 - below - (examplesOfferedNow() ? 1 : 0));
+	const bodyHeight = Math.max(3, rows - 6 - below - (examplesOffered ? 1 : 0));
 	const topRef = useRef(0);
 	topRef.current = scrollWindow(selected, topRef.current, bodyHeight - 1, items.length);
 
@@ -627,10 +629,6 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		report('applying examples/', readManifests([examplesDir], {stdin: process.stdin}).then(m => applyManifests(client, m, namespace ?? 'default')).then(r => (r.errors.length ? `error: ${r.errors[0]}` : `applied examples/: ${r.lines.join(', ')}`)));
 	}
 
-	function examplesOfferedNow(): boolean {
-		return !readonly && mode.kind === 'list' && snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && !filterText && haveExamples;
-	}
-
 	function body() {
 		const height = bodyHeight - 1;
 		switch (mode.kind) {
@@ -649,8 +647,6 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		}
 	}
 
-	// A new user's empty cluster offers the examples, so something runs within a minute.
-	const examplesOffered = examplesOfferedNow();
 	const scope: Scope = mode.kind === 'logs' || (mode.kind === 'list' && split?.focus === 'logs' && split.pane) ? 'logs' : mode.kind === 'editor' ? 'editor' : mode.kind === 'text' || mode.kind === 'help' ? 'text' : 'list';
 	const footer = commands.filter(c => c.scopes.includes(scope) && !c.quiet).map(c => `<${c.keys[0]}> ${c.description.replace(/ \(.*\)$/, '')}`).join('  ');
 	return (

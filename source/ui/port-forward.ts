@@ -5,6 +5,7 @@
 // long as the dashboard does.
 import net from 'node:net';
 import type {KubeObject} from '../api/object.js';
+import {fromLabelSelector, matchesLabels} from '../api/selectors.js';
 import {isPodReady} from '../engine/controllers/pods.js';
 
 type Rec = Record<string, any>;
@@ -34,8 +35,8 @@ export function forwardTarget(obj: KubeObject, pods: KubeObject[], wanted?: numb
 		const spec = obj.spec as Rec;
 		const servicePort = ((spec.ports ?? []) as Rec[]).find(p => wanted === undefined || p.port === wanted) ?? spec.ports?.[0];
 		if (!servicePort) return {error: `service ${obj.metadata.name} has no ports`};
-		const selector = (spec.selector ?? {}) as Record<string, string>;
-		const pod = pods.find(p => p.metadata.namespace === obj.metadata.namespace && Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v) && ready(p));
+		const selector = fromLabelSelector({matchLabels: spec.selector ?? {}});
+		const pod = pods.find(p => p.metadata.namespace === obj.metadata.namespace && matchesLabels(selector, p.metadata.labels) && ready(p));
 		if (!pod) return {error: `service ${obj.metadata.name} has no ready pods`};
 		const target = servicePort.targetPort ?? servicePort.port;
 		const port = typeof target === 'number' ? target : ((pod.spec as Rec).containers ?? []).flatMap((c: Rec) => c.ports ?? []).find((p: Rec) => p.name === target)?.containerPort;

@@ -77,7 +77,7 @@ function compareBy(type: ResourceType, sort: Sort, now: number): (a: KubeObject,
 }
 
 function byName(a: KubeObject, b: KubeObject): number {
-	const an = `${a.metadata.namespace ?? ''}/${a.metadata.name}`, bn = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
+	const an = objectKey(a), bn = objectKey(b);
 	return an < bn ? -1 : an > bn ? 1 : 0;
 }
 

@@ -4,7 +4,7 @@
 // comes back with what changed on the server, for the user to reload or
 // overwrite.
 import {StatusError} from '../../api/errors.js';
-import {type KubeObject, sortKeys} from '../../api/object.js';
+import {deepEqual, isObject, type KubeObject} from '../../api/object.js';
 import {objectRef, typeForKind} from '../../api/resources.js';
 import type {ClusterClient} from '../../client/types.js';
 import {applyManifests} from '../../commands/apply.js';
@@ -19,23 +19,20 @@ export type SaveResult =
 	| {kind: 'errors'; errors: LineError[]}
 	| {kind: 'conflict'; summary: string[]; latest: string};
 
-const same = (a: unknown, b: unknown) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-
 /** Paths whose values differ, as `path: old → new` (status summarised, bookkeeping left out). */
 export function changedPaths(before: unknown, after: unknown, path = '', out: string[] = []): string[] {
 	if (path === 'metadata.managedFields' || path === 'metadata.resourceVersion') return out;
 	if (path === 'status') {
-		if (same(before, after)) return out;
+		if (deepEqual(before, after)) return out;
 		out.push('status changed (the controllers\' part, not yours)');
 		return out;
 	}
-	const isObj = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-	if (isObj(before) && isObj(after)) {
-		const keys = new Set([...Object.keys(before as object), ...Object.keys(after as object)]);
-		for (const key of keys) changedPaths((before as Record<string, unknown>)[key], (after as Record<string, unknown>)[key], path ? `${path}.${key}` : key, out);
+	if (isObject(before) && isObject(after)) {
+		const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+		for (const key of keys) changedPaths(before[key], after[key], path ? `${path}.${key}` : key, out);
 		return out;
 	}
-	if (!same(before, after)) {
+	if (!deepEqual(before, after)) {
 		const show = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v).slice(0, 60));
 		out.push(`${path}: ${show(before)} → ${show(after)}`);
 	}

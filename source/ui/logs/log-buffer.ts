@@ -21,9 +21,6 @@ export class LogBuffer {
 	dropped = 0;
 	/** Per stream, the start of a line whose end has not arrived yet. */
 	private readonly partial = new Map<string, string>();
-	/** Bumped on every change, so a view redraws only when something changed. */
-	version = 0;
-
 	constructor(readonly capacity = 10_000) {}
 
 	get length(): number {
@@ -39,14 +36,12 @@ export class LogBuffer {
 		else this.partial.delete(source);
 		for (const part of parts) this.lines.push(parseLine(part, source));
 		this.trim();
-		this.version++;
 	}
 
 	/** Older lines read back from the engine's log files, placed before the window. */
 	prepend(lines: string[], source = ''): void {
 		this.lines.unshift(...lines.map(l => parseLine(l, source)));
 		this.dropped = Math.max(0, this.dropped - lines.length);
-		this.version++;
 	}
 
 	/** Keep the window bounded (called on append; also when following resumes after a read-back). */

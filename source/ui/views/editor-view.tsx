@@ -2,7 +2,7 @@
 // cursor, YAML keys coloured, and each error drawn under the line it belongs
 // to, so the buffer and the reason it was refused are on one screen.
 import {Box, Text} from 'ink';
-import type {EditBuffer} from '../editor/buffer.js';
+import {type EditBuffer, isModified} from '../editor/buffer.js';
 import type {LineError} from '../editor/errors.js';
 import type {Theme} from '../theme.js';
 import {fit, Line} from './fit.js';
@@ -64,7 +64,7 @@ export function EditorView({state, height, width, theme}: {state: EditorState; h
 			if (rows.length < bodyHeight) rows.push(<Text key={`${i}-e-${rows.length}`} color={theme.error}>{fit(`${' '.repeat(numberWidth + 2)}└─ ${e.message}`, width)}</Text>);
 		}
 	}
-	const modified = state.buffer.lines.join('\n') + '\n' !== state.original;
+	const modified = isModified(state.buffer, state.original);
 	return (
 		<Box flexDirection="column">
 			<Line width={width} segments={[{text: `${state.title}${modified ? ' [modified]' : ''}`, bold: true, color: theme.accent}, '  ', {text: `line ${buffer.row + 1}, col ${buffer.col + 1}`, color: theme.muted}]} />

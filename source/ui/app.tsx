@@ -15,6 +15,7 @@ import type {KubeObject} from '../api/object.js';
 import {objectRef, resolveType, type ResourceType, typeForKind} from '../api/resources.js';
 import type {ClusterClient} from '../client/types.js';
 import {applyManifests} from '../commands/apply.js';
+import {CliError} from '../commands/context.js';
 import {describeObject} from '../commands/describe-printer.js';
 import {eventsFor} from '../commands/describe.js';
 import {readManifests} from '../commands/manifests.js';
@@ -208,7 +209,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		const obj = items[Math.max(0, Math.min(items.length - 1, index))];
 		if (obj) setSelectedKey(objectKey(obj));
 	};
-	const errorText = (error: unknown) => (error instanceof StatusError ? formatStatus(error.status) : `error: ${(error as Error).message}`);
+	// A CliError already reads as kubectl's line ("error: ..."): it is shown as it is.
+	const errorText = (error: unknown) => (error instanceof StatusError ? formatStatus(error.status) : error instanceof CliError ? error.message : `error: ${(error as Error).message}`);
 	/** Run an action, showing it as busy until its result replaces it on the status line. */
 	const report = (what: string, promise: Promise<string>, rollout?: KubeObject) => {
 		setStatus(`${what}…`, 'busy');

@@ -350,6 +350,22 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it('says why a rollback cannot happen, as kubectl does', async () => {
+		await client.create(deployment('fresh-rollout', 1));
+		const {app, frame, until, type, selectDeployment} = open();
+		try {
+			await selectDeployment('fresh-rollout');
+			type('u');
+			await until(/Roll back deployment.apps\/fresh-rollout/, 'the confirmation');
+			type('\t');
+			type(keys.enter);
+			await until(/error: no rollout history found for deployment "fresh-rollout"/, 'the reason on the status line');
+			assert.doesNotMatch(frame(), /error: error:/, 'said once');
+		} finally {
+			app.unmount();
+		}
+	});
+
 	it('switches namespaces with :ns and remembers them on the number keys', async () => {
 		await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'team-a'}});
 		const {app, until, type, command} = open();

@@ -58,8 +58,14 @@ export function methodNotAllowed(message: string): StatusError {
 	return failure(405, 'MethodNotAllowed', message);
 }
 
-export function unsupportedMediaType(contentType: string, accepted: string[]): StatusError {
-	return failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`, {kind: contentType});
+/** negotiation.NewUnsupportedMediaTypeError: the Status carries no details. */
+export function unsupportedMediaType(accepted: string[]): StatusError {
+	return failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
+}
+
+/** NewRequestEntityTooLargeError. */
+export function requestEntityTooLarge(detail: string): StatusError {
+	return failure(413, 'RequestEntityTooLarge', `Request entity too large: ${detail}`);
 }
 
 export function forbidden(type: ResourceType, name: string, why: string): StatusError {
@@ -99,8 +105,14 @@ export const field = {
 	notFound: (path: string, value: unknown): FieldError => ({field: path, type: 'FieldValueNotFound', detail: '', value}),
 };
 
+/** A bad value Go prints with %#v (a []string{"x"}): shown as it is, not quoted. */
+export class GoValue {
+	constructor(readonly text: string) {}
+}
+
 /** Render a value the way apimachinery's field errors do: strings quoted, numbers bare. */
 function showValue(value: unknown): string {
+	if (value instanceof GoValue) return value.text;
 	if (typeof value === 'string') return JSON.stringify(value);
 	if (value === undefined) return 'null';
 	if (typeof value === 'object' && value !== null) return JSON.stringify(value);
@@ -121,14 +133,18 @@ export function fieldErrorMessage(error: FieldError): string {
 	}
 }
 
-/** A 422 Invalid, as kube-apiserver builds it from a field.ErrorList. */
+/**
+ * A 422 Invalid, as NewInvalid builds it from a field.ErrorList: the message
+ * names the qualified kind ("Deployment.apps", "DeleteOptions.meta.k8s.io").
+ */
 export function invalid(kind: string, group: string, name: string, errors: FieldError[]): StatusError {
 	const lines = errors.map(e => `${e.field}: ${fieldErrorMessage(e)}`);
+	const qualified = group ? `${kind}.${group}` : kind;
 	const message = lines.length === 1
-		? `${kind} "${name}" is invalid: ${lines[0]}`
-		: `${kind} "${name}" is invalid: [${lines.join(', ')}]`;
+		? `${qualified} "${name}" is invalid: ${lines[0]}`
+		: `${qualified} "${name}" is invalid: [${lines.join(', ')}]`;
 	return failure(422, 'Invalid', message, {
-		name, group: group || undefined, kind,
+		name: name || undefined, group: group || undefined, kind: kind || undefined,
 		causes: errors.map(e => ({reason: e.type, message: fieldErrorMessage(e), field: e.field})),
 	});
 }

@@ -145,6 +145,6 @@ export function applyPatch(target: KubeObject, contentType: string, patch: Json)
 		case patchTypes.merge: return mergePatch(target, patch) as KubeObject;
 		case patchTypes.json: return jsonPatch(target, patch) as KubeObject;
 		case patchTypes.strategic: return strategicMergePatch(target, patch) as KubeObject;
-		default: throw unsupportedMediaType(type, [patchTypes.json, patchTypes.merge, patchTypes.strategic, patchTypes.apply]);
+		default: throw unsupportedMediaType([patchTypes.json, patchTypes.merge, patchTypes.strategic, patchTypes.apply]);
 	}
 }

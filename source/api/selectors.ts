@@ -136,3 +136,30 @@ export function matchesFields(selector: FieldRequirement[], obj: KubeObject): bo
 		return r.op === '=' ? v === r.value : v !== r.value;
 	});
 }
+
+/**
+ * The field labels each kind can be selected on: the field label conversion
+ * funcs kube-apiserver registers (pkg/apis/core/v1/conversion.go, and the
+ * apps and batch ones); every other kind takes metadata.name and
+ * metadata.namespace (runtime.DefaultMetaV1FieldSelectorConversion).
+ * Returns the label to match (spec.host is an old name of spec.nodeName), or
+ * undefined when the kind does not support it.
+ */
+const fieldLabels: Record<string, string[]> = {
+	Pod: ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName',
+		'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.podIPs', 'status.nominatedNodeName'],
+	Node: ['metadata.name', 'spec.unschedulable'],
+	Event: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
+		'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type', 'metadata.namespace', 'metadata.name'],
+	Namespace: ['status.phase', 'metadata.name'],
+	Secret: ['type', 'metadata.namespace', 'metadata.name'],
+	Service: ['metadata.namespace', 'metadata.name', 'spec.clusterIP', 'spec.type'],
+	ReplicaSet: ['metadata.name', 'metadata.namespace', 'status.replicas'],
+	Job: ['metadata.name', 'metadata.namespace', 'status.successful'],
+};
+
+export function supportedFieldLabel(type: {kind: string}, label: string): string | undefined {
+	if (type.kind === 'Pod' && label === 'spec.host') return 'spec.nodeName';
+	const supported = fieldLabels[type.kind] ?? ['metadata.name', 'metadata.namespace'];
+	return supported.includes(label) ? label : undefined;
+}

@@ -17,6 +17,25 @@ export interface WriteOptions {
 	dryRun?: boolean;
 	/** For update and patch: which part of the object may change. */
 	subresource?: 'status' | 'scale';
+	/** For patch: the API's type check of the patched object, before it is defaulted (throws a Status). */
+	typeCheck?: (obj: KubeObject) => void;
+	/** Refuse an object larger than etcd would store (API writes; the engine's own writes are small). */
+	maxBytes?: boolean;
+}
+
+/** etcd's default --max-request-bytes, the largest object a Kubernetes cluster stores. */
+export const maxObjectBytes = 1.5 * 1024 * 1024;
+
+/**
+ * An object too large to store. etcd refuses it ("etcdserver: request is too
+ * large") and kube-apiserver passes that on; it is a 413 here, naming the limit.
+ */
+function checkObjectSize(obj: KubeObject): void {
+	const size = Buffer.byteLength(JSON.stringify(obj));
+	if (size > maxObjectBytes) {
+		throw new StatusError({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 413, reason: 'RequestEntityTooLarge',
+			message: `Request entity too large: the object is ${size} bytes; limit is ${maxObjectBytes} (etcd's default request size)`});
+	}
 }
 
 export interface DeleteOptions {
@@ -70,6 +89,7 @@ export class Registry {
 			// The uid is the server's, assigned before defaulting (a Job's generated selector uses it).
 			obj.metadata.uid = crypto.randomUUID();
 			this.admit(tx, type, obj, undefined);
+			if (options.maxBytes) checkObjectSize(obj);
 			return tx.create(type, obj);
 		});
 	}
@@ -94,6 +114,7 @@ export class Registry {
 			if (!current) throw notFound(type, name);
 			const base = options.subresource === 'scale' ? toScale(type, current) : current;
 			const patched = applyPatch(base, contentType, patch);
+			options.typeCheck?.(patched);
 			if (options.subresource === 'scale') return this.writeScale(tx, type, current, patched);
 			const prepared = this.prepare(type, namespace, patched);
 			if (prepared.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: "${prepared.metadata.name}": field is immutable`);
@@ -235,6 +256,7 @@ export class Registry {
 		if ('status' in old) obj.status = old.status;
 		else delete obj.status;
 		this.admit(tx, type, obj, old);
+		if (options.maxBytes) checkObjectSize(obj);
 		return tx.update(type, obj);
 	}
 

@@ -2,11 +2,85 @@
 // uses is the one kubectl speaks (discovery, OpenAPI for validation, Tables,
 // Status errors, strategic merge patch from apply, scale subresource).
 import assert from 'node:assert/strict';
+import https from 'node:https';
 import {execFile} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
-import {type EngineProcess, examplesDir, removeHome, startEngine, tempHome} from '../helpers.js';
+import {type EngineProcess, examplesDir, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
+
+/** A request to the engine's TCP port. */
+function tcp(port: number, method: string, urlPath: string, headers: Record<string, string> = {}, body?: string): Promise<{code: number; body: any}> {
+	return new Promise((resolve, reject) => {
+		// The engine's self-signed certificate: this test checks the token, not the chain.
+		const req = https.request({host: '127.0.0.1', port, method, path: urlPath, headers, rejectUnauthorized: false}, res => {
+			let text = '';
+			res.on('data', c => (text += c));
+			res.on('end', () => {
+				let parsed: unknown;
+				try {
+					parsed = JSON.parse(text);
+				} catch {
+					parsed = text;
+				}
+				resolve({code: res.statusCode ?? 0, body: parsed});
+			});
+		});
+		req.on('error', reject);
+		req.end(body);
+	});
+}
+
+describe('the TCP port', () => {
+	let home: string;
+	let engine: EngineProcess;
+	let token: string;
+	before(async () => {
+		home = tempHome();
+		engine = await startEngine(home, {port: 0});
+		const config = await runCli(['kubeconfig'], {home});
+		assert.equal(config.code, 0, config.stderr);
+		token = /token: (\S+)/.exec(config.stdout)![1];
+		assert.match(config.stdout, new RegExp(`server: https://127\\.0\\.0\\.1:${engine.port}`));
+		assert.match(config.stdout, /certificate-authority-data: \S+/);
+		assert.equal(fs.statSync(path.join(home, 'api-token')).mode & 0o777, 0o600);
+	});
+	after(async () => {
+		await engine.stop();
+		removeHome(home);
+	});
+
+	it('answers 401 without the token or with a wrong one, and leaves the public paths open', async () => {
+		const unauthorized = {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401};
+		assert.deepEqual(await tcp(engine.port!, 'GET', '/api/v1/namespaces/default/secrets'), {code: 401, body: unauthorized});
+		assert.deepEqual(await tcp(engine.port!, 'GET', '/api/v1/namespaces/default/secrets', {Authorization: `Bearer ${token.slice(0, -1)}x`}), {code: 401, body: unauthorized});
+		assert.equal((await tcp(engine.port!, 'GET', '/api/v1/namespaces/default/secrets', {Authorization: `Bearer ${token}`})).code, 200);
+		for (const open of ['/version', '/healthz', '/livez', '/readyz']) assert.equal((await tcp(engine.port!, 'GET', open)).code, 200, open);
+	});
+
+	it('refuses a browser request (Origin) with 403, and a text/plain body cannot create a pod', async () => {
+		const pod = JSON.stringify({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'evil'}, spec: {containers: [{name: 'c', image: 'kubedeck/pause'}]}});
+		const fromPage = await tcp(engine.port!, 'POST', '/api/v1/namespaces/default/pods', {Origin: 'http://evil.example', 'Content-Type': 'text/plain', Authorization: `Bearer ${token}`}, pod);
+		assert.equal(fromPage.code, 403);
+		assert.equal(fromPage.body.reason, 'Forbidden');
+		const plain = await tcp(engine.port!, 'POST', '/api/v1/namespaces/default/pods', {'Content-Type': 'text/plain', Authorization: `Bearer ${token}`}, pod);
+		assert.equal(plain.code, 415);
+		assert.equal((await tcp(engine.port!, 'GET', '/api/v1/namespaces/default/pods/evil', {Authorization: `Bearer ${token}`})).code, 404);
+	});
+
+	it('kubeconfig says so when the engine has no TCP port', async () => {
+		const other = tempHome();
+		const plain = await startEngine(other);
+		try {
+			const r = await runCli(['kubeconfig'], {home: other});
+			assert.equal(r.code, 1);
+			assert.match(r.stderr, /has no TCP port; start it with "kubedeck serve --port PORT"/);
+		} finally {
+			await plain.stop();
+			removeHome(other);
+		}
+	});
+});
 
 function kubectlAvailable(): boolean {
 	return (process.env.PATH ?? '').split(':').some(dir => fs.existsSync(path.join(dir, 'kubectl')));
@@ -26,12 +100,10 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 		home = tempHome();
 		engine = await startEngine(home, {port: 0});
 		kubeconfig = path.join(home, 'kubeconfig');
-		fs.writeFileSync(kubeconfig, [
-			'apiVersion: v1', 'kind: Config', 'current-context: kd',
-			'clusters:', `- name: kd`, `  cluster: {server: "http://127.0.0.1:${engine.port}"}`,
-			'contexts:', '- name: kd', '  context: {cluster: kd, user: kd}',
-			'users:', '- name: kd', '  user: {}', '',
-		].join('\n'));
+		// kubectl uses the engine's token, from `kubedeck kubeconfig`.
+		const config = await runCli(['kubeconfig'], {home});
+		assert.equal(config.code, 0, config.stderr);
+		fs.writeFileSync(kubeconfig, config.stdout, {mode: 0o600});
 	});
 	after(async () => {
 		await engine.stop();

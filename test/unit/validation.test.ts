@@ -65,7 +65,7 @@ describe('validation', () => {
 		const secret = {apiVersion: 'v1', kind: 'Secret', metadata: {name: 's', namespace: 'default'}, data: {key: 'not base64!'}};
 		assert.deepEqual(errorsOf(secret), ['data[key]: Invalid value: "<value omitted>": illegal base64 data']);
 		const big = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'c', namespace: 'default'}, data: {a: 'x'.repeat(1024 * 1024 + 1)}};
-		assert.deepEqual(errorsOf(big), [': Too long: must have at most 1048576 bytes']);
+		assert.deepEqual(errorsOf(big), ['data: Too long: must have at most 1048576 bytes']);
 		const bigSecret = {apiVersion: 'v1', kind: 'Secret', metadata: {name: 's', namespace: 'default'}, data: {a: Buffer.alloc(1024 * 1024 + 1).toString('base64')}};
 		assert.deepEqual(errorsOf(bigSecret), ['data: Too long: must have at most 1048576 bytes']);
 	});

@@ -80,7 +80,8 @@ function validateConfigData(obj: KubeObject, base64: boolean): FieldError[] {
 			}
 		}
 	}
-	if (size > maxConfigSize) errors.push(field.tooLong(base64 ? 'data' : '', maxConfigSize));
+	// kube-apiserver names the whole ConfigMap with an empty path here (": Too long"); "data" says what is too long.
+	if (size > maxConfigSize) errors.push(field.tooLong('data', maxConfigSize));
 	return errors;
 }
 

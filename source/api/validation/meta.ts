@@ -86,7 +86,9 @@ export function validateAnnotations(annotations: unknown, path: string): FieldEr
 	for (const [key, value] of Object.entries(annotations)) {
 		for (const p of qualifiedName(key.toLowerCase())) errors.push(field.invalid(path, key, p));
 		if (typeof value !== 'string') errors.push(field.invalid(`${path}.${key}`, value, 'must be a string'));
-		size += key.length + String(value).length;
+		// ValidateAnnotationsSize counts bytes of keys and values; labels have no such total (only
+		// per-key and per-value rules), so a huge label set is bounded by the object size limit alone.
+		size += Buffer.byteLength(key) + Buffer.byteLength(String(value));
 	}
 	if (size > totalAnnotationSizeLimit) errors.push(field.tooLong(path, totalAnnotationSizeLimit));
 	return errors;
@@ -100,6 +102,10 @@ export function validateObjectMeta(obj: KubeObject, namespaced: boolean, nameRul
 	const meta = obj.metadata;
 	if (typeof meta !== 'object' || meta === null) return [field.required('metadata')];
 	const check = nameRule === 'label' ? dns1123Label : dns1123Subdomain;
+	// generateName is validated as a name prefix, before a suffix is added (apimachinery ValidateObjectMeta).
+	if (typeof meta.generateName === 'string' && meta.generateName) {
+		for (const p of check(meta.generateName.replace(/-$/, 'a'))) errors.push(field.invalid('metadata.generateName', meta.generateName, p));
+	}
 	if (!meta.name) {
 		if (!meta.generateName) errors.push(field.required('metadata.name', 'name or generateName is required'));
 	} else if (typeof meta.name !== 'string') {

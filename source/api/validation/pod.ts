@@ -21,6 +21,69 @@ export function validPortRef(value: unknown): boolean {
 	return typeof value === 'string' && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) && value.length <= 15 && /[a-z]/.test(value);
 }
 
+/**
+ * validateLocalDescendingPath: relative, and no '..' element (split on '/',
+ * after turning '\\' into '/', as filepath.ToSlash does on the node's OS).
+ */
+function localDescendingPath(value: string, path: string): FieldError[] {
+	const errors: FieldError[] = [];
+	if (value.startsWith('/')) errors.push(field.invalid(path, value, 'must be a relative path'));
+	if (value.split('/').includes('..')) errors.push(field.invalid(path, value, "must not contain '..'"));
+	return errors;
+}
+
+/** ValidateLocalNonReservedPath: also not starting with '..' (a "..data" file would shadow the atomic writer's own). */
+function localNonReservedPath(value: string, path: string): FieldError[] {
+	const errors = localDescendingPath(value, path);
+	if (value.startsWith('..') && !value.startsWith('../')) errors.push(field.invalid(path, value, "must not start with '..'"));
+	return errors;
+}
+
+/** validateKeyToPath: items of configMap and secret volumes and projections. */
+function validateKeyToPaths(items: unknown, path: string): FieldError[] {
+	const errors: FieldError[] = [];
+	for (const [i, item] of (Array.isArray(items) ? items : []).entries()) {
+		const p = `${path}.items[${i}]`;
+		if (!item?.key) errors.push(field.required(`${p}.key`));
+		if (!item?.path) errors.push(field.required(`${p}.path`));
+		errors.push(...localNonReservedPath(String(item?.path ?? ''), `${p}.path`));
+	}
+	return errors;
+}
+
+/**
+ * validateDownwardAPIVolumeFile. kube-apiserver passes it the volume's path,
+ * not the item's, so the field it names is ".downwardAPI.path" for every item.
+ */
+function validateDownwardAPIFiles(items: unknown, path: string): FieldError[] {
+	const errors: FieldError[] = [];
+	for (const item of Array.isArray(items) ? items : []) {
+		if (!item?.path) errors.push(field.required(`${path}.path`));
+		errors.push(...localNonReservedPath(String(item?.path ?? ''), `${path}.path`));
+	}
+	return errors;
+}
+
+/** The paths inside configMap, secret, downwardAPI and projected volumes: they must stay inside the volume. */
+function validateVolumePaths(v: Rec, p: string): FieldError[] {
+	const errors: FieldError[] = [];
+	if (v.configMap) errors.push(...validateKeyToPaths(v.configMap.items, `${p}.configMap`));
+	if (v.secret) errors.push(...validateKeyToPaths(v.secret.items, `${p}.secret`));
+	if (v.downwardAPI) errors.push(...validateDownwardAPIFiles(v.downwardAPI.items, `${p}.downwardAPI`));
+	for (const [i, source] of (Array.isArray(v.projected?.sources) ? v.projected.sources : []).entries()) {
+		const s = `${p}.projected.sources[${i}]`;
+		if (source?.configMap) errors.push(...validateKeyToPaths(source.configMap.items, `${s}.configMap`));
+		if (source?.secret) errors.push(...validateKeyToPaths(source.secret.items, `${s}.secret`));
+		if (source?.downwardAPI) errors.push(...validateDownwardAPIFiles(source.downwardAPI.items, `${s}.downwardAPI`));
+		// The token's path is checked against the projected volume's own path (fldPath.Child("path")), as kube-apiserver does.
+		if (source?.serviceAccountToken) {
+			if (!source.serviceAccountToken.path) errors.push(field.required(`${p}.projected.path`));
+			else errors.push(...localNonReservedPath(String(source.serviceAccountToken.path), `${p}.projected.path`));
+		}
+	}
+	return errors;
+}
+
 function validateResources(resources: Rec | undefined, path: string): FieldError[] {
 	const errors: FieldError[] = [];
 	for (const part of ['limits', 'requests'] as const) {
@@ -110,6 +173,12 @@ function validateContainer(c: Rec, path: string, volumeNames: Set<string>): Fiel
 		if (!m.mountPath) errors.push(field.required(`${p}.mountPath`));
 		else if (mountPaths.has(m.mountPath)) errors.push(field.invalid(`${p}.mountPath`, m.mountPath, 'must be unique'));
 		mountPaths.add(m.mountPath);
+		// ValidateVolumeMounts names these on the list (volumeMounts.subPath), without the index: kube-apiserver's paths, kept.
+		if (m.subPath) errors.push(...localDescendingPath(String(m.subPath), `${path}.volumeMounts.subPath`));
+		if (m.subPathExpr) {
+			if (m.subPath) errors.push(field.invalid(`${p}.subPathExpr`, m.subPathExpr, 'subPathExpr and subPath are mutually exclusive'));
+			errors.push(...localDescendingPath(String(m.subPathExpr), `${path}.volumeMounts.subPathExpr`));
+		}
 	}
 	errors.push(...validateResources(c.resources, `${path}.resources`));
 	errors.push(...validateProbe(c.livenessProbe, `${path}.livenessProbe`));
@@ -140,6 +209,7 @@ export function validatePodSpec(spec: Rec | undefined, path: string, allowedRest
 		if (v.configMap && !v.configMap.name) errors.push(field.required(`${p}.configMap.name`));
 		if (v.secret && !v.secret.secretName) errors.push(field.required(`${p}.secret.secretName`));
 		if (v.hostPath && !v.hostPath.path) errors.push(field.required(`${p}.hostPath.path`));
+		errors.push(...validateVolumePaths(v, p));
 	}
 	const containers = spec.containers;
 	if (!Array.isArray(containers) || containers.length === 0) errors.push(field.required(`${path}.containers`));

@@ -3,15 +3,18 @@
 // Paths, verbs, query parameters, Status errors, Tables and watch streams
 // follow kube-apiserver (see shared/reference/kubectl-compat.md).
 import http from 'node:http';
-import YAML from 'yaml';
 import {badRequest, internalError, isStatus, methodNotAllowed, pathNotFound, StatusError} from '../../api/errors.js';
 import type {KubeObject} from '../../api/object.js';
 import {patchTypes} from '../../api/patch.js';
 import {apiVersionOf, type ResourceType, typeByPlural} from '../../api/resources.js';
-import {parseFieldSelector, parseLabelSelector} from '../../api/selectors.js';
+import {loadSchema} from '../../api/schema.js';
 import type {WatchEvent} from '../../store/store.js';
-import {type DeleteOptions, matcher, type Registry} from '../registry.js';
+import {matcher, type Registry} from '../registry.js';
+import {authenticate, refuseBrowser} from './auth.js';
+import {checkMediaType, mediaType, objectMediaTypes, patchMediaTypes, readBody} from './body.js';
+import {decodeDeleteOptions, decodeObject, decodePatch, patchedTypeCheck} from './decoding.js';
 import {apiGroupList, apiResourceList, apiVersions, metricsResourceList, openapiGroupVersion, openapiIndex, serverVersion} from './discovery.js';
+import {deleteParams, dryRunParam, type ListParams, listParams, selectorParams} from './query.js';
 import {toTable, wantsTable} from './table.js';
 
 interface Target {
@@ -23,7 +26,7 @@ interface Target {
 
 /** Split a resource path into type, namespace, name and subresource; undefined if it is not one. */
 export function parseResourcePath(pathname: string): Target | undefined {
-	const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+	const parts = pathname.split('/').filter(Boolean).map(unescapePath);
 	let group = '';
 	let rest: string[];
 	if (parts[0] === 'api' && parts[1] === 'v1') rest = parts.slice(2);
@@ -43,25 +46,18 @@ export function parseResourcePath(pathname: string): Target | undefined {
 	return {type, name: rest[1], subresource: rest[2]};
 }
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
-	const chunks: Buffer[] = [];
-	for await (const chunk of req) chunks.push(chunk as Buffer);
-	return Buffer.concat(chunks).toString('utf8');
+/** A %-escape Go's url package would refuse ("%zz", a lone "%"), as its EscapeError words it. */
+function checkEscapes(text: string): void {
+	const m = /%(?![0-9a-fA-F]{2})(.{0,2})/s.exec(text);
+	if (m) throw badRequest(`invalid URL escape ${JSON.stringify(`%${m[1]}`)}`);
 }
 
-function parseBody(text: string, contentType: string): unknown {
-	const type = contentType.split(';')[0].trim();
-	if (type === 'application/vnd.kubernetes.protobuf') {
-		throw new StatusError({
-			kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 415, reason: 'UnsupportedMediaType',
-			message: 'kubedeck does not decode protobuf bodies; use JSON (for kubectl create <generator>, pipe --dry-run=client -o yaml into kubectl apply -f -)',
-		});
-	}
-	if (text.trim() === '') return undefined;
+function unescapePath(part: string): string {
 	try {
-		return type === patchTypes.apply || type.includes('yaml') ? YAML.parse(text) : JSON.parse(text);
-	} catch (error) {
-		throw badRequest(`the request body could not be decoded: ${(error as Error).message}`);
+		return decodeURIComponent(part);
+	} catch {
+		// Well-formed escapes of bytes that are not UTF-8 (%C3%28): Go keeps the bytes; a name can never be made of them.
+		throw badRequest(`invalid URL escape ${JSON.stringify(part)}`);
 	}
 }
 
@@ -71,12 +67,18 @@ function sendJson(res: http.ServerResponse, code: number, body: unknown, content
 	res.end(text);
 }
 
+/**
+ * Every failure leaves as a Status. Anything that is not a StatusError is a
+ * bug here: a 500 with its message and no stack, and the engine goes on.
+ */
 function sendError(res: http.ServerResponse, error: unknown): void {
 	const status = error instanceof StatusError ? error.status : internalError((error as Error)?.message ?? String(error)).status;
 	if (res.headersSent) {
 		res.end();
 		return;
 	}
+	// A body refused unread: do not keep the connection for the rest of it.
+	if (status.code === 413) res.setHeader('Connection', 'close');
 	sendJson(res, status.code, status);
 }
 
@@ -86,25 +88,28 @@ export type LogHandler = (pod: KubeObject, query: URLSearchParams, res: http.Ser
 /** metrics.k8s.io: list or get PodMetrics / NodeMetrics; undefined when not found. */
 export type MetricsHandler = (resource: 'pods' | 'nodes', namespace?: string, name?: string) => object[];
 
-/** kubedeck's exec: how to run a command in a container on this host (its env, cwd and mounts). */
-export type ExecHandler = (pod: KubeObject, container: string | undefined, command: string[]) => {argv: string[]; env: Record<string, string>; cwd: string};
-
 export interface ApiServerOptions {
 	registry: Registry;
 	logs?: LogHandler;
-	exec?: ExecHandler;
 	metrics?: MetricsHandler;
 	/** Shown in /api's serverAddressByClientCIDRs. */
 	address?: string;
+	/** Required as a bearer token on every request but the public paths (the TCP listener). */
+	token?: string;
 }
 
 export function createApiHandler(options: ApiServerOptions): http.RequestListener {
+	// The type schema takes a third of a second to load: start now, not on the first write.
+	void loadSchema();
 	return (req, res) => {
 		handle(options, req, res).catch(error => sendError(res, error));
 	};
 }
 
-async function handle({registry, logs, exec, metrics, address = '127.0.0.1'}: ApiServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle({registry, logs, metrics, address = '127.0.0.1', token}: ApiServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+	refuseBrowser(req);
+	if (token !== undefined) authenticate(req, token);
+	checkEscapes(req.url ?? '/');
 	const url = new URL(req.url ?? '/', 'http://localhost');
 	const path = url.pathname.replace(/\/+$/, '') || '/';
 	const q = url.searchParams;
@@ -138,31 +143,36 @@ async function handle({registry, logs, exec, metrics, address = '127.0.0.1'}: Ap
 	if (!type.namespaced && namespace) return sendError(res, pathNotFound());
 	if (subresource && !['status', ...(type.subresources ?? [])].includes(subresource)) return sendError(res, pathNotFound());
 	if (subresource === 'exec') {
-		if (method !== 'GET' || !exec) throw badRequest('exec over SPDY or WebSocket streams is not supported by this server yet; use "kubedeck exec"');
-		return sendJson(res, 200, exec(registry.get(type, namespace ?? '', name!), q.get('container') ?? undefined, q.getAll('command')));
+		// Served on the upgraded connection (exec.ts); a plain request cannot carry the streams.
+		registry.get(type, namespace ?? '', name!);
+		throw badRequest('Upgrade request required');
 	}
 	if (subresource === 'log') {
 		if (method !== 'GET' || !name) throw methodNotAllowed('pods/log supports GET only');
 		if (!logs) throw badRequest('this server has no kubelet to read container logs from');
 		return logs(registry.get(type, namespace ?? '', name), q, res);
 	}
-	const dryRun = q.get('dryRun') === 'All';
-	const contentType = req.headers['content-type'] ?? 'application/json';
+	const ns = namespace ?? '';
+	const subresourceWrite = subresource as 'status' | 'scale' | undefined;
 
 	if (name === undefined) {
 		switch (method) {
-			case 'GET': return q.get('watch') === 'true' || q.get('watch') === '1' ? watch(registry, target, q, req, res) : list(registry, target, q, req, res);
+			case 'GET': {
+				const params = listParams(type, q);
+				return params.watch ? watch(registry, target, params, q, req, res) : list(registry, target, params, q, req, res);
+			}
 			case 'POST': {
-				const body = parseBody(await readBody(req), contentType) as KubeObject;
-				if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
-				const created = await registry.create(type, namespace, body, {dryRun});
-				return sendJson(res, 201, created);
+				const contentType = mediaType(req);
+				checkMediaType(contentType, objectMediaTypes);
+				const dryRun = dryRunParam(dryRunValues(q), 'CreateOptions');
+				const body = await decodeObject(type, await readBody(req), contentType);
+				return sendJson(res, 201, await registry.create(type, namespace, body, {dryRun, maxBytes: true}));
 			}
 			case 'DELETE': {
 				// deletecollection: delete every object the selectors match.
-				const query = selectors(q);
+				const query = selectorParams(type, q);
+				const options = deleteParams(q, await deleteBody(req));
 				const items = registry.list(type, namespace, query).items;
-				const options = deleteOptions(parseBody(await readBody(req), contentType), q);
 				const deleted: KubeObject[] = [];
 				for (const obj of items) deleted.push(await registry.delete(type, obj.metadata.namespace, obj.metadata.name!, options));
 				return sendJson(res, 200, {apiVersion: apiVersionOf(type), kind: `${type.kind}List`, metadata: {resourceVersion: registry.store.resourceVersion}, items: deleted});
@@ -171,7 +181,6 @@ async function handle({registry, logs, exec, metrics, address = '127.0.0.1'}: Ap
 		}
 	}
 
-	const ns = namespace ?? '';
 	switch (method) {
 		case 'GET': {
 			if (subresource === 'scale') return sendJson(res, 200, registry.getScale(type, ns, name));
@@ -179,41 +188,69 @@ async function handle({registry, logs, exec, metrics, address = '127.0.0.1'}: Ap
 			return sendJson(res, 200, wantsTable(req.headers.accept) ? toTable(type.kind, [obj], obj.metadata.resourceVersion!, q.get('includeObject') ?? undefined) : obj);
 		}
 		case 'PUT': {
-			const body = parseBody(await readBody(req), contentType) as KubeObject;
-			if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
+			const contentType = mediaType(req);
+			checkMediaType(contentType, objectMediaTypes);
+			const dryRun = dryRunParam(dryRunValues(q), 'UpdateOptions');
+			const body = await decodeObject(subresource === 'scale' ? scaleType : type, await readBody(req), contentType);
 			if (subresource === 'scale') return sendJson(res, 200, await registry.updateScale(type, ns, name, body, {dryRun}));
-			return sendJson(res, 200, await registry.update(type, namespace, name, body, {dryRun, subresource: subresource as 'status' | undefined}));
+			return sendJson(res, 200, await registry.update(type, namespace, name, body, {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true}));
 		}
 		case 'PATCH': {
-			const body = parseBody(await readBody(req), contentType);
-			if (contentType.startsWith(patchTypes.apply)) return applyPatchServerSide(registry, target, body as KubeObject, q, res);
-			const patched = await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresource as 'status' | 'scale' | undefined});
-			return sendJson(res, 200, patched);
+			const contentType = mediaType(req);
+			checkMediaType(contentType, patchMediaTypes);
+			const dryRun = dryRunParam(dryRunValues(q), 'PatchOptions');
+			const body = decodePatch(await readBody(req), contentType);
+			if (contentType === patchTypes.apply) return applyPatchServerSide(registry, target, body as KubeObject, q, dryRun, res);
+			const typeCheck = await patchedTypeCheck(subresource === 'scale' ? scaleType : type);
+			return sendJson(res, 200, await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresourceWrite, typeCheck, maxBytes: true}));
 		}
 		case 'DELETE': {
-			const options = deleteOptions(parseBody(await readBody(req), contentType), q);
+			const options = deleteParams(q, await deleteBody(req));
 			return sendJson(res, 200, await registry.delete(type, namespace, name, options));
 		}
 		default: throw methodNotAllowed(`${method} is not supported on an object`);
 	}
 }
 
+/** The Scale subresource's own type, for decoding its bodies. */
+const scaleType: ResourceType = {kind: 'Scale', group: 'autoscaling', version: 'v1', plural: 'scale', singular: 'scale', shortNames: [], namespaced: true};
+
+function dryRunValues(q: URLSearchParams): string[] | undefined {
+	const values = q.getAll('dryRun');
+	return values.length > 0 ? values : undefined;
+}
+
+/** A DELETE may carry DeleteOptions; an empty body is no body, and needs no Content-Type. */
+async function deleteBody(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
+	const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+	if (!hasBody) return undefined;
+	const buf = await readBody(req);
+	if (buf.length === 0) return undefined;
+	const contentType = mediaType(req);
+	checkMediaType(contentType, objectMediaTypes);
+	return decodeDeleteOptions(buf, contentType);
+}
+
 /**
  * Server-side apply, approximated: the manifest is merged onto the live object
  * (or created). Field ownership (managedFields) is not tracked yet.
  */
-async function applyPatchServerSide(registry: Registry, target: Target, body: KubeObject, q: URLSearchParams, res: http.ServerResponse): Promise<void> {
+async function applyPatchServerSide(registry: Registry, target: Target, body: KubeObject, q: URLSearchParams, dryRun: boolean, res: http.ServerResponse): Promise<void> {
 	if (!q.get('fieldManager')) throw badRequest('PATCH /apply requires a non-empty fieldManager');
 	const {type, namespace, name} = target;
+	if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the apply patch must be an object');
+	const typeCheck = await patchedTypeCheck(type);
 	try {
 		registry.get(type, namespace ?? '', name!);
 	} catch (error) {
 		if (error instanceof StatusError && error.code === 404) {
-			return sendJson(res, 201, await registry.create(type, namespace, {...body, metadata: {...body.metadata, name}}, {dryRun: q.get('dryRun') === 'All'}));
+			const obj = {...body, metadata: {...(typeof body.metadata === 'object' ? body.metadata : {}), name}} as KubeObject;
+			typeCheck(obj);
+			return sendJson(res, 201, await registry.create(type, namespace, obj, {dryRun, maxBytes: true}));
 		}
 		throw error;
 	}
-	return sendJson(res, 200, await registry.patch(type, namespace, name!, patchTypes.strategic, body, {dryRun: q.get('dryRun') === 'All'}));
+	return sendJson(res, 200, await registry.patch(type, namespace, name!, patchTypes.strategic, body, {dryRun, typeCheck, maxBytes: true}));
 }
 
 function serveMetrics(metrics: MetricsHandler, path: string, res: http.ServerResponse): void {
@@ -231,27 +268,9 @@ function serveMetrics(metrics: MetricsHandler, path: string, res: http.ServerRes
 	return sendJson(res, 200, items[0]);
 }
 
-function selectors(q: URLSearchParams) {
-	return {
-		labelSelector: q.get('labelSelector') ? parseLabelSelector(q.get('labelSelector')!) : undefined,
-		fieldSelector: q.get('fieldSelector') ? parseFieldSelector(q.get('fieldSelector')!) : undefined,
-	};
-}
-
-function deleteOptions(body: unknown, q: URLSearchParams): DeleteOptions {
-	const b = (body ?? {}) as Record<string, any>;
-	const grace = b.gracePeriodSeconds ?? (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
-	return {
-		gracePeriodSeconds: grace,
-		propagationPolicy: b.propagationPolicy ?? q.get('propagationPolicy') ?? undefined,
-		preconditions: b.preconditions,
-		dryRun: (b.dryRun ?? []).includes('All') || q.get('dryRun') === 'All',
-	};
-}
-
-function list(registry: Registry, target: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
+function list(registry: Registry, target: Target, params: ListParams, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
 	const {type, namespace} = target;
-	const query = selectors(q);
+	const query = {labelSelector: params.labelSelector, fieldSelector: params.fieldSelector};
 	if (wantsTable(req.headers.accept)) {
 		const result = registry.list(type, namespace, query);
 		return sendJson(res, 200, toTable(type.kind, result.items, result.resourceVersion, q.get('includeObject') ?? undefined));
@@ -267,9 +286,10 @@ function list(registry: Registry, target: Target, q: URLSearchParams, req: http.
  * headers flushed at once. resourceVersion "" or "0" first sends the current
  * state as ADDED; a version older than the history gives an ERROR 410 event.
  */
-function watch(registry: Registry, target: Target, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
+function watch(registry: Registry, target: Target, params: ListParams, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
 	const {type, namespace} = target;
-	const filter = matcher(selectors(q));
+	// Every parameter was checked before this point: after writeHead a problem can only be an ERROR event.
+	const filter = matcher({labelSelector: params.labelSelector, fieldSelector: params.fieldSelector});
 	const table = wantsTable(req.headers.accept);
 	const includeObject = q.get('includeObject') ?? undefined;
 	res.writeHead(200, {'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache'});
@@ -278,20 +298,18 @@ function watch(registry: Registry, target: Target, q: URLSearchParams, req: http
 		const body = table ? JSON.stringify(toTable(type.kind, [obj], obj.metadata.resourceVersion!, includeObject, false)) : json ?? JSON.stringify(obj);
 		res.write(`{"type":"${eventType}","object":${body}}\n`);
 	};
-	const rvParam = q.get('resourceVersion');
 	const snapshot = registry.store.listEntries(type.plural, type.namespaced ? namespace : undefined, {filter});
 	// Objects that stop matching a selector are reported as DELETED, as the watch cache does.
 	const seen = new Set(snapshot.map(e => `${e.object.metadata.namespace ?? ''}/${e.object.metadata.name}`));
 	let from: number;
-	if (!rvParam || rvParam === '0' || q.get('sendInitialEvents') === 'true') {
+	if (params.fromVersion === undefined || params.sendInitialEvents) {
 		for (const entry of snapshot) write('ADDED', entry.object, entry.json);
 		from = Number(registry.store.resourceVersion);
-		if (q.get('sendInitialEvents') === 'true') {
+		if (params.sendInitialEvents) {
 			res.write(`${JSON.stringify({type: 'BOOKMARK', object: {kind: type.kind, apiVersion: apiVersionOf(type), metadata: {resourceVersion: String(from), annotations: {'k8s.io/initial-events-end': 'true'}}}})}\n`);
 		}
 	} else {
-		from = Number(rvParam);
-		if (!Number.isFinite(from)) throw badRequest(`invalid resourceVersion "${rvParam}"`);
+		from = params.fromVersion;
 	}
 	const onEvent = (event: WatchEvent) => {
 		const key = `${event.namespace}/${event.object.metadata.name}`;
@@ -312,7 +330,7 @@ function watch(registry: Registry, target: Target, q: URLSearchParams, req: http
 		res.end(`${JSON.stringify({type: 'ERROR', object: status})}\n`);
 		return;
 	}
-	const timeout = Number(q.get('timeoutSeconds') ?? 0);
+	const timeout = params.timeoutSeconds ?? 0;
 	const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
 	res.on('close', () => {
 		stop();

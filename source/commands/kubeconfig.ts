@@ -1,0 +1,39 @@
+// `kubedeck kubeconfig`: a kubeconfig for the running engine's TCP listener
+// and its bearer token, in kubectl's shape, so the real kubectl (or any
+// client library) can be pointed at the engine:
+//   kubedeck serve --port 6443 &  kubedeck kubeconfig > kd.yaml  &&  kubectl --kubeconfig kd.yaml get pods
+import YAML from 'yaml';
+import {lockOwner, stateHome} from '../engine/home.js';
+import {readApiToken, readEndpoint} from '../server/api/auth.js';
+import {readServingCert} from '../server/api/tls.js';
+import {CliError, type Command, type CommandContext} from './context.js';
+
+export function kubeconfigFor(server: string, token: string, caPem: string, name = 'kubedeck'): string {
+	return YAML.stringify({
+		apiVersion: 'v1',
+		kind: 'Config',
+		clusters: [{name, cluster: {server, 'certificate-authority-data': Buffer.from(caPem).toString('base64')}}],
+		contexts: [{name, context: {cluster: name, user: name}}],
+		'current-context': name,
+		users: [{name, user: {token}}],
+		preferences: {},
+	});
+}
+
+export const kubeconfigCommand: Command = {
+	name: 'kubeconfig',
+	summary: "Print a kubeconfig for the running engine's TCP port (for kubectl)",
+	usage: 'kubedeck kubeconfig   (the engine must be serving with --port; the kubeconfig holds its token: keep it private)',
+	flags: {},
+	async run(ctx: CommandContext) {
+		const home = stateHome(ctx.io.env);
+		const endpoint = readEndpoint(home);
+		if (lockOwner(home) === undefined) throw new CliError(`error: no kubedeck engine is running for ${home}; start one with "kubedeck serve --port PORT"`);
+		if (!endpoint) throw new CliError(`error: the kubedeck engine for ${home} has no TCP port; start it with "kubedeck serve --port PORT" to use kubectl`);
+		const token = readApiToken(home);
+		const ca = readServingCert(home);
+		if (!token || !ca) throw new CliError(`error: no API token or certificate in ${home}; restart the engine with "kubedeck serve --port PORT"`);
+		ctx.io.stdout.write(kubeconfigFor(endpoint, token, ca));
+		return 0;
+	},
+};

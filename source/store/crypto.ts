@@ -1,34 +1,51 @@
 // Secrets at rest: AES-256-GCM with a random key kept in the state directory
 // (mode 0600), in the spirit of kube-apiserver's EncryptionConfiguration
 // aesgcm provider. Stored values carry a prefix so a reader knows the format.
+//
+// The key is never made up in place of a lost one: a new key cannot open
+// what the old one sealed, so a missing key is the state file's problem to
+// report (state-file.ts), and only a first start creates one.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const prefix = Buffer.from('k8s:enc:aesgcm:v1:key1:');
 
-export class SecretBox {
-	private constructor(private readonly key: Buffer) {}
+export const keyFilePath = (dir: string) => path.join(dir, 'secrets.key');
 
-	/** Load the key from `dir/secrets.key`, creating it (0600) on first use. */
-	static open(dir: string): SecretBox {
-		const file = path.join(dir, 'secrets.key');
+export class SecretBox {
+	private constructor(private readonly key: Buffer, readonly file: string) {}
+
+	/** The key in `dir/secrets.key`, or undefined when there is none. */
+	static load(dir: string): SecretBox | undefined {
+		const file = keyFilePath(dir);
 		let key: Buffer;
 		try {
 			key = fs.readFileSync(file);
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-			key = crypto.randomBytes(32);
-			// 'wx' fails if another process created it first; then read theirs.
-			try {
-				fs.writeFileSync(file, key, {mode: 0o600, flag: 'wx'});
-			} catch (e) {
-				if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-				key = fs.readFileSync(file);
-			}
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+			throw error;
 		}
 		if (key.length !== 32) throw new Error(`${file}: expected a 32-byte key, found ${key.length} bytes`);
-		return new SecretBox(key);
+		return new SecretBox(key, file);
+	}
+
+	/** A new random key for `dir`, in memory until save(). */
+	static generate(dir: string): SecretBox {
+		return new SecretBox(crypto.randomBytes(32), keyFilePath(dir));
+	}
+
+	/** Write the key durably (0600): after a crash it is there whole or not at all. */
+	save(): void {
+		writeDurably(this.file, this.key);
+	}
+
+	/**
+	 * What the state file records to know its key again: a SHA-256 of the
+	 * key (a one-way digest of 256 random bits reveals nothing of them).
+	 */
+	get fingerprint(): string {
+		return `sha256:${crypto.createHash('sha256').update(this.key).digest('hex')}`;
 	}
 
 	seal(plain: string): Buffer {
@@ -45,5 +62,29 @@ export class SecretBox {
 		const decipher = crypto.createDecipheriv('aes-256-gcm', this.key, iv);
 		decipher.setAuthTag(tag);
 		return Buffer.concat([decipher.update(sealed.subarray(prefix.length + 28)), decipher.final()]).toString('utf8');
+	}
+}
+
+/** Write a file (0600) so that after a crash it is there whole or not at all: temp file, fsync, rename, fsync the directory. */
+export function writeDurably(file: string, content: Buffer | string): void {
+	const tmp = `${file}.tmp`;
+	const fd = fs.openSync(tmp, 'w', 0o600);
+	try {
+		fs.writeFileSync(fd, content);
+		fs.fsyncSync(fd);
+	} finally {
+		fs.closeSync(fd);
+	}
+	fs.renameSync(tmp, file);
+	syncDirectory(path.dirname(file));
+}
+
+/** fsync a directory, so a rename or a new name in it survives a crash. */
+export function syncDirectory(dir: string): void {
+	const fd = fs.openSync(dir, 'r');
+	try {
+		fs.fsyncSync(fd);
+	} finally {
+		fs.closeSync(fd);
 	}
 }

@@ -13,15 +13,18 @@
 // succeed reach SQLite, once per object at the end of the batch. So a failed
 // write needs no savepoint to undo, and an object written twice in one batch
 // (a binding and a status update) costs one row write.
+//
+// Opening the file, and refusing one that is missing, emptied or unreadable, is
+// state-file.ts's.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import {alreadyExists, conflict, expired, notFound} from '../api/errors.js';
 import {deepEqual, type KubeObject} from '../api/object.js';
 import type {ResourceType} from '../api/resources.js';
 import {isoTime} from '../engine/clock.js';
-import {SecretBox} from './crypto.js';
+import type {SecretBox} from './crypto.js';
+import {openStateFile, readObjects, stateFilePath} from './state-file.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -272,23 +275,14 @@ export class Store {
 	constructor(readonly dir: string, options: StoreOptions = {}) {
 		fs.mkdirSync(dir, {recursive: true, mode: 0o700});
 		fs.chmodSync(dir, 0o700);
-		this.box = SecretBox.open(dir);
 		this.now = options.now ?? (() => new Date());
 		// Events kept for watches resuming from a resourceVersion. kube-apiserver keeps 100 per
 		// resource type in its watch cache; 2,000 across all types serves reconnecting clients,
 		// and an older version gets 410 Expired, on which informers relist.
 		this.historySize = options.historySize ?? 2_000;
-		this.db = new Database(path.join(dir, 'state.db'));
-		this.db.pragma('journal_mode = WAL');
-		this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-		this.db.exec(`
-			-- A rowid table: objects are kilobytes each, and SQLite advises WITHOUT ROWID only for small rows.
-			CREATE TABLE IF NOT EXISTS objects (
-				resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
-				uid TEXT NOT NULL, rv INTEGER NOT NULL, data BLOB NOT NULL,
-				UNIQUE (resource, namespace, name));
-			CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-		`);
+		const opened = openStateFile(dir, options.synchronous ?? 'FULL');
+		this.db = opened.db;
+		this.box = opened.box;
 		this.statements = {
 			put: this.db.prepare('INSERT INTO objects (resource, namespace, name, uid, rv, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (resource, namespace, name) DO UPDATE SET uid = excluded.uid, rv = excluded.rv, data = excluded.data'),
 			remove: this.db.prepare('DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?'),
@@ -297,9 +291,13 @@ export class Store {
 		const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'resourceVersion'").get() as {value: string} | undefined;
 		this.rv = Number(stored?.value ?? 0);
 		this.compactedRv = this.rv;
-		for (const row of this.db.prepare('SELECT resource, namespace, name, data FROM objects').iterate() as Iterable<{resource: string; namespace: string; name: string; data: Buffer | string}>) {
-			const json = typeof row.data === 'string' ? row.data : this.box.open(row.data);
-			this.cacheFor(row.resource).set(keyOf(row.namespace, row.name), {object: JSON.parse(json), json});
+		try {
+			for (const row of readObjects(this.db, this.box, stateFilePath(dir))) {
+				this.cacheFor(row.resource).set(keyOf(row.namespace, row.name), {object: row.object as KubeObject, json: row.json});
+			}
+		} catch (error) {
+			this.db.close();
+			throw error;
 		}
 	}
 

@@ -2,6 +2,7 @@
 // kubedeck's entry point: argument parsing and dispatch only.
 import {formatStatus, StatusError} from './source/api/errors.js';
 import {connectEmbedded} from './source/client/connect.js';
+import {ConnectionError} from './source/client/errors.js';
 import {annotateCommand, labelCommand} from './source/commands/label.js';
 import {applyCommand} from './source/commands/apply.js';
 import {CliError, CommandContext, type Command, type Io, parseCommandArgs} from './source/commands/context.js';
@@ -13,6 +14,8 @@ import {apiResourcesCommand, summaryCommand} from './source/commands/discovery.j
 import {serveCommand, stopCommand, versionCommand} from './source/commands/engine.js';
 import {execCommand} from './source/commands/exec.js';
 import {getCommand} from './source/commands/get.js';
+import {kubeconfigCommand} from './source/commands/kubeconfig.js';
+import {snapshotCommand} from './source/commands/snapshot.js';
 import {topCommand} from './source/commands/top.js';
 import {logsCommand} from './source/commands/logs.js';
 import {rolloutCommand, scaleCommand, setCommand} from './source/commands/rollout.js';
@@ -22,7 +25,7 @@ import {stateHome} from './source/engine/home.js';
 const commands: Command[] = [
 	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, topCommand, scaleCommand, rolloutCommand, setCommand,
 	labelCommand, annotateCommand, patchCommand,
-	apiResourcesCommand, summaryCommand, dashboardCommand, serveCommand, stopCommand, versionCommand,
+	apiResourcesCommand, summaryCommand, dashboardCommand, serveCommand, stopCommand, kubeconfigCommand, snapshotCommand, versionCommand,
 ];
 
 function help(): string {
@@ -78,6 +81,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
 		if (error instanceof CliError) {
 			io.stderr.write(`${error.message}\n`);
 			return error.exitCode;
+		}
+		if (error instanceof ConnectionError) {
+			// kubectl prints its connection messages as they are, without "error: ".
+			io.stderr.write(`${error.message}\n`);
+			return 1;
 		}
 		if (error instanceof StatusError) {
 			io.stderr.write(`${formatStatus(error.status)}\n`);

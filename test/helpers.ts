@@ -9,6 +9,7 @@ import {after, before} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {EmbeddedClient} from '../source/client/embedded.js';
 import {socketPath} from '../source/engine/home.js';
+import {removeRoots} from '../source/engine/layout.js';
 
 /** The repository root (tests run from dist/test/...). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -68,7 +69,7 @@ export function startEngine(home: string, options: {port?: number; env?: NodeJS.
 		const exited = new Promise<void>(r => child.once('exit', () => r()));
 		const onData = (d: Buffer) => {
 			output += d;
-			const m = output.match(/kubedeck engine serving \(pid (\d+)[^)]*?(?:http:\/\/127\.0\.0\.1:(\d+))?\)/);
+			const m = output.match(/kubedeck engine serving \(pid (\d+)[^)]*?(?:https?:\/\/127\.0\.0\.1:(\d+))?\)/);
 			if (m) {
 				child.stdout!.off('data', onData);
 				resolve({
@@ -90,7 +91,9 @@ export function startEngine(home: string, options: {port?: number; env?: NodeJS.
 	});
 }
 
+/** Remove a state directory and its pods' data and memory roots (which live outside it when running as root). */
 export function removeHome(home: string): void {
+	removeRoots(home);
 	fs.rmSync(home, {recursive: true, force: true});
 }
 

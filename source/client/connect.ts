@@ -53,8 +53,11 @@ export async function startDetachedEngine(home: string, extraArgs: string[] = []
 	await waitFor(async () => (await engineAnswers(home, 500)) || gone, 20_000);
 	// If our child lost the race for the lock to another starter, that engine serves us as well.
 	if (!(await engineAnswers(home, 1000))) {
-		const tail = fs.readFileSync(logPath(home), 'utf8').trim().split('\n').slice(-5).join('\n');
-		throw new Error(`the kubedeck engine did not start (see ${logPath(home)}):\n${tail}`);
+		const lines = fs.readFileSync(logPath(home), 'utf8').trim().split('\n');
+		// A refusal (`serve` prints one "error: ..." line: a held lock, a state file it will not start) says it all.
+		const last = lines[lines.length - 1] ?? '';
+		if (gone && last.startsWith('error: ')) throw new Error(`the kubedeck engine did not start: ${last.slice('error: '.length)} (see ${logPath(home)})`);
+		throw new Error(`the kubedeck engine did not start (see ${logPath(home)}):\n${lines.slice(-5).join('\n')}`);
 	}
 	return lockOwner(home) ?? child.pid!;
 }

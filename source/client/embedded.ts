@@ -5,8 +5,10 @@ import http from 'node:http';
 import {badRequest, isStatus, StatusError} from '../api/errors.js';
 import type {KubeList, KubeObject} from '../api/object.js';
 import {patchTypes} from '../api/patch.js';
+import {openExec} from './exec-stream.js';
 import {resourcePath, type ResourceType, typeForKind} from '../api/resources.js';
-import type {ClusterClient, DeleteOptions, ExecSpec, ListOptions, LogOptions, LogStream, PatchType, Watch, WatchEvent, WatchOptions, WriteOptions} from './types.js';
+import {connectionError} from './errors.js';
+import type {ClusterClient, DeleteOptions, ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, PatchType, Watch, WatchEvent, WatchOptions, WriteOptions} from './types.js';
 
 export interface Endpoint {
 	socketPath?: string;
@@ -19,7 +21,7 @@ export class EmbeddedClient implements ClusterClient {
 
 	constructor(private readonly endpoint: Endpoint, readonly description: string) {}
 
-	private request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
+	private request(method: string, path: string, body?: unknown, contentType = 'application/json', retried = false): Promise<unknown> {
 		const payload = body === undefined ? undefined : JSON.stringify(body);
 		return new Promise((resolve, reject) => {
 			const req = http.request({
@@ -45,9 +47,17 @@ export class EmbeddedClient implements ClusterClient {
 						resolve(parsed);
 					}
 				});
-				res.on('error', reject);
+				res.on('error', error => reject(connectionError(error, this.endpoint)));
 			});
-			req.on('error', reject);
+			req.on('error', error => {
+				// A kept-alive connection the server closed while idle fails the next request on it with a reset
+				// before the server sees it; Node's docs advise retrying such a request when it is idempotent.
+				if (!retried && method === 'GET' && req.reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+					resolve(this.request(method, path, body, contentType, true));
+					return;
+				}
+				reject(connectionError(error, this.endpoint));
+			});
 			req.end(payload);
 		});
 	}
@@ -88,10 +98,17 @@ export class EmbeddedClient implements ClusterClient {
 		return ((await this.request('GET', path)) as KubeList).items;
 	}
 
-	execSpec(namespace: string, pod: string, container: string, command: string[]): Promise<ExecSpec> {
-		const params = new URLSearchParams({container});
+	exec(namespace: string, pod: string, command: string[], options: ExecOptions): Promise<ExecSession> {
+		const params = new URLSearchParams();
+		if (options.container) params.set('container', options.container);
 		for (const arg of command) params.append('command', arg);
-		return this.request('GET', `${resourcePath(typeForKind('v1', 'Pod')!, namespace, pod, 'exec')}?${params}`) as Promise<ExecSpec>;
+		params.set('stdin', String(options.stdin));
+		params.set('stdout', 'true');
+		params.set('stderr', String(!options.tty));
+		params.set('tty', String(options.tty));
+		const path = `${resourcePath(typeForKind('v1', 'Pod')!, namespace, pod, 'exec')}?${params}`;
+		const url = this.endpoint.socketPath ? `ws+unix://${this.endpoint.socketPath}:${path}` : `ws://${this.endpoint.host ?? '127.0.0.1'}:${this.endpoint.port}${path}`;
+		return openExec(url, options);
 	}
 
 	scale(type: ResourceType, namespace: string, name: string, replicas: number): Promise<KubeObject> {
@@ -160,7 +177,7 @@ export class EmbeddedClient implements ClusterClient {
 				res.on('close', finish);
 				res.on('error', finish);
 			});
-			req.on('error', error => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(error)));
+			req.on('error', error => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(connectionError(error, this.endpoint))));
 			req.end();
 		});
 		return {stop: () => req?.destroy(), done};

@@ -57,10 +57,23 @@ export interface LogStream {
 	done: Promise<void>;
 }
 
-export interface ExecSpec {
-	argv: string[];
-	env: Record<string, string>;
-	cwd: string;
+export interface ExecOptions {
+	container?: string;
+	stdin: boolean;
+	/** A terminal in the container (stderr then arrives on stdout). */
+	tty: boolean;
+	onStdout(data: Buffer): void;
+	onStderr(data: Buffer): void;
+}
+
+/** A command running in a container, streamed from the engine (pods/exec). */
+export interface ExecSession {
+	write(data: Buffer | string): void;
+	closeStdin(): void;
+	resize(cols: number, rows: number): void;
+	close(): void;
+	/** The command's exit code; rejects when the stream breaks first. */
+	exited: Promise<number>;
 }
 
 export interface ClusterClient {
@@ -79,10 +92,10 @@ export interface ClusterClient {
 	/** metrics.k8s.io PodMetrics or NodeMetrics (namespace omitted: all). */
 	metrics(resource: 'pods' | 'nodes', namespace?: string): Promise<KubeObject[]>;
 	/**
-	 * How to run a command in a container on this host (env, cwd, mounts).
-	 * Only the embedded engine has it: a capability callers check before use.
+	 * Run a command in a container (pods/exec); resolves once the stream is
+	 * open. A capability callers check before use.
 	 */
-	execSpec?(namespace: string, pod: string, container: string, command: string[]): Promise<ExecSpec>;
+	exec?(namespace: string, pod: string, command: string[], options: ExecOptions): Promise<ExecSession>;
 	/** Scale subresource: the capability the dashboard checks before offering `s`. */
 	scale(type: ResourceType, namespace: string, name: string, replicas: number): Promise<KubeObject>;
 	close(): void;

@@ -6,7 +6,9 @@ import {fieldErrorMessage, formatStatus, StatusError} from '../api/errors.js';
 import {clone, lastAppliedAnnotation, type KubeObject} from '../api/object.js';
 import {apiVersionOf, knownKind, type ResourceType, typeForKind} from '../api/resources.js';
 import {threeWayMergePatch} from '../api/threeway.js';
+import {ConnectionError} from '../client/errors.js';
 import type {ClusterClient} from '../client/types.js';
+import {ApplyInterrupted, type ApplyStep, interruptedSummary} from './apply-interrupted.js';
 import {CliError, type Command, type CommandContext} from './context.js';
 import {type Manifest, readManifests} from './manifests.js';
 import {formatObjects, parseOutput, refOf} from './output.js';
@@ -71,28 +73,38 @@ type Outcome = {verb: 'created' | 'configured' | 'unchanged'; object: KubeObject
 
 export async function applyOne(client: ClusterClient, plan: Planned, dryRun: boolean, warn: (m: string) => void): Promise<Outcome> {
 	const desired = withLastApplied(plan.object);
-	let live: KubeObject;
+	// Which request of kubectl's apply is under way, for its error if the connection fails.
+	let step: ApplyStep = 'retrieving';
+	let patch: Record<string, unknown> | undefined;
 	try {
-		live = await client.get(plan.type, plan.namespace, plan.object.metadata.name!);
-	} catch (error) {
-		if (error instanceof StatusError && error.code === 404) {
-			return {verb: 'created', object: await client.create(desired, {dryRun})};
+		let live: KubeObject;
+		try {
+			live = await client.get(plan.type, plan.namespace, plan.object.metadata.name!);
+		} catch (error) {
+			if (error instanceof StatusError && error.code === 404) {
+				step = 'creating';
+				return {verb: 'created', object: await client.create(desired, {dryRun})};
+			}
+			throw error;
 		}
+		const recorded = live.metadata.annotations?.[lastAppliedAnnotation];
+		if (!recorded) {
+			warn(`Warning: resource ${plan.type.plural}/${plan.object.metadata.name} is missing the ${lastAppliedAnnotation} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.`);
+		}
+		let original: Record<string, unknown> | undefined;
+		try {
+			original = recorded ? JSON.parse(recorded) : undefined;
+		} catch {
+			original = undefined;
+		}
+		patch = threeWayMergePatch(original, desired as unknown as Record<string, unknown>, live as unknown as Record<string, unknown>);
+		if (Object.keys(patch).length === 0) return {verb: 'unchanged', object: live};
+		step = 'patching';
+		return {verb: 'configured', object: await client.patch(plan.type, plan.namespace, plan.object.metadata.name!, patch, 'merge', {dryRun})};
+	} catch (error) {
+		if (error instanceof ConnectionError) throw new ApplyInterrupted({...plan, name: plan.object.metadata.name!}, step, error, patch);
 		throw error;
 	}
-	const recorded = live.metadata.annotations?.[lastAppliedAnnotation];
-	if (!recorded) {
-		warn(`Warning: resource ${plan.type.plural}/${plan.object.metadata.name} is missing the ${lastAppliedAnnotation} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.`);
-	}
-	let original: Record<string, unknown> | undefined;
-	try {
-		original = recorded ? JSON.parse(recorded) : undefined;
-	} catch {
-		original = undefined;
-	}
-	const patch = threeWayMergePatch(original, desired as unknown as Record<string, unknown>, live as unknown as Record<string, unknown>);
-	if (Object.keys(patch).length === 0) return {verb: 'unchanged', object: live};
-	return {verb: 'configured', object: await client.patch(plan.type, plan.namespace, plan.object.metadata.name!, patch, 'merge', {dryRun})};
 }
 
 /** Ask the server to check documents whose namespace exists already (immutable fields, conflicts). */
@@ -117,24 +129,50 @@ async function serverCheck(client: ClusterClient, planned: Planned[]): Promise<s
 }
 
 /**
+ * Apply planned documents in order, as kubectl does: a document the server
+ * refuses is reported and the rest go on; a lost connection stops here, with
+ * kubectl's error for the document in flight and a line saying what was and
+ * was not applied (nothing after it could reach the engine).
+ */
+export async function applyInOrder(client: ClusterClient, planned: Planned[], dryRun: boolean, warn: (m: string) => void, applied: (outcome: Outcome) => void): Promise<string[]> {
+	const errors: string[] = [];
+	let done = 0;
+	for (const [position, plan] of planned.entries()) {
+		try {
+			applied(await applyOne(client, plan, dryRun, warn));
+			done++;
+		} catch (error) {
+			if (error instanceof ApplyInterrupted) {
+				errors.push(error.message, interruptedSummary(planned.map(p => p.manifest), position, done, error));
+				break;
+			}
+			if (!(error instanceof StatusError)) throw error;
+			errors.push(formatStatus(error.status, {verb: 'applying', source: plan.manifest.source}));
+		}
+	}
+	return errors;
+}
+
+/**
  * Apply manifests as `kubedeck apply -f` does (every document checked first,
  * nothing written if one is bad); returns the lines apply prints.
  */
 export async function applyManifests(client: ClusterClient, manifests: Manifest[], namespace: string): Promise<{lines: string[]; errors: string[]}> {
 	const {planned, errors} = planManifests(manifests, namespace);
-	if (errors.length === 0) errors.push(...await serverCheck(client, planned));
+	try {
+		if (errors.length === 0) errors.push(...await serverCheck(client, planned));
+	} catch (error) {
+		if (!(error instanceof ApplyInterrupted)) throw error;
+		return {lines: [], errors: [error.message, nothingApplied(error)]};
+	}
 	if (errors.length > 0) return {lines: [], errors};
 	const lines: string[] = [];
-	for (const plan of planned) {
-		try {
-			const outcome = await applyOne(client, plan, false, () => {});
-			lines.push(`${refOf(outcome.object)} ${outcome.verb}`);
-		} catch (error) {
-			if (!(error instanceof StatusError)) throw error;
-			errors.push(formatStatus(error.status, {verb: 'applying', source: plan.manifest.source}));
-		}
-	}
+	errors.push(...await applyInOrder(client, planned, false, () => {}, outcome => lines.push(`${refOf(outcome.object)} ${outcome.verb}`)));
 	return {lines, errors};
+}
+
+function nothingApplied(error: ApplyInterrupted): string {
+	return `error: nothing applied: the connection to ${error.connection.server} was lost while the documents were checked`;
 }
 
 export const applyCommand: Command = {
@@ -154,32 +192,33 @@ export const applyCommand: Command = {
 		const output = parseOutput(ctx.string('output'));
 		const {planned, errors} = planManifests(manifests, ctx.namespace, ctx.explicitNamespace);
 		const client = dryRun === 'client' ? undefined : await ctx.client();
-		if (errors.length === 0 && client) errors.push(...await serverCheck(client, planned));
+		try {
+			if (errors.length === 0 && client) errors.push(...await serverCheck(client, planned));
+		} catch (error) {
+			if (!(error instanceof ApplyInterrupted)) throw error;
+			ctx.err(error.message);
+			ctx.err(nothingApplied(error));
+			return 1;
+		}
 		if (errors.length > 0) {
 			for (const e of errors) ctx.err(e);
 			ctx.err(`error: nothing applied: ${errors.length} of ${manifests.length} document${manifests.length === 1 ? '' : 's'} ${errors.length === 1 ? 'has' : 'have'} errors`);
 			return 1;
 		}
 		const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
-		let failed = 0;
 		const results: KubeObject[] = [];
-		for (const plan of planned) {
-			if (!client) {
-				results.push(plan.object);
-				if (output.kind === 'table') ctx.out(`${refOf(plan.object)} created${suffix}`);
-				continue;
-			}
-			try {
-				const outcome = await applyOne(client, plan, dryRun === 'server', m => ctx.err(m));
-				results.push(outcome.object);
-				if (output.kind === 'table' || output.kind === 'wide') ctx.out(`${refOf(outcome.object)} ${outcome.verb}${suffix}`);
-			} catch (error) {
-				if (!(error instanceof StatusError)) throw error;
-				failed++;
-				ctx.err(formatStatus(error.status, {verb: 'applying', source: plan.manifest.source}));
-			}
+		const show = (object: KubeObject, verb: string) => {
+			results.push(object);
+			if (output.kind === 'table' || output.kind === 'wide') ctx.out(`${refOf(object)} ${verb}${suffix}`);
+		};
+		let failures: string[] = [];
+		if (!client) {
+			for (const plan of planned) show(plan.object, 'created');
+		} else {
+			failures = await applyInOrder(client, planned, dryRun === 'server', m => ctx.err(m), outcome => show(outcome.object, outcome.verb));
+			for (const e of failures) ctx.err(e);
 		}
 		if (output.kind !== 'table' && output.kind !== 'wide') ctx.io.stdout.write(formatObjects(results, output, results.length === 1));
-		return failed > 0 ? 1 : 0;
+		return failures.length > 0 ? 1 : 0;
 	},
 };

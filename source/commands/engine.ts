@@ -2,13 +2,14 @@
 import {serverVersion} from '../server/api/discovery.js';
 import {engineAnswers, startDetachedEngine} from '../client/connect.js';
 import {Engine} from '../engine/engine.js';
-import {lockOwner, processRunning, stateHome} from '../engine/home.js';
+import {lockIsHeld, lockOwner, lockPath, readLock, socketPath, stateHome} from '../engine/home.js';
+import {verifyIdentity} from '../engine/identity.js';
 import {CliError, type Command, type CommandContext} from './context.js';
 
 export const serveCommand: Command = {
 	name: 'serve',
 	summary: 'Run the embedded engine (in the foreground, or in the background with --detach)',
-	usage: 'kubedeck serve [--detach] [--port PORT]   (--port also serves the API on 127.0.0.1:PORT, without authentication)',
+	usage: 'kubedeck serve [--detach] [--port PORT]   (--port also serves the API on https://127.0.0.1:PORT for kubectl, with a bearer token: see kubedeck kubeconfig)',
 	flags: {detach: {type: 'boolean', short: 'd'}, port: {type: 'string'}},
 	async run(ctx: CommandContext) {
 		const home = stateHome(ctx.io.env);
@@ -27,7 +28,7 @@ export const serveCommand: Command = {
 		} catch (error) {
 			throw new CliError(`error: ${(error as Error).message}`);
 		}
-		ctx.out(`kubedeck engine serving (pid ${process.pid}, state ${home}${engine.tcpPort !== undefined ? `, http://127.0.0.1:${engine.tcpPort}` : ''})`);
+		ctx.out(`kubedeck engine serving (pid ${process.pid}, state ${home}${engine.tcpPort !== undefined ? `, https://127.0.0.1:${engine.tcpPort}` : ''})`);
 		await new Promise<void>(resolve => {
 			const shutdown = () => resolve();
 			process.once('SIGTERM', shutdown);
@@ -46,16 +47,25 @@ export const stopCommand: Command = {
 	flags: {},
 	async run(ctx: CommandContext) {
 		const home = stateHome(ctx.io.env);
-		const pid = lockOwner(home);
-		if (pid === undefined) {
+		const lock = readLock(home);
+		if (!lock) {
 			ctx.out(`no kubedeck engine is running for ${home}`);
 			return 0;
 		}
-		process.kill(pid, 'SIGTERM');
+		// Signal only the process that wrote the lock: same pid and start time, and, when the socket
+		// answers, the lock's token. A pid alone may have been recycled for someone else's process.
+		if (!lockIsHeld(lock)) {
+			ctx.out(`no kubedeck engine is running for ${home}: the lock ${lockPath(home)} was stale (pid ${lock.pid} is not the engine that wrote it); nothing was signalled`);
+			return 0;
+		}
+		if (lock.token !== undefined && (await verifyIdentity(socketPath(home), lock)) === 'impostor') {
+			throw new CliError(`error: the process answering on ${socketPath(home)} cannot prove it is the engine named in ${lockPath(home)} (pid ${lock.pid}); nothing was signalled`);
+		}
+		process.kill(lock.pid, 'SIGTERM');
 		const deadline = Date.now() + 30_000;
-		while (processRunning(pid) && Date.now() < deadline) await new Promise(r => setTimeout(r, 50));
-		if (processRunning(pid)) throw new CliError(`error: the kubedeck engine (pid ${pid}) did not stop within 30s`);
-		ctx.out(`kubedeck engine stopped (pid ${pid})`);
+		while (lockIsHeld(lock) && Date.now() < deadline) await new Promise(r => setTimeout(r, 50));
+		if (lockIsHeld(lock)) throw new CliError(`error: the kubedeck engine (pid ${lock.pid}) did not stop within 30s`);
+		ctx.out(`kubedeck engine stopped (pid ${lock.pid})`);
 		return 0;
 	},
 };

@@ -3,14 +3,21 @@
 // asked, on TCP). Controllers, the scheduler and the kubelet attach here.
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
 import type {AddressInfo} from 'node:net';
+import type {Duplex} from 'node:stream';
 import {badRequest, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import {typeForKind} from '../api/resources.js';
 import {Registry} from '../server/registry.js';
-import {createApiHandler} from '../server/api/http.js';
+import {type ApiServerOptions, createApiHandler} from '../server/api/http.js';
+import {authenticate, ensureApiToken, refuseBrowser, removeEndpoint, writeEndpoint} from '../server/api/auth.js';
+import {type ExecProcess, type ExecRequest, execUpgradeHandler} from '../server/api/exec.js';
+import {ensureServingCert} from '../server/api/tls.js';
 import {Store, type StoreOptions} from '../store/store.js';
-import {acquireLock, socketPath} from './home.js';
+import {acquireLock, type HeldLock, socketPath} from './home.js';
+import {serveIdentity} from './identity.js';
 import {type Clock, realClock} from './clock.js';
 import {type EngineConfig, loadConfig} from './config.js';
 import {DeploymentController} from './controllers/deployment.js';
@@ -18,9 +25,13 @@ import {GarbageCollector} from './controllers/garbage-collector.js';
 import {ReplicaSetController} from './controllers/replicaset.js';
 import {type Controller, ControllerRunner} from './controllers/runner.js';
 import {EventRecorder} from './events.js';
+import {Cgroups} from './kubelet/cgroups.js';
+import {startExec} from './kubelet/exec.js';
+import {builtinImagesDir} from './kubelet/images.js';
 import {hasBubblewrap, Kubelet, PodIPAllocator} from './kubelet/kubelet.js';
-import {containerMounts, sandboxArgv} from './kubelet/sandbox.js';
 import {ContainerRuntime, ProcessLedger} from './kubelet/runtime.js';
+import {systemDirs} from './kubelet/sandbox.js';
+import {ensureRoot, memoryRoot, podDataRoot, runningAsRoot, stateId, sweepOrphanRoots, sweepPodDirectories} from './layout.js';
 import {NodeAgent, NodeLifecycleController} from './nodes.js';
 import {Scheduler} from './scheduler.js';
 import {logHandler} from './log-endpoint.js';
@@ -43,8 +54,8 @@ const builtinNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-l
 export class Engine {
 	readonly store: Store;
 	readonly registry: Registry;
-	private readonly servers: http.Server[] = [];
-	private releaseLock: () => void;
+	private readonly servers: (http.Server | https.Server)[] = [];
+	private readonly lock: HeldLock;
 	tcpPort?: number;
 	readonly clock: Clock;
 	readonly events: EventRecorder;
@@ -53,17 +64,18 @@ export class Engine {
 	readonly kubelets: Kubelet[] = [];
 	private readonly nodeAgents: NodeAgent[] = [];
 	private runtime?: ContainerRuntime;
+	private cgroups?: Cgroups;
 	private unwatchPods?: () => void;
 	private gc?: GarbageCollector;
 	private lifecycle?: NodeLifecycleController;
 	private readonly log: (line: string) => void;
 
 	private constructor(readonly options: EngineOptions) {
-		this.releaseLock = acquireLock(options.home);
+		this.lock = acquireLock(options.home);
 		try {
 			this.store = new Store(options.home, options.store);
 		} catch (error) {
-			this.releaseLock();
+			this.lock.release();
 			throw error;
 		}
 		this.registry = new Registry(this.store);
@@ -96,30 +108,77 @@ export class Engine {
 		}
 	}
 
+	/**
+	 * Where pods' files live, and what an earlier engine left: roots of state
+	 * directories that are gone, processes still in this state directory's
+	 * cgroups or ledger, directories of pods that no longer exist.
+	 */
+	private prepareHost(ledger: ProcessLedger): {dataRoot: string; memory: string; imagesDir: string} {
+		const home = this.options.home;
+		for (const root of sweepOrphanRoots()) this.log(`removed ${root}: the state directory it belonged to is gone`);
+		const dataRoot = podDataRoot(home), memory = memoryRoot(home);
+		ensureRoot(dataRoot, home);
+		fs.mkdirSync(path.join(dataRoot, 'pods'), {recursive: true, mode: 0o711});
+		ensureRoot(memory, home);
+		this.cgroups = Cgroups.detect(stateId(home));
+		const swept = this.cgroups?.sweep() ?? 0;
+		const leftovers = ledger.reapLeftovers();
+		if (swept + leftovers > 0) this.log(`stopped ${swept + leftovers} container(s) left by an engine that did not shut down`);
+		const removed = sweepPodDirectories(home, new Set(this.store.list('pods').items.map(p => p.metadata.uid!)));
+		if (removed > 0) this.log(`removed the directories of ${removed} pod(s) that no longer exist`);
+		// As root, pods run as their own uids: give them a copy of images/ they can read wherever kubedeck is installed.
+		let imagesDir = builtinImagesDir;
+		if (runningAsRoot) {
+			imagesDir = path.join(dataRoot, 'images');
+			fs.mkdirSync(imagesDir, {recursive: true, mode: 0o755});
+			for (const file of fs.readdirSync(builtinImagesDir)) fs.copyFileSync(path.join(builtinImagesDir, file), path.join(imagesDir, file));
+			for (const file of fs.readdirSync(imagesDir)) fs.chmodSync(path.join(imagesDir, file), 0o644);
+		}
+		return {dataRoot, memory, imagesDir};
+	}
+
+	/** Host paths a sandboxed container needs that lie outside the system directories: node, images/, mapped programs. */
+	private runtimePaths(imagesDir: string): string[] {
+		const node = fs.realpathSync(process.execPath);
+		const paths = [path.dirname(path.dirname(node)), imagesDir];
+		for (const argv of Object.values(this.config.images)) if (argv[0]?.startsWith('/')) paths.push(argv[0]);
+		return [...new Set(paths)].filter(p => fs.existsSync(p) && !systemDirs.some(d => p === d || p.startsWith(`${d}/`)));
+	}
+
 	/** Nodes and their kubelets, the scheduler, the controllers and the garbage collector. */
 	private async startControlPlane(): Promise<void> {
 		const {store, registry, events, clock} = this;
-		const ledger = new ProcessLedger(this.options.home);
-		const leftovers = ledger.reapLeftovers();
-		if (leftovers > 0) this.log(`stopped ${leftovers} container process group(s) left by an engine that did not shut down`);
-		const ips = new PodIPAllocator(store, this.options.home);
-		const sandboxed = hasBubblewrap();
+		const home = this.options.home;
+		const ledger = new ProcessLedger(home);
+		const processNodes = this.config.nodes.some(n => n.kind === 'process');
+		const host = processNodes ? this.prepareHost(ledger) : {dataRoot: podDataRoot(home), memory: memoryRoot(home), imagesDir: builtinImagesDir};
+		const ips = new PodIPAllocator(store, home);
+		const sandboxed = processNodes && hasBubblewrap();
 		this.runtime = new ContainerRuntime();
-		if (this.config.nodes.some(n => n.kind === 'process')) this.runtime.warm();
+		if (processNodes) this.runtime.warm();
+		const readOnlyPaths = this.runtimePaths(host.imagesDir);
+		for (const node of this.config.nodes) {
+			const kubelet = new Kubelet({
+				home, nodeName: node.name, simulated: node.kind === 'simulated', store, registry, events, clock,
+				images: this.config.images, imagesDir: host.imagesDir, ledger, runtime: this.runtime, sandboxed, cgroups: this.cgroups, readOnlyPaths,
+				protectedPaths: [home, host.dataRoot, host.memory], oomKilled: new Set(), log: this.log,
+				allocateIP: uid => ips.allocate(uid), releaseIP: uid => ips.release(uid),
+			});
+			this.kubelets.push(kubelet);
+		}
+		// One pods watch for all kubelets, routed by node (a watch per kubelet made every pod
+		// event visit every node, which showed with 100 simulated nodes).
+		const byNode = new Map(this.config.nodes.map((n, i) => [n.name, this.kubelets[i]]));
+		this.unwatchPods = store.watch('pods', undefined, Number(store.resourceVersion), event => {
+			const nodeName = (event.object.spec as {nodeName?: string} | undefined)?.nodeName;
+			if (nodeName) byNode.get(nodeName)?.handle(event);
+		});
+		// Each kubelet tells what it lost with the last engine before its node says Ready, and before the API serves.
+		await Promise.all(this.kubelets.map(k => k.start()));
 		for (const node of this.config.nodes) {
 			const agent = new NodeAgent(node, registry, clock);
 			await agent.register();
 			this.nodeAgents.push(agent);
-			const kubelet = new Kubelet({
-				home: this.options.home, nodeName: node.name, simulated: node.kind === 'simulated', store, registry, events, clock,
-				images: this.config.images, ledger, runtime: this.runtime, mountsInPlace: sandboxed, oomKilled: new Set(), log: this.log,
-				allocateIP: uid => ips.allocate(uid), releaseIP: uid => ips.release(uid),
-				wrap: (argv, _pod, container, volumes, cwd) => {
-					const mounts = containerMounts(container, volumes);
-					return sandboxed && mounts.length > 0 ? sandboxArgv(argv, mounts, cwd) : argv;
-				},
-			});
-			this.kubelets.push(kubelet);
 		}
 		const controllers: Controller[] = [
 			new Scheduler(store, registry, events, clock, this.config.scheduler.scoring),
@@ -135,14 +194,6 @@ export class Engine {
 		this.gc.start();
 		this.lifecycle = new NodeLifecycleController(registry, clock, events);
 		this.lifecycle.start();
-		// One pods watch for all kubelets, routed by node (a watch per kubelet made every pod
-		// event visit every node, which showed with 100 simulated nodes).
-		const byNode = new Map(this.config.nodes.map((n, i) => [n.name, this.kubelets[i]]));
-		this.unwatchPods = store.watch('pods', undefined, Number(store.resourceVersion), event => {
-			const nodeName = (event.object.spec as {nodeName?: string} | undefined)?.nodeName;
-			if (nodeName) byNode.get(nodeName)?.handle(event);
-		});
-		for (const kubelet of this.kubelets) kubelet.start();
 	}
 
 	private async ensure(obj: KubeObject): Promise<void> {
@@ -155,34 +206,65 @@ export class Engine {
 	}
 
 	private async listen(): Promise<void> {
-		const handler = createApiHandler({
+		const options: ApiServerOptions = {
 			registry: this.registry,
 			logs: logHandler(this.options.home, this.store, this.clock),
 			metrics: (resource, namespace, name) => (resource === 'pods' ? podMetrics(this.kubelets, this.store, namespace, name) : nodeMetrics(this.kubelets, this.store, name)),
-			exec: (pod, container, command) => {
-				const worker = this.kubelets.map(k => k.workerFor(pod.metadata.uid!)).find(w => w);
-				if (!worker) throw badRequest(`pod ${pod.metadata.name} is not running on a node of this engine`);
-				const name = container ?? (pod.spec as {containers: {name: string}[]}).containers[0].name;
-				try {
-					return worker.execSpec(name, command);
-				} catch (error) {
-					throw badRequest((error as Error).message);
-				}
-			},
-		});
+		};
+		const handler = createApiHandler(options);
+		const upgrade = execUpgradeHandler(this.registry, (pod, request) => this.execInPod(pod, request));
+		const track = (authorize?: (req: http.IncomingMessage) => void) => (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+			this.upgraded.add(socket);
+			socket.once('close', () => this.upgraded.delete(socket));
+			upgrade(req, socket, head, authorize);
+		};
 		const sock = socketPath(this.options.home);
 		// We hold the lock, so a socket file left behind belongs to a dead engine.
 		fs.rmSync(sock, {force: true});
-		const unix = http.createServer(handler);
+		// The unix socket also answers the engine's identity check (identity.ts), before the API sees the request.
+		const unix = http.createServer((req, res) => {
+			if (!serveIdentity(this.lock.token, req, res)) handler(req, res);
+		}).on('upgrade', track(refuseBrowser));
 		await new Promise<void>((resolve, reject) => unix.once('error', reject).listen(sock, () => resolve()));
 		fs.chmodSync(sock, 0o600);
 		this.servers.push(unix);
 		if (this.options.port !== undefined) {
-			const tcp = http.createServer(handler);
+			// The TCP port is TLS and asks for the state directory's bearer token (server/api/auth.ts, tls.ts);
+			// its address is written beside the token for `kubedeck kubeconfig`, and removed when it closes.
+			// Exec streams (upgrades) pass the same checks before they are accepted.
+			const token = ensureApiToken(this.options.home);
+			const tcp = https.createServer(ensureServingCert(this.options.home), createApiHandler({...options, token}))
+				.on('upgrade', track(req => {
+					refuseBrowser(req);
+					authenticate(req, token);
+				}));
 			await new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(this.options.port, '127.0.0.1', () => resolve()));
 			this.tcpPort = (tcp.address() as AddressInfo).port;
+			writeEndpoint(this.options.home, this.tcpPort);
+			tcp.once('close', () => removeEndpoint(this.options.home));
 			this.servers.push(tcp);
 		}
+	}
+
+	/** Connections upgraded to exec streams: not the HTTP server's any more, so closed by hand at stop. */
+	private readonly upgraded = new Set<Duplex>();
+
+	/** Start a process in a pod's container, inside its sandbox; it ends with the container. */
+	private execInPod(pod: KubeObject, request: ExecRequest): ExecProcess {
+		const worker = this.kubelets.map(k => k.workerFor(pod.metadata.uid!)).find(w => w);
+		if (!worker) throw badRequest(`pod ${pod.metadata.name} is not running on a node of this engine`);
+		const containers = (pod.spec as {containers: {name: string}[]}).containers;
+		const name = request.container ?? pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? containers[0].name;
+		let spec;
+		try {
+			spec = worker.execSpec(name, request.command, request.tty);
+		} catch (error) {
+			throw badRequest((error as Error).message);
+		}
+		const exec = startExec(spec, request);
+		const untrack = worker.trackExec(name, () => exec.kill());
+		void exec.exited.finally(untrack);
+		return exec;
 	}
 
 	private stopped = false;
@@ -191,6 +273,7 @@ export class Engine {
 	async stop(): Promise<void> {
 		if (this.stopped) return;
 		this.stopped = true;
+		for (const socket of this.upgraded) socket.destroy();
 		await Promise.all(this.servers.map(server => new Promise<void>(resolve => {
 			server.close(() => resolve());
 			server.closeAllConnections();
@@ -202,9 +285,10 @@ export class Engine {
 		for (const agent of this.nodeAgents) agent.stop();
 		// No container outlives the engine.
 		await Promise.all(this.kubelets.map(k => k.stop()));
-		this.runtime?.close();
+		await this.runtime?.close();
+		this.cgroups?.release();
 		await this.store.close();
 		fs.rmSync(socketPath(this.options.home), {force: true});
-		this.releaseLock();
+		this.lock.release();
 	}
 }

@@ -617,7 +617,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 
 	function shellInto(pod: KubeObject, chosen?: string): void {
 		if (readonly) return setStatus('read-only: shell is disabled', 'error');
-		if (!client.execSpec) return setStatus(`error: shell is not supported against ${client.description} yet`, 'error');
+		if (!client.exec) return setStatus(`error: shell is not supported against ${client.description} yet`, 'error');
 		const containers: string[] = ((pod.spec as Rec).containers ?? []).map((c: Rec) => c.name);
 		// Several containers: ask which, the first offered.
 		if (!chosen && containers.length > 1) return setMode({kind: 'input', purpose: 'container', text: containers[0], target: pod});

@@ -17,7 +17,10 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 	const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
 	const screen = () => tmux('capture-pane', '-p', '-t', session);
 	const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k);
-	const until = (pattern: RegExp, what: string) => eventually(() => pattern.test(screen()), what, 15_000);
+	// On a timeout, the screen as it was is part of the failure.
+	const until = (pattern: RegExp, what: string) => eventually(() => pattern.test(screen()), what, 15_000).catch(error => {
+		throw new Error(`${(error as Error).message}; the screen:\n${screen()}`);
+	});
 
 	before(async () => {
 		home = tempHome();
@@ -76,6 +79,8 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 		// s on a pod: the dashboard steps aside for a shell in the container, and comes back after exit.
 		keys('s');
 		await eventually(() => !/view: pods/.test(screen()), 'the dashboard stepped aside', 15_000);
+		// As a person would: type once the shell's prompt is there (the shell runs in the pod, behind the engine).
+		await until(/^\$ ?$/m, 'the shell\'s prompt');
 		keys('echo "in $POD_NAME"', 'Enter');
 		await until(/^in web-\S+$/m, 'the shell running in the pod\'s environment');
 		keys('exit', 'Enter');

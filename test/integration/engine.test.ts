@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {describe, it} from 'node:test';
 import {EmbeddedClient} from '../../source/client/embedded.js';
-import {lockOwner, processRunning, socketPath} from '../../source/engine/home.js';
+import {lockOwner, socketPath} from '../../source/engine/home.js';
+import {processRunning} from '../../source/engine/processes.js';
 import {typeByPlural} from '../../source/api/resources.js';
 import {eventually, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
 

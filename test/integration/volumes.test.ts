@@ -5,6 +5,8 @@
 // install.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
+import {memoryRoot} from '../../source/engine/layout.js';
 import {describe, it} from 'node:test';
 import {hasBubblewrap} from '../../source/engine/kubelet/kubelet.js';
 import {eventually, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
@@ -49,9 +51,9 @@ async function runPod(env: NodeJS.ProcessEnv, command: string) {
 		}, 'the pod to report its volumes');
 		const pod = JSON.parse((await kd(['get', 'pod', 'vol', '-o', 'json'])).stdout);
 		const events = (await kd(['describe', 'pod', 'vol'])).stdout;
-		const secretDir = fs.readdirSync('/dev/shm').filter(d => d === `kubedeck-${pod.metadata.uid}`);
+		const secretDir = fs.readdirSync(memoryRoot(home)).filter(d => d === pod.metadata.uid);
 		assert.equal((await kd(['delete', 'pod', 'vol'])).code, 0);
-		const secretGone = !fs.existsSync(`/dev/shm/kubedeck-${pod.metadata.uid}`);
+		const secretGone = !fs.existsSync(path.join(memoryRoot(home), pod.metadata.uid));
 		return {logs, events, secretDir, secretGone};
 	} finally {
 		await engine.stop();

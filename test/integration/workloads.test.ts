@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import {after, before, describe, it} from 'node:test';
-import {processRunning} from '../../source/engine/home.js';
+import {processRunning} from '../../source/engine/processes.js';
 import {cliPath, type EngineProcess, eventually, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
 
 type Rec = Record<string, any>;

@@ -1,19 +1,17 @@
-// A container's environment and volumes, resolved the way the kubelet does:
+// A container's environment, resolved the way the kubelet does:
 // env from ConfigMaps and Secrets (envFrom, valueFrom), the downward API
 // fields, service links ({NAME}_SERVICE_HOST/PORT), `$(VAR)` expansion; and
-// volume directories (emptyDir, configMap and secret files, hostPath).
-// Secret files go to memory-backed storage (/dev/shm), never to disk.
-import fs from 'node:fs';
-import path from 'node:path';
+// without bubblewrap, each mount's host directory (volumes.ts makes them).
 import type {KubeObject} from '../../api/object.js';
 import type {Store} from '../../store/store.js';
+import type {SandboxMount} from './sandbox.js';
 
 type Rec = Record<string, any>;
 
 /** A problem that keeps a container from being created (CreateContainerConfigError). */
 export class ContainerConfigError extends Error {}
 
-function configSource(store: Store, kind: 'configmaps' | 'secrets', namespace: string, name: string, optional: boolean): Record<string, string> | undefined {
+export function configSource(store: Store, kind: 'configmaps' | 'secrets', namespace: string, name: string, optional: boolean): Record<string, string> | undefined {
 	const obj = store.get(kind, namespace, name);
 	if (!obj) {
 		if (optional) return undefined;
@@ -40,7 +38,7 @@ function fieldRef(pod: KubeObject, fieldPath: string, podIP: string): string {
 }
 
 /** `$(VAR)` references to earlier variables expand; `$$(VAR)` escapes. */
-function expand(value: string, env: Record<string, string>): string {
+export function expand(value: string, env: Record<string, string>): string {
 	return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (whole, name) => (whole === '$$' ? '$' : name in env ? env[name] : whole));
 }
 
@@ -70,10 +68,10 @@ export interface EnvContext {
 	podIP: string;
 	nodeName: string;
 	cwd: string;
-	/** Host directory per volume name. */
-	volumes: Map<string, string>;
-	/** Whether volumes are bound at their mountPath (bubblewrap); else their directories go into env vars. */
-	mountsInPlace: boolean;
+	/** The container's mounts (host directory and mountPath). */
+	mounts: SandboxMount[];
+	/** Whether the container runs in a sandbox with its volumes at their mountPath; else their directories go into env vars. */
+	sandboxed: boolean;
 }
 
 export function containerEnv(container: Rec, ctx: EnvContext): Record<string, string> {
@@ -84,11 +82,8 @@ export function containerEnv(container: Rec, ctx: EnvContext): Record<string, st
 		HOSTNAME: pod.metadata.name!, POD_NAME: pod.metadata.name!, POD_NAMESPACE: namespace, POD_IP: ctx.podIP, HOST: ctx.podIP, NODE_NAME: ctx.nodeName,
 	};
 	if ((pod.spec as Rec).enableServiceLinks !== false) Object.assign(env, serviceLinks(store, namespace));
-	if (!ctx.mountsInPlace) {
-		for (const m of (container.volumeMounts ?? []) as Rec[]) {
-			const dir = ctx.volumes.get(m.name);
-			if (dir) env[`KUBEDECK_MOUNT_${String(m.mountPath).replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '').toUpperCase()}`] = m.subPath ? path.join(dir, m.subPath) : dir;
-		}
+	if (!ctx.sandboxed) {
+		for (const m of ctx.mounts) env[`KUBEDECK_MOUNT_${m.target.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '').toUpperCase()}`] = m.source;
 	}
 	for (const from of (container.envFrom ?? []) as Rec[]) {
 		const ref = from.configMapRef ?? from.secretRef;
@@ -114,58 +109,4 @@ export function containerEnv(container: Rec, ctx: EnvContext): Record<string, st
 		}
 	}
 	return env;
-}
-
-/** The base of a pod's in-memory storage (secret volumes, emptyDir medium Memory). */
-export function memoryDir(pod: KubeObject): string {
-	const shm = fs.existsSync('/dev/shm') ? '/dev/shm' : (process.env.XDG_RUNTIME_DIR ?? '/tmp');
-	return path.join(shm, `kubedeck-${pod.metadata.uid}`);
-}
-
-function writeItems(dir: string, data: Record<string, string>, items: Rec[] | undefined, mode: number): void {
-	fs.rmSync(dir, {recursive: true, force: true});
-	fs.mkdirSync(dir, {recursive: true, mode: 0o700});
-	const entries = items?.length ? items.filter(i => i.key in data).map(i => [i.path, data[i.key]] as const) : Object.entries(data);
-	for (const [file, content] of entries) {
-		const target = path.join(dir, file);
-		fs.mkdirSync(path.dirname(target), {recursive: true});
-		fs.writeFileSync(target, content, {mode});
-	}
-}
-
-/** Create or refresh each volume's directory; returns host directory per volume name. */
-export function prepareVolumes(pod: KubeObject, podDir: string, store: Store): Map<string, string> {
-	const volumes = new Map<string, string>();
-	const namespace = pod.metadata.namespace!;
-	for (const v of ((pod.spec as Rec).volumes ?? []) as Rec[]) {
-		if (v.emptyDir) {
-			const dir = v.emptyDir.medium === 'Memory' ? path.join(memoryDir(pod), 'empty', v.name) : path.join(podDir, 'volumes', v.name);
-			fs.mkdirSync(dir, {recursive: true});
-			volumes.set(v.name, dir);
-		} else if (v.configMap) {
-			const data = configSource(store, 'configmaps', namespace, v.configMap.name, !!v.configMap.optional) ?? {};
-			const dir = path.join(podDir, 'volumes', v.name);
-			writeItems(dir, data, v.configMap.items, v.configMap.defaultMode ?? 0o644);
-			volumes.set(v.name, dir);
-		} else if (v.secret) {
-			const data = configSource(store, 'secrets', namespace, v.secret.secretName, !!v.secret.optional) ?? {};
-			const dir = path.join(memoryDir(pod), 'secrets', v.name);
-			writeItems(dir, data, v.secret.items, v.secret.defaultMode ?? 0o644);
-			volumes.set(v.name, dir);
-		} else if (v.hostPath) {
-			if (v.hostPath.type === 'DirectoryOrCreate') fs.mkdirSync(v.hostPath.path, {recursive: true});
-			if (!fs.existsSync(v.hostPath.path) && v.hostPath.type && v.hostPath.type !== 'FileOrCreate') throw new ContainerConfigError(`hostPath type check failed: ${v.hostPath.path} does not exist`);
-			volumes.set(v.name, v.hostPath.path);
-		} else if (v.persistentVolumeClaim) {
-			const claim = store.get('persistentvolumeclaims', namespace, v.persistentVolumeClaim.claimName);
-			if (!claim) throw new ContainerConfigError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
-			const volumeName = (claim.spec as Rec).volumeName;
-			const pv = volumeName ? store.get('persistentvolumes', '', volumeName) : undefined;
-			const hostDir = (pv?.spec as Rec | undefined)?.hostPath?.path ?? (pv?.spec as Rec | undefined)?.local?.path;
-			if (!hostDir) throw new ContainerConfigError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" is not bound`);
-			fs.mkdirSync(hostDir, {recursive: true});
-			volumes.set(v.name, hostDir);
-		}
-	}
-	return volumes;
 }

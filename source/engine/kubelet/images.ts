@@ -7,9 +7,11 @@
 //    message that says how to fix it. Never a silent fake.
 // Like a container engine, `command` replaces the image's entrypoint and
 // `args` its default arguments.
+import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-const agnhostPath = fileURLToPath(new URL('../../../../images/agnhost.mjs', import.meta.url));
+/** kubedeck's images/ directory (an engine running as root copies it where pod uids can read it). */
+export const builtinImagesDir = fileURLToPath(new URL('../../../../images/', import.meta.url));
 
 interface ImageDefaults {
 	entrypoint: string[];
@@ -25,20 +27,20 @@ export function imageBase(image: string): string {
 	return repo.replace(/^(docker\.io\/)?(library\/)?/, '');
 }
 
-function builtin(image: string): ImageDefaults | undefined {
+function builtin(image: string, imagesDir: string): ImageDefaults | undefined {
 	const base = imageBase(image);
 	const name = base.split('/').pop()!;
 	if (name === 'pause') return {entrypoint: ['sleep', 'infinity'], cmd: []};
-	if (name === 'agnhost') return {entrypoint: [process.execPath, agnhostPath], cmd: []};
+	if (name === 'agnhost') return {entrypoint: [process.execPath, path.join(imagesDir, 'agnhost.mjs')], cmd: []};
 	if (['busybox', 'alpine', 'ubuntu', 'debian'].includes(base)) return {entrypoint: [], cmd: ['sh']};
 	return undefined;
 }
 
 export type Resolution = {argv: string[]} | {notRunnable: string};
 
-export function resolveImage(container: {image?: string; command?: string[]; args?: string[]}, mapped: Record<string, string[]>): Resolution {
+export function resolveImage(container: {image?: string; command?: string[]; args?: string[]}, mapped: Record<string, string[]>, imagesDir = builtinImagesDir): Resolution {
 	const image = container.image ?? '';
-	const defaults = builtin(image) ?? (mapped[image] ?? mapped[imageBase(image)] ? {entrypoint: mapped[image] ?? mapped[imageBase(image)], cmd: []} : undefined);
+	const defaults = builtin(image, imagesDir) ?? (mapped[image] ?? mapped[imageBase(image)] ? {entrypoint: mapped[image] ?? mapped[imageBase(image)], cmd: []} : undefined);
 	if (defaults) {
 		const entry = container.command ?? defaults.entrypoint;
 		const args = container.args ?? (container.command ? [] : defaults.cmd);

@@ -9,6 +9,7 @@ import type {Clock} from '../clock.js';
 import type {EventRecorder} from '../events.js';
 import {PodWorker} from './pod-worker.js';
 import {readGroupUsage} from './usage.js';
+import type {Cgroups} from './cgroups.js';
 import type {ContainerRuntime, ProcessLedger} from './runtime.js';
 
 type Rec = Record<string, any>;
@@ -22,17 +23,24 @@ export interface KubeletContext {
 	events: EventRecorder;
 	clock: Clock;
 	images: Record<string, string[]>;
+	/** Where the built-in images' programs are (images/). */
+	imagesDir: string;
 	ledger: ProcessLedger;
 	runtime: ContainerRuntime;
-	mountsInPlace: boolean;
+	/** Containers run under bubblewrap (sandbox.ts). */
+	sandboxed: boolean;
+	/** The engine's cgroups, where it may use them. */
+	cgroups?: Cgroups;
+	/** Host paths a sandboxed container needs to run its image (node, images/, mapped programs). */
+	readOnlyPaths: string[];
+	/** kubedeck's own directories, which no hostPath may reach. */
+	protectedPaths: string[];
 	/** pids the kubelet killed for exceeding their memory limit. */
 	oomKilled: Set<number>;
 	log(line: string): void;
 	allocateIP(uid: string): string;
 	releaseIP(uid: string): void;
 	forget(uid: string): void;
-	/** Wrap argv so volumes appear at their mountPath (bubblewrap), or return it unchanged. */
-	wrap(argv: string[], pod: KubeObject, container: Rec, volumes: Map<string, string>, cwd: string): string[];
 }
 
 /**
@@ -90,7 +98,8 @@ let bwrapAvailable: boolean | undefined;
 export function hasBubblewrap(): boolean {
 	if (process.env.KUBEDECK_NO_BWRAP) return false;
 	if (bwrapAvailable === undefined) {
-		const probe = spawnSync('bwrap', ['--dev-bind', '/', '/', '--die-with-parent', 'true'], {stdio: 'ignore'});
+		// The features the sandbox uses: a mount and PID namespace, its own /proc.
+		const probe = spawnSync('bwrap', ['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--unshare-pid', '--die-with-parent', 'true'], {stdio: 'ignore'});
 		bwrapAvailable = probe.status === 0;
 	}
 	return bwrapAvailable;
@@ -131,13 +140,20 @@ export class Kubelet {
 		return (pod.spec as Rec)?.nodeName === this.ctx.nodeName;
 	}
 
-	/** Start on all existing pods; then `handle` gets every pod event (the engine routes them by node). */
-	start(): void {
-		for (const pod of this.ctx.store.list('pods').items) this.handle({type: 'ADDED', object: pod});
+	/**
+	 * Start on all existing pods; then `handle` gets every pod event (the
+	 * engine routes them by node). Resolves once the status of every
+	 * container lost with the last engine is written, so nothing reads a dead
+	 * container as running.
+	 */
+	async start(): Promise<void> {
+		for (const pod of this.ctx.store.list('pods').items) this.handle({type: 'ADDED', object: pod}, false);
+		await Promise.all([...this.workers.values()].map(w => w.settle()));
+		for (const worker of this.workers.values()) worker.requestSync();
 		if (!this.ctx.simulated) this.scheduleMetrics();
 	}
 
-	readonly handle = (event: Pick<WatchEvent, 'type' | 'object'>): void => {
+	readonly handle = (event: Pick<WatchEvent, 'type' | 'object'>, sync = true): void => {
 		const pod = event.object;
 		const uid = pod.metadata.uid!;
 		const worker = this.workers.get(uid);
@@ -155,7 +171,7 @@ export class Kubelet {
 		if ((phase === 'Succeeded' || phase === 'Failed') && !pod.metadata.deletionTimestamp) return;
 		const created = new PodWorker(this.context, pod);
 		this.workers.set(uid, created);
-		created.requestSync();
+		if (sync) created.requestSync();
 	};
 
 	/**
@@ -164,7 +180,7 @@ export class Kubelet {
 	 */
 	collectMetrics(): void {
 		const now = this.ctx.clock.now();
-		const containers: {worker: PodWorker; name: string; pgid: number; memoryLimit?: number}[] = [];
+		const containers: {worker: PodWorker; name: string; pgid: number; memoryLimit?: number; kernelLimited: boolean}[] = [];
 		for (const worker of this.workers.values()) for (const c of worker.runningContainers()) containers.push({worker, ...c});
 		const usage = readGroupUsage(new Set(containers.map(c => c.pgid)));
 		const seen = new Set<string>();
@@ -185,7 +201,8 @@ export class Kubelet {
 			if (history.length > historyLength) history.shift();
 			entry.history.set(c.name, history);
 			this.usage.set(uid, entry);
-			if (c.memoryLimit !== undefined && u.rssBytes > c.memoryLimit) c.worker.oomKill(c.name);
+			// Where a memory cgroup holds the limit, the kernel enforces it; the sampler is for hosts without one.
+			if (c.memoryLimit !== undefined && !c.kernelLimited && u.rssBytes > c.memoryLimit) c.worker.oomKill(c.name);
 		}
 		for (const uid of this.usage.keys()) if (!seen.has(uid) && !this.workers.has(uid)) this.usage.delete(uid);
 		const live = new Set(containers.map(c => c.pgid));

@@ -10,11 +10,15 @@ import {deepEqual, type KubeObject} from '../../api/object.js';
 import {parseQuantity} from '../../api/quantity.js';
 import {typeByPlural} from '../../api/resources.js';
 import {isoTime} from '../clock.js';
+import {type DirSpec, makeDir, type PodPaths, podPaths} from '../layout.js';
 import {resolveImage} from './images.js';
+import {type ContainerIdentity, containerIdentity, podId, podUser} from './identity.js';
+import {containerArgv, execArgv, findProgram, type LaunchSpec} from './launch.js';
 import {logFile} from './logs.js';
-import {ContainerConfigError, containerEnv, memoryDir, prepareVolumes} from './environment.js';
+import {ContainerConfigError, containerEnv} from './environment.js';
 import {runProbe} from './probes.js';
-import type {RunningContainer} from './runtime.js';
+import {killUser, type RunningContainer} from './runtime.js';
+import {containerMounts, prepareVolumes, type Volume} from './volumes.js';
 import {type ContainerRecord, podStatusFor, willRestart} from './pod-status.js';
 import type {KubeletContext} from './kubelet.js';
 
@@ -26,6 +30,13 @@ export const backoffMaxMs = 300_000;
 /** A container that ran this long before exiting starts its backoff over. */
 export const backoffResetMs = 600_000;
 
+/** Where a path inside the container is on the host, when it lies under one of its mounts. */
+function hostPathOf(p: string, mounts: {source: string; target: string}[]): string {
+	if (!p.startsWith('/')) return p;
+	const m = mounts.filter(x => p === x.target || p.startsWith(`${x.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
+	return m ? path.join(m.source, p.slice(m.target.length)) : p;
+}
+
 export class PodWorker {
 	private readonly containers = new Map<string, ContainerRecord>();
 	private syncing = false;
@@ -33,29 +44,52 @@ export class PodWorker {
 	private removed = false;
 	private finished = false;
 	podIP?: string;
-	private volumes?: Map<string, string>;
+	private volumes?: Map<string, Volume>;
 	private lastStatus?: Rec;
 	private retryTimer?: {cancel(): void};
 	private readonly warned = new Set<string>();
-	readonly podDir: string;
+	/** The pod's log directory, in the state directory (the kubelet's /var/log/pods/<ns>_<name>_<uid>). */
+	readonly logDir: string;
+	/** Its working directory and volumes, where the pod's uid can reach them (layout.ts). */
+	readonly paths: PodPaths;
+	/** How each running container was started, for exec. */
+	private readonly launches = new Map<string, LaunchSpec>();
+	/** Processes exec'd into each container: they end with it. */
+	private readonly execs = new Map<string, Set<() => void>>();
 
 	constructor(private readonly ctx: KubeletContext, public pod: KubeObject) {
-		this.podDir = path.join(ctx.home, 'pods', `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
+		this.logDir = path.join(ctx.home, 'pods', `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
+		this.paths = podPaths(ctx.home, pod.metadata.uid!);
+		const now = isoTime(ctx.clock.now());
 		const spec = pod.spec as Rec;
 		const statuses: Rec[] = [...((pod.status as Rec)?.initContainerStatuses ?? []), ...((pod.status as Rec)?.containerStatuses ?? [])];
 		for (const [init, list] of [[true, spec.initContainers ?? []], [false, spec.containers ?? []]] as const) {
 			for (const c of list as Rec[]) {
-				// After an engine restart the processes are gone: count the lost instance as a restart.
+				// After an engine restart the processes are gone: a container that was running is lost, as the
+				// kubelet reports a container it cannot find (ContainerStatusUnknown, 137), and restarts per policy.
 				const previous = statuses.find(s => s.name === c.name);
-				const wasRunning = !!previous?.state?.running;
+				const lost = previous?.state?.running && !ctx.simulated
+					? {exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the engine restarted. The container used to be Running', startedAt: previous.state.running.startedAt ?? now, finishedAt: now, ranMs: 0}
+					: undefined;
+				this.settling ||= !!lost;
 				this.containers.set(c.name, {
-					name: c.name, init, restartCount: (previous?.restartCount ?? 0) + (wasRunning ? 1 : 0),
-					terminated: previous?.state?.terminated ? {...previous.state.terminated, ranMs: 0} : undefined,
+					name: c.name, init, restartCount: previous?.restartCount ?? 0,
+					terminated: lost ?? (previous?.state?.terminated ? {...previous.state.terminated, ranMs: 0} : undefined),
 					lastTerminated: previous?.lastState?.terminated, ready: false, started: false, probeTimers: [], probeCounts: {},
 				});
 			}
 		}
 		this.podIP = (pod.status as Rec)?.podIP;
+	}
+
+	/** Containers were lost with the last engine: their status must be told before anyone reads it. */
+	private settling = false;
+
+	/** Write the settled status of lost containers (engine start, before the API serves). */
+	async settle(): Promise<void> {
+		if (!this.settling) return;
+		this.settling = false;
+		await this.writeStatus().catch(() => {});
 	}
 
 	update(pod: KubeObject): void {
@@ -119,8 +153,8 @@ export class PodWorker {
 		this.podIP ??= this.ctx.allocateIP(pod.metadata.uid!);
 		if (!this.simulated && !this.volumes) {
 			try {
-				this.volumes = prepareVolumes(pod, this.podDir, this.ctx.store);
-				if (!this.ctx.mountsInPlace && ((spec.volumes ?? []) as Rec[]).length > 0) {
+				this.volumes = this.preparePod();
+				if (!this.ctx.sandboxed && ((spec.volumes ?? []) as Rec[]).length > 0) {
 					await this.warnOnce('VolumesNotMounted', 'bubblewrap (bwrap) is not installed, so volumes are not mounted at their mountPath; each mount\'s host directory is in a KUBEDECK_MOUNT_<PATH> environment variable. Install the "bubblewrap" package to mount them in place.');
 				}
 			} catch (error) {
@@ -143,6 +177,40 @@ export class PodWorker {
 		}
 		if (initDone) for (const c of (spec.containers ?? []) as Rec[]) await this.ensureRunning(c, this.containers.get(c.name)!, policy);
 		await this.writeStatus();
+	}
+
+	/**
+	 * The pod's directory and working directory (owned by its own group where
+	 * the engine is root): made by the shim before each container starts.
+	 */
+	private podDirs(): DirSpec[] {
+		const group = process.getuid?.() === 0 ? podId(this.podIP!) : undefined;
+		const user = podUser(this.pod, this.podIP!);
+		return [
+			{path: this.paths.dir, mode: 0o750, owner: group !== undefined ? {uid: 0, gid: group} : undefined},
+			{path: this.paths.work, mode: 0o770, owner: group !== undefined ? {uid: user.uid, gid: group} : undefined},
+		];
+	}
+
+	/** The pod's volumes (and, for them, its directory). */
+	private preparePod(): Map<string, Volume> {
+		const {pod, paths} = this;
+		const volumes = (pod.spec as Rec).volumes ?? [];
+		if (volumes.length === 0) return new Map();
+		const [dir] = this.podDirs();
+		makeDir(dir.path, dir.mode, dir.owner);
+		const sc = ((pod.spec as Rec).securityContext ?? {}) as Rec;
+		return prepareVolumes({store: this.ctx.store, pod, paths, podGroup: process.getuid?.() === 0 ? podId(this.podIP!) : undefined, fsGroup: sc.fsGroup, protectedPaths: this.ctx.protectedPaths});
+	}
+
+	/** Say once that this pod is not sandboxed, and what it can therefore reach. */
+	private async warnNotIsolated(identity: ContainerIdentity): Promise<void> {
+		if (this.ctx.sandboxed) return;
+		const reachesState = !identity.real || identity.uid === 0;
+		const who = identity.real ? `uid ${identity.uid}` : `the engine's own user (uid ${identity.uid})`;
+		await this.warnOnce('NotIsolated', reachesState
+			? `bubblewrap (bwrap) is not installed: this pod runs on the host as ${who} and can read what that user can, including kubedeck's state directory, its secrets key and other pods' files. Install the "bubblewrap" package to isolate it.`
+			: `bubblewrap (bwrap) is not installed: this pod runs on the host's filesystem as ${who}, seeing whatever that uid may read there (not kubedeck's state directory or other pods' files). Install the "bubblewrap" package to give it a private view of the host.`);
 	}
 
 	private retry(ms: number): void {
@@ -175,18 +243,25 @@ export class PodWorker {
 			rec.started = true;
 			return;
 		}
-		const resolution = resolveImage(c, this.ctx.images);
+		const resolution = resolveImage(c, this.ctx.images, this.ctx.imagesDir);
 		if ('notRunnable' in resolution) {
 			rec.waiting = {reason: 'ImageNotRunnable', message: resolution.notRunnable};
 			await this.warnOnce(`image:${c.name}`, `Failed to run image "${c.image}": ${resolution.notRunnable}`, 'Failed');
 			this.retry(15_000);
 			return;
 		}
-		// Containers of a pod share its directory as their working directory, as they share volumes.
-		const cwd = this.podDir;
+		let launch: LaunchSpec;
 		let env: Record<string, string>;
 		try {
-			env = containerEnv(c, {store: this.ctx.store, pod: this.pod, podIP: this.podIP!, nodeName: this.ctx.nodeName, cwd, volumes: this.volumes ?? new Map(), mountsInPlace: this.ctx.mountsInPlace});
+			const identity = containerIdentity(this.pod, c, this.podIP!);
+			// Containers of a pod share its working directory, as they share volumes. The env is needed for
+			// subPathExpr; without a sandbox it also names each mount's host directory.
+			const envContext = {store: this.ctx.store, pod: this.pod, podIP: this.podIP!, nodeName: this.ctx.nodeName, cwd: this.paths.work, mounts: [], sandboxed: this.ctx.sandboxed};
+			env = containerEnv(c, envContext);
+			const mounts = containerMounts(c, this.volumes ?? new Map(), env);
+			if (!this.ctx.sandboxed && mounts.length) env = containerEnv(c, {...envContext, mounts});
+			launch = {argv: resolution.argv, identity, mounts, work: this.paths.work, tmp: path.join(this.paths.tmp, c.name), hostname: this.pod.metadata.name!, readOnlyPaths: this.ctx.readOnlyPaths, sandboxed: this.ctx.sandboxed};
+			await this.warnNotIsolated(identity);
 		} catch (error) {
 			if (!(error instanceof ContainerConfigError)) throw error;
 			rec.waiting = {reason: 'CreateContainerConfigError', message: error.message};
@@ -199,28 +274,51 @@ export class PodWorker {
 			rec.terminated = undefined;
 			rec.restartCount++;
 		}
-		rec.waiting = undefined;
 		rec.env = env;
 		rec.waiting = {reason: 'ContainerCreating'};
-		const running = await this.ctx.runtime.start({argv: this.ctx.wrap(resolution.argv, this.pod, c, this.volumes ?? new Map(), cwd), env, cwd, logFile: logFile(this.podDir, c.name, rec.restartCount)});
+		this.pruneLogs(c.name, rec.restartCount);
+		const file = logFile(this.logDir, c.name, rec.restartCount);
+		let running: RunningContainer;
+		if (!findProgram(hostPathOf(resolution.argv[0], launch.mounts), (env.PATH ?? '').split(':').map(dir => hostPathOf(dir, launch.mounts)).join(':'))) {
+			// As the runtime reports it (a wrapper such as bwrap would otherwise only say so in the log).
+			running = await this.ctx.runtime.start({argv: resolution.argv, env, cwd: this.paths.work, logFile: file, sandboxed: false});
+		} else {
+			const dirs = this.podDirs();
+			if (this.ctx.sandboxed) dirs.push({path: launch.tmp, mode: 0o700, owner: {uid: launch.identity.uid, gid: launch.identity.gid}, fresh: true});
+			const limit = c.resources?.limits?.memory;
+			const cgroup = this.ctx.cgroups?.container(this.pod.metadata.uid!, c.name, limit !== undefined ? parseQuantity(limit) : undefined);
+			running = await this.ctx.runtime.start({argv: containerArgv(launch, cgroup), env, cwd: this.paths.work, logFile: file, dirs, cgroup, sandboxed: this.ctx.sandboxed});
+		}
+		this.launches.set(c.name, launch);
 		rec.waiting = undefined;
 		rec.running = running;
 		rec.ready = false;
 		rec.started = false;
-		this.ctx.ledger.add(running.pid);
-		void running.exited.then(status => this.onExit(c, rec, running, status.exitCode, status.signal, status.startError));
+		this.ctx.ledger.add(running.pid, launch.identity.exclusive ? launch.identity.uid : undefined);
+		void running.exited.then(status => this.onExit(c, rec, running, status.exitCode, status.signal, status.startError, status.oomKilled));
 		// Events are best effort: a container's start does not wait for its event to be stored.
 		void this.ctx.events.record(this.pod, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet');
 		this.startProbes(c, rec, running);
 	}
 
-	private onExit(c: Rec, rec: ContainerRecord, instance: RunningContainer, exitCode: number, signal?: string, startError?: string): void {
+	/** Keep the current instance's log and the one before it (what `logs -p` reads); older ones go. */
+	private pruneLogs(container: string, current: number): void {
+		for (let n = current - 2; n >= 0; n--) {
+			const old = logFile(this.logDir, container, n);
+			if (!fs.existsSync(old) && !fs.existsSync(`${old}.1`)) break;
+			fs.rmSync(old, {force: true});
+			fs.rmSync(`${old}.1`, {force: true});
+		}
+	}
+
+	private onExit(c: Rec, rec: ContainerRecord, instance: RunningContainer, exitCode: number, signal?: string, startError?: string, kernelOom?: boolean): void {
 		this.ctx.ledger.remove(instance.pid);
+		this.endExecs(c.name);
 		if (rec.running !== instance) return;
 		for (const t of rec.probeTimers.splice(0)) t.cancel();
 		const now = this.ctx.clock.now();
 		const ranMs = now - instance.startedAt;
-		const oom = this.ctx.oomKilled.delete(instance.pid);
+		const oom = this.ctx.oomKilled.delete(instance.pid) || !!kernelOom;
 		rec.running = undefined;
 		rec.ready = false;
 		rec.terminated = {
@@ -240,7 +338,7 @@ export class PodWorker {
 
 	private startProbes(c: Rec, rec: ContainerRecord, instance: RunningContainer): void {
 		const ports = Object.fromEntries(((c.ports ?? []) as Rec[]).filter(p => p.name).map(p => [p.name, p.containerPort]));
-		const target = () => ({podIP: this.podIP!, env: rec.env ?? {}, cwd: this.podDir, ports});
+		const target = () => ({podIP: this.podIP!, ports, exec: (command: string[]) => this.execSpec(c.name, command)});
 		if (!c.readinessProbe) rec.ready = !c.startupProbe;
 		if (!c.startupProbe) rec.started = true;
 		const schedule = (kind: 'startupProbe' | 'livenessProbe' | 'readinessProbe', delayMs: number) => {
@@ -323,26 +421,42 @@ export class PodWorker {
 	}
 
 	/**
-	 * How to run a command "in" a running container: its environment, working
-	 * directory and mounts (for `kubedeck exec`).
+	 * How to run a command in a running container (exec, the dashboard's
+	 * shell, exec probes): inside its sandbox, as its identity, with its
+	 * environment, in its cgroups. The caller starts it and registers it with
+	 * trackExec, so it ends with the container.
 	 */
-	execSpec(containerName: string, command: string[]): {argv: string[]; env: Record<string, string>; cwd: string} {
+	execSpec(containerName: string, command: string[], tty = false): {argv: string[]; env: Record<string, string>; cwd: string} {
 		const spec = this.pod.spec as Rec;
 		const container = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].find((c: Rec) => c.name === containerName);
 		const rec = this.containers.get(containerName);
 		if (!container || !rec) throw new Error(`container ${containerName} is not valid for pod ${this.pod.metadata.name}`);
-		if (!rec.running || this.simulated) throw new Error(`container ${containerName} is not running`);
-		return {argv: this.ctx.wrap(command, this.pod, container, this.volumes ?? new Map(), this.podDir), env: rec.env ?? {}, cwd: this.podDir};
+		const launch = this.launches.get(containerName);
+		if (!rec.running || this.simulated || !launch) throw new Error(`container ${containerName} is not running`);
+		return {argv: execArgv({...launch, argv: command}, rec.running.pid, rec.running.cgroup, tty), env: rec.env ?? {}, cwd: this.paths.work};
+	}
+
+	/** A process exec'd into the container: `kill` ends it when the container stops. Returns the untrack function. */
+	trackExec(containerName: string, kill: () => void): () => void {
+		const set = this.execs.get(containerName) ?? new Set();
+		this.execs.set(containerName, set);
+		set.add(kill);
+		return () => set.delete(kill);
+	}
+
+	private endExecs(containerName: string): void {
+		for (const kill of this.execs.get(containerName) ?? []) kill();
+		this.execs.delete(containerName);
 	}
 
 	/** Running containers with their process group and memory limit, for the metrics loop. */
-	runningContainers(): {name: string; pgid: number; memoryLimit?: number}[] {
+	runningContainers(): {name: string; pgid: number; memoryLimit?: number; kernelLimited: boolean}[] {
 		if (this.simulated) return [];
 		const spec = this.pod.spec as Rec;
 		return [...this.containers.values()].filter(r => r.running && r.running.pid > 0).map(r => {
 			const c = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].find((x: Rec) => x.name === r.name);
 			const limit = c?.resources?.limits?.memory;
-			return {name: r.name, pgid: r.running!.pid, memoryLimit: limit !== undefined ? parseQuantity(limit) : undefined};
+			return {name: r.name, pgid: r.running!.pid, memoryLimit: limit !== undefined ? parseQuantity(limit) : undefined, kernelLimited: !!r.running!.cgroup?.memory};
 		});
 	}
 
@@ -355,20 +469,35 @@ export class PodWorker {
 		rec.running.signal('SIGKILL');
 	}
 
-	/** Engine shutdown: stop the processes, keep the pod and its files. */
+	/**
+	 * Engine shutdown: stop the processes, keep the pod and its files on disk.
+	 * Its in-memory files (Secret volumes) go: the next engine writes them again.
+	 */
 	async shutdown(graceSeconds: number): Promise<void> {
 		this.finished = true;
 		this.retryTimer?.cancel();
 		await Promise.all([...this.containers.values()].map(r => this.kill(r, graceSeconds)));
 		for (const r of this.containers.values()) for (const t of r.probeTimers.splice(0)) t.cancel();
+		this.releaseProcesses();
+		fs.rmSync(this.paths.memory, {recursive: true, force: true});
+	}
+
+	/** Whatever is left of the pod's processes: its cgroups, and (without cgroups) everything of its own uid. */
+	private releaseProcesses(): void {
+		if (this.simulated) return;
+		for (const name of this.containers.keys()) this.endExecs(name);
+		if (this.ctx.cgroups) this.ctx.cgroups.removePod(this.pod.metadata.uid!);
+		else if (this.podIP && process.getuid?.() === 0) killUser(podId(this.podIP));
 	}
 
 	private cleanup(): void {
 		this.finished = true;
 		this.retryTimer?.cancel();
+		this.releaseProcesses();
 		if (this.podIP) this.ctx.releaseIP(this.pod.metadata.uid!);
-		fs.rmSync(this.podDir, {recursive: true, force: true});
-		fs.rmSync(memoryDir(this.pod), {recursive: true, force: true});
+		fs.rmSync(this.logDir, {recursive: true, force: true});
+		fs.rmSync(this.paths.dir, {recursive: true, force: true});
+		fs.rmSync(this.paths.memory, {recursive: true, force: true});
 		this.ctx.forget(this.pod.metadata.uid!);
 	}
 

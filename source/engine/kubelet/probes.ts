@@ -8,8 +8,8 @@ type Rec = Record<string, any>;
 
 export interface ProbeTarget {
 	podIP: string;
-	env: Record<string, string>;
-	cwd: string;
+	/** How to run a command inside the container (its sandbox, identity and cgroup). */
+	exec(command: string[]): {argv: string[]; env: Record<string, string>; cwd: string};
 	/** Named container ports, for `port: http`. */
 	ports: Record<string, number>;
 }
@@ -24,13 +24,21 @@ export function runProbe(probe: Rec, target: ProbeTarget): Promise<ProbeResult> 
 	const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
 	if (probe.exec) {
 		return new Promise(resolve => {
-			const [cmd, ...args] = probe.exec.command as string[];
-			const child = spawn(cmd, args, {cwd: target.cwd, env: target.env, stdio: ['ignore', 'pipe', 'pipe']});
+			let spec: ReturnType<ProbeTarget['exec']>;
+			try {
+				spec = target.exec(probe.exec.command as string[]);
+			} catch (error) {
+				resolve({ok: false, message: (error as Error).message});
+				return;
+			}
+			const child = spawn(spec.argv[0], spec.argv.slice(1), {cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true});
 			let output = '';
 			child.stdout.on('data', d => (output += d));
 			child.stderr.on('data', d => (output += d));
 			const timer = setTimeout(() => {
-				child.kill('SIGKILL');
+				try {
+					process.kill(-child.pid!, 'SIGKILL');
+				} catch {}
 				resolve({ok: false, message: `command timed out after ${probe.timeoutSeconds ?? 1}s`});
 			}, timeoutMs);
 			child.on('error', error => {

@@ -9,6 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import type {DirSpec} from '../layout.js';
+import {processStartTime} from '../processes.js';
+import {type CgroupSet, killSet} from './cgroups.js';
 import type {ShimMessage, ShimRequest} from './shim.js';
 
 const shimPath = fileURLToPath(new URL('./shim.js', import.meta.url));
@@ -18,6 +21,12 @@ export interface ContainerSpec {
 	env: Record<string, string>;
 	cwd: string;
 	logFile: string;
+	/** Directories to make before it starts (its working directory, its /tmp). */
+	dirs?: DirSpec[];
+	/** The container's cgroups, which it is started inside (when the engine has cgroups). */
+	cgroup?: CgroupSet;
+	/** argv runs bwrap: signals must skip bwrap's own processes. */
+	sandboxed: boolean;
 }
 
 export interface ExitStatus {
@@ -25,14 +34,17 @@ export interface ExitStatus {
 	signal?: string;
 	/** The runtime could not start the program at all (ENOENT...). */
 	startError?: string;
+	/** The kernel's OOM killer killed a process of the container (its memory cgroup says so). */
+	oomKilled?: boolean;
 }
 
 export interface RunningContainer {
 	pid: number;
 	startedAt: number;
 	exited: Promise<ExitStatus>;
-	/** Signal the container's whole process group. */
+	/** Signal every process of the container (SIGKILL: all at once, through its cgroup where it has one). */
 	signal(signal: NodeJS.Signals): void;
+	cgroup?: CgroupSet;
 }
 
 /** Starts containers through the shim process (see shim.ts) and hands back their exits. */
@@ -41,7 +53,7 @@ export class ContainerRuntime {
 	private readonly shims: (ChildProcess | undefined)[];
 	private turn = 0;
 	private nextId = 0;
-	private readonly pending = new Map<number, {started: (pid: number, startedAt: number) => void; exited: (status: ExitStatus) => void}>();
+	private readonly pending = new Map<number, {started: (pid: number, startedAt: number) => void; exited: (status: ExitStatus) => void; pid?: number; cgroup?: CgroupSet}>();
 
 	constructor(shimCount = Math.max(1, Math.min(4, os.availableParallelism()))) {
 		this.shims = new Array(shimCount).fill(undefined);
@@ -56,20 +68,27 @@ export class ContainerRuntime {
 		const slot = this.turn++ % this.shims.length;
 		const existing = this.shims[slot];
 		if (existing && existing.connected) return existing;
-		const shim = fork(shimPath, [], {stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json'});
+		// detached: a session of its own, so a signal to the engine's process group (ctrl-c, kill -- -PGID) leaves it
+		// to see the engine go and kill the containers itself.
+		const shim = fork(shimPath, [], {stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json', detached: true});
 		shim.on('message', (message: ShimMessage) => {
 			const waiter = this.pending.get(message.id);
 			if (!waiter) return;
-			if (message.op === 'started') waiter.started(message.pid, message.startedAt);
-			else {
+			if (message.op === 'started') {
+				waiter.pid = message.pid;
+				waiter.started(message.pid, message.startedAt);
+			} else {
 				this.pending.delete(message.id);
-				waiter.exited({exitCode: message.exitCode, signal: message.signal, startError: message.startError});
+				waiter.exited({exitCode: message.exitCode, signal: message.signal, startError: message.startError, oomKilled: message.oomKilled});
 			}
 		});
 		shim.on('exit', () => {
-			// The shim died: its containers died with it. Report them as killed.
+			// The shim died (killed on its own): kill what it ran, and report its containers as killed.
 			for (const [id, waiter] of this.pending) {
+				if (this.owner.get(id) !== shim) continue;
 				this.pending.delete(id);
+				this.owner.delete(id);
+				killDirectly(waiter.pid, waiter.cgroup);
 				waiter.exited({exitCode: 137, signal: 'SIGKILL', startError: 'the container shim exited'});
 			}
 			if (this.shims[slot] === shim) this.shims[slot] = undefined;
@@ -78,44 +97,70 @@ export class ContainerRuntime {
 		return shim;
 	}
 
+	/** Which shim runs which container. */
+	private readonly owner = new Map<number, ChildProcess>();
+
 	start(spec: ContainerSpec): Promise<RunningContainer> {
 		const shim = this.ensureShim();
 		const id = this.nextId++;
 		return new Promise(resolve => {
 			let resolveExit!: (status: ExitStatus) => void;
 			const exited = new Promise<ExitStatus>(r => (resolveExit = r));
+			this.owner.set(id, shim);
 			this.pending.set(id, {
+				cgroup: spec.cgroup,
 				started: (pid, startedAt) => resolve({
-					pid, startedAt, exited,
+					pid, startedAt, exited, cgroup: spec.cgroup,
 					signal(sig) {
 						if (pid <= 0) return;
-						try {
-							process.kill(-pid, sig);
-						} catch {}
+						if (shim.connected) shim.send({op: 'signal', id, signal: sig} satisfies ShimRequest);
+						else if (sig === 'SIGKILL') killDirectly(pid, spec.cgroup);
 					},
 				}),
-				exited: status => resolveExit(status),
+				exited: status => {
+					this.owner.delete(id);
+					resolveExit(status);
+				},
 			});
-			const request: ShimRequest = {op: 'start', id, argv: spec.argv, env: spec.env, cwd: spec.cwd, logFile: spec.logFile};
+			const request: ShimRequest = {op: 'start', id, argv: spec.argv, env: spec.env, cwd: spec.cwd, logFile: spec.logFile, dirs: spec.dirs ?? [], cgroup: spec.cgroup, sandboxed: spec.sandboxed};
 			shim.send(request);
 		});
 	}
 
-	/** Stop the shim (after the containers are stopped). */
-	close(): void {
-		for (const shim of this.shims) if (shim?.connected) shim.disconnect();
+	/** Stop the shims (after the containers are stopped), and wait for them to go. */
+	async close(): Promise<void> {
+		const shims = this.shims.filter((s): s is ChildProcess => !!s && s.exitCode === null && s.signalCode === null);
+		const gone = shims.map(shim => new Promise<void>(resolve => {
+			shim.once('exit', () => resolve());
+			setTimeout(resolve, 2_000).unref();
+		}));
+		for (const shim of shims) if (shim.connected) shim.disconnect();
 		this.shims.fill(undefined);
+		await Promise.all(gone);
+	}
+}
+
+/** Kill a container without its shim: its cgroup, and its process group. */
+function killDirectly(pid: number | undefined, cgroup: CgroupSet | undefined): void {
+	if (cgroup) killSet(cgroup);
+	if (pid && pid > 0) {
+		try {
+			process.kill(-pid, 'SIGKILL');
+		} catch {}
 	}
 }
 
 /**
  * Record of the process groups this engine started, so an engine that was
  * killed (-9) can stop what the last one left running before starting
- * anything itself: nothing is duplicated.
+ * anything itself: nothing is duplicated. Where the engine has cgroups their
+ * sweep finds everything; the ledger is what hosts without them have: the
+ * leader's process group, and every process of a uid that belonged to one
+ * pod alone (which no setsid escapes).
  */
 export class ProcessLedger {
 	private readonly file: string;
-	private entries = new Map<number, string>();
+	private entries = new Map<number, {start: string; uid?: number}>();
 
 	constructor(home: string) {
 		this.file = path.join(home, 'run', 'processes.json');
@@ -125,12 +170,14 @@ export class ProcessLedger {
 	/** Kill every process group left by an earlier engine whose leader is still the process we started. */
 	reapLeftovers(): number {
 		let killed = 0;
-		let previous: Record<string, string> = {};
+		let previous: Record<string, string | {start: string; uid?: number}> = {};
 		try {
 			previous = JSON.parse(fs.readFileSync(this.file, 'utf8'));
 		} catch {}
-		for (const [pid, startTime] of Object.entries(previous)) {
-			if (processStartTime(Number(pid)) !== startTime) continue;
+		for (const [pid, entry] of Object.entries(previous)) {
+			const {start, uid} = typeof entry === 'string' ? {start: entry, uid: undefined} : entry;
+			if (uid !== undefined) killed += killUser(uid) > 0 ? 1 : 0;
+			if (processStartTime(Number(pid)) !== start) continue;
 			try {
 				process.kill(-Number(pid), 'SIGKILL');
 				killed++;
@@ -142,9 +189,10 @@ export class ProcessLedger {
 
 	private saveScheduled = false;
 
-	add(pid: number): void {
+	/** @param exclusiveUid the container's uid, when it belongs to its pod alone */
+	add(pid: number, exclusiveUid?: number): void {
 		const start = processStartTime(pid);
-		if (start) this.entries.set(pid, start);
+		if (start) this.entries.set(pid, exclusiveUid !== undefined ? {start, uid: exclusiveUid} : {start});
 		this.scheduleSave();
 	}
 
@@ -164,17 +212,30 @@ export class ProcessLedger {
 
 	private save(): void {
 		const tmp = `${this.file}.tmp`;
-		fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.entries)));
+		fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.entries)), {mode: 0o600});
 		fs.renameSync(tmp, this.file);
 	}
 }
 
-/** The process's start time from /proc (field 22), to tell a recycled pid from ours. */
-export function processStartTime(pid: number): string | undefined {
+/** SIGKILL every process whose real uid is `uid` (a pod's own uid: nothing else runs as it). Returns how many. */
+export function killUser(uid: number): number {
+	if (uid === 0 || uid === process.getuid?.()) return 0;
+	let killed = 0;
+	let entries: string[];
 	try {
-		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-		return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+		entries = fs.readdirSync('/proc');
 	} catch {
-		return undefined;
+		return 0;
 	}
+	for (const entry of entries) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
+			const real = Number(status.match(/^Uid:\s+(\d+)/m)?.[1]);
+			if (real !== uid) continue;
+			process.kill(Number(entry), 'SIGKILL');
+			killed++;
+		} catch {}
+	}
+	return killed;
 }

@@ -1,0 +1,183 @@
+// A pod's volumes on the host, as the kubelet's volume plugins set them up:
+// emptyDir (on disk, or in memory with medium: Memory), configMap and secret
+// files (secrets in memory-backed storage, never on disk), hostPath, and
+// bound PersistentVolumeClaims. Every path a manifest supplies is treated as
+// hostile, again here although the API server has validated it (defence in
+// depth, as the kubelet re-checks what the apiserver admitted):
+// - items[].path must stay inside its volume;
+// - subPath is resolved one component at a time and must stay inside its
+//   volume after following symlinks (a container can plant a symlink in an
+//   emptyDir for a sibling container to mount: CVE-2017-1002101);
+// - hostPath (and a PV's path) may not reach kubedeck's own directories: the
+//   state directory, the pods' data and memory roots, or any directory that
+//   contains one of them.
+// As root, files belong to root and the pod's own group (or its fsGroup), so
+// the pod reads them and cannot change them: configMap and secret volumes are
+// read-only for the pod even without bubblewrap.
+import fs from 'node:fs';
+import path from 'node:path';
+import type {KubeObject} from '../../api/object.js';
+import type {Store} from '../../store/store.js';
+import {makeDir, type PodPaths} from '../layout.js';
+import {ContainerConfigError, configSource, expand} from './environment.js';
+import type {SandboxMount} from './sandbox.js';
+
+type Rec = Record<string, any>;
+
+export interface Volume {
+	dir: string;
+	/** Mounted read-only whatever the volumeMount says (configMap, secret). */
+	readOnly: boolean;
+}
+
+export interface VolumeContext {
+	store: Store;
+	pod: KubeObject;
+	paths: PodPaths;
+	/** The pod's own group (owner of its directories), when the engine can set ownership (root). */
+	podGroup?: number;
+	fsGroup?: number;
+	/** kubedeck's own directories, which no hostPath may reach. */
+	protectedPaths: string[];
+}
+
+const asRoot = process.getuid?.() === 0;
+
+function inside(child: string, parent: string): boolean {
+	const rel = path.relative(parent, child);
+	return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** A manifest-supplied relative path: no absolute path, no '..' component (validateLocalDescendingPath). */
+function checkRelative(value: string, what: string): void {
+	if (path.isAbsolute(value) || value.split('/').includes('..')) throw new ContainerConfigError(`${what} "${value}" must be a relative path without '..'`);
+}
+
+function writeItems(dir: string, data: Record<string, string>, items: Rec[] | undefined, mode: number, owner?: {uid: number; gid: number}): void {
+	fs.rmSync(dir, {recursive: true, force: true});
+	makeDir(dir, 0o750, owner);
+	const entries = items?.length ? items.filter(i => i.key in data).map(i => [String(i.path), data[i.key], i.mode ?? mode] as const) : Object.entries(data).map(([k, v]) => [k, v, mode] as const);
+	for (const [file, content, fileMode] of entries) {
+		checkRelative(file, 'items path');
+		const target = path.resolve(dir, file);
+		if (!inside(target, dir) || target === dir) throw new ContainerConfigError(`items path "${file}" leaves its volume`);
+		// The directory was just made by us and nothing else can write in it: no symlink can be planted here.
+		for (let d = path.dirname(target); d !== dir && !fs.existsSync(d); d = path.dirname(d)) makeDir(d, 0o750, owner);
+		fs.writeFileSync(target, content, {mode: fileMode});
+		fs.chmodSync(target, fileMode);
+		if (asRoot && owner) fs.chownSync(target, 0, owner.gid);
+	}
+}
+
+/** Does `dir` (once resolved) reach one of kubedeck's directories: equal, inside, or containing one? */
+function reachesProtected(dir: string, protectedPaths: string[]): string | undefined {
+	let resolved: string;
+	try {
+		resolved = fs.realpathSync(dir);
+	} catch {
+		resolved = path.resolve(dir);
+	}
+	return protectedPaths.find(p => inside(resolved, p) || inside(p, resolved));
+}
+
+function hostDirectory(dir: string, what: string, ctx: VolumeContext): string {
+	const hit = reachesProtected(dir, ctx.protectedPaths);
+	if (hit) throw new ContainerConfigError(`${what} "${dir}" is not allowed: it reaches kubedeck's own directory ${hit}`);
+	return dir;
+}
+
+/** Create or refresh each volume's directory; returns the host directory per volume name. */
+export function prepareVolumes(ctx: VolumeContext): Map<string, Volume> {
+	const {pod, paths, store} = ctx;
+	const volumes = new Map<string, Volume>();
+	const namespace = pod.metadata.namespace!;
+	const group = ctx.fsGroup ?? ctx.podGroup;
+	const rootOwned = ctx.podGroup !== undefined ? {uid: 0, gid: ctx.podGroup} : undefined;
+	const filesOwner = group !== undefined ? {uid: 0, gid: group} : undefined;
+	for (const v of ((pod.spec as Rec).volumes ?? []) as Rec[]) {
+		if (v.emptyDir) {
+			const memory = v.emptyDir.medium === 'Memory';
+			if (memory) makeDir(paths.memory, 0o750, rootOwned);
+			const dir = memory ? path.join(paths.memory, 'empty', v.name) : path.join(paths.volumes, v.name);
+			makeDir(path.dirname(dir), 0o750, rootOwned);
+			// World-writable as in Kubernetes (any of the pod's uids may write), inside a directory only the pod can enter.
+			makeDir(dir, ctx.fsGroup !== undefined ? 0o2777 : 0o777, filesOwner);
+			volumes.set(v.name, {dir, readOnly: false});
+		} else if (v.configMap) {
+			const data = configSource(store, 'configmaps', namespace, v.configMap.name, !!v.configMap.optional) ?? {};
+			makeDir(paths.volumes, 0o750, rootOwned);
+			const dir = path.join(paths.volumes, v.name);
+			writeItems(dir, data, v.configMap.items, v.configMap.defaultMode ?? 0o644, filesOwner);
+			volumes.set(v.name, {dir, readOnly: true});
+		} else if (v.secret) {
+			const data = configSource(store, 'secrets', namespace, v.secret.secretName, !!v.secret.optional) ?? {};
+			makeDir(paths.memory, 0o750, rootOwned);
+			makeDir(path.join(paths.memory, 'secrets'), 0o750, rootOwned);
+			const dir = path.join(paths.memory, 'secrets', v.name);
+			writeItems(dir, data, v.secret.items, v.secret.defaultMode ?? 0o644, filesOwner);
+			volumes.set(v.name, {dir, readOnly: true});
+		} else if (v.hostPath) {
+			const dir = hostDirectory(String(v.hostPath.path), 'hostPath', ctx);
+			if (v.hostPath.type === 'DirectoryOrCreate') fs.mkdirSync(dir, {recursive: true});
+			if (!fs.existsSync(dir) && v.hostPath.type && v.hostPath.type !== 'FileOrCreate') throw new ContainerConfigError(`hostPath type check failed: ${dir} does not exist`);
+			volumes.set(v.name, {dir, readOnly: false});
+		} else if (v.persistentVolumeClaim) {
+			const claim = store.get('persistentvolumeclaims', namespace, v.persistentVolumeClaim.claimName);
+			if (!claim) throw new ContainerConfigError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
+			const volumeName = (claim.spec as Rec).volumeName;
+			const pv = volumeName ? store.get('persistentvolumes', '', volumeName) : undefined;
+			const hostDir = (pv?.spec as Rec | undefined)?.hostPath?.path ?? (pv?.spec as Rec | undefined)?.local?.path;
+			if (!hostDir) throw new ContainerConfigError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" is not bound`);
+			const dir = hostDirectory(String(hostDir), `persistentvolume "${volumeName}" path`, ctx);
+			fs.mkdirSync(dir, {recursive: true});
+			volumes.set(v.name, {dir, readOnly: !!v.persistentVolumeClaim.readOnly});
+		}
+	}
+	return volumes;
+}
+
+/**
+ * The host path of `subPath` inside a volume, resolved one component at a
+ * time: a symlink is followed only if it stays inside the volume, and a
+ * missing component is created (as the kubelet creates a missing subPath).
+ */
+export function resolveSubPath(volumeDir: string, subPath: string): string {
+	checkRelative(subPath, 'subPath');
+	const root = fs.realpathSync(volumeDir);
+	let current = root;
+	for (const part of subPath.split('/').filter(p => p && p !== '.')) {
+		const next = path.join(current, part);
+		let stat: fs.Stats | undefined;
+		try {
+			stat = fs.lstatSync(next);
+		} catch {}
+		if (!stat) {
+			fs.mkdirSync(next, {mode: 0o777});
+			current = next;
+		} else if (stat.isSymbolicLink()) {
+			const target = fs.realpathSync(next);
+			if (!inside(target, root)) throw new ContainerConfigError(`subPath "${subPath}" leaves its volume (through the symlink ${part})`);
+			current = target;
+		} else {
+			current = next;
+		}
+	}
+	return current;
+}
+
+/**
+ * The mounts of one container, from its volumeMounts and the pod's volumes;
+ * subPaths resolved safely, subPathExpr expanded with the container's env
+ * ($(POD_NAME) and the like) first, as the kubelet does.
+ */
+export function containerMounts(container: Rec, volumes: Map<string, Volume>, env: Record<string, string> = {}): SandboxMount[] {
+	const mounts: SandboxMount[] = [];
+	for (const m of (container.volumeMounts ?? []) as Rec[]) {
+		const volume = volumes.get(m.name);
+		if (!volume) continue;
+		const sub = m.subPath ? String(m.subPath) : m.subPathExpr ? expand(String(m.subPathExpr), env) : '';
+		const source = sub ? resolveSubPath(volume.dir, sub) : volume.dir;
+		mounts.push({source, target: String(m.mountPath), readOnly: !!m.readOnly || volume.readOnly});
+	}
+	return mounts;
+}

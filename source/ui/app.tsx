@@ -29,12 +29,13 @@ import {duplicateOf, templateFor, templateKinds, withoutServerFields} from './ed
 import {deploymentDetails, followRollout} from './details.js';
 import {type FeedSnapshot, ResourceFeed} from './feed.js';
 import {type KeyPress, useKeyQueue} from './hooks/use-key-queue.js';
-import {confirmKey, editLine, scrollOffset} from './keys/dialogs.js';
+import {confirmKey, editPrompt, lineOf, type LineState, recall, scrollOffset} from './keys/dialogs.js';
 import {editorKey} from './keys/editor.js';
 import {type LogKeysContext, logsKey, type LogPane} from './keys/logs.js';
 import {MetricsHistory, sparkline} from './metrics-history.js';
 import {commandIn, defaultKeyCommands, helpLines, keyCommandsWith, keyName, type Scope} from './keymap.js';
 import {logPaneFor, maskSecret, podSelectorOf} from './objects.js';
+import {back, breadcrumb, type History, historyLines, jump, pushView, type View} from './navigation.js';
 import {paneOf, panes} from './panes.js';
 import {forwardTarget, PortForwards} from './port-forward.js';
 import {Prefs} from './prefs.js';
@@ -56,12 +57,18 @@ const cliPath = fileURLToPath(new URL('../../cli.js', import.meta.url));
 const restoreWindowMs = 60_000;
 
 type Rec = Record<string, any>;
+type PromptPurpose = 'command' | 'filter' | 'scale' | 'new' | 'forward' | 'container';
+/** Where up/down stands in a prompt's history: how many entries back, and the line typed before. */
+type Recall = {back?: number; draft?: string};
+/** A prompt's mode; a prefilled value starts selected, so what is typed replaces it. */
+const promptMode = (purpose: PromptPurpose, text = '', target?: KubeObject): Mode => ({kind: 'input', purpose, target, initial: text, ...lineOf(text, true)});
 
 type Confirm = {kind: 'confirm'; verb: 'delete' | 'rollback'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typed: string};
 type Mode =
 	| {kind: 'list'}
-	| {kind: 'input'; purpose: 'command' | 'filter' | 'scale' | 'new' | 'forward' | 'container'; text: string; target?: KubeObject}
+	| ({kind: 'input'; purpose: PromptPurpose; target?: KubeObject; initial: string} & LineState & Recall)
 	| {kind: 'forwards'; selected: number}
+	| {kind: 'history'; selected: number}
 	| Confirm
 	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; live?: KubeObject; yaml?: boolean}
 	| {kind: 'help'; offset: number}
@@ -181,12 +188,23 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	// Rows for the body: the terminal less the header (2), status and footer (2), Ink's spare row,
 	// and whatever sits under the body now (a dialog, a prompt, the examples offer).
 	const below = mode.kind === 'confirm' ? (prefs.protection(context) === 'type-name' ? 4 : 3) : mode.kind === 'input' ? 1 : 0;
-	const bodyHeight = Math.max(3, rows - 6 - below - (examplesOffered ? 1 : 0));
+	// Navigation history: the views before this one, and the filter this one was opened with.
+	const [history, setHistoryState] = useState<History>([]);
+	const historyRef = useRef<History>(history);
+	const setHistory = (next: History) => {
+		historyRef.current = next;
+		setHistoryState(next);
+	};
+	// The breadcrumb takes a row over lists once there is a trail to show (the other views have titles).
+	const showTrail = history.length > 0 && ['list', 'input', 'confirm', 'history'].includes(mode.kind);
+	const bodyHeight = Math.max(3, rows - 6 - below - (examplesOffered ? 1 : 0) - (showTrail ? 1 : 0));
 	const topRef = useRef(0);
 	topRef.current = scrollWindow(selected, topRef.current, bodyHeight - 1, items.length);
 
 	const [status, setStatusState] = useState<{text: string; tone: 'info' | 'error' | 'busy'}>({text: warnings.join(' · '), tone: warnings.length ? 'error' : 'info'});
 	const setStatus = (text: string, tone: 'info' | 'error' | 'busy' = /^(error|Error|The )/.test(text) ? 'error' : 'info') => setStatusState({text, tone});
+	/** Each prompt's earlier entries (oldest first), for up and down; kept while the dashboard runs. */
+	const promptHistory = useRef<Partial<Record<PromptPurpose, string[]>>>({});
 	const restoreRef = useRef<{type: ResourceType; object: KubeObject; at: number} | undefined>(undefined);
 	const forwards = useMemo(() => new PortForwards(), []);
 	useEffect(() => () => forwards.stopAll(), [forwards]);
@@ -243,19 +261,48 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			clearInterval(timer);
 		};
 	}, [liveKey, client]);
-	const switchType = (next: ResourceType, filterWith = '') => {
-		setType(next);
-		setSelectedKey(undefined);
-		setFilterText(filterWith);
-		setSort(undefined);
-		topRef.current = 0;
+	const entryFilterRef = useRef('');
+	const viewNow = (): View => ({type, namespace, filter: filterText, entryFilter: entryFilterRef.current, sort, selected: selectedKey, top: topRef.current});
+	const showView = (view: View) => {
+		setType(view.type);
+		if (view.namespace !== namespace) setNamespace(view.namespace);
+		setFilterText(view.filter);
+		entryFilterRef.current = view.entryFilter;
+		setSort(view.sort);
+		setSelectedKey(view.selected);
+		topRef.current = view.top;
+	};
+	/** Open another view (a kind, a namespace, or both), keeping this one in the history. */
+	const navigate = (to: {type?: ResourceType; namespace?: string | null; filter?: string}) => {
+		const nextType = to.type ?? type;
+		const nextNamespace = to.namespace === undefined ? namespace : to.namespace ?? undefined;
+		if (nextType === type && nextNamespace === namespace && (to.filter ?? '') === filterText) return;
+		setHistory(pushView(historyRef.current, viewNow()));
+		showView({type: nextType, namespace: nextNamespace, filter: to.filter ?? '', entryFilter: to.filter ?? '', top: 0});
+	};
+	const switchType = (next: ResourceType, filterWith = '') => navigate({type: next, filter: filterWith});
+	const goBack = () => {
+		const step = back(historyRef.current, viewNow());
+		if (!step) return setStatus('no earlier view (H lists the history)');
+		setHistory(step.history);
+		showView(step.view);
 	};
 
 	/** Step aside for a program that needs the terminal ($EDITOR, a shell), and come back when it exits. */
 	const runOutside = (argv: string[]): number | null => {
 		if (isRawModeSupported) setRawMode(false);
 		stdout.write('\u001B[2J\u001B[H');
-		const result = spawnSync(argv[0], argv.slice(1), {stdio: 'inherit', env: process.env});
+		// The program owns the terminal now: ctrl-c (or ctrl-\\) typed there is for it and its children,
+		// and must not end the dashboard, which shares the terminal's foreground process group.
+		const ignore = () => {};
+		const signals = ['SIGINT', 'SIGQUIT'] as const;
+		for (const signal of signals) process.on(signal, ignore);
+		let result: ReturnType<typeof spawnSync>;
+		try {
+			result = spawnSync(argv[0], argv.slice(1), {stdio: 'inherit', env: process.env});
+		} finally {
+			for (const signal of signals) process.off(signal, ignore);
+		}
 		if (isRawModeSupported) setRawMode(true);
 		stdout.write('\u001B[2J\u001B[H');
 		setTick(t => t + 1);
@@ -312,7 +359,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		if (word === 'q' || word === 'quit') return exit();
 		if (word === 'ns' || word === 'namespace') {
 			if (!arg) return switchType(resolveType('namespaces')!);
-			setNamespace(arg === 'all' ? undefined : arg);
+			navigate({namespace: arg === 'all' ? null : arg});
 			return setStatus(`namespace ${arg}`);
 		}
 		if (word === 'apply') {
@@ -334,8 +381,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		}
 		const next = resolveType(word);
 		if (!next) return setStatus(`error: the server doesn't have a resource type "${word}"`, 'error');
-		switchType(next);
-		if (arg) setNamespace(arg === 'all' ? undefined : arg);
+		navigate({type: next, namespace: arg ? (arg === 'all' ? null : arg) : undefined});
 	};
 
 	/** `:` completion: kinds, then the words after them. */
@@ -379,6 +425,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				return listKey(input, name);
 			}
 			case 'forwards': return forwardsKey(mode, name);
+			case 'history': return historyKey(mode, name);
 		}
 	}
 
@@ -395,9 +442,27 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		}
 	}
 
+	function historyKey(mode: Extract<Mode, {kind: 'history'}>, name: string): void {
+		const count = historyRef.current.length;
+		const command = commandIn(commands, 'list', name);
+		if (command === 'nav.back' || name === 'q' || name === 'H') return setMode({kind: 'list'});
+		if (command === 'nav.down') return setMode({...mode, selected: Math.min(count - 1, mode.selected + 1)});
+		if (command === 'nav.up') return setMode({...mode, selected: Math.max(0, mode.selected - 1)});
+		if (name === 'return') {
+			setMode({kind: 'list'});
+			const step = jump(historyRef.current, mode.selected);
+			if (!step) return;
+			setHistory(step.history);
+			showView(step.view);
+		}
+	}
+
 	function startForward(target: KubeObject, text: string): void {
 		const m = /^(?:(\d+):)?(\d+)$/.exec(text.trim());
 		if (!m) return setStatus('error: port-forward: give PORT or LOCAL:PORT', 'error');
+		// Local port 0 asks for any free port, as kubectl's :PORT does.
+		const badPort = [m[1], m[2]].find((p, i) => p !== undefined && !(Number(p) >= (i === 0 ? 0 : 1) && Number(p) <= 65535));
+		if (badPort !== undefined) return setStatus(`error: port-forward: ${badPort} is not a port: give a number from 1 to 65535`, 'error');
 		const remote = forwardTarget(target, podsNow(), Number(m[2]));
 		if ('error' in remote) return setStatus(`error: ${remote.error}`, 'error');
 		const label = objectRef(typeForKind(target.apiVersion, target.kind)!, target.metadata.name!);
@@ -408,10 +473,26 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	}
 
 	function inputKey(mode: Extract<Mode, {kind: 'input'}>, input: string, key: KeyPress, name: string): void {
-		if (name === 'escape') return setMode({kind: 'list'});
-		if (name === 'tab' && mode.purpose === 'command') return setMode({...mode, text: complete(mode.text)});
+		if (name === 'escape') {
+			// The filter applies as it is typed; esc puts back the one in effect before.
+			if (mode.purpose === 'filter') setFilterText(mode.initial);
+			return setMode({kind: 'list'});
+		}
+		if (name === 'tab' && mode.purpose === 'command') return setMode({...mode, text: complete(mode.text), cursor: complete(mode.text).length, selected: false});
+		if (name === 'up' || name === 'down') {
+			// Readline's history: up goes to older entries, down back towards the line being typed.
+			const entries = promptHistory.current[mode.purpose] ?? [];
+			const back = recall(entries, mode.back ?? 0, name === 'up' ? 'older' : 'newer');
+			if (back === undefined) return;
+			const draft = mode.back ? mode.draft ?? '' : mode.text;
+			const text = back === 0 ? draft : entries[entries.length - back];
+			return setMode({...mode, ...lineOf(text), back, draft});
+		}
 		if (name === 'return') {
 			setMode({kind: 'list'});
+			const entries = (promptHistory.current[mode.purpose] ??= []);
+			if (mode.text.trim() && entries.at(-1) !== mode.text) entries.push(mode.text);
+			if (entries.length > 100) entries.shift();
 			if (mode.purpose === 'command') return runCommand(mode.text);
 			if (mode.purpose === 'filter') {
 				const parsed = parseFilter(mode.text);
@@ -432,8 +513,10 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			}
 			return;
 		}
-		const text = editLine(mode.text, input, key);
-		if (text !== undefined) setMode({...mode, text});
+		const line = editPrompt(mode, input, key);
+		if (!line) return;
+		setMode({...mode, ...line, selected: line.selected});
+		if (mode.purpose === 'filter' && line.text !== mode.text && !('error' in parseFilter(line.text))) setFilterText(line.text);
 	}
 
 	function onConfirmKey(mode: Confirm, input: string, key: KeyPress, name: string): void {
@@ -473,7 +556,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		if (/^[0-9]$/.test(name)) {
 			const ns = prefs.favourites(context)[Number(name)];
 			if (!ns) return;
-			setNamespace(ns === 'all' ? undefined : ns);
+			navigate({namespace: ns === 'all' ? null : ns});
 			return setStatus(`namespace ${ns}`);
 		}
 		// On the empty first screen, A applies the examples (elsewhere it sorts by age).
@@ -495,7 +578,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'nav.pageDown': return select(selected + page);
 			case 'nav.top': return select(0);
 			case 'nav.bottom': return select(items.length - 1);
-			case 'nav.back': return setFilterText('');
+			case 'nav.back': return goBack();
+			case 'view.history': return setMode({kind: 'history', selected: 0});
 			case 'pane.next': return switchType(panes[(pane + 1) % panes.length].kinds[0]);
 			case 'pane.previous': return switchType(panes[(pane + panes.length - 1) % panes.length].kinds[0]);
 			case 'kind.next':
@@ -504,8 +588,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				const at = kinds.findIndex(k => k.plural === type.plural);
 				return switchType(kinds[(at + (command === 'kind.next' ? 1 : kinds.length - 1)) % kinds.length]);
 			}
-			case 'mode.command': return setMode({kind: 'input', purpose: 'command', text: ''});
-			case 'mode.filter': return setMode({kind: 'input', purpose: 'filter', text: filterText});
+			case 'mode.command': return setMode(promptMode('command'));
+			case 'mode.filter': return setMode(promptMode('filter', filterText));
 			case 'app.help': return setMode({kind: 'help', offset: 0});
 			case 'sort.name': return setSort(s => ({column: 'Name', descending: s?.column === 'Name' ? !s.descending : false}));
 			case 'sort.age': return setSort(s => ({column: 'Age', descending: s?.column === 'Age' ? !s.descending : false}));
@@ -533,7 +617,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				return setStatus('split view: logs of the selected pod or workload on the right; \\ moves the keys between the sides, | closes it');
 			case 'object.new':
 				setStatus(`templates: ${templateKinds.join(', ')}`);
-				return setMode({kind: 'input', purpose: 'new', text: templateKinds.includes(type.kind) ? type.kind : 'Deployment'});
+				return setMode(promptMode('new', templateKinds.includes(type.kind) ? type.kind : 'Deployment'));
 			case 'object.restore': {
 				const last = restoreRef.current;
 				if (!last || Date.now() - last.at > restoreWindowMs) return setStatus('nothing to restore: U works for a minute after a delete from the dashboard', 'error');
@@ -547,8 +631,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		switch (command) {
 			case 'nav.enter':
 				if (type.kind === 'Namespace') {
-					setNamespace(current.metadata.name);
-					return switchType(resolveType('pods')!);
+					return navigate({type: resolveType('pods')!, namespace: current.metadata.name!});
 				}
 				if (podSelectorOf(current)) return switchType(resolveType('pods')!, `-l ${podSelectorOf(current)}`);
 				return;
@@ -569,14 +652,14 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				if (readonly) return setStatus('read-only: port-forward is disabled', 'error');
 				const remote = forwardTarget(current, podsNow());
 				if ('error' in remote && !/declares no containerPort/.test(remote.error)) return setStatus(`error: ${remote.error}`, 'error');
-				return setMode({kind: 'input', purpose: 'forward', text: 'error' in remote ? '' : String(remote.port), target: current});
+				return setMode(promptMode('forward', 'error' in remote ? '' : String(remote.port), current));
 			}
 			case 'object.duplicate':
 				return openEditor(`Duplicate of ${ref} (ctrl+s creates after a dry run)`, duplicateOf(current), 'create');
 			case 'object.scale':
 				if (type.kind === 'Pod') return shellInto(current);
 				if (!type.subresources?.includes('scale')) return setStatus(`${type.kind} cannot be scaled`, 'error');
-				return setMode({kind: 'input', purpose: 'scale', text: String((current.spec as Rec).replicas ?? ''), target: current});
+				return setMode(promptMode('scale', String((current.spec as Rec).replicas ?? ''), current));
 			case 'object.scaleUp':
 			case 'object.scaleDown':
 				if (!type.subresources?.includes('scale')) return setStatus(`${type.kind} cannot be scaled`, 'error');
@@ -620,7 +703,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		if (!client.exec) return setStatus(`error: shell is not supported against ${client.description} yet`, 'error');
 		const containers: string[] = ((pod.spec as Rec).containers ?? []).map((c: Rec) => c.name);
 		// Several containers: ask which, the first offered.
-		if (!chosen && containers.length > 1) return setMode({kind: 'input', purpose: 'container', text: containers[0], target: pod});
+		if (!chosen && containers.length > 1) return setMode(promptMode('container', containers[0], pod));
 		const container = chosen ?? containers[0];
 		if (!containers.includes(container)) return setStatus(`error: container ${container} is not valid for pod ${pod.metadata.name}: choose one of ${containers.join(', ')}`, 'error');
 		const code = runOutside([process.execPath, cliPath, 'exec', '-it', '-n', pod.metadata.namespace!, pod.metadata.name!, '-c', container, '--', 'sh']);
@@ -640,6 +723,10 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				const lines = forwards.list().map((f, i) => `${i === mode.selected ? '>' : ' '} 127.0.0.1:${String(f.local).padEnd(6)} -> ${f.target}  ${f.remote.host}:${f.remote.port}  ${f.connections} connection${f.connections === 1 ? '' : 's'}`);
 				return <TextView title="Port-forwards (ctrl+d stops the selected one; esc back)" lines={lines.length ? lines : ['No port-forwards. F on a pod or a service starts one.']} offset={0} height={height} width={columns} theme={theme} />;
 			}
+			case 'history': {
+				const lines = historyLines(history).map((label, i) => `${i === mode.selected ? '>' : ' '} ${label}`);
+				return <TextView title="Earlier views, newest first (enter goes there; esc back)" lines={lines.length ? lines : ['No earlier views yet: enter, :kind and tab open views; esc goes back one.']} offset={Math.max(0, mode.selected - height + 2)} height={height} width={columns} theme={theme} />;
+			}
 			case 'editor': return <EditorView state={mode} height={bodyHeight} width={columns} theme={theme} />;
 			case 'logs': return <LogView title={mode.title} session={mode.session} view={mode.view} height={bodyHeight} width={columns} theme={theme} />;
 			default: {
@@ -656,20 +743,21 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		<Box flexDirection="column" height={rows - 1}>
 			<Header width={columns} theme={theme} readonly={readonly} where={client.description} namespace={namespace} type={type} state={snapshot.state}
 				nodes={nodeCounts} pods={podCounts} memoryMb={memoryMb} pane={paneOf(type)} shown={items.length} total={snapshot.items.length} filter={filterText} sort={sort} />
+			{showTrail && <Line width={columns} color={theme.muted} segments={[breadcrumb(history, viewNow(), columns - 24), '  (esc back, H history)']} />}
 			{/* No overflow="hidden": Ink would cut every line again with its slow ANSI slicer; the views fit their lines and rows already. */}
 			<Box flexDirection="column" flexGrow={1} flexShrink={1}>
 				{body()}
 			</Box>
 			{examplesOffered && <Line width={columns} color={theme.accent} segments={['This namespace is empty. Press ', {text: 'A', bold: true}, ' to apply the examples/ folder (the manifests from the user\'s notes).']} />}
 			{mode.kind === 'confirm' && <ConfirmDialog theme={theme} verb={mode.verb} type={mode.type} target={mode.target} choice={mode.choice} typeName={prefs.protection(context) === 'type-name'} typed={mode.typed} />}
-			{mode.kind === 'input' && <Prompt width={columns} label={promptLabels[mode.purpose]} text={mode.text} />}
+			{mode.kind === 'input' && <Prompt width={columns} label={promptLabels[mode.purpose]} line={mode} />}
 			<StatusLine width={columns} theme={theme} text={status.text} tone={status.tone} />
 			<Footer width={columns} theme={theme} text={footer} />
 		</Box>
 	);
 }
 
-const promptLabels: Record<Extract<Mode, {kind: 'input'}>['purpose'], string> = {
+const promptLabels: Record<PromptPurpose, string> = {
 	command: ':', filter: '/', new: 'new: ', forward: 'port-forward [LOCAL:]PORT: ', container: 'shell in container: ', scale: 'replicas: ',
 };
 

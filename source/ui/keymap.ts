@@ -28,6 +28,7 @@ export const defaultKeyCommands: KeyCommand[] = [
 	{id: 'nav.top', keys: ['g', 'home'], scopes: views, description: 'top', quiet: true},
 	{id: 'nav.bottom', keys: ['G', 'end'], scopes: views, description: 'bottom', quiet: true},
 	{id: 'nav.back', keys: ['escape'], scopes: ['list', 'logs', 'text', 'editor'], description: 'back / close'},
+	{id: 'view.history', keys: ['H'], scopes: L, description: 'history: the views opened before this one', quiet: true},
 	{id: 'nav.enter', keys: ['return'], scopes: L, description: 'open: a namespace\'s pods, a workload\'s pods', quiet: true},
 	{id: 'pane.next', keys: ['tab'], scopes: L, description: 'next pane'},
 	{id: 'pane.previous', keys: ['shift+tab'], scopes: L, description: 'previous pane', quiet: true},

@@ -68,6 +68,14 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 		keys('pods', 'Enter');
 		await until(/view: pods/, 'the pods view');
 		await eventually(() => screen().split('\n').filter(l => /^[> ] web-\S+\s+1\/1\s+Running/.test(l)).length === 3, '3 web pods Running', 20_000);
+		// A burst of keys in one write (key repeat, a slow link): every one counts.
+		const rows = () => screen().split('\n').filter(l => /^[> ] web-/.test(l));
+		keys('jj');
+		await eventually(() => rows()[2]?.startsWith('> '), 'two rows down from one write of jj', 15_000).catch(error => {
+			throw new Error(`${(error as Error).message}; the screen:\n${screen()}`);
+		});
+		keys('g');
+		await until(/^> web-/m, 'back to the top');
 	});
 
 	it('opens a pod\'s logs, opens a shell in it, confirms before deleting (defaulting to Cancel) and quits', async () => {
@@ -83,6 +91,11 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 		await until(/^\$ ?$/m, 'the shell\'s prompt');
 		keys('echo "in $POD_NAME"', 'Enter');
 		await until(/^in web-\S+$/m, 'the shell running in the pod\'s environment');
+		// ctrl-c is for the shell's child, not the dashboard.
+		keys('sleep 60', 'Enter');
+		keys('C-c');
+		keys('echo "still $POD_NAME"', 'Enter');
+		await until(/^still web-\S+$/m, 'the shell alive after ctrl-c ended its child');
 		keys('exit', 'Enter');
 		await until(/shell in web-\S+ exited/, 'back in the dashboard');
 		keys('C-d');

@@ -114,6 +114,86 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it('counts every key of a burst, and esc goes back through the views opened, with a breadcrumb and H', async () => {
+		await client.create(deployment('trail', 1));
+		await client.create(cm('delta'));
+		const {app, frame, until, type, command} = open();
+		const names = () => frame().split('\n').filter(l => /^[> ] \S/.test(l) && !/^ {2}NAME\s/.test(l)).map(l => l.slice(2).split(/\s+/)[0]);
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('cm');
+			await until(/^[> ] charlie/m, 'the configmaps');
+			const listed = names();
+			assert.equal(selectedName(frame()), listed[0]);
+			// One write, three keys: every one counts.
+			type('jjj');
+			await until(() => selectedName(frame()) === listed[3], 'three rows down');
+			type('kk');
+			await until(() => selectedName(frame()) === listed[1], 'two rows up');
+			await command('deploy');
+			await until(/^pods@default › configmaps@default › deployments@default/m, 'the breadcrumb');
+			await until(/^[> ] trail\s/m, 'the deployment');
+			for (let i = 0; i < 50 && selectedName(frame()) !== 'trail'; i++) type('j');
+			await until(() => selectedName(frame()) === 'trail', 'trail selected');
+			type(keys.enter);
+			await until(/view: pods[^]*\/-l app=trail/, 'the deployment\'s pods');
+			// A filter typed here is cleared first, back to the one the view came with; then esc goes back.
+			type('/');
+			await until(/^\/-l app=trail/m, 'the filter prompt, prefilled');
+			type('nothing-matches');
+			await until(/\/nothing-matches/, 'the typed filter applied as it is typed, replacing the prefilled one');
+			type(keys.enter);
+			type(keys.esc);
+			await until(/\/-l app=trail/, 'esc: the filter the view came with');
+			type(keys.esc);
+			await until(() => /view: deployments/.test(frame()) && selectedName(frame()) === 'trail', 'back on the deployments, trail still selected');
+			type('H');
+			await until(/Earlier views, newest first[^]*> configmaps@default[^]*  pods@default/, 'H lists the earlier views, newest first');
+			type(keys.enter);
+			await until(() => /view: configmaps/.test(frame()) && selectedName(frame()) === listed[1], 'H took us to the configmaps, selection kept');
+			type(keys.esc);
+			await until(/view: pods/, 'esc: back to the first view');
+			type(keys.esc);
+			await until(/no earlier view/, 'nothing further back, and it says so');
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('edits prompts with readline keys and history; a prefilled value is replaced by what is typed', async () => {
+		await client.create(deployment('viaprompt', 3));
+		const {app, frame, until, type, command} = open();
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('deploy');
+			await until(/^[> ] viaprompt\s/m, 'the deployment');
+			for (let i = 0; i < 50 && selectedName(frame()) !== 'viaprompt'; i++) type('j');
+			await until(() => selectedName(frame()) === 'viaprompt', 'prompted selected');
+			type('s');
+			await until(/^replicas: 3/m, 'the prefilled prompt');
+			type('5\r');
+			await until(/deployment.apps\/viaprompt scaled to 5/, 'scaled to 5, not 35');
+			// ctrl-w removes a word, ctrl-u the whole line; up recalls the last command.
+			type(':');
+			await until(/^:/m, 'the command prompt');
+			type('svc default');
+			type('\u0017');
+			await until(/^:svc\s*$/m, 'ctrl-w took the last word');
+			type('\u0015');
+			await until(/^:\s*$/m, 'ctrl-u emptied the line');
+			type('cm\r');
+			await until(/view: configmaps/, 'the command ran');
+			type(':');
+			await until(/^:/m, 'the command prompt again');
+			type('\u001b[A');
+			await until(/^:cm/m, 'up recalled the last command');
+			type('\u0001x\r');
+			await until(/the server doesn't have a resource type "xcm"/, 'ctrl-a typed at the start');
+		} finally {
+			app.unmount();
+		}
+	});
+
 	it('offers the examples on an empty namespace\'s first screen, and A runs them', async () => {
 		await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'fresh'}});
 		const {app, until, type} = open({initialNamespace: 'fresh'});
@@ -466,8 +546,13 @@ describe('dashboard (ink-testing-library)', () => {
 			await selectRow('served');
 			type('F');
 			await until(/^port-forward \[LOCAL:\]PORT: 8080/m, 'the prompt with the declared port');
+			// A number that is no port gets kubedeck's words, not Node's.
+			type('808018081\r');
+			await until(/error: port-forward: 808018081 is not a port: give a number from 1 to 65535/, 'the bad port refused');
+			type('F');
+			await until(/^port-forward \[LOCAL:\]PORT: 8080/m, 'the prompt again');
 			// Local port 0: any free one (8080 may be taken on the machine running the tests).
-			type(`${keys.backspace.repeat(4)}0:8080\r`);
+			type('0:8080\r');
 			const line = await until(/forwarding 127\.0\.0\.1:(\d+) -> pod\/served/, 'the forward started').then(() => /127\.0\.0\.1:(\d+) -> pod\/served/.exec(frame())!);
 			const port = Number(line[1]);
 			assert.match(await get(port), /served/, 'the pod answered through the forward');

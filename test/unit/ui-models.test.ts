@@ -9,7 +9,8 @@ import * as B from '../../source/ui/editor/buffer.js';
 import {errorLines, lineOfField, parseBuffer} from '../../source/ui/editor/errors.js';
 import {LogBuffer, renderJsonLine, wrapRows} from '../../source/ui/logs/log-buffer.js';
 import type {KeyPress} from '../../source/ui/hooks/use-key-queue.js';
-import {confirmKey, scrollOffset} from '../../source/ui/keys/dialogs.js';
+import {confirmKey, editPrompt, type LineState, lineOf, recall, scrollOffset} from '../../source/ui/keys/dialogs.js';
+import {back, breadcrumb, historyLimit, historyLines, jump, pushView, type View} from '../../source/ui/navigation.js';
 import {looseRegex, parseFilter, scrollWindow, visibleObjects} from '../../source/ui/table-model.js';
 import {initialTheme, loadTheme} from '../../source/ui/theme.js';
 import {fit} from '../../source/ui/views/fit.js';
@@ -213,5 +214,64 @@ describe('dialog keys', () => {
 		assert.equal(scrollOffset('nav.up', 0, 100, 20), 0);
 		assert.equal(scrollOffset('nav.down', 0, 5, 20), 0, 'a text shorter than the page does not scroll');
 		assert.equal(scrollOffset('object.delete', 3, 100, 20), undefined);
+	});
+});
+
+describe('prompt line (readline keys)', () => {
+	const press = (state: LineState, ...keys: [string, KeyPress?][]) => keys.reduce((s, [input, key]) => editPrompt(s, input, key ?? {}) ?? s, state);
+	const ctrl = (c: string): [string, KeyPress] => [c, {ctrl: true}];
+	const alt = (c: string): [string, KeyPress] => [c, {meta: true}];
+	it('replaces a prefilled value with the first typed character, and keeps it when the cursor moves first', () => {
+		assert.equal(press(lineOf('3', true), ['5']).text, '5');
+		assert.equal(press(lineOf('8080', true), ['9'], ['0']).text, '90');
+		assert.equal(press(lineOf('3', true), ['', {backspace: true}]).text, '');
+		assert.equal(press(lineOf('3', true), ctrl('e'), ['5']).text, '35');
+		assert.equal(lineOf('', true).selected, false, 'nothing to select');
+	});
+	it('moves and kills as readline does', () => {
+		const line = lineOf('get pods web-1');
+		assert.deepEqual(press(line, ctrl('w')), {text: 'get pods ', cursor: 9});
+		assert.deepEqual(press(line, ctrl('u')), {text: '', cursor: 0});
+		assert.deepEqual(press(line, ctrl('a'), ctrl('k')), {text: '', cursor: 0});
+		assert.deepEqual(press(line, ctrl('a'), ctrl('f'), ctrl('f'), ctrl('f'), ctrl('k')), {text: 'get', cursor: 3});
+		assert.deepEqual(press(line, alt('b'), alt('b'), ctrl('k')), {text: 'get ', cursor: 4});
+		assert.deepEqual(press(line, ctrl('a'), alt('f'), ['s']), {text: 'gets pods web-1', cursor: 4});
+		assert.deepEqual(press(line, ctrl('b'), ctrl('b'), ['', {backspace: true}]), {text: 'get pods we-1', cursor: 11});
+		assert.deepEqual(press(line, ['', {leftArrow: true}], ctrl('e'), ['x']), {text: 'get pods web-1x', cursor: 15});
+		assert.equal(editPrompt(line, '', {return: true}), undefined, 'return is the caller\'s');
+		assert.equal(editPrompt(line, '', {upArrow: true}), undefined, 'up is the caller\'s');
+	});
+	it('walks a history up to the oldest entry and back down to the line being typed', () => {
+		const entries = ['a', 'b'];
+		assert.equal(recall(entries, 0, 'older'), 1);
+		assert.equal(recall(entries, 1, 'older'), 2);
+		assert.equal(recall(entries, 2, 'older'), undefined);
+		assert.equal(recall(entries, 1, 'newer'), 0);
+		assert.equal(recall(entries, 0, 'newer'), undefined);
+	});
+});
+
+describe('navigation history', () => {
+	const view = (plural: string, namespace: string | undefined = 'default', filter = '', entryFilter = filter): View => ({type: resolveType(plural)!, namespace, filter, entryFilter, top: 0});
+	it('clears a filter typed in a view before going back, and keeps the filter a view was opened with', () => {
+		const history = pushView([], view('deployments'));
+		const pods = view('pods', 'default', '-l app=web');
+		assert.equal(back(history, pods)!.view.type.plural, 'deployments');
+		const typed = back(history, {...pods, filter: 'web-1'})!;
+		assert.equal(typed.view.filter, '-l app=web');
+		assert.equal(typed.history.length, 1, 'still one view back');
+		assert.equal(back([], view('pods')), undefined);
+	});
+	it('keeps the latest views, jumps to one of them and shows the trail, oldest steps dropped first', () => {
+		let history: View[] = [];
+		for (let i = 0; i < historyLimit + 5; i++) history = [...pushView(history, view(i % 2 ? 'pods' : 'configmaps', `ns${i}`))];
+		assert.equal(history.length, historyLimit);
+		assert.equal(historyLines(history)[0], `configmaps@ns${historyLimit + 4}`);
+		const step = jump(history, 2)!;
+		assert.equal(step.view.namespace, `ns${historyLimit + 2}`);
+		assert.equal(step.history.length, historyLimit - 3);
+		assert.equal(breadcrumb([view('namespaces', undefined)], view('pods', 'dev')), 'namespaces › pods@dev');
+		const crumb = breadcrumb(history, view('pods', 'here'), 40);
+		assert.ok(crumb.startsWith('… › ') && crumb.endsWith('pods@here') && crumb.length <= 40, crumb);
 	});
 });

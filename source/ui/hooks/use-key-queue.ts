@@ -42,13 +42,22 @@ export function useKeyQueue(handle: (input: string, key: KeyPress) => void, opti
 		if (input.length > 1 && /[\r\n]/.test(input) && !/[\x7f\b]/.test(input) && pending.current.length === 0 && options.acceptsPaste()) {
 			// A paste into the editor: its lines go in as they are, indentation and all.
 			pending.current.push([input, {paste: true}]);
-		} else if (input.length > 1 && /[\r\n\t\x7f\b]/.test(input) && !key.ctrl && !key.meta) {
-			// "deploy\r", "dep\t" or "\x7f3\r" can come as one chunk: split it into keys.
+		} else if (input.length > 1 && !key.ctrl && !key.meta && (/[\r\n\t\x7f\b]/.test(input) || !options.acceptsPaste())) {
+			// "deploy\r", "dep\t", "\x7f3\r" or a burst of "jjj" (key repeat, tmux, a slow SSH link) can
+			// come as one chunk: split it into keys, so every key of a burst counts. Only the editor takes
+			// a chunk of plain text whole, as typed text.
 			for (const part of input.split(/(\r\n|[\r\n\t\x7f\b])/)) {
 				if (part === '\r' || part === '\n' || part === '\r\n') pending.current.push(['', {return: true}]);
 				else if (part === '\t') pending.current.push(['', {tab: true}]);
 				else if (part === '\x7f' || part === '\b') pending.current.push(['', {backspace: true}]);
-				else if (part) for (const ch of part) pending.current.push([ch, {}]);
+				else if (part) {
+					for (const ch of part) {
+						const code = ch.charCodeAt(0);
+						// ctrl-a..ctrl-z inside a chunk come as their control characters.
+						if (code >= 1 && code <= 26) pending.current.push([String.fromCharCode(code + 96), {ctrl: true}]);
+						else pending.current.push([ch, {}]);
+					}
+				}
 			}
 		} else pending.current.push([input, key]);
 		drain();

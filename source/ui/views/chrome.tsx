@@ -6,6 +6,7 @@ import {objectRef, type ResourceType} from '../../api/resources.js';
 import type {KubeObject} from '../../api/object.js';
 import {panes} from '../panes.js';
 import type {Sort} from '../table-model.js';
+import type {LineState} from '../keys/dialogs.js';
 import type {Theme} from '../theme.js';
 import {fit, Line} from './fit.js';
 
@@ -40,8 +41,16 @@ export function ConfirmDialog({theme, verb, type, target, choice, typeName, type
 	);
 }
 
-export function Prompt({width, label, text}: {width: number; label: string; text: string}) {
-	return <Text>{fit(`${label}${text}`, width - 1)}<Text inverse> </Text></Text>;
+/** A prompt line: a prefilled value shown selected (typing replaces it), else the text with the cursor on its character. */
+export function Prompt({width, label, line}: {width: number; label: string; line: LineState}) {
+	const {text, cursor, selected} = line;
+	if (selected) return <Text>{label}<Text inverse>{fit(text, Math.max(1, width - label.length - 1))}</Text></Text>;
+	// Long text: keep the cursor on screen by showing the end that holds it.
+	const room = Math.max(1, width - label.length - 1);
+	const from = Math.max(0, cursor - room + 1);
+	const shown = text.slice(from, from + room);
+	const at = cursor - from;
+	return <Text>{label}{shown.slice(0, at)}<Text inverse>{shown[at] ?? ' '}</Text>{shown.slice(at + 1)}</Text>;
 }
 
 export function StatusLine({width, theme, text, tone}: {width: number; theme: Theme; text: string; tone: 'info' | 'error' | 'busy'}) {

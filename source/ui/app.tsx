@@ -33,7 +33,7 @@ import {confirmKey, editPrompt, lineOf, type LineState, recall, scrollOffset} fr
 import {editorKey} from './keys/editor.js';
 import {type LogKeysContext, logsKey, type LogPane} from './keys/logs.js';
 import {MetricsHistory, sparkline} from './metrics-history.js';
-import {commandIn, defaultKeyCommands, helpLines, keyCommandsWith, keyName, type Scope} from './keymap.js';
+import {commandIn, defaultKeyCommands, deleteKeyHint, helpLines, keyCommandsWith, keyName, type Scope} from './keymap.js';
 import {logPaneFor, maskSecret, podSelectorOf} from './objects.js';
 import {back, breadcrumb, type History, historyLines, jump, pushView, type View} from './navigation.js';
 import {paneOf, panes} from './panes.js';
@@ -670,8 +670,11 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'object.undoRollout':
 				if (type.kind !== 'Deployment') return setStatus('rollout undo: select a deployment', 'error');
 				return setMode({kind: 'confirm', verb: 'rollback', type, target: current, choice: 'cancel', typed: ''});
-			case 'object.delete':
+			case 'object.delete': {
+				const hint = deleteKeyHint(name);
+				if (hint) setStatus(hint);
 				return setMode({kind: 'confirm', verb: 'delete', type, target: current, choice: 'cancel', typed: ''});
+			}
 		}
 	}
 
@@ -737,7 +740,11 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	}
 
 	const scope: Scope = mode.kind === 'logs' || (mode.kind === 'list' && split?.focus === 'logs' && split.pane) ? 'logs' : mode.kind === 'editor' ? 'editor' : mode.kind === 'text' || mode.kind === 'help' ? 'text' : 'list';
-	const footer = commands.filter(c => c.scopes.includes(scope) && !c.quiet).map(c => `<${c.keys[0]}> ${c.description.replace(/ \(.*\)$/, '')}`).join('  ');
+	// Help and quit are pinned to the footer's right end: the rest gives way on a narrow terminal.
+	const pinnedIds = scope === 'list' ? ['app.help', 'app.quit'] : [];
+	const hint = (c: (typeof commands)[number]) => `<${c.keys[0]}> ${c.description.replace(/ \(.*\)$/, '')}`;
+	const footer = commands.filter(c => c.scopes.includes(scope) && !c.quiet && !pinnedIds.includes(c.id)).map(hint).join('  ');
+	const pinned = commands.filter(c => pinnedIds.includes(c.id)).map(hint).join('  ');
 	return (
 		// One row short of the terminal: at full height Ink clears the screen on every frame (flicker).
 		<Box flexDirection="column" height={rows - 1}>
@@ -752,7 +759,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			{mode.kind === 'confirm' && <ConfirmDialog theme={theme} verb={mode.verb} type={mode.type} target={mode.target} choice={mode.choice} typeName={prefs.protection(context) === 'type-name'} typed={mode.typed} />}
 			{mode.kind === 'input' && <Prompt width={columns} label={promptLabels[mode.purpose]} line={mode} />}
 			<StatusLine width={columns} theme={theme} text={status.text} tone={status.tone} />
-			<Footer width={columns} theme={theme} text={footer} />
+			<Footer width={columns} theme={theme} text={footer} pinned={pinned} />
 		</Box>
 	);
 }

@@ -94,11 +94,16 @@ export function keyCommandsWith(overrides: Record<string, string[]>, readonly = 
 	// tmux's prefix is ctrl+b; vim users reach for ctrl+d to scroll. Say so where it matters.
 	if (process.env.TMUX) {
 		for (const c of commands) if (c.keys.includes('ctrl+b')) warnings.push(`${c.keys.join('/')} (${c.description}): ctrl+b is tmux's prefix key, so inside tmux it reaches kubedeck only when pressed twice`);
-		// Inside tmux people scroll with vim's keys; vim's half-page-down is delete here (it asks first).
-		const del = commands.find(c => c.id === 'object.delete');
-		if (del?.keys.includes('ctrl+d')) warnings.push('ctrl+d deletes here (it always asks, Cancel first), not vim\'s half-page down: page with ctrl+f/ctrl+u or pgdn/pgup');
 	}
 	return {commands, warnings};
+}
+
+/**
+ * Said when ctrl+d opens a delete inside tmux, where people scroll with vim's keys and vim's
+ * half-page-down is delete here (it asks first). Only then: a hint shown for good takes a row.
+ */
+export function deleteKeyHint(name: string): string | undefined {
+	return process.env.TMUX && name === 'ctrl+d' ? 'ctrl+d deletes here (it always asks, Cancel first), not vim\'s half-page down: page with ctrl+f/ctrl+u or pgdn/pgup' : undefined;
 }
 
 /** The name of a key press as the keymap spells it. */

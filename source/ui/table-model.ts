@@ -100,3 +100,63 @@ export function scrollWindow(selected: number, top: number, height: number, tota
 export function objectKey(obj: KubeObject): string {
 	return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
 }
+
+/**
+ * How useful a column is when the terminal is too narrow for all of them: the
+ * least useful go first. Name always stays; what tells the state (status,
+ * readiness) and age stay longest, as in kubectl's narrow columns; the rest
+ * go right to left.
+ */
+const keepOrder: Record<string, number> = {Name: 1000, Namespace: 900, Status: 800, Ready: 700, Age: 600, Phase: 590, Type: 500, Restarts: 400, Available: 350, 'Up-to-date': 340, Data: 330, CPU: 300, MEM: 290};
+
+/** "verylongname-abcde" in `width` characters, cut in the middle where names differ least. */
+export function shortenMiddle(text: string, width: number): string {
+	if (text.length <= width) return text;
+	if (width < 3) return text.slice(0, width);
+	const tail = Math.floor((width - 1) / 2);
+	return `${text.slice(0, width - 1 - tail)}…${text.slice(text.length - tail)}`;
+}
+
+export interface FittedTable {
+	/** Indexes of the columns kept, in order. */
+	kept: number[];
+	widths: number[];
+	header: string[];
+	rows: string[][];
+}
+
+/**
+ * Fit a table to `width` columns (the row marker's two included) instead of cutting its
+ * right end: sparklines give way to their figures, long names are shortened in the middle
+ * (to 20, 12, then 8), and the least useful columns are dropped.
+ */
+export function fitTable(names: string[], header: string[], rows: string[][], width: number): FittedTable {
+	const gap = 2;
+	let cells = rows;
+	let kept = names.map((_, i) => i);
+	const nameAt = names.indexOf('Name');
+	const natural = (i: number, nameWidth = Infinity) => Math.max(header[i].length, ...cells.map(r => (i === nameAt ? Math.min(nameWidth, r[i].length) : r[i].length)));
+	const total = (nameWidth?: number) => 2 + kept.reduce((sum, i, at) => sum + natural(i, nameWidth) + (at === kept.length - 1 ? 0 : gap), 0);
+	// The sparklines ("▂▄█ 12m") go first, their figures stay.
+	if (total() > width) cells = cells.map(r => r.map((c, i) => (['CPU', 'MEM'].includes(names[i]) ? c.slice(c.lastIndexOf(' ') + 1) : c)));
+	let nameWidth = Infinity;
+	if (total() > width) nameWidth = Math.max(20, natural(nameAt) - (total() - width));
+	const byUse = kept.filter(i => i !== nameAt).sort((a, b) => (keepOrder[names[a]] ?? 100 - a) - (keepOrder[names[b]] ?? 100 - b));
+	const dropWhile = (useful: (i: number) => boolean) => {
+		while (total(nameWidth) > width && byUse.length > 0 && useful(byUse[0])) {
+			const drop = byUse.shift()!;
+			kept = kept.filter(i => i !== drop);
+		}
+	};
+	const shrinkName = (least: number) => {
+		if (total(nameWidth) > width && nameAt >= 0) nameWidth = Math.max(least, natural(nameAt, nameWidth) - (total(nameWidth) - width));
+	};
+	// The columns below age go first; then names get shorter still before status, readiness and age go.
+	dropWhile(i => (keepOrder[names[i]] ?? 0) < keepOrder.Age);
+	shrinkName(12);
+	dropWhile(() => true);
+	shrinkName(8);
+	const widths = kept.map(i => natural(i, nameWidth));
+	const shorten = (c: string, i: number) => (i === nameAt ? shortenMiddle(c, nameWidth) : c);
+	return {kept, widths, header: kept.map(i => header[i]), rows: cells.map(r => kept.map(i => shorten(r[i], i)))};
+}

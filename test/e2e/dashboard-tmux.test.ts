@@ -76,6 +76,13 @@ describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, (
 		});
 		keys('g');
 		await until(/^> web-/m, 'back to the top');
+		// A narrow terminal: columns fit by priority (names shortened, sparklines gone), help and quit stay.
+		tmux('resize-window', '-t', session, '-x', '60', '-y', '20');
+		await until(/^ {2}NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/m, 'kubectl\'s columns at 60 columns');
+		await until(/<\?> help {2}<q> quit\s*$/m, 'help and quit in the footer');
+		assert.ok(screen().split('\n').every(l => l.length <= 60), screen());
+		tmux('resize-window', '-t', session, '-x', '120', '-y', '32');
+		await until(/^ {2}NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+CPU\s+MEM/m, 'every column again at 120');
 	});
 
 	it('opens a pod\'s logs, opens a shell in it, confirms before deleting (defaulting to Cancel) and quits', async () => {

@@ -11,7 +11,7 @@ import {LogBuffer, renderJsonLine, wrapRows} from '../../source/ui/logs/log-buff
 import type {KeyPress} from '../../source/ui/hooks/use-key-queue.js';
 import {confirmKey, editPrompt, type LineState, lineOf, recall, scrollOffset} from '../../source/ui/keys/dialogs.js';
 import {back, breadcrumb, historyLimit, historyLines, jump, pushView, type View} from '../../source/ui/navigation.js';
-import {looseRegex, parseFilter, scrollWindow, visibleObjects} from '../../source/ui/table-model.js';
+import {fitTable, looseRegex, parseFilter, scrollWindow, shortenMiddle, visibleObjects} from '../../source/ui/table-model.js';
 import {initialTheme, loadTheme} from '../../source/ui/theme.js';
 import {fit} from '../../source/ui/views/fit.js';
 import fs from 'node:fs';
@@ -273,5 +273,30 @@ describe('navigation history', () => {
 		assert.equal(breadcrumb([view('namespaces', undefined)], view('pods', 'dev')), 'namespaces › pods@dev');
 		const crumb = breadcrumb(history, view('pods', 'here'), 40);
 		assert.ok(crumb.startsWith('… › ') && crumb.endsWith('pods@here') && crumb.length <= 40, crumb);
+	});
+});
+
+describe('fitting a table to the terminal', () => {
+	const names = ['Name', 'Ready', 'Status', 'Restarts', 'Age', 'CPU', 'MEM'];
+	const header = names.map(n => n.toUpperCase());
+	const rows = [['edu-msa-board-7c9d8f6b5-x2x4q', '1/1', 'Running', '0', '5m', '▁▂▃▄▅▆▇█ 12m', '▁▂▃▄▅▆▇█ 44Mi']];
+	const widthOf = (t: ReturnType<typeof fitTable>) => 2 + t.widths.reduce((a, b) => a + b, 0) + 2 * (t.widths.length - 1);
+	it('keeps every column whole when there is room', () => {
+		const t = fitTable(names, header, rows, 160);
+		assert.deepEqual(t.header, header);
+		assert.deepEqual(t.rows, rows);
+	});
+	it('gives up sparklines, then shortens names in the middle, then drops the least useful columns, never cutting a header', () => {
+		const at90 = fitTable(names, header, rows, 90);
+		assert.deepEqual(at90.header, header, 'every column at 90');
+		assert.equal(at90.rows[0][6], '44Mi');
+		const at60 = fitTable(names, header, rows, 60);
+		assert.ok(at60.header.includes('RESTARTS') && at60.header.includes('AGE'), at60.header.join(' '));
+		assert.ok(widthOf(at60) <= 60);
+		const at40 = fitTable(names, header, rows, 40);
+		assert.deepEqual(at40.header, ['NAME', 'READY', 'STATUS', 'AGE']);
+		assert.ok(widthOf(at40) <= 40, String(widthOf(at40)));
+		assert.match(at40.rows[0][0], /^edu-msa-.*….*x2x4q$/);
+		assert.equal(shortenMiddle('abcdefghij', 5), 'ab…ij');
 	});
 });

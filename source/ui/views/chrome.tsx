@@ -57,6 +57,10 @@ export function StatusLine({width, theme, text, tone}: {width: number; theme: Th
 	return <Text color={tone === 'error' ? theme.error : tone === 'busy' ? theme.warning : theme.muted}>{fit(text, width) || ' '}</Text>;
 }
 
-export function Footer({width, theme, text}: {width: number; theme: Theme; text: string}) {
-	return <Text color={theme.muted}>{fit(text, width)}</Text>;
+/** The keys that work here; `pinned` (help, quit) always shows at the right end. */
+export function Footer({width, theme, text, pinned = ''}: {width: number; theme: Theme; text: string; pinned?: string}) {
+	if (!pinned) return <Text color={theme.muted}>{fit(text, width)}</Text>;
+	const room = width - pinned.length - 2;
+	const left = room > 0 ? fit(text, room) : '';
+	return <Text color={theme.muted}>{left.padEnd(Math.max(0, room))}{room > 0 ? '  ' : ''}<Text bold>{fit(pinned, width)}</Text></Text>;
 }

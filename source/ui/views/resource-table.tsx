@@ -5,7 +5,7 @@ import {Box, Text} from 'ink';
 import type {KubeObject} from '../../api/object.js';
 import type {ResourceType} from '../../api/resources.js';
 import {podStatus, rendererFor} from '../../render/columns.js';
-import {listColumns, objectKey, type Sort} from '../table-model.js';
+import {fitTable, listColumns, objectKey, type Sort} from '../table-model.js';
 import {statusColor, type Theme} from '../theme.js';
 import {fit} from './fit.js';
 
@@ -29,14 +29,18 @@ export function ResourceTable({type, items, top, selected, height, width, allNam
 	const now = Date.now();
 	const window = items.slice(top, top + Math.max(1, height));
 	const withNs = allNamespaces && type.namespaced;
-	const header = [...(withNs ? ['NAMESPACE'] : []), ...shown.map(c => `${c.name.toUpperCase()}${sort?.column === c.name ? (sort.descending ? '↓' : '↑') : ''}`), ...(extra?.names ?? [])];
+	const names = [...(withNs ? ['Namespace'] : []), ...shown.map(c => c.name), ...(extra?.names ?? [])];
+	const fullHeader = names.map(n => `${n.toUpperCase()}${sort?.column === n ? (sort.descending ? '↓' : '↑') : ''}`);
 	const statusIndex = renderer.columns.findIndex(c => c.name === 'Status');
-	const rows = window.map(obj => {
+	const full = window.map(obj => {
 		const all = renderer.row(obj, now);
 		return {obj, all, cells: [...(withNs ? [obj.metadata.namespace ?? ''] : []), ...shown.map(c => all[c.index] ?? ''), ...(extra?.cells(obj) ?? [])]};
 	});
-	const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r.cells[i].length)) + 2);
-	const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('').trimEnd();
+	// Too narrow for every column: fit by priority rather than cutting the right end.
+	const fitted = fitTable(names, fullHeader, full.map(r => r.cells), width);
+	const header = fitted.header;
+	const rows = full.map((r, i) => ({...r, cells: fitted.rows[i]}));
+	const line = (cells: string[]) => cells.map((c, i) => c.padEnd(fitted.widths[i] + 2)).join('').trimEnd();
 	return (
 		<Box flexDirection="column">
 			<Text bold color={theme.text}>{fit(`  ${line(header)}`, width)}</Text>

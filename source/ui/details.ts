@@ -24,7 +24,10 @@ export function progressBar(done: number, total: number, width = 20): string {
 export function rolloutLine(d: KubeObject): {text: string; done: boolean} {
 	const replicas = (d.spec as Rec).replicas ?? 1;
 	const status = (d.status ?? {}) as Rec;
-	const ready = Math.min(status.updatedReplicas ?? 0, status.availableReplicas ?? 0);
+	// Counted against what is wanted now: after a scale down from 1500 to 500 the status still
+	// counts 1500 available for a moment ("1500/500"). A status older than the spec counts nothing yet.
+	const stale = (status.observedGeneration ?? 0) < (d.metadata.generation ?? 0);
+	const ready = stale ? 0 : Math.min(replicas, status.updatedReplicas ?? 0, status.availableReplicas ?? 0);
 	let message: string, done: boolean;
 	try {
 		[message, done] = deploymentRolloutStatus(d);

@@ -356,6 +356,29 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it('keeps the newest log line on screen while following with wrap on', async () => {
+		await client.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'wide', namespace: 'default'}, spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); printf "%0150d wide %s\\n" 0 $i; sleep 0.05; done']}]}});
+		const {app, frame, until, type, selectRow} = open();
+		try {
+			await until(/^[> ] wide\s+1\/1\s+Running/m, 'the pod running');
+			await selectRow('wide');
+			type('l');
+			await until(/Logs default\/wide\s+● streaming\s+following/, 'the log pane following');
+			type('w');
+			// One frame holds both: the title's count and the newest line drawn.
+			const newestShown = () => {
+				const f = frame();
+				const count = Number(/(\d+) lines?/.exec(f)?.[1]);
+				const last = Number([...f.matchAll(/wide (\d+)$/gm)].at(-1)?.[1]);
+				return count > 30 && /following · wrap/.test(f) && last === count;
+			};
+			await until(newestShown, 'the newest line on screen, wrapped');
+			type(keys.esc);
+		} finally {
+			app.unmount();
+		}
+	});
+
 	it('follows logs, pauses without losing lines, searches and filters', async () => {
 		await client.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'chatty', namespace: 'default'}, spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', args: ['logs-generator', '--rate=20']}]}});
 		const {app, frame, until, type, selectRow} = open();

@@ -11,6 +11,7 @@ import {LogBuffer, renderJsonLine, wrapRows} from '../../source/ui/logs/log-buff
 import type {KeyPress} from '../../source/ui/hooks/use-key-queue.js';
 import {confirmKey, editPrompt, type LineState, lineOf, recall, scrollOffset} from '../../source/ui/keys/dialogs.js';
 import {back, breadcrumb, historyLimit, historyLines, jump, pushView, type View} from '../../source/ui/navigation.js';
+import {rolloutLine} from '../../source/ui/details.js';
 import {fitTable, looseRegex, parseFilter, scrollWindow, shortenMiddle, visibleObjects} from '../../source/ui/table-model.js';
 import {initialTheme, loadTheme} from '../../source/ui/theme.js';
 import {fit} from '../../source/ui/views/fit.js';
@@ -298,5 +299,16 @@ describe('fitting a table to the terminal', () => {
 		assert.ok(widthOf(at40) <= 40, String(widthOf(at40)));
 		assert.match(at40.rows[0][0], /^edu-msa-.*….*x2x4q$/);
 		assert.equal(shortenMiddle('abcdefghij', 5), 'ab…ij');
+	});
+});
+
+describe('rollout line', () => {
+	const d = (replicas: number, generation: number, status: Record<string, number>): KubeObject => ({apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'web', namespace: 'default', generation}, spec: {replicas}, status: {observedGeneration: generation, ...status}});
+	it('counts against the replicas wanted now, and shows nothing done while the status is older than the spec', () => {
+		const scaledDown = rolloutLine(d(500, 3, {replicas: 500, updatedReplicas: 1500, availableReplicas: 1500}));
+		assert.match(scaledDown.text, /^\[█{20}\] 500\/500 /);
+		const stale = rolloutLine({...d(500, 4, {replicas: 1500, updatedReplicas: 1500, availableReplicas: 1500}), status: {observedGeneration: 3, replicas: 1500, updatedReplicas: 1500, availableReplicas: 1500}});
+		assert.match(stale.text, /^\[░{20}\] 0\/500 {2}Waiting for deployment spec update/);
+		assert.equal(stale.done, false);
 	});
 });

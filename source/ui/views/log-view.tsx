@@ -60,14 +60,36 @@ export function LogView({title, session, view, height, width, theme}: {title: st
 	const sources = [...new Set(session.targets.map(t => t.source))];
 	const search = patternOf(view.search);
 	const rows: ReactNode[] = [];
-	// Build rows from the window's lines; with wrap on a line may take several rows.
-	for (let i = top; i < indexes.length && rows.length < bodyHeight; i++) {
+	const lineAt = (i: number) => {
 		const line = session.buffer.at(indexes[i])!;
 		const rendered = view.json ? renderJsonLine(line.text) : {text: line.text};
 		const prefix = `${line.source ? `${line.source} ` : ''}${view.timestamps && line.ts ? `${line.ts} ` : ''}`;
 		// Cut to the width here (see fit.tsx): a log line must never reach Ink wider than the pane.
-		const parts = wrapRows(prefix + rendered.text, width, view.wrap).map(part => fit(part, width));
-		parts.forEach((part, j) => {
+		return {line, rendered, parts: wrapRows(prefix + rendered.text, width, view.wrap).map(part => fit(part, width))};
+	};
+	// Following with wrap on: lines take several rows, so the window starts as many lines up from
+	// the newest as fill the pane (counting lines, the newest would fall below the screen).
+	let first = top;
+	if (view.follow && view.wrap) {
+		let used = 0;
+		first = indexes.length;
+		while (first > 0) {
+			const n = lineAt(first - 1).parts.length;
+			if (used > 0 && used + n > bodyHeight) break;
+			used += n;
+			first--;
+		}
+	}
+	// With a single line taller than the pane, its last rows are the ones shown.
+	let skip = 0;
+	if (view.follow && view.wrap && first === indexes.length - 1) skip = Math.max(0, lineAt(first).parts.length - bodyHeight);
+	// Build rows from the window's lines; with wrap on a line may take several rows.
+	for (let i = first; i < indexes.length && rows.length < bodyHeight; i++) {
+		const {line, rendered, parts: all} = lineAt(i);
+		const offset = i === first ? skip : 0;
+		const parts = offset ? all.slice(offset) : all;
+		parts.forEach((part, k) => {
+			const j = k + offset;
 			if (rows.length >= bodyHeight) return;
 			const sourceColor = theme.logPrefixes.length ? theme.logPrefixes[sources.indexOf(line.source) % theme.logPrefixes.length] : undefined;
 			const body = j === 0 && line.source ? <><Text color={sourceColor}>{part.slice(0, line.source.length)}</Text>{highlight(part.slice(line.source.length), search)}</> : highlight(part, search);
@@ -83,7 +105,7 @@ export function LogView({title, session, view, height, width, theme}: {title: st
 			<Line width={width} segments={[
 				{text: title, bold: true, color: theme.accent}, '  ',
 				{text: `● ${state}${session.error ? `: ${session.error}` : ''}`, color: stateColor}, '  ',
-				{text: `${flags}  ${indexes.length} lines${dropped ? `, ${dropped} earlier not in memory (scroll up to read back)` : ''}`, color: theme.muted},
+				{text: `${flags}  ${indexes.length} line${indexes.length === 1 ? '' : 's'}${dropped ? `, ${dropped} earlier not in memory (scroll up to read back)` : ''}`, color: theme.muted},
 			]} />
 			{rows.length === 0 ? <Text color={theme.muted}>{state === 'connecting' ? 'connecting…' : 'no log lines yet'}</Text> : rows}
 			{view.typing && <Text>{fit(`${view.typing.purpose === 'search' ? '/' : '&'}${view.typing.text}`, width - 1)}<Text inverse> </Text></Text>}

@@ -63,14 +63,14 @@ type Recall = {back?: number; draft?: string};
 /** A prompt's mode; a prefilled value starts selected, so what is typed replaces it. */
 const promptMode = (purpose: PromptPurpose, text = '', target?: KubeObject): Mode => ({kind: 'input', purpose, target, initial: text, ...lineOf(text, true)});
 
-type Confirm = {kind: 'confirm'; verb: 'delete' | 'rollback'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typed: string};
+type Confirm = {kind: 'confirm'; verb: 'delete' | 'rollback' | 'restart'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typed: string};
 type Mode =
 	| {kind: 'list'}
 	| ({kind: 'input'; purpose: PromptPurpose; target?: KubeObject; initial: string} & LineState & Recall)
 	| {kind: 'forwards'; selected: number}
 	| {kind: 'history'; selected: number}
 	| Confirm
-	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; live?: KubeObject; yaml?: boolean}
+	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; revealed?: boolean; live?: KubeObject; yaml?: boolean}
 	| {kind: 'help'; offset: number}
 	| ({kind: 'editor'} & EditorState)
 	| ({kind: 'logs'} & LogPane);
@@ -533,6 +533,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		setMode({kind: 'list'});
 		const {type: t, target} = mode;
 		const ref = objectRef(t, target.metadata.name!);
+		if (mode.verb === 'restart') return report(`restarting ${ref}`, rolloutRestart(client, t, target.metadata.namespace!, target.metadata.name!), target);
 		if (mode.verb === 'rollback') return report(`rolling back ${ref}`, rolloutUndo(client, t, target.metadata.namespace!, target.metadata.name!), target);
 		report(`deleting ${ref}`, client.delete(t, target.metadata.namespace, target.metadata.name!).then(() => {
 			restoreRef.current = {type: t, object: target, at: Date.now()};
@@ -544,8 +545,11 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		const command = commandIn(commands, 'text', name);
 		if (command === 'nav.back' || name === 'q') return setMode({kind: 'list'});
 		if (mode.kind === 'text' && mode.secret && command === 'secret.reveal') {
+			// x again hides them.
+			const ref = objectRef(type, mode.secret.metadata.name!);
+			if (mode.revealed) return setMode({...mode, title: `YAML ${ref} (values hidden; x reveals)`, lines: toYaml(maskSecret(mode.secret)).split('\n'), revealed: false});
 			const decoded = {...mode.secret, data: Object.fromEntries(Object.entries((mode.secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))};
-			return setMode({kind: 'text', title: `YAML ${objectRef(type, mode.secret.metadata.name!)} (values decoded)`, lines: toYaml(decoded).split('\n'), offset: 0, yaml: true});
+			return setMode({...mode, title: `YAML ${ref} (values decoded; x hides them)`, lines: toYaml(decoded).split('\n'), revealed: true});
 		}
 		const total = mode.kind === 'text' ? mode.lines.length : helpLines(commands, {favourites: prefs.favourites(context), prefsPath: prefs.path, readonly}).length;
 		const offset = scrollOffset(command, mode.offset, total, bodyHeight - 2);
@@ -666,7 +670,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				return scaleTo(current, Math.max(0, Number((current.spec as Rec).replicas ?? 0) + (command === 'object.scaleUp' ? 1 : -1)));
 			case 'object.restart':
 				if (!['Deployment', 'StatefulSet', 'DaemonSet'].includes(type.kind)) return setStatus('rollout restart: select a deployment, statefulset or daemonset', 'error');
-				return report(`restarting ${ref}`, rolloutRestart(client, type, current.metadata.namespace!, current.metadata.name!), current);
+				// Every pod is replaced: it asks first, as k9s does.
+				return setMode({kind: 'confirm', verb: 'restart', type, target: current, choice: 'cancel', typed: ''});
 			case 'object.undoRollout':
 				if (type.kind !== 'Deployment') return setStatus('rollout undo: select a deployment', 'error');
 				return setMode({kind: 'confirm', verb: 'rollback', type, target: current, choice: 'cancel', typed: ''});
@@ -743,7 +748,9 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	// Help and quit are pinned to the footer's right end: the rest gives way on a narrow terminal.
 	const pinnedIds = scope === 'list' ? ['app.help', 'app.quit'] : [];
 	const hint = (c: (typeof commands)[number]) => `<${c.keys[0]}> ${c.description.replace(/ \(.*\)$/, '')}`;
-	const footer = commands.filter(c => c.scopes.includes(scope) && !c.quiet && !pinnedIds.includes(c.id)).map(hint).join('  ');
+	// Only the keys that apply here: x reveals only on a Secret's YAML.
+	const applies = (c: (typeof commands)[number]) => c.id !== 'secret.reveal' || (mode.kind === 'text' && !!mode.secret);
+	const footer = commands.filter(c => c.scopes.includes(scope) && !c.quiet && !pinnedIds.includes(c.id) && applies(c)).map(hint).join('  ');
 	const pinned = commands.filter(c => pinnedIds.includes(c.id)).map(hint).join('  ');
 	return (
 		// One row short of the terminal: at full height Ink clears the screen on every frame (flicker).

@@ -40,7 +40,7 @@ export const defaultKeyCommands: KeyCommand[] = [
 	{id: 'view.yaml', keys: ['y'], scopes: L, description: 'yaml'},
 	{id: 'view.logs', keys: ['l'], scopes: L, description: 'logs'},
 	{id: 'view.previousLogs', keys: ['p'], scopes: L, description: 'logs of the previous instance', quiet: true},
-	{id: 'secret.reveal', keys: ['x'], scopes: ['text'], description: 'reveal secret values (in the YAML view)'},
+	{id: 'secret.reveal', keys: ['x'], scopes: ['text'], description: 'reveal or hide secret values (in the YAML view)'},
 	{id: 'object.edit', keys: ['e'], scopes: L, description: 'edit', mutating: true},
 	{id: 'object.editExternal', keys: ['E'], scopes: L, description: 'edit in $EDITOR', mutating: true, quiet: true},
 	{id: 'object.new', keys: ['n'], scopes: L, description: 'new from a template', mutating: true},
@@ -48,7 +48,7 @@ export const defaultKeyCommands: KeyCommand[] = [
 	{id: 'object.scale', keys: ['s'], scopes: L, description: 'scale (on a pod: shell)', mutating: true},
 	{id: 'object.scaleUp', keys: ['+'], scopes: L, description: 'scale up by one', mutating: true, quiet: true},
 	{id: 'object.scaleDown', keys: ['-'], scopes: L, description: 'scale down by one', mutating: true, quiet: true},
-	{id: 'object.restart', keys: ['r'], scopes: L, description: 'rollout restart', mutating: true},
+	{id: 'object.restart', keys: ['r'], scopes: L, description: 'rollout restart', mutating: true, dangerous: true},
 	{id: 'object.undoRollout', keys: ['u'], scopes: L, description: 'rollout undo (asks first)', mutating: true, dangerous: true, quiet: true},
 	{id: 'object.delete', keys: ['ctrl+d'], scopes: L, description: 'delete', mutating: true, dangerous: true},
 	{id: 'object.restore', keys: ['U'], scopes: L, description: 'restore what was just deleted (embedded engine, 60 s)', mutating: true, quiet: true},
@@ -134,7 +134,7 @@ export function helpLines(commands: KeyCommand[], about: {favourites: string[]; 
 	const out: string[] = [];
 	for (const [scope, title] of scopes) {
 		out.push(`${title}:`);
-		for (const c of commands.filter(c => c.scopes.includes(scope))) out.push(`  ${c.keys.join(', ').padEnd(18)}${c.description}${c.dangerous ? '  (asks first)' : ''}  [${c.id}]`);
+		for (const c of commands.filter(c => c.scopes.includes(scope))) out.push(`  ${c.keys.join(', ').padEnd(18)}${c.description}${c.dangerous && !c.description.includes('asks first') ? '  (asks first)' : ''}  [${c.id}]`);
 		if (scope === 'list') out.push(`  ${'0-9'.padEnd(18)}favourite namespaces: ${about.favourites.map((n, i) => `${i}:${n}`).join(' ')}`);
 	}
 	out.push('', `Preferences: ${about.prefsPath} (theme, favourites, "keys": {"<command id>": ["key", ...]}, "protection": {"<context>": "readonly" | "confirm" | "type-name"})`);

@@ -81,9 +81,19 @@ function byName(a: KubeObject, b: KubeObject): number {
 	return an < bn ? -1 : an > bn ? 1 : 0;
 }
 
-/** The objects the list shows, in order. The feed's order (namespace, name) is kept unless a sort is chosen. */
+/** When an event was last seen (core/v1 lastTimestamp, events.k8s.io's series and eventTime, else its creation). */
+const lastSeen = (e: KubeObject): string => {
+	const r = e as Record<string, any>;
+	return r.series?.lastObservedTime ?? r.lastTimestamp ?? r.eventTime ?? r.firstTimestamp ?? e.metadata.creationTimestamp ?? '';
+};
+
+/**
+ * The objects the list shows, in order. The feed's order (namespace, name) is kept unless a sort
+ * is chosen; events come newest first (their names say nothing of time).
+ */
 export function visibleObjects(type: ResourceType, items: KubeObject[], filter: Filter, sort: Sort | undefined, now: number): KubeObject[] {
 	const kept = filter.kind === 'none' ? items : items.filter(o => matches(filter, o, now));
+	if (!sort && type.kind === 'Event') return [...kept].sort((a, b) => lastSeen(b).localeCompare(lastSeen(a)) || byName(a, b));
 	if (!sort || (sort.column === 'Name' && !sort.descending)) return kept;
 	return [...kept].sort(compareBy(type, sort, now));
 }

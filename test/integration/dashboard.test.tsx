@@ -218,8 +218,19 @@ describe('dashboard (ink-testing-library)', () => {
 			type('y');
 			await until(/password: "\*{8}"/, 'the masked value');
 			assert.ok(!frame().includes('aHVudGVyMg==') && !frame().includes('hunter2'));
+			assert.match(frame(), /<x> reveal or hide secret values/, 'the footer offers x here');
 			type('x');
 			await until(/password: hunter2/, 'the revealed value');
+			type('x');
+			await until(() => /password: "\*{8}"/.test(frame()) && !frame().includes('hunter2'), 'x hides them again');
+			// A Deployment's describe has no secret to reveal: x is not offered there.
+			type(keys.esc);
+			await until(/^ {2}NAME/m, 'back to the list');
+			await command('cm');
+			await until(/view: configmaps[^]*^> /m, 'a configmap selected');
+			type('y');
+			await until(/^YAML configmap/m, 'a configmap\'s YAML');
+			assert.doesNotMatch(frame(), /<x>/);
 		} finally {
 			app.unmount();
 		}
@@ -360,7 +371,8 @@ describe('dashboard (ink-testing-library)', () => {
 		await client.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'wide', namespace: 'default'}, spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); printf "%0150d wide %s\\n" 0 $i; sleep 0.05; done']}]}});
 		const {app, frame, until, type, selectRow} = open();
 		try {
-			await until(/^[> ] wide\s+1\/1\s+Running/m, 'the pod running');
+			// The list may be longer than the screen by now: ask the engine, then move down to the pod.
+			await eventually(async () => ((await client.get(resolveType('pods')!, 'default', 'wide')).status as {phase?: string}).phase === 'Running', 'the pod running');
 			await selectRow('wide');
 			type('l');
 			await until(/Logs default\/wide\s+● streaming\s+following/, 'the log pane following');
@@ -419,6 +431,9 @@ describe('dashboard (ink-testing-library)', () => {
 				return shown.length > 0 && shown.every(n => n.endsWith('7'));
 			}, 'only matching lines');
 			assert.match(frame(), /&line \\d\*7\$/);
+			// Esc clears the & filter first, then closes the pane.
+			type(keys.esc);
+			await until(() => !/&line/.test(frame()) && /Logs default\/chatty/.test(frame()), 'esc cleared the filter, the pane still open');
 			type(keys.esc);
 			await until(/^ {2}NAME\s+READY/m, 'back to the list');
 		} finally {
@@ -445,7 +460,16 @@ describe('dashboard (ink-testing-library)', () => {
 			type(keys.enter);
 			await until(/deployment.apps\/rolled rolled back/, 'rolled back');
 			assert.deepEqual(await args(), ['pause']);
+			// r asks first too (every pod is replaced); Cancel is the default.
 			type('r');
+			await until(/Restart deployment.apps\/rolled in namespace default\?\s+Cancel\s+Restart/, 'the restart confirmation');
+			type(keys.enter);
+			await until(() => !/Restart deployment/.test(app.lastFrame() ?? ''), 'cancelled');
+			assert.equal(((await client.get(deployType, 'default', 'rolled')).spec as {template: {metadata?: {annotations?: Record<string, string>}}}).template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'], undefined, 'not restarted');
+			type('r');
+			await until(/Restart deployment.apps\/rolled/, 'the confirmation again');
+			type('\t');
+			type(keys.enter);
 			await until(/deployment.apps\/rolled restarted/, 'restarted');
 			await eventually(async () => !!((await client.get(deployType, 'default', 'rolled')).spec as {template: {metadata?: {annotations?: Record<string, string>}}}).template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'], 'the restart annotation');
 		} finally {

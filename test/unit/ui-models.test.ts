@@ -56,6 +56,12 @@ describe('list filter and sort', () => {
 		assert.deepEqual(names('', {column: 'Name', descending: true}), ['web-2', 'web-1', 'api-1']);
 	});
 
+	it('lists events newest first by when they were last seen', () => {
+		const event = (name: string, last: string): KubeObject => ({apiVersion: 'v1', kind: 'Event', metadata: {name, namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z'}, lastTimestamp: last} as KubeObject);
+		const events = [event('a.1', '2026-01-01T00:00:05Z'), event('b.1', '2026-01-01T00:00:09Z'), event('c.1', '2026-01-01T00:00:01Z')];
+		assert.deepEqual(visibleObjects(resolveType('events')!, events, {kind: 'none'}, undefined, Date.now()).map(e => e.metadata.name), ['b.1', 'a.1', 'c.1']);
+	});
+
 	it('scrolls only as far as needed to keep the selection visible', () => {
 		assert.equal(scrollWindow(0, 0, 10, 100), 0);
 		assert.equal(scrollWindow(12, 0, 10, 100), 3);

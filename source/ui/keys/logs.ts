@@ -56,7 +56,8 @@ export function logsKey(ctx: LogKeysContext, mode: LogPane, update: (pane: LogPa
 		setView({top: clamped, follow: clamped >= indexes.length - height && view.follow});
 	};
 	switch (command) {
-		case 'nav.back': return update(undefined);
+		// Esc clears an & filter first (as it clears a list's filter), then closes the pane.
+		case 'nav.back': return view.filter ? setView({filter: undefined}) : update(undefined);
 		case 'nav.up': return scrollTo(top - 1);
 		case 'nav.down': return scrollTo(top + 1);
 		case 'nav.pageUp': return scrollTo(top - height);

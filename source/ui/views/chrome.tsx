@@ -31,8 +31,8 @@ export function Header({width, theme, readonly, where, namespace, type, state, n
 }
 
 /** A destructive action's question: Cancel first, or the object's name to type under type-the-name protection. */
-export function ConfirmDialog({theme, verb, type, target, choice, typeName, typed}: {theme: Theme; verb: 'delete' | 'rollback'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typeName: boolean; typed: string}) {
-	const action = verb === 'delete' ? 'Delete' : 'Roll back';
+export function ConfirmDialog({theme, verb, type, target, choice, typeName, typed}: {theme: Theme; verb: 'delete' | 'rollback' | 'restart'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typeName: boolean; typed: string}) {
+	const action = verb === 'delete' ? 'Delete' : verb === 'restart' ? 'Restart' : 'Roll back';
 	return (
 		<Box borderStyle="round" borderColor={theme.error} paddingX={1} flexDirection="column">
 			<Text>{action} {objectRef(type, target.metadata.name!)}{target.metadata.namespace ? ` in namespace ${target.metadata.namespace}` : ''}?{typeName ? '' : <>  <Text inverse={choice === 'cancel'}> Cancel </Text>  <Text inverse={choice === 'ok'} color={theme.error}> {action} </Text></>}</Text>

@@ -12,7 +12,7 @@ import {Box, useApp, useStdin, useStdout} from 'ink';
 import {useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react';
 import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
-import {objectRef, resolveType, type ResourceType, typeForKind} from '../api/resources.js';
+import {objectRef, resolveType, resourceTypes, type ResourceType, typeForKind} from '../api/resources.js';
 import type {ClusterClient} from '../client/types.js';
 import {applyManifests} from '../commands/apply.js';
 import {CliError} from '../commands/context.js';
@@ -35,6 +35,7 @@ import {type LogKeysContext, logsKey, type LogPane} from './keys/logs.js';
 import {MetricsHistory, sparkline} from './metrics-history.js';
 import {commandIn, defaultKeyCommands, deleteKeyHint, helpLines, keyCommandsWith, keyName, type Scope} from './keymap.js';
 import {logPaneFor, maskSecret, podSelectorOf} from './objects.js';
+import {type Completion, commonPrefix, completionsFor, nearest, pathCandidates, withWord} from './completion.js';
 import {back, breadcrumb, type History, historyLines, jump, pushView, type View} from './navigation.js';
 import {paneOf, panes} from './panes.js';
 import {forwardTarget, PortForwards} from './port-forward.js';
@@ -66,7 +67,7 @@ const promptMode = (purpose: PromptPurpose, text = '', target?: KubeObject): Mod
 type Confirm = {kind: 'confirm'; verb: 'delete' | 'rollback' | 'restart'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typed: string};
 type Mode =
 	| {kind: 'list'}
-	| ({kind: 'input'; purpose: PromptPurpose; target?: KubeObject; initial: string} & LineState & Recall)
+	| ({kind: 'input'; purpose: PromptPurpose; target?: KubeObject; initial: string; completion?: Completion & {choice: number}} & LineState & Recall)
 	| {kind: 'forwards'; selected: number}
 	| {kind: 'history'; selected: number}
 	| Confirm
@@ -113,7 +114,11 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	});
 	const setNamespace = (ns: string | undefined) => {
 		setNamespaceState(ns);
-		prefs.useNamespace(context, ns ?? 'all');
+		if (ns === undefined || ns === 'default') return prefs.useNamespace(context, ns ?? 'all');
+		// Only a namespace that exists becomes a favourite; one that does not gets a warning.
+		client.get(resolveType('namespaces')!, undefined, ns).then(() => prefs.useNamespace(context, ns), error => {
+			if (error instanceof StatusError && error.code === 404) setStatus(`warning: namespace "${ns}" does not exist (not kept as a favourite): nothing will be listed until it is created`, 'error');
+		});
 	};
 	const feed = useMemo(() => new ResourceFeed(client, type, type.namespaced ? namespace : undefined, tallyFor(type.kind)), [client, type, namespace]);
 	useEffect(() => () => feed.stop(), [feed]);
@@ -131,6 +136,11 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	// second) or a pod's status change elsewhere redraws nothing unless a count changes.
 	const podCounts = useSyncExternalStore(podFeed.subscribe, () => podSummary(podFeed.getSnapshot()));
 	const nodeCounts = useSyncExternalStore(nodeFeed.subscribe, () => nodeSummary(nodeFeed.getSnapshot()));
+	// Namespace names for completion (the Namespaces view's own feed when it is on screen).
+	const namespaceFeed = useMemo(() => (type.kind === 'Namespace' ? feed : new ResourceFeed(client, resolveType('namespaces')!, undefined)), [client, feed, type]);
+	useEffect(() => () => {
+		if (namespaceFeed !== feed) namespaceFeed.stop();
+	}, [namespaceFeed, feed]);
 	/** The pods of the namespace as of now (for keys that need them: workload logs, port-forwards). */
 	const podsNow = () => podFeed.getSnapshot().items;
 	// CPU and memory sparklines while pods are on screen.
@@ -187,7 +197,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const examplesOffered = !readonly && mode.kind === 'list' && snapshot.state === 'live' && type.kind === 'Pod' && snapshot.items.length === 0 && !filterText && haveExamples;
 	// Rows for the body: the terminal less the header (2), status and footer (2), Ink's spare row,
 	// and whatever sits under the body now (a dialog, a prompt, the examples offer).
-	const below = mode.kind === 'confirm' ? (prefs.protection(context) === 'type-name' ? 4 : 3) : mode.kind === 'input' ? 1 : 0;
+	const below = mode.kind === 'confirm' ? (prefs.protection(context) === 'type-name' ? 4 : 3) : mode.kind === 'input' ? (mode.completion ? 2 : 1) : 0;
 	// Navigation history: the views before this one, and the filter this one was opened with.
 	const [history, setHistoryState] = useState<History>([]);
 	const historyRef = useRef<History>(history);
@@ -380,17 +390,35 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			}
 		}
 		const next = resolveType(word);
-		if (!next) return setStatus(`error: the server doesn't have a resource type "${word}"`, 'error');
+		if (!next) {
+			const near = nearest(word, [...commandWords, ...kindWords]);
+			return setStatus(`error: no command or resource type "${word}"${near.length ? `: did you mean ${near.map(w => `:${w}`).join(', ')}?` : ''} (? lists the keys)`, 'error');
+		}
 		navigate({type: next, namespace: arg ? (arg === 'all' ? null : arg) : undefined});
 	};
 
-	/** `:` completion: kinds, then the words after them. */
-	const complete = (text: string): string => {
-		const words = [...panes.flatMap(p => p.kinds.map(k => k.plural)), 'ns', 'apply', 'theme', 'quit'];
-		const [first, ...rest] = text.split(' ');
-		if (rest.length === 0) return words.find(w => w.startsWith(first)) ?? text;
-		if (first === 'theme') return `theme ${builtinThemes().find(t => t.startsWith(rest[0])) ?? rest[0]}`;
-		return text;
+	/** What `:` knows: its own commands, every kind by plural and short name. */
+	const commandWords = ['ns', 'apply', 'theme', 'quit'];
+	const kindNames = [...panes.flatMap(p => p.kinds), ...resourceTypes].map(t => [t.plural, ...t.shortNames]);
+	const kindWords = kindNames.flat();
+	/** Tab in `:`: fill in what all candidates share; list them; Tab again cycles through them. */
+	const complete = (mode: Extract<Mode, {kind: 'input'}>): Mode => {
+		const c = mode.completion;
+		if (c && c.candidates.length > 1) {
+			const choice = (c.choice + 1) % c.candidates.length;
+			const text = withWord(mode.text, c.start, c.candidates[choice]);
+			return {...mode, ...lineOf(text), completion: {...c, choice}};
+		}
+		const found = completionsFor(mode.text, {
+			kinds: kindNames, commands: commandWords, themes: builtinThemes(),
+			namespaces: namespaceFeed.getSnapshot().items.map(n => n.metadata.name!), files: pathCandidates,
+		});
+		if (found.candidates.length === 0) {
+			setStatus(`no completions for "${mode.text.slice(found.start)}"`);
+			return mode;
+		}
+		const text = withWord(mode.text, found.start, found.candidates.length === 1 ? found.candidates[0] : commonPrefix(found.candidates));
+		return {...mode, ...lineOf(text), completion: found.candidates.length > 1 ? {...found, choice: -1} : undefined};
 	};
 
 	useKeyQueue(handleKey, {
@@ -478,7 +506,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			if (mode.purpose === 'filter') setFilterText(mode.initial);
 			return setMode({kind: 'list'});
 		}
-		if (name === 'tab' && mode.purpose === 'command') return setMode({...mode, text: complete(mode.text), cursor: complete(mode.text).length, selected: false});
+		if (name === 'tab' && mode.purpose === 'command') return setMode(complete(mode));
 		if (name === 'up' || name === 'down') {
 			// Readline's history: up goes to older entries, down back towards the line being typed.
 			const entries = promptHistory.current[mode.purpose] ?? [];
@@ -515,7 +543,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		}
 		const line = editPrompt(mode, input, key);
 		if (!line) return;
-		setMode({...mode, ...line, selected: line.selected});
+		setMode({...mode, ...line, selected: line.selected, completion: undefined});
 		if (mode.purpose === 'filter' && line.text !== mode.text && !('error' in parseFilter(line.text))) setFilterText(line.text);
 	}
 
@@ -764,6 +792,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			</Box>
 			{examplesOffered && <Line width={columns} color={theme.accent} segments={['This namespace is empty. Press ', {text: 'A', bold: true}, ' to apply the examples/ folder (the manifests from the user\'s notes).']} />}
 			{mode.kind === 'confirm' && <ConfirmDialog theme={theme} verb={mode.verb} type={mode.type} target={mode.target} choice={mode.choice} typeName={prefs.protection(context) === 'type-name'} typed={mode.typed} />}
+			{mode.kind === 'input' && mode.completion && <Line width={columns} color={theme.muted} segments={mode.completion.candidates.flatMap((c, i) => [i ? '  ' : '', {text: c, inverse: i === mode.completion!.choice, color: i === mode.completion!.choice ? theme.accent : undefined}])} />}
 			{mode.kind === 'input' && <Prompt width={columns} label={promptLabels[mode.purpose]} line={mode} />}
 			<StatusLine width={columns} theme={theme} text={status.text} tone={status.tone} />
 			<Footer width={columns} theme={theme} text={footer} pinned={pinned} />

@@ -188,7 +188,8 @@ describe('dashboard (ink-testing-library)', () => {
 			type('\u001b[A');
 			await until(/^:cm/m, 'up recalled the last command');
 			type('\u0001x\r');
-			await until(/the server doesn't have a resource type "xcm"/, 'ctrl-a typed at the start');
+			// An unknown command names the nearest ones instead of the server's "doesn't have a resource type".
+			await until(/error: no command or resource type "xcm": did you mean :cm/, 'ctrl-a typed at the start');
 		} finally {
 			app.unmount();
 		}
@@ -488,6 +489,39 @@ describe('dashboard (ink-testing-library)', () => {
 			type(keys.enter);
 			await until(/error: no rollout history found for deployment "fresh-rollout"/, 'the reason on the status line');
 			assert.doesNotMatch(frame(), /error: error:/, 'said once');
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('completes kinds and namespaces with a list to cycle through, and warns of a namespace that does not exist', async () => {
+		for (const name of ['team-blue', 'team-green']) await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name}});
+		const {app, frame, until, type, command} = open();
+		try {
+			await until(/ns: default/, 'the first frame');
+			type(':');
+			await until(/^:/m, 'the command prompt');
+			type('ns team-');
+			type(keys.tab);
+			await until(/team-blue {2}team-green/, 'both candidates listed');
+			assert.match(frame(), /^:ns team-\s*$/m, 'the common prefix filled in');
+			type(keys.tab);
+			await until(/^:ns team-blue\s*$/m, 'tab takes the first');
+			type(keys.tab);
+			await until(/^:ns team-green\s*$/m, 'tab again, the next');
+			type(keys.enter);
+			await until(/ns: team-green/, 'switched');
+			type(':');
+			await until(/^:/m, 'the command prompt');
+			type('statef');
+			type(keys.tab);
+			await until(/^:statefulsets\s*$/m, 'one candidate: completed');
+			type(keys.esc);
+			await command('ns no-such-namespace');
+			await until(/warning: namespace "no-such-namespace" does not exist \(not kept as a favourite\)/, 'the warning');
+			// 2 is the favourite used last: team-green, not the namespace that does not exist.
+			type('2');
+			await until(/ns: team-green/, 'no-such-namespace was not made a favourite');
 		} finally {
 			app.unmount();
 		}

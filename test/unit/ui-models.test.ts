@@ -11,6 +11,7 @@ import {LogBuffer, renderJsonLine, wrapRows} from '../../source/ui/logs/log-buff
 import type {KeyPress} from '../../source/ui/hooks/use-key-queue.js';
 import {confirmKey, editPrompt, type LineState, lineOf, recall, scrollOffset} from '../../source/ui/keys/dialogs.js';
 import {back, breadcrumb, historyLimit, historyLines, jump, pushView, type View} from '../../source/ui/navigation.js';
+import {commonPrefix, completionsFor, nearest, pathCandidates} from '../../source/ui/completion.js';
 import {rolloutLine} from '../../source/ui/details.js';
 import {fitTable, looseRegex, parseFilter, scrollWindow, shortenMiddle, visibleObjects} from '../../source/ui/table-model.js';
 import {initialTheme, loadTheme} from '../../source/ui/theme.js';
@@ -316,5 +317,38 @@ describe('rollout line', () => {
 		const stale = rolloutLine({...d(500, 4, {replicas: 1500, updatedReplicas: 1500, availableReplicas: 1500}), status: {observedGeneration: 3, replicas: 1500, updatedReplicas: 1500, availableReplicas: 1500}});
 		assert.match(stale.text, /^\[░{20}\] 0\/500 {2}Waiting for deployment spec update/);
 		assert.equal(stale.done, false);
+	});
+});
+
+describe(': completion', () => {
+	const sources = {
+		kinds: [['deployments', 'deploy'], ['daemonsets', 'ds'], ['configmaps', 'cm'], ['pods', 'po']], commands: ['ns', 'apply', 'theme', 'quit'],
+		namespaces: ['default', 'team-blue', 'team-green'], themes: ['dark', 'light'], files: (prefix: string) => [`${prefix}x.yaml`],
+	};
+	it('offers one name per kind, commands, then namespaces, themes and files by the command', () => {
+		assert.deepEqual(completionsFor('dep', sources).candidates, ['deployments']);
+		assert.deepEqual(completionsFor('d', sources).candidates, ['deployments', 'daemonsets']);
+		assert.deepEqual(completionsFor('ds', sources).candidates, ['ds']);
+		assert.deepEqual(completionsFor('ns team-', sources), {start: 3, candidates: ['team-blue', 'team-green']});
+		assert.deepEqual(completionsFor('pods t', sources).candidates, ['team-blue', 'team-green']);
+		assert.deepEqual(completionsFor('theme l', sources).candidates, ['light']);
+		assert.deepEqual(completionsFor('apply ./', sources).candidates, ['./x.yaml']);
+		assert.equal(commonPrefix(['team-blue', 'team-green']), 'team-');
+	});
+	it('completes file paths from the disk, directories with a slash', () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-complete-'));
+		try {
+			fs.mkdirSync(path.join(dir, 'manifests'));
+			fs.writeFileSync(path.join(dir, 'main.yaml'), '');
+			assert.deepEqual(pathCandidates('ma', dir), ['main.yaml', 'manifests/']);
+			fs.writeFileSync(path.join(dir, 'manifests', 'web.yaml'), '');
+			assert.deepEqual(pathCandidates('manifests/', dir), ['manifests/web.yaml']);
+		} finally {
+			fs.rmSync(dir, {recursive: true, force: true});
+		}
+	});
+	it('names the nearest words for an unknown command', () => {
+		assert.deepEqual(nearest('deploymnets', ['deployments', 'daemonsets', 'pods']).slice(0, 1), ['deployments']);
+		assert.deepEqual(nearest('zzzzzz', ['deployments', 'pods']), []);
 	});
 });

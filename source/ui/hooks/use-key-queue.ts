@@ -59,6 +59,10 @@ export function useKeyQueue(handle: (input: string, key: KeyPress) => void, opti
 					}
 				}
 			}
+		} else if (key.meta && !key.ctrl && !key.escape && input.length === 1 && !/[bf]/.test(input)) {
+			// Esc and the next key in one chunk ("\x1b:") read as alt+key. Only alt-b and alt-f mean
+			// something here (words in a prompt), so the rest are what was typed: esc, then the key.
+			pending.current.push(['', {escape: true, meta: true}], [input, {}]);
 		} else pending.current.push([input, key]);
 		drain();
 	});

@@ -45,7 +45,7 @@ import {builtinThemes, initialTheme, loadTheme, type Theme} from './theme.js';
 import {EditorView, type EditorState} from './views/editor-view.js';
 import {LogView} from './views/log-view.js';
 import {type ExtraColumns, ResourceTable} from './views/resource-table.js';
-import {ConfirmDialog, Footer, Header, Prompt, StatusLine} from './views/chrome.js';
+import {ConfirmDialog, type ConfirmVerb, Footer, Header, Prompt, StatusLine} from './views/chrome.js';
 import {SplitView, splitLeftWidth} from './views/split-view.js';
 import {Line} from './views/fit.js';
 import {TextView} from './views/text-view.js';
@@ -62,12 +62,13 @@ type PromptPurpose = 'command' | 'filter' | 'scale' | 'new' | 'forward' | 'conta
 /** Where up/down stands in a prompt's history: how many entries back, and the line typed before. */
 type Recall = {back?: number; draft?: string};
 /** A prompt's mode; a prefilled value starts selected, so what is typed replaces it. */
-const promptMode = (purpose: PromptPurpose, text = '', target?: KubeObject): Mode => ({kind: 'input', purpose, target, initial: text, ...lineOf(text, true)});
+const promptMode = (purpose: PromptPurpose, text = '', target?: KubeObject, targets?: KubeObject[]): Mode => ({kind: 'input', purpose, target, targets, initial: text, ...lineOf(text, true)});
 
-type Confirm = {kind: 'confirm'; verb: 'delete' | 'rollback' | 'restart'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typed: string};
+/** A question before a destructive action, over one object or the marked ones (the first is `target`). */
+type Confirm = {kind: 'confirm'; verb: ConfirmVerb; type: ResourceType; target: KubeObject; targets: KubeObject[]; choice: 'cancel' | 'ok'; typed: string};
 type Mode =
 	| {kind: 'list'}
-	| ({kind: 'input'; purpose: PromptPurpose; target?: KubeObject; initial: string; completion?: Completion & {choice: number}} & LineState & Recall)
+	| ({kind: 'input'; purpose: PromptPurpose; target?: KubeObject; targets?: KubeObject[]; initial: string; completion?: Completion & {choice: number}} & LineState & Recall)
 	| {kind: 'forwards'; selected: number}
 	| {kind: 'history'; selected: number}
 	| Confirm
@@ -187,6 +188,13 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	}, [items, selectedKey]);
 	const selected = Math.max(0, Math.min(items.length - 1, found < 0 ? 0 : found));
 	const current = items[selected] as KubeObject | undefined;
+	// Marked rows (space, ctrl-space for a range, ctrl-\ clears): delete, kill, scale and restart act on them.
+	const [marks, setMarks] = useState<ReadonlySet<string>>(() => new Set());
+	const lastMarkRef = useRef<number | undefined>(undefined);
+	const marked = () => items.filter(o => marks.has(objectKey(o)));
+	/** What an action acts on: the marked rows, else the selected one. */
+	const actionTargets = (): KubeObject[] => (marks.size ? marked() : current ? [current] : []);
+	const [wide, setWide] = useState(false);
 	const [mode, setModeState] = useState<Mode>({kind: 'list'});
 	const modeRef = useRef<Mode>(mode);
 	const setMode = (next: Mode | ((m: Mode) => Mode)) => {
@@ -281,14 +289,19 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		setSort(view.sort);
 		setSelectedKey(view.selected);
 		topRef.current = view.top;
+		setMarks(new Set());
+		lastMarkRef.current = undefined;
 	};
 	/** Open another view (a kind, a namespace, or both), keeping this one in the history. */
-	const navigate = (to: {type?: ResourceType; namespace?: string | null; filter?: string}) => {
+	const navigate = (to: {type?: ResourceType; namespace?: string | null; filter?: string; selected?: string}) => {
 		const nextType = to.type ?? type;
 		const nextNamespace = to.namespace === undefined ? namespace : to.namespace ?? undefined;
-		if (nextType === type && nextNamespace === namespace && (to.filter ?? '') === filterText) return;
+		if (nextType === type && nextNamespace === namespace && (to.filter ?? '') === filterText) {
+			if (to.selected) setSelectedKey(to.selected);
+			return;
+		}
 		setHistory(pushView(historyRef.current, viewNow()));
-		showView({type: nextType, namespace: nextNamespace, filter: to.filter ?? '', entryFilter: to.filter ?? '', top: 0});
+		showView({type: nextType, namespace: nextNamespace, filter: to.filter ?? '', entryFilter: to.filter ?? '', top: 0, selected: to.selected});
 	};
 	const switchType = (next: ResourceType, filterWith = '') => navigate({type: next, filter: filterWith});
 	const goBack = () => {
@@ -363,10 +376,20 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		return () => clearTimeout(timer);
 	}, [selectedForSplit]);
 
-	const runCommand = (text: string) => {
-		const [word = '', ...rest] = text.trim().split(/\s+/);
+	const runCommand = (text: string, depth = 0): void => {
+		const [first = '', ...words] = text.trim().split(/\s+/);
+		// A user alias stands for its words (`"dp": "deployments"`); an alias may not loop.
+		const alias = prefs.aliases()[first];
+		if (alias && depth < 5) return runCommand([alias, ...words].join(' '), depth + 1);
+		const [word = '', ...rest] = [first, ...words];
 		const arg = rest.join(' ');
 		if (word === 'q' || word === 'quit') return exit();
+		if (word === 'pf' || word === 'portforwards') return setMode({kind: 'forwards', selected: 0});
+		if (word === 'aliases' || word === 'alias') {
+			const user = Object.entries(prefs.aliases()).map(([a, v]) => `  ${a.padEnd(16)}${v}  (preferences)`);
+			const kinds = [...new Map(resourceTypes.map(t => [t.plural, t])).values()].map(t => `  ${t.plural.padEnd(28)}${[t.singular, ...t.shortNames].join(', ')}`);
+			return setMode({kind: 'text', title: 'Aliases: what : takes (esc closes)', lines: [...(user.length ? ['Yours:', ...user, ''] : []), 'Kinds:', ...kinds, '', 'Commands:', '  ns NAME, apply [FILE], theme NAME, pf, aliases, quit', '', `Add your own in ${prefs.path}: "aliases": {"dp": "deployments"}`], offset: 0});
+		}
 		if (word === 'ns' || word === 'namespace') {
 			if (!arg) return switchType(resolveType('namespaces')!);
 			navigate({namespace: arg === 'all' ? null : arg});
@@ -398,7 +421,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	};
 
 	/** What `:` knows: its own commands, every kind by plural and short name. */
-	const commandWords = ['ns', 'apply', 'theme', 'quit'];
+	const commandWords = ['ns', 'apply', 'theme', 'pf', 'aliases', 'quit', ...Object.keys(prefs.aliases())];
 	const kindNames = [...panes.flatMap(p => p.kinds), ...resourceTypes].map(t => [t.plural, ...t.shortNames]);
 	const kindWords = kindNames.flat();
 	/** Tab in `:`: fill in what all candidates share; list them; Tab again cycles through them. */
@@ -536,8 +559,9 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			if (mode.purpose === 'container' && mode.target) return shellInto(mode.target, mode.text.trim());
 			if (mode.purpose === 'scale' && mode.target) {
 				const replicas = Number(mode.text);
-				if (!/^\d+$/.test(mode.text.trim()) || !Number.isInteger(replicas)) return setStatus('error: spec.replicas: Invalid value: must be a whole number >= 0', 'error');
-				return scaleTo(mode.target, replicas);
+				if (!/^\d+$/.test(mode.text.trim()) || !Number.isInteger(replicas) || replicas > 2 ** 31 - 1) return setStatus('error: spec.replicas: Invalid value: must be a whole number from 0 to 2147483647', 'error');
+				for (const target of mode.targets ?? [mode.target]) scaleTo(target, replicas);
+				return;
 			}
 			return;
 		}
@@ -548,7 +572,9 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	}
 
 	function onConfirmKey(mode: Confirm, input: string, key: KeyPress, name: string): void {
-		const outcome = confirmKey(mode, name, input, key, {typeName: prefs.protection(context) === 'type-name', name: mode.target.metadata.name!});
+		// Under type-the-name protection, several marked objects are confirmed by typing how many.
+		const expected = mode.targets.length === 1 ? mode.target.metadata.name! : String(mode.targets.length);
+		const outcome = confirmKey(mode, name, input, key, {typeName: prefs.protection(context) === 'type-name', name: expected});
 		switch (outcome?.kind) {
 			case 'cancel': return setMode({kind: 'list'});
 			case 'confirm': return confirmed(mode);
@@ -559,13 +585,28 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 
 	function confirmed(mode: Confirm): void {
 		setMode({kind: 'list'});
-		const {type: t, target} = mode;
+		const {type: t, target, targets} = mode;
 		const ref = objectRef(t, target.metadata.name!);
-		if (mode.verb === 'restart') return report(`restarting ${ref}`, rolloutRestart(client, t, target.metadata.namespace!, target.metadata.name!), target);
 		if (mode.verb === 'rollback') return report(`rolling back ${ref}`, rolloutUndo(client, t, target.metadata.namespace!, target.metadata.name!), target);
-		report(`deleting ${ref}`, client.delete(t, target.metadata.namespace, target.metadata.name!).then(() => {
-			restoreRef.current = {type: t, object: target, at: Date.now()};
-			return `${ref} deleted (U restores it for ${restoreWindowMs / 1000} s)`;
+		if (targets.length === 1) {
+			if (mode.verb === 'restart') return report(`restarting ${ref}`, rolloutRestart(client, t, target.metadata.namespace!, target.metadata.name!), target);
+			const killing = mode.verb === 'kill';
+			return report(`${killing ? 'killing' : 'deleting'} ${ref}`, client.delete(t, target.metadata.namespace, target.metadata.name!, killing ? {gracePeriodSeconds: 0} : undefined).then(() => {
+				restoreRef.current = {type: t, object: target, at: Date.now()};
+				return `${ref} ${killing ? 'killed' : 'deleted'} (U restores it for ${restoreWindowMs / 1000} s)`;
+			}));
+		}
+		// The marked set: each one acted on, one line saying how it went; the marks go with it.
+		setMarks(new Set());
+		const verb = mode.verb === 'restart' ? 'restarted' : mode.verb === 'kill' ? 'killed' : 'deleted';
+		const act = (o: KubeObject) => (mode.verb === 'restart'
+			? rolloutRestart(client, t, o.metadata.namespace!, o.metadata.name!)
+			: client.delete(t, o.metadata.namespace, o.metadata.name!, mode.verb === 'kill' ? {gracePeriodSeconds: 0} : undefined));
+		report(`${mode.verb === 'restart' ? 'restarting' : mode.verb === 'kill' ? 'killing' : 'deleting'} ${targets.length} ${t.plural}`, Promise.allSettled(targets.map(act)).then(results => {
+			const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${targets[i].metadata.name}: ${errorText(r.reason)}`] : []));
+			const done = `${targets.length - failed.length} of ${targets.length} ${t.plural} ${verb}`;
+			if (failed.length) throw new CliError(`error: ${done}; ${failed.join('; ')}`);
+			return done;
 		}));
 	}
 
@@ -601,7 +642,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		}
 		const page = bodyHeight - 2;
 		const pane = paneOf(type);
-		const shownColumns = ['Name', ...listColumns(type).map(c => c.name).filter(n => n !== 'Name')];
+		const shownColumns = ['Name', ...listColumns(type, wide).map(c => c.name).filter(n => n !== 'Name')];
 		switch (command) {
 			case 'app.quit': return exit();
 			case 'nav.up': return select(selected - 1);
@@ -640,6 +681,13 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				return setStatus(`theme ${next}`);
 			}
 			case 'view.portForwards': return setMode({kind: 'forwards', selected: 0});
+			case 'view.wide':
+				setWide(w => !w);
+				return setStatus(wide ? 'columns: kubectl\'s' : 'columns: wide (kubectl -o wide); ctrl-w again for the usual ones');
+			case 'mark.clear':
+				setMarks(new Set());
+				lastMarkRef.current = undefined;
+				return setStatus('marks cleared');
 			case 'view.split':
 				if (splitRef.current) {
 					setSplit(undefined);
@@ -660,7 +708,35 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		}
 		if (!current) return;
 		const ref = objectRef(type, current.metadata.name!);
+		const targets = actionTargets();
 		switch (command) {
+			case 'mark.toggle': {
+				const next = new Set(marks);
+				if (!next.delete(objectKey(current))) next.add(objectKey(current));
+				lastMarkRef.current = selected;
+				setMarks(next);
+				return setStatus(next.size ? `${next.size} marked: delete, kill, scale and restart act on them (ctrl-\\ clears)` : 'no marks');
+			}
+			case 'mark.range': {
+				const from = lastMarkRef.current ?? selected;
+				const next = new Set(marks);
+				for (let i = Math.min(from, selected); i <= Math.max(from, selected); i++) next.add(objectKey(items[i]));
+				setMarks(next);
+				return setStatus(`${next.size} marked`);
+			}
+			case 'view.node': {
+				const node = current.kind === 'Pod' ? (current.spec as Rec).nodeName : undefined;
+				if (!node) return setStatus(current.kind === 'Pod' ? `pod ${current.metadata.name} is not scheduled to a node yet` : 'o: select a pod to see its node', 'error');
+				return navigate({type: resolveType('nodes')!, selected: `/${node}`});
+			}
+			case 'view.owner': {
+				const owners: Rec[] = current.metadata.ownerReferences ?? [];
+				const owner = owners.find(o => o.controller) ?? owners[0];
+				const ownerType = owner && typeForKind(owner.apiVersion, owner.kind);
+				if (!owner) return setStatus(`${ref} has no owner`, 'error');
+				if (!ownerType) return setStatus(`error: the owner ${owner.kind}/${owner.name} is of a kind the dashboard does not list`, 'error');
+				return navigate({type: ownerType, selected: `${ownerType.namespaced ? current.metadata.namespace : ''}/${owner.name}`});
+			}
 			case 'nav.enter':
 				if (type.kind === 'Namespace') {
 					return navigate({type: resolveType('pods')!, namespace: current.metadata.name!});
@@ -691,7 +767,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'object.scale':
 				if (type.kind === 'Pod') return shellInto(current);
 				if (!type.subresources?.includes('scale')) return setStatus(`${type.kind} cannot be scaled`, 'error');
-				return setMode(promptMode('scale', String((current.spec as Rec).replicas ?? ''), current));
+				return setMode(promptMode('scale', String((current.spec as Rec).replicas ?? ''), current, marks.size ? targets : undefined));
 			case 'object.scaleUp':
 			case 'object.scaleDown':
 				if (!type.subresources?.includes('scale')) return setStatus(`${type.kind} cannot be scaled`, 'error');
@@ -699,15 +775,18 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'object.restart':
 				if (!['Deployment', 'StatefulSet', 'DaemonSet'].includes(type.kind)) return setStatus('rollout restart: select a deployment, statefulset or daemonset', 'error');
 				// Every pod is replaced: it asks first, as k9s does.
-				return setMode({kind: 'confirm', verb: 'restart', type, target: current, choice: 'cancel', typed: ''});
+				return setMode({kind: 'confirm', verb: 'restart', type, target: targets[0], targets, choice: 'cancel', typed: ''});
 			case 'object.undoRollout':
 				if (type.kind !== 'Deployment') return setStatus('rollout undo: select a deployment', 'error');
-				return setMode({kind: 'confirm', verb: 'rollback', type, target: current, choice: 'cancel', typed: ''});
+				return setMode({kind: 'confirm', verb: 'rollback', type, target: current, targets: [current], choice: 'cancel', typed: ''});
 			case 'object.delete': {
 				const hint = deleteKeyHint(name);
 				if (hint) setStatus(hint);
-				return setMode({kind: 'confirm', verb: 'delete', type, target: current, choice: 'cancel', typed: ''});
+				return setMode({kind: 'confirm', verb: 'delete', type, target: targets[0], targets, choice: 'cancel', typed: ''});
 			}
+			case 'object.kill':
+				// k9s kills without asking; here it asks as delete does, and names what it will kill.
+				return setMode({kind: 'confirm', verb: 'kill', type, target: targets[0], targets, choice: 'cancel', typed: ''});
 		}
 	}
 
@@ -766,7 +845,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'editor': return <EditorView state={mode} height={bodyHeight} width={columns} theme={theme} />;
 			case 'logs': return <LogView title={mode.title} session={mode.session} view={mode.view} height={bodyHeight} width={columns} theme={theme} />;
 			default: {
-				const table = <ResourceTable type={type} items={items} top={topRef.current} selected={selected} height={height} width={split ? splitLeftWidth(columns) - 1 : columns} allNamespaces={!namespace} sort={sort} theme={theme} extra={usageColumns} />;
+				const table = <ResourceTable type={type} items={items} top={topRef.current} selected={selected} height={height} width={split ? splitLeftWidth(columns) - 1 : columns} allNamespaces={!namespace} sort={sort} theme={theme} extra={usageColumns} wide={wide} marked={marks} />;
 				return split ? <SplitView columns={columns} height={bodyHeight} theme={theme} focus={split.focus} pane={split.pane} list={table} /> : table;
 			}
 		}
@@ -791,7 +870,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 				{body()}
 			</Box>
 			{examplesOffered && <Line width={columns} color={theme.accent} segments={['This namespace is empty. Press ', {text: 'A', bold: true}, ' to apply the examples/ folder (the manifests from the user\'s notes).']} />}
-			{mode.kind === 'confirm' && <ConfirmDialog theme={theme} verb={mode.verb} type={mode.type} target={mode.target} choice={mode.choice} typeName={prefs.protection(context) === 'type-name'} typed={mode.typed} />}
+			{mode.kind === 'confirm' && <ConfirmDialog theme={theme} width={columns} verb={mode.verb} type={mode.type} targets={mode.targets} choice={mode.choice} typeName={prefs.protection(context) === 'type-name'} typed={mode.typed} />}
 			{mode.kind === 'input' && mode.completion && <Line width={columns} color={theme.muted} segments={mode.completion.candidates.flatMap((c, i) => [i ? '  ' : '', {text: c, inverse: i === mode.completion!.choice, color: i === mode.completion!.choice ? theme.accent : undefined}])} />}
 			{mode.kind === 'input' && <Prompt width={columns} label={promptLabels[mode.purpose]} line={mode} />}
 			<StatusLine width={columns} theme={theme} text={status.text} tone={status.tone} />

@@ -51,6 +51,13 @@ export const defaultKeyCommands: KeyCommand[] = [
 	{id: 'object.restart', keys: ['r'], scopes: L, description: 'rollout restart', mutating: true, dangerous: true},
 	{id: 'object.undoRollout', keys: ['u'], scopes: L, description: 'rollout undo (asks first)', mutating: true, dangerous: true, quiet: true},
 	{id: 'object.delete', keys: ['ctrl+d'], scopes: L, description: 'delete', mutating: true, dangerous: true},
+	{id: 'object.kill', keys: ['ctrl+k'], scopes: L, description: 'kill: delete at once, no grace period', mutating: true, dangerous: true, quiet: true},
+	{id: 'mark.toggle', keys: ['space'], scopes: L, description: 'mark the row (delete, kill, scale and restart then act on the marked rows)', quiet: true},
+	{id: 'mark.range', keys: ['ctrl+space'], scopes: L, description: 'mark the rows from the last mark to here', quiet: true},
+	{id: 'mark.clear', keys: ['ctrl+\\'], scopes: L, description: 'clear the marks', quiet: true},
+	{id: 'view.node', keys: ['o'], scopes: L, description: 'the node of a pod', quiet: true},
+	{id: 'view.owner', keys: ['J'], scopes: L, description: 'jump to the owner (ReplicaSet, Deployment, Job...)', quiet: true},
+	{id: 'view.wide', keys: ['ctrl+w'], scopes: L, description: 'wide columns (kubectl -o wide)', quiet: true},
 	{id: 'object.restore', keys: ['U'], scopes: L, description: 'restore what was just deleted (embedded engine, 60 s)', mutating: true, quiet: true},
 	{id: 'object.portForward', keys: ['F'], scopes: L, description: 'port-forward a pod or service', quiet: true},
 	{id: 'view.portForwards', keys: ['f'], scopes: L, description: 'port-forwards (ctrl+d there stops one)', quiet: true},
@@ -119,6 +126,9 @@ export function keyName(input: string, key: {upArrow?: boolean; downArrow?: bool
 	if (key.escape) return 'escape';
 	if (key.return) return 'return';
 	if (key.tab) return key.shift ? 'shift+tab' : 'tab';
+	// ctrl-space comes as NUL, which Ink reads as ctrl+`; ctrl-\ as its control character.
+	if (key.ctrl && input === '`') return 'ctrl+space';
+	if (input === '\x1c') return 'ctrl+\\';
 	if (key.ctrl) return `ctrl+${input}`;
 	if (input === ' ') return 'space';
 	return input;

@@ -14,6 +14,8 @@ interface Schema {
 	/** Command id -> keys, replacing the defaults (see `?` in the dashboard for the ids). */
 	keys: Record<string, string[]>;
 	protection: Record<string, Protection>;
+	/** `:` aliases: a word -> what it stands for (`"dp": "deployments"`, `"web": "pods -l app=web"` is not taken: a kind, optionally a namespace). */
+	aliases?: Record<string, string>;
 }
 
 export class Prefs {
@@ -33,6 +35,12 @@ export class Prefs {
 
 	private get<K extends keyof Schema>(key: K): Schema[K] {
 		return this.data[key];
+	}
+
+	/** The user's `:` aliases (from the preferences file). */
+	aliases(): Record<string, string> {
+		const aliases = this.get('aliases');
+		return aliases && typeof aliases === 'object' ? Object.fromEntries(Object.entries(aliases).filter(([, v]) => typeof v === 'string')) : {};
 	}
 
 	get path(): string {

@@ -55,8 +55,9 @@ export function cellsOf(obj: KubeObject, now: number): string[] {
 }
 
 /** The columns a list shows (kubectl's without -o wide), with their index in the renderer's row. */
-export function listColumns(type: ResourceType): {name: string; index: number}[] {
-	return rendererFor(type.kind).columns.map((c, index) => ({name: c.name, priority: c.priority, index})).filter(c => c.priority === 0);
+/** The columns a list shows: kubectl's, with its -o wide ones when `wide`. */
+export function listColumns(type: ResourceType, wide = false): {name: string; index: number}[] {
+	return rendererFor(type.kind).columns.map((c, index) => ({name: c.name, priority: c.priority, index})).filter(c => c.priority === 0 || wide);
 }
 
 function matches(filter: Filter, obj: KubeObject, now: number): boolean {

@@ -527,6 +527,88 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it('marks rows and deletes the marked ones with one confirmation; kills with ctrl-k after asking; o, J and ctrl-w', async () => {
+		await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'marks'}});
+		const cmType = resolveType('configmaps')!;
+		for (const name of ['mk-1', 'mk-2', 'mk-3', 'mk-4']) await client.create({...cm(name), metadata: {name, namespace: 'marks'}});
+		await client.create({...deployment('owned', 1), metadata: {name: 'owned', namespace: 'marks'}});
+		const {app, frame, until, type, command} = open({initialNamespace: 'marks'});
+		const names = async () => (await client.list(cmType, {namespace: 'marks'})).items.map(o => o.metadata.name).filter(n => n!.startsWith('mk-')).sort();
+		try {
+			await until(/ns: marks/, 'the first frame');
+			await command('cm');
+			await until(/^> mk-1/m, 'the configmaps');
+			type(' ');
+			await until(/^>\*mk-1/m, 'the first marked');
+			type('jj');
+			type('\u0000');
+			await until(() => /^ \*mk-2/m.test(frame()) && /^>\*mk-3/m.test(frame()), 'ctrl-space marked the range');
+			type(keys.ctrlD);
+			await until(/Delete 3 configmaps \(mk-1, mk-2, mk-3\) in namespace marks\?\s+Cancel\s+Delete/, 'one confirmation naming them');
+			type(keys.enter);
+			await until(() => !/Delete 3/.test(frame()), 'cancelled');
+			assert.deepEqual(await names(), ['mk-1', 'mk-2', 'mk-3', 'mk-4'], 'Cancel deleted nothing');
+			type(keys.ctrlD);
+			await until(/Delete 3 configmaps/, 'asked again');
+			type(keys.tab);
+			type(keys.enter);
+			await until(/3 of 3 configmaps deleted/, 'the marked ones deleted');
+			assert.deepEqual(await names(), ['mk-4']);
+			// ctrl-\ clears marks.
+			type(' ');
+			await until(/^>\*mk-4/m, 'marked');
+			type('\u001c');
+			await until(/^> mk-4/m, 'marks cleared');
+			// ctrl-k kills, after asking as delete does.
+			await command('pods');
+			await until(/^> owned-\S+\s+1\/1\s+Running/m, 'the pod running');
+			const pod = /^> (owned-\S+)/m.exec(frame())![1];
+			// J: the owner (the ReplicaSet), then its owner (the Deployment).
+			type('J');
+			await until(/view: replicasets[^]*^> owned-\S+/m, 'the ReplicaSet selected');
+			type('J');
+			await until(/view: deployments[^]*^> owned\s/m, 'the Deployment selected');
+			type(keys.esc);
+			type(keys.esc);
+			await until(/view: pods/, 'back on the pods');
+			// ctrl-w: kubectl's wide columns.
+			type('\u0017');
+			await until(/^ {2}NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE/m, 'wide columns');
+			type('o');
+			await until(/view: nodes[^]*^> \S+\s+Ready/m, 'o: the pod\'s node, selected');
+			type(keys.esc);
+			await until(/view: pods[^]*^> owned-/m, 'back on the pod');
+			type('\u000b');
+			await until(new RegExp(`Kill \\(no grace period\\) pod/${pod} in namespace marks\\?\\s+Cancel`), 'kill asks');
+			type(keys.tab);
+			type(keys.enter);
+			await until(new RegExp(`pod/${pod} killed`), 'killed');
+			await eventually(async () => !(await client.list(resolveType('pods')!, {namespace: 'marks'})).items.some(p => p.metadata.name === pod), 'the pod gone');
+		} finally {
+			app.unmount();
+		}
+	});
+
+	it('takes the user\'s aliases from the preferences, lists them with :aliases, and opens the port-forwards with :pf', async () => {
+		const {app, frame, until, type, command} = open({}, {aliases: {dp: 'deployments', kk: 'kk'}});
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('dp');
+			await until(/view: deployments/, 'the alias');
+			await command('kk');
+			await until(/no command or resource type "kk"/, 'an alias that loops ends');
+			await command('aliases');
+			await until(/Aliases: what : takes[^]*dp\s+deployments\s+\(preferences\)/, 'the aliases view');
+			assert.match(frame(), /deployments\s+deployment, deploy/);
+			type(keys.esc);
+			await until(/^ {2}NAME/m, 'back to the list');
+			await command('pf');
+			await until(/Port-forwards \(ctrl\+d stops/, 'the port-forwards view');
+		} finally {
+			app.unmount();
+		}
+	});
+
 	it('switches namespaces with :ns and remembers them on the number keys', async () => {
 		await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'team-a'}});
 		const {app, until, type, command} = open();

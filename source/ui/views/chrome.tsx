@@ -30,13 +30,20 @@ export function Header({width, theme, readonly, where, namespace, type, state, n
 	);
 }
 
+export type ConfirmVerb = 'delete' | 'kill' | 'rollback' | 'restart';
+const confirmActions: Record<ConfirmVerb, string> = {delete: 'Delete', kill: 'Kill (no grace period)', rollback: 'Roll back', restart: 'Restart'};
+
 /** A destructive action's question: Cancel first, or the object's name to type under type-the-name protection. */
-export function ConfirmDialog({theme, verb, type, target, choice, typeName, typed}: {theme: Theme; verb: 'delete' | 'rollback' | 'restart'; type: ResourceType; target: KubeObject; choice: 'cancel' | 'ok'; typeName: boolean; typed: string}) {
-	const action = verb === 'delete' ? 'Delete' : verb === 'restart' ? 'Restart' : 'Roll back';
+export function ConfirmDialog({theme, verb, type, targets, choice, typeName, typed, width}: {theme: Theme; verb: ConfirmVerb; type: ResourceType; targets: KubeObject[]; choice: 'cancel' | 'ok'; typeName: boolean; typed: string; width: number}) {
+	const action = confirmActions[verb];
+	const [target] = targets;
+	const namespaces = [...new Set(targets.map(t => t.metadata.namespace).filter(Boolean))];
+	// Several marked objects: one question that names them all.
+	const what = targets.length === 1 ? objectRef(type, target.metadata.name!) : fit(`${targets.length} ${type.plural} (${targets.map(t => t.metadata.name).join(', ')})`, Math.max(20, width - 40));
 	return (
 		<Box borderStyle="round" borderColor={theme.error} paddingX={1} flexDirection="column">
-			<Text>{action} {objectRef(type, target.metadata.name!)}{target.metadata.namespace ? ` in namespace ${target.metadata.namespace}` : ''}?{typeName ? '' : <>  <Text inverse={choice === 'cancel'}> Cancel </Text>  <Text inverse={choice === 'ok'} color={theme.error}> {action} </Text></>}</Text>
-			{typeName && <Text>Type the name to confirm: {typed}<Text inverse> </Text>  (esc cancels)</Text>}
+			<Text>{action} {what}{namespaces.length === 1 ? ` in namespace ${namespaces[0]}` : ''}?{typeName ? '' : <>  <Text inverse={choice === 'cancel'}> Cancel </Text>  <Text inverse={choice === 'ok'} color={theme.error}> {action} </Text></>}</Text>
+			{typeName && <Text>Type {targets.length === 1 ? 'the name' : `${targets.length}`} to confirm: {typed}<Text inverse> </Text>  (esc cancels)</Text>}
 		</Box>
 	);
 }

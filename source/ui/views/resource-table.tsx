@@ -21,11 +21,12 @@ export interface ExtraColumns {
 	cells(obj: KubeObject): string[];
 }
 
-export function ResourceTable({type, items, top, selected, height, width, allNamespaces, sort, theme, extra}: {
+export function ResourceTable({type, items, top, selected, height, width, allNamespaces, sort, theme, extra, wide = false, marked}: {
 	type: ResourceType; items: KubeObject[]; top: number; selected: number; height: number; width: number; allNamespaces: boolean; sort?: Sort; theme: Theme; extra?: ExtraColumns;
+	wide?: boolean; marked?: ReadonlySet<string>;
 }) {
 	const renderer = rendererFor(type.kind);
-	const shown = listColumns(type);
+	const shown = listColumns(type, wide);
 	const now = Date.now();
 	const window = items.slice(top, top + Math.max(1, height));
 	const withNs = allNamespaces && type.namespaced;
@@ -47,8 +48,9 @@ export function ResourceTable({type, items, top, selected, height, width, allNam
 			{items.length === 0 && <Text color={theme.muted}>No resources found.</Text>}
 			{rows.map(({obj, all, cells}, i) => {
 				const isSelected = top + i === selected;
-				// A marker as well as inverse video, so the selection shows without colour (NO_COLOR).
-				return <Text key={objectKey(obj)} inverse={isSelected} bold={theme.bold} color={colorFor(theme, obj, all, statusIndex)}>{fit(`${isSelected ? '>' : ' '} ${line(cells)}`, width)}</Text>;
+				const isMarked = marked?.has(objectKey(obj));
+				// A marker as well as inverse video, so the selection shows without colour (NO_COLOR); * for a marked row.
+				return <Text key={objectKey(obj)} inverse={isSelected} bold={theme.bold || isMarked} color={isMarked ? theme.accent : colorFor(theme, obj, all, statusIndex)}>{fit(`${isSelected ? '>' : ' '}${isMarked ? '*' : ' '}${line(cells)}`, width)}</Text>;
 			})}
 		</Box>
 	);

@@ -41,7 +41,8 @@ import {paneOf, panes} from './panes.js';
 import {forwardTarget, PortForwards} from './port-forward.js';
 import {Prefs} from './prefs.js';
 import {type Filter, listColumns, objectKey, parseFilter, scrollWindow, type Sort, visibleObjects} from './table-model.js';
-import {builtinThemes, initialTheme, loadTheme, type Theme} from './theme.js';
+import {builtinThemes, initialTheme, loadTheme, statusColor, type Theme} from './theme.js';
+import {xrayKinds, xrayLines, type XrayObjects} from './xray.js';
 import {EditorView, type EditorState} from './views/editor-view.js';
 import {LogView} from './views/log-view.js';
 import {type ExtraColumns, ResourceTable} from './views/resource-table.js';
@@ -72,7 +73,7 @@ type Mode =
 	| {kind: 'forwards'; selected: number}
 	| {kind: 'history'; selected: number}
 	| Confirm
-	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; revealed?: boolean; live?: KubeObject; yaml?: boolean}
+	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; revealed?: boolean; live?: KubeObject; yaml?: boolean; colors?: (string | undefined)[]}
 	| {kind: 'help'; offset: number}
 	| ({kind: 'editor'} & EditorState)
 	| ({kind: 'logs'} & LogPane);
@@ -385,6 +386,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		const arg = rest.join(' ');
 		if (word === 'q' || word === 'quit') return exit();
 		if (word === 'pf' || word === 'portforwards') return setMode({kind: 'forwards', selected: 0});
+		if (word === 'xray') return openXray(arg || 'deployments');
 		if (word === 'aliases' || word === 'alias') {
 			const user = Object.entries(prefs.aliases()).map(([a, v]) => `  ${a.padEnd(16)}${v}  (preferences)`);
 			const kinds = [...new Map(resourceTypes.map(t => [t.plural, t])).values()].map(t => `  ${t.plural.padEnd(28)}${[t.singular, ...t.shortNames].join(', ')}`);
@@ -421,7 +423,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	};
 
 	/** What `:` knows: its own commands, every kind by plural and short name. */
-	const commandWords = ['ns', 'apply', 'theme', 'pf', 'aliases', 'quit', ...Object.keys(prefs.aliases())];
+	const commandWords = ['ns', 'apply', 'theme', 'pf', 'xray', 'aliases', 'quit', ...Object.keys(prefs.aliases())];
 	const kindNames = [...panes.flatMap(p => p.kinds), ...resourceTypes].map(t => [t.plural, ...t.shortNames]);
 	const kindWords = kindNames.flat();
 	/** Tab in `:`: fill in what all candidates share; list them; Tab again cycles through them. */
@@ -613,6 +615,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	function textKey(mode: Extract<Mode, {kind: 'text' | 'help'}>, name: string): void {
 		const command = commandIn(commands, 'text', name);
 		if (command === 'nav.back' || name === 'q') return setMode({kind: 'list'});
+		// `:` works over a text view too (`:xray svc` from `:xray deploy`), as in k9s.
+		if (commandIn(commands, 'list', name) === 'mode.command') return setMode(promptMode('command'));
 		if (mode.kind === 'text' && mode.secret && command === 'secret.reveal') {
 			// x again hides them.
 			const ref = objectRef(type, mode.secret.metadata.name!);
@@ -825,6 +829,29 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		setStatus(`shell in ${pod.metadata.name} exited${code ? ` with ${code}` : ''}`);
 	}
 
+	/** `:xray KIND`: the kind's objects as trees of what they own, read once from the cluster. */
+	function openXray(word: string): void {
+		const [kindWord, nsWord] = word.split(/\s+/);
+		const kind = xrayKinds[kindWord];
+		if (!kind) return setStatus(`error: xray: give one of ${[...new Set(Object.values(xrayKinds))].join(', ')}`, 'error');
+		const ns = nsWord ? (nsWord === 'all' ? undefined : nsWord) : namespace;
+		const wanted: (keyof XrayObjects)[] = {deployments: ['deployments', 'replicasets', 'pvcs'], replicasets: ['replicasets', 'pvcs'], statefulsets: ['statefulsets', 'pvcs'], daemonsets: ['daemonsets'], jobs: ['jobs'], services: ['services', 'endpoints'], pods: [], endpoints: [], pvcs: []}[kind] as (keyof XrayObjects)[];
+		const plural = (k: keyof XrayObjects) => (k === 'pvcs' ? 'persistentvolumeclaims' : k);
+		const started = Date.now();
+		// The pods come from the dashboard's own watch when it is on this namespace (10,000 pods are not listed again).
+		const pods = ns === namespace ? Promise.resolve(podsNow()) : client.list(resolveType('pods')!, {namespace: ns}).then(l => l.items);
+		report(`xray ${kind}`, Promise.all([pods, ...wanted.map(k => client.list(resolveType(plural(k))!, {namespace: ns}).then(l => [k, l.items] as const))]).then(([podList, ...lists]) => {
+			const objects: XrayObjects = {pods: podList as KubeObject[], ...Object.fromEntries(lists as [string, KubeObject[]][])};
+			const lines = xrayLines(kind, objects);
+			setMode({
+				kind: 'text', title: `Xray ${kind} in ${ns ?? 'all namespaces'} (as of ${new Date().toLocaleTimeString()}; :xray again refreshes; esc closes)`, offset: 0,
+				lines: lines.length ? lines.map(l => l.text) : [`No ${kind} in ${ns ?? 'any namespace'}.`],
+				colors: lines.map(l => (l.status === 'Ready' || l.status === 'Running' || l.status === 'Completed' ? theme.ok : l.status === 'NotReady' || l.status === 'Pending' ? theme.warning : l.status ? statusColor(theme, l.status) : undefined)),
+			});
+			return `xray ${kind}: ${lines.filter(l => l.text && !/^[│├└ ]/.test(l.text)).length} ${kind} in ${Date.now() - started} ms`;
+		}));
+	}
+
 	function applyExamples(): void {
 		report('applying examples/', readManifests([examplesDir], {stdin: process.stdin}).then(m => applyManifests(client, m, namespace ?? 'default')).then(r => (r.errors.length ? `error: ${r.errors[0]}` : `applied examples/: ${r.lines.join(', ')}`)));
 	}
@@ -832,7 +859,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	function body() {
 		const height = bodyHeight - 1;
 		switch (mode.kind) {
-			case 'text': return <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={height} width={columns} theme={theme} yaml={mode.yaml} />;
+			case 'text': return <TextView title={mode.title} lines={mode.lines} offset={mode.offset} height={height} width={columns} theme={theme} yaml={mode.yaml} colors={mode.colors} />;
 			case 'help': return <TextView title="Keys (esc to close)" lines={helpLines(commands, {favourites: prefs.favourites(context), prefsPath: prefs.path, readonly})} offset={mode.offset} height={height} width={columns} theme={theme} />;
 			case 'forwards': {
 				const lines = forwards.list().map((f, i) => `${i === mode.selected ? '>' : ' '} 127.0.0.1:${String(f.local).padEnd(6)} -> ${f.target}  ${f.remote.host}:${f.remote.port}  ${f.connections} connection${f.connections === 1 ? '' : 's'}`);

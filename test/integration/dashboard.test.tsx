@@ -609,6 +609,27 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it(':xray draws a Deployment\'s ReplicaSets, pods and containers, and a Service\'s endpoints and pods, as trees', async () => {
+		await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'xr'}});
+		await client.create({...deployment('xr', 2), metadata: {name: 'xr', namespace: 'xr'}});
+		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'xr-svc', namespace: 'xr'}, spec: {selector: {app: 'xr'}, ports: [{port: 80, targetPort: 8080}]}});
+		await eventually(async () => (((await client.get(deployType, 'xr', 'xr')).status as {readyReplicas?: number}).readyReplicas ?? 0) === 2, 'two ready', 30_000);
+		const {app, frame, until, command} = open({initialNamespace: 'xr'});
+		try {
+			await until(/ns: xr/, 'the first frame');
+			await until(/pods: 2 Running/, 'the pods watched');
+			await command('xray deploy');
+			await until(/Xray deployments in xr[^]*^Deployment xr 2\/2 ready\n└─ ReplicaSet xr-\S+ revision 1 2\/2 ready\n {3}├─ Pod xr-\S+ Running\n {3}│ {2}└─ container c \(kubedeck\/agnhost\) running\n {3}└─ Pod xr-\S+ Running/m, 'the deployment\'s tree');
+			await command('xray svc');
+			await until(/^Service xr-svc ClusterIP \S+ 80\/TCP\n└─ Endpoints xr-svc (\(none yet\)|\d+ address(es)?)\n {3}├─ Pod xr-/m, 'the service\'s tree');
+			await command('xray nothing');
+			await until(/error: xray: give one of deployments/, 'an unknown kind named');
+			assert.ok(frame().length > 0);
+		} finally {
+			app.unmount();
+		}
+	});
+
 	it('switches namespaces with :ns and remembers them on the number keys', async () => {
 		await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'team-a'}});
 		const {app, until, type, command} = open();

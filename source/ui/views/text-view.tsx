@@ -4,12 +4,12 @@ import type {Theme} from '../theme.js';
 import {yamlSegments} from './editor-view.js';
 import {fit, Line} from './fit.js';
 
-export function TextView({title, lines, offset, height, width, theme, yaml}: {title: string; lines: string[]; offset: number; height: number; width: number; theme: Theme; yaml?: boolean}) {
+export function TextView({title, lines, offset, height, width, theme, yaml, colors}: {title: string; lines: string[]; offset: number; height: number; width: number; theme: Theme; yaml?: boolean; colors?: (string | undefined)[]}) {
 	const top = Math.max(0, Math.min(offset, lines.length - height));
 	return (
 		<Box flexDirection="column">
 			<Text bold color={theme.accent}>{fit(`${title}${lines.length > height ? `  (${top + 1}-${Math.min(lines.length, top + height)} of ${lines.length})` : ''}`, width)}</Text>
-			{lines.slice(top, top + height).map((l, i) => (yaml ? <Line key={top + i} width={width} segments={yamlSegments(l, theme)} /> : <Text key={top + i}>{fit(l, width) || ' '}</Text>))}
+			{lines.slice(top, top + height).map((l, i) => (yaml ? <Line key={top + i} width={width} segments={yamlSegments(l, theme)} /> : <Text key={top + i} color={colors?.[top + i]}>{fit(l, width) || ' '}</Text>))}
 		</Box>
 	);
 }

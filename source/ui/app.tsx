@@ -43,6 +43,7 @@ import {Prefs} from './prefs.js';
 import {type Filter, listColumns, objectKey, parseFilter, scrollWindow, type Sort, visibleObjects} from './table-model.js';
 import {builtinThemes, initialTheme, loadTheme, statusColor, type Theme} from './theme.js';
 import {xrayKinds, xrayLines, type XrayObjects} from './xray.js';
+import {Pulses, pulsesLines} from './pulses.js';
 import {EditorView, type EditorState} from './views/editor-view.js';
 import {LogView} from './views/log-view.js';
 import {type ExtraColumns, ResourceTable} from './views/resource-table.js';
@@ -72,6 +73,7 @@ type Mode =
 	| ({kind: 'input'; purpose: PromptPurpose; target?: KubeObject; targets?: KubeObject[]; initial: string; completion?: Completion & {choice: number}} & LineState & Recall)
 	| {kind: 'forwards'; selected: number}
 	| {kind: 'history'; selected: number}
+	| {kind: 'pulses'}
 	| Confirm
 	| {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; revealed?: boolean; live?: KubeObject; yaml?: boolean; colors?: (string | undefined)[]}
 	| {kind: 'help'; offset: number}
@@ -152,6 +154,14 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		return () => metrics?.stop();
 	}, [metrics]);
 	useSyncExternalStore(metrics?.subscribe ?? noSubscribe, metrics?.getVersion ?? zero);
+	// :pulses polls node metrics and events only while it is open.
+	const [pulsesKey, setPulsesKey] = useState(0);
+	const pulses = useMemo(() => (pulsesKey ? new Pulses(client, namespace) : undefined), [client, namespace, pulsesKey]);
+	useEffect(() => {
+		pulses?.start();
+		return () => pulses?.stop();
+	}, [pulses]);
+	useSyncExternalStore(pulses?.subscribe ?? noSubscribe, pulses?.getVersion ?? zero);
 	const usageColumns: ExtraColumns | undefined = metrics && {
 		names: ['CPU', 'MEM'],
 		cells(obj) {
@@ -387,6 +397,10 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		if (word === 'q' || word === 'quit') return exit();
 		if (word === 'pf' || word === 'portforwards') return setMode({kind: 'forwards', selected: 0});
 		if (word === 'xray') return openXray(arg || 'deployments');
+		if (word === 'pulses' || word === 'pulse') {
+			setPulsesKey(k => k + 1);
+			return setMode({kind: 'pulses'});
+		}
 		if (word === 'aliases' || word === 'alias') {
 			const user = Object.entries(prefs.aliases()).map(([a, v]) => `  ${a.padEnd(16)}${v}  (preferences)`);
 			const kinds = [...new Map(resourceTypes.map(t => [t.plural, t])).values()].map(t => `  ${t.plural.padEnd(28)}${[t.singular, ...t.shortNames].join(', ')}`);
@@ -423,7 +437,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	};
 
 	/** What `:` knows: its own commands, every kind by plural and short name. */
-	const commandWords = ['ns', 'apply', 'theme', 'pf', 'xray', 'aliases', 'quit', ...Object.keys(prefs.aliases())];
+	const commandWords = ['ns', 'apply', 'theme', 'pf', 'xray', 'pulses', 'aliases', 'quit', ...Object.keys(prefs.aliases())];
 	const kindNames = [...panes.flatMap(p => p.kinds), ...resourceTypes].map(t => [t.plural, ...t.shortNames]);
 	const kindWords = kindNames.flat();
 	/** Tab in `:`: fill in what all candidates share; list them; Tab again cycles through them. */
@@ -479,6 +493,14 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			}
 			case 'forwards': return forwardsKey(mode, name);
 			case 'history': return historyKey(mode, name);
+			case 'pulses': {
+				if (commandIn(commands, 'list', name) === 'mode.command') return setMode(promptMode('command'));
+				if (commandIn(commands, 'text', name) === 'nav.back' || name === 'q') {
+					setPulsesKey(0);
+					return setMode({kind: 'list'});
+				}
+				return;
+			}
 		}
 	}
 
@@ -864,6 +886,11 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'forwards': {
 				const lines = forwards.list().map((f, i) => `${i === mode.selected ? '>' : ' '} 127.0.0.1:${String(f.local).padEnd(6)} -> ${f.target}  ${f.remote.host}:${f.remote.port}  ${f.connections} connection${f.connections === 1 ? '' : 's'}`);
 				return <TextView title="Port-forwards (ctrl+d stops the selected one; esc back)" lines={lines.length ? lines : ['No port-forwards. F on a pod or a service starts one.']} offset={0} height={height} width={columns} theme={theme} />;
+			}
+			case 'pulses': {
+				const lines = pulses ? pulsesLines({namespace, podTally: podFeed.getSnapshot().tally, nodes: nodeFeed.getSnapshot().items, pulses, now: Date.now()}) : [];
+				const tones = {ok: theme.ok, warning: theme.warning, error: theme.error, accent: theme.accent};
+				return <TextView title={`Pulses of ${namespace ?? 'all namespaces'} (every 5 s; esc closes)`} lines={lines.map(l => l.text)} colors={lines.map(l => (l.tone ? tones[l.tone] : undefined))} offset={0} height={height} width={columns} theme={theme} />;
 			}
 			case 'history': {
 				const lines = historyLines(history).map((label, i) => `${i === mode.selected ? '>' : ' '} ${label}`);

@@ -622,6 +622,8 @@ describe('dashboard (ink-testing-library)', () => {
 			await until(/Xray deployments in xr[^]*^Deployment xr 2\/2 ready\n└─ ReplicaSet xr-\S+ revision 1 2\/2 ready\n {3}├─ Pod xr-\S+ Running\n {3}│ {2}└─ container c \(kubedeck\/agnhost\) running\n {3}└─ Pod xr-\S+ Running/m, 'the deployment\'s tree');
 			await command('xray svc');
 			await until(/^Service xr-svc ClusterIP \S+ 80\/TCP\n└─ Endpoints xr-svc (\(none yet\)|\d+ address(es)?)\n {3}├─ Pod xr-/m, 'the service\'s tree');
+			await command('pulses');
+			await until(/Pulses of xr[^]*Pods in xr: 2\n {2}Running\s+█+ 2\n[^]*Nodes: 1[^]*CPU █*░* \d+m\/\d+m[^]*MEM █*░* \d+Mi\/\d+Mi[^]*Events per minute[^]*all\s+\S+\s+\d+ in all/, 'the pulses');
 			await command('xray nothing');
 			await until(/error: xray: give one of deployments/, 'an unknown kind named');
 			assert.ok(frame().length > 0);

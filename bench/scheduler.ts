@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import type {KubeObject} from '../source/api/object.js';
 import {typeByPlural} from '../source/api/resources.js';
-import {isoTime} from '../source/engine/clock.js';
+import {isoTime} from '../source/api/time.js';
 import type {NodeConfig} from '../source/engine/config.js';
 import {ControllerRunner} from '../source/engine/controllers/runner.js';
 import {Engine} from '../source/engine/engine.js';

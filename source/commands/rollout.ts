@@ -6,7 +6,7 @@ import {knownKind, objectRef, type ResourceType} from '../api/resources.js';
 import {formatLabelSelector, fromLabelSelector} from '../api/selectors.js';
 import {revisionAnnotation, withoutPodTemplateHash} from '../api/workloads.js';
 import type {ClusterClient} from '../client/types.js';
-import {isoTime} from '../engine/clock.js';
+import {isoTime} from '../api/time.js';
 import {CliError, type Command, type CommandContext} from './context.js';
 import {parseDuration} from './delete.js';
 import {parseTargets} from './targets.js';

@@ -3,7 +3,7 @@
 // sparklines and the autoscaler.
 import type {Store} from '../store/store.js';
 import type {Kubelet} from './kubelet/kubelet.js';
-import {isoTime} from './clock.js';
+import {isoTime} from '../api/time.js';
 import {metricsIntervalMs} from './kubelet/kubelet.js';
 
 export const metricsGroupVersion = 'metrics.k8s.io/v1beta1';

@@ -7,7 +7,8 @@ import {StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import {typeByPlural} from '../api/resources.js';
 import type {Registry} from '../server/registry.js';
-import {type Clock, isoTime} from './clock.js';
+import {isoTime} from '../api/time.js';
+import type {Clock} from './clock.js';
 import type {NodeConfig} from './config.js';
 import type {EventRecorder} from './events.js';
 

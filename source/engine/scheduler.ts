@@ -12,7 +12,7 @@ import {fromLabelSelector, matchesLabels} from '../api/selectors.js';
 import type {Registry} from '../server/registry.js';
 import type {Store, WatchEvent} from '../store/store.js';
 import type {Clock} from './clock.js';
-import {isoTime} from './clock.js';
+import {isoTime} from '../api/time.js';
 import {type Controller, keyOf, splitKey} from './controllers/runner.js';
 import type {EventRecorder} from './events.js';
 

@@ -22,7 +22,7 @@ import Database from 'better-sqlite3';
 import {alreadyExists, conflict, expired, notFound} from '../api/errors.js';
 import {deepEqual, type KubeObject} from '../api/object.js';
 import type {ResourceType} from '../api/resources.js';
-import {isoTime} from '../engine/clock.js';
+import {isoTime} from '../api/time.js';
 import type {SecretBox} from './crypto.js';
 import {openStateFile, readObjects, stateFilePath} from './state-file.js';
 

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import type {KubeObject} from '../api/object.js';
 import {fromLabelSelector, matchesLabels} from '../api/selectors.js';
-import {isPodReady} from '../engine/controllers/pods.js';
+import {isPodReady} from '../api/pods.js';
 
 type Rec = Record<string, any>;
 

@@ -5,7 +5,7 @@
 // matched by ownerReferences' uid, services to pods by their selector, as
 // the controllers themselves do.
 import type {KubeObject} from '../api/object.js';
-import {isPodReady} from '../engine/controllers/pods.js';
+import {isPodReady} from '../api/pods.js';
 import {podStatus} from '../render/columns.js';
 
 type Rec = Record<string, any>;

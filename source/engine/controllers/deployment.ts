@@ -11,9 +11,11 @@ import {podTemplateHashLabel as hashLabel, revisionAnnotation, withoutPodTemplat
 import {typeByPlural} from '../../api/resources.js';
 import type {Registry} from '../../server/registry.js';
 import type {Store} from '../../store/store.js';
-import {type Clock, isoTime} from '../clock.js';
+import {isoTime} from '../../api/time.js';
+import type {Clock} from '../clock.js';
 import type {EventRecorder} from '../events.js';
-import {controllerRef, hasController, isControlledBy, isPodAvailable, isTerminal} from './pods.js';
+import {isPodAvailable, isTerminal} from '../../api/pods.js';
+import {controllerRef, hasController, isControlledBy} from './pods.js';
 import {fromLabelSelector, matchesLabels} from '../../api/selectors.js';
 import {type Controller, ownerKeys, splitKey} from './runner.js';
 

@@ -1,5 +1,6 @@
 // Helpers the workload controllers share: which pods a controller owns, how
 // they rank, and how new ones are made from a template.
+import {isPodReady} from '../../api/pods.js';
 import type {KubeObject, OwnerReference} from '../../api/object.js';
 import {fromLabelSelector, matchesLabels} from '../../api/selectors.js';
 import type {Store} from '../../store/store.js';
@@ -16,22 +17,6 @@ export function isControlledBy(obj: KubeObject, owner: KubeObject): boolean {
 
 export function hasController(obj: KubeObject): boolean {
 	return !!obj.metadata.ownerReferences?.some(r => r.controller);
-}
-
-export function isTerminal(pod: KubeObject): boolean {
-	const phase = (pod.status as Rec)?.phase;
-	return phase === 'Succeeded' || phase === 'Failed';
-}
-
-export function isPodReady(pod: KubeObject): boolean {
-	return ((pod.status as Rec)?.conditions ?? []).some((c: Rec) => c.type === 'Ready' && c.status === 'True');
-}
-
-/** Ready for at least minReadySeconds (podutil.IsPodAvailable). */
-export function isPodAvailable(pod: KubeObject, minReadySeconds: number, now: number): boolean {
-	const ready = ((pod.status as Rec)?.conditions ?? []).find((c: Rec) => c.type === 'Ready' && c.status === 'True');
-	if (!ready) return false;
-	return minReadySeconds === 0 || now - Date.parse(ready.lastTransitionTime) >= minReadySeconds * 1000;
 }
 
 /** Pods in the owner's namespace that its selector matches (the store's own objects: read only). */

@@ -8,7 +8,8 @@ import type {Registry} from '../../server/registry.js';
 import type {Store} from '../../store/store.js';
 import type {Clock} from '../clock.js';
 import type {EventRecorder} from '../events.js';
-import {controllerRef, deletionOrder, hasController, isControlledBy, isPodAvailable, isPodReady, isTerminal, podFromTemplate, selectedPods} from './pods.js';
+import {isPodAvailable, isPodReady, isTerminal} from '../../api/pods.js';
+import {controllerRef, deletionOrder, hasController, isControlledBy, podFromTemplate, selectedPods} from './pods.js';
 import {type Controller, ownerKeys, splitKey} from './runner.js';
 
 type Rec = Record<string, any>;

@@ -3,7 +3,7 @@
 // terminated), the pod phase, and the Initialized/Ready/ContainersReady
 // conditions, keeping transition times that did not change.
 import type {KubeObject} from '../../api/object.js';
-import {isoTime} from '../clock.js';
+import {isoTime} from '../../api/time.js';
 import type {RunningContainer} from './runtime.js';
 
 type Rec = Record<string, any>;

@@ -9,7 +9,7 @@ import {StatusError} from '../../api/errors.js';
 import {deepEqual, type KubeObject} from '../../api/object.js';
 import {parseQuantity} from '../../api/quantity.js';
 import {typeByPlural} from '../../api/resources.js';
-import {isoTime} from '../clock.js';
+import {isoTime} from '../../api/time.js';
 import {type DirSpec, makeDir, type PodPaths, podPaths} from '../layout.js';
 import {resolveImage} from './images.js';
 import {type ContainerIdentity, containerIdentity, podId, podUser} from './identity.js';

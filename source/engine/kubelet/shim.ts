@@ -109,13 +109,13 @@ function removeLater(set: CgroupSet, attempt = 0): void {
 }
 
 /** Move processes into the set (one write per pid, as cgroup.procs takes them). */
-async function joinSet(set: CgroupSet, pids: number[]): Promise<void> {
+function joinSet(set: CgroupSet, pids: number[]): void {
 	for (const file of procsFiles(set)) {
-		const handle = await fs.promises.open(file, 'w');
+		const fd = fs.openSync(file, 'w');
 		try {
-			for (const pid of pids) await handle.write(String(pid));
+			for (const pid of pids) fs.writeSync(fd, String(pid));
 		} finally {
-			await handle.close();
+			fs.closeSync(fd);
 		}
 	}
 }
@@ -149,13 +149,14 @@ function handOff(child: ChildProcess, set: CgroupSet, fail: (message: string) =>
 		const match = /"child-pid":\s*(\d+)[\s,}]/.exec(text);
 		if (!match) return;
 		release();
-		joinSet(set, [child.pid!, Number(match[1])]).then(
-			() => block.end('x', () => block.destroy()),
-			error => {
-				block.destroy();
-				fail(`cannot enter the container's cgroup: ${(error as Error).message}`);
-			},
-		);
+		try {
+			joinSet(set, [child.pid!, Number(match[1])]);
+		} catch (error) {
+			block.destroy();
+			fail(`cannot enter the container's cgroup: ${(error as Error).message}`);
+			return;
+		}
+		block.end('x', () => block.destroy());
 	});
 }
 
@@ -172,8 +173,8 @@ async function start(req: Extract<ShimRequest, {op: 'start'}>): Promise<void> {
 			if (made.size > 10_000) made.clear();
 		}
 		log = new LogWriter(req.logFile, Date.now, {dirExists: true});
-		await makeDirs(req.dirs);
-		if (req.cgroup) await createSet(req.cgroup);
+		makeDirs(req.dirs);
+		if (req.cgroup) createSet(req.cgroup);
 		const stdio: StdioOptions = req.handoff ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
 		child = spawn(req.argv[0], req.argv.slice(1), {cwd: req.cwd, env: req.env, detached: true, stdio});
 	} catch (error) {

@@ -133,22 +133,19 @@ function handOff(child: ChildProcess, set: CgroupSet, fail: (message: string) =>
 	info.on('error', () => {});
 	block.on('error', () => {});
 	let text = '';
-	let done = false;
-	const release = () => {
-		done = true;
-		info.destroy();
-	};
-	// bwrap ended before making its sandbox (its error is on stderr): nothing to release.
+	let joined = false;
+	// Read to the end: bwrap writes the namespace ids after the pid, and dies of SIGPIPE if nobody listens.
 	info.on('end', () => {
-		if (!done) block.destroy();
-		release();
+		info.destroy();
+		// bwrap ended before making its sandbox (its error is on stderr): nothing to release.
+		if (!joined) block.destroy();
 	});
 	info.on('data', chunk => {
-		if (done) return;
+		if (joined) return;
 		text += chunk;
 		const match = /"child-pid":\s*(\d+)[\s,}]/.exec(text);
 		if (!match) return;
-		release();
+		joined = true;
 		try {
 			joinSet(set, [child.pid!, Number(match[1])]);
 		} catch (error) {

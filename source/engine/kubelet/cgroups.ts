@@ -30,24 +30,20 @@ export interface CgroupSet {
 	memoryLimit?: number;
 }
 
-/**
- * Make a container's cgroups and set its memory limit. Called in the shim,
- * off the engine's event loop (cgroupfs mkdirs contend with forks); plain
- * calls there, which cost less CPU than the thread pool's round trips.
- */
-export function createSet(set: CgroupSet): void {
-	fs.mkdirSync(set.containment, {recursive: true});
+/** Make a container's cgroups and set its memory limit (off the event loop: cgroupfs mkdirs contend with forks). */
+export async function createSet(set: CgroupSet): Promise<void> {
+	await fs.promises.mkdir(set.containment, {recursive: true});
 	if (!set.memory || set.memoryLimit === undefined) return;
-	if (set.memory !== set.containment) fs.mkdirSync(set.memory, {recursive: true});
+	if (set.memory !== set.containment) await fs.promises.mkdir(set.memory, {recursive: true});
 	const limit = String(set.memoryLimit);
-	const write = (file: string, value: string) => fs.writeFileSync(path.join(set.memory!, file), value);
+	const write = (file: string, value: string) => fs.promises.writeFile(path.join(set.memory!, file), value);
 	if (set.memoryVersion === 2) {
-		write('memory.max', limit);
-		if (fs.existsSync(path.join(set.memory, 'memory.swap.max'))) write('memory.swap.max', '0');
+		await write('memory.max', limit);
+		if (fs.existsSync(path.join(set.memory, 'memory.swap.max'))) await write('memory.swap.max', '0');
 	} else {
-		write('memory.limit_in_bytes', limit);
+		await write('memory.limit_in_bytes', limit);
 		// memory+swap too, or the limit only pushes the container into swap.
-		if (fs.existsSync(path.join(set.memory, 'memory.memsw.limit_in_bytes'))) write('memory.memsw.limit_in_bytes', limit);
+		if (fs.existsSync(path.join(set.memory, 'memory.memsw.limit_in_bytes'))) await write('memory.memsw.limit_in_bytes', limit);
 	}
 }
 

@@ -108,14 +108,19 @@ function removeLater(set: CgroupSet, attempt = 0): void {
 	setTimeout(() => removeLater(set, attempt + 1), 20);
 }
 
-/** Move processes into the set (one write per pid, as cgroup.procs takes them). */
-function joinSet(set: CgroupSet, pids: number[]): void {
+/**
+ * Move processes into the set (one write per pid, as cgroup.procs takes
+ * them). Off the shim's event loop: a migration waits about a millisecond
+ * for an RCU grace period, during which the shim should be starting the
+ * next container.
+ */
+async function joinSet(set: CgroupSet, pids: number[]): Promise<void> {
 	for (const file of procsFiles(set)) {
-		const fd = fs.openSync(file, 'w');
+		const handle = await fs.promises.open(file, 'w');
 		try {
-			for (const pid of pids) fs.writeSync(fd, String(pid));
+			for (const pid of pids) await handle.write(String(pid));
 		} finally {
-			fs.closeSync(fd);
+			await handle.close();
 		}
 	}
 }
@@ -146,14 +151,13 @@ function handOff(child: ChildProcess, set: CgroupSet, fail: (message: string) =>
 		const match = /"child-pid":\s*(\d+)[\s,}]/.exec(text);
 		if (!match) return;
 		joined = true;
-		try {
-			joinSet(set, [child.pid!, Number(match[1])]);
-		} catch (error) {
-			block.destroy();
-			fail(`cannot enter the container's cgroup: ${(error as Error).message}`);
-			return;
-		}
-		block.end('x', () => block.destroy());
+		joinSet(set, [child.pid!, Number(match[1])]).then(
+			() => block.end('x', () => block.destroy()),
+			error => {
+				block.destroy();
+				fail(`cannot enter the container's cgroup: ${(error as Error).message}`);
+			},
+		);
 	});
 }
 
@@ -170,8 +174,8 @@ async function start(req: Extract<ShimRequest, {op: 'start'}>): Promise<void> {
 			if (made.size > 10_000) made.clear();
 		}
 		log = new LogWriter(req.logFile, Date.now, {dirExists: true});
-		makeDirs(req.dirs);
-		if (req.cgroup) createSet(req.cgroup);
+		await makeDirs(req.dirs);
+		if (req.cgroup) await createSet(req.cgroup);
 		const stdio: StdioOptions = req.handoff ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
 		child = spawn(req.argv[0], req.argv.slice(1), {cwd: req.cwd, env: req.env, detached: true, stdio});
 	} catch (error) {

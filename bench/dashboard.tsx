@@ -83,7 +83,7 @@ function nextFrame(screen: Screen, test: (frame: string) => boolean, timeoutMs =
 
 const selectedRow = (frame: string) => /\n> (\S+)/.exec(frame)?.[1];
 
-async function measure(count: number, log: (line: string) => void): Promise<{keys: number[]; bursts: number[]; burst: number; events: number[]; rss: number}> {
+async function measure(count: number, log: (line: string) => void): Promise<{keys: number[]; events: number[]; rss: number}> {
 	return withSimulatedPods(count, async ({home, client}) => {
 		const screen = new Screen();
 		const keyboard = new Keyboard();
@@ -103,25 +103,11 @@ async function measure(count: number, log: (line: string) => void): Promise<{key
 				keyboard.type(i % 2 === 0 ? 'j' : 'k');
 				keys.push(await moved - start);
 			}
-			// A burst: 100 j in one write (key repeat, a paste, a slow SSH link), timed to the frame
-			// that shows the 100th move; a dropped key never gets there and fails the run.
-			const names = (await client.list(resolveType('pods')!, {namespace: 'default'})).items.map(p => p.metadata.name!).sort();
-			const burst = Math.min(100, names.length - 1);
-			keyboard.type('g');
-			await nextFrame(screen, f => selectedRow(f) === names[0]);
-			const bursts: number[] = [];
-			for (let i = 0; i < 20; i++) {
-				const down = i % 2 === 0;
-				const moved = nextFrame(screen, f => selectedRow(f) === names[down ? burst : 0]);
-				const start = now();
-				keyboard.type((down ? 'j' : 'k').repeat(burst));
-				bursts.push(await moved - start);
-			}
 			const events = await eventLatencies(client, screen, 100);
 			// Settle, then take the process's memory with the list live.
 			await new Promise(r => setTimeout(r, 1000));
 			const rss = process.memoryUsage().rss / 1024 / 1024;
-			return {keys, bursts, burst, events, rss};
+			return {keys, events, rss};
 		} finally {
 			app.unmount();
 		}
@@ -209,8 +195,6 @@ export const dashboard: Benchmark = {
 					: info(`${what} p50 at ${large} pods`, value, 'ms', base));
 			}
 		}
-		log(`burst of ${big.burst} j in one write -> frame of the last move: p99 ${percentile(small.bursts, 0.99).toFixed(1)} ms at 100 pods (${small.burst} keys), ${percentile(big.bursts, 0.99).toFixed(1)} ms at ${large}; every key counted`);
-		rows.push(info(`burst of ${big.burst} j -> frame of the last move, p99 at ${large} pods`, percentile(big.bursts, 0.99), 'ms', percentile(small.bursts, 0.99)));
 		log(`dashboard RSS: ${small.rss.toFixed(0)} MB at 100 pods, ${big.rss.toFixed(0)} MB at ${large}`);
 		rows.push(info(`dashboard memory at ${large} pods`, big.rss, 'MB', small.rss));
 		const rate = 10_000;

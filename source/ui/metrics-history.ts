@@ -18,20 +18,24 @@ export function sparkline(values: number[], width = 8): string {
 	return shown.map(v => bars[peak > 0 ? Math.min(bars.length - 1, Math.round((v / peak) * (bars.length - 1))) : 0]).join('');
 }
 
-export class MetricsHistory {
-	private readonly pods = new Map<string, PodUsage>();
-	private readonly listeners = new Set<() => void>();
+/**
+ * Something the dashboard polls while a view shows it (metrics, pulses): started and stopped
+ * with the view, and a version React subscribes to, bumped after each poll.
+ */
+export abstract class Poller {
 	private timer?: NodeJS.Timeout;
+	private readonly listeners = new Set<() => void>();
 	/** Bumped on every poll, for React. */
 	version = 0;
-	error?: string;
 
-	constructor(private readonly client: ClusterClient, private readonly namespace: string | undefined, private readonly intervalMs = 5_000, private readonly keep = 12) {}
+	constructor(private readonly intervalMs: number) {}
+
+	protected abstract poll(): Promise<void>;
 
 	start(): void {
 		if (this.timer) return;
-		void this.poll();
-		this.timer = setInterval(() => void this.poll(), this.intervalMs);
+		void this.tick();
+		this.timer = setInterval(() => void this.tick(), this.intervalMs);
 		this.timer.unref?.();
 	}
 
@@ -41,11 +45,33 @@ export class MetricsHistory {
 		this.listeners.clear();
 	}
 
+	private async tick(): Promise<void> {
+		await this.poll();
+		this.version++;
+		for (const listener of this.listeners) listener();
+	}
+
+	subscribe = (listener: () => void): (() => void) => {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	};
+
+	getVersion = (): number => this.version;
+}
+
+export class MetricsHistory extends Poller {
+	private readonly pods = new Map<string, PodUsage>();
+	error?: string;
+
+	constructor(private readonly client: ClusterClient, private readonly namespace: string | undefined, intervalMs = 5_000, private readonly keep = 12) {
+		super(intervalMs);
+	}
+
 	get(namespace: string, name: string): PodUsage | undefined {
 		return this.pods.get(`${namespace}/${name}`);
 	}
 
-	private async poll(): Promise<void> {
+	protected async poll(): Promise<void> {
 		try {
 			const items = await this.client.metrics('pods', this.namespace);
 			const seen = new Set<string>();
@@ -68,14 +94,5 @@ export class MetricsHistory {
 			// No metrics (a cluster without metrics-server): the columns say so instead of failing.
 			this.error = (error as Error).message;
 		}
-		this.version++;
-		for (const listener of this.listeners) listener();
 	}
-
-	subscribe = (listener: () => void): (() => void) => {
-		this.listeners.add(listener);
-		return () => this.listeners.delete(listener);
-	};
-
-	getVersion = (): number => this.version;
 }

@@ -7,7 +7,7 @@ import type {KubeObject} from '../api/object.js';
 import {parseQuantity} from '../api/quantity.js';
 import {resolveType} from '../api/resources.js';
 import type {ClusterClient} from '../client/types.js';
-import {sparkline} from './metrics-history.js';
+import {Poller, sparkline} from './metrics-history.js';
 
 type Rec = Record<string, any>;
 
@@ -16,30 +16,16 @@ export interface NodeUsage {
 	memory: number[];
 }
 
-export class Pulses {
+export class Pulses extends Poller {
 	readonly nodes = new Map<string, NodeUsage>();
 	events: KubeObject[] = [];
-	private timer?: NodeJS.Timeout;
-	private readonly listeners = new Set<() => void>();
-	version = 0;
 	error?: string;
 
-	constructor(private readonly client: ClusterClient, private readonly namespace: string | undefined, private readonly intervalMs = 5_000, private readonly keep = 36) {}
-
-	start(): void {
-		if (this.timer) return;
-		void this.poll();
-		this.timer = setInterval(() => void this.poll(), this.intervalMs);
-		this.timer.unref?.();
+	constructor(private readonly client: ClusterClient, private readonly namespace: string | undefined, intervalMs = 5_000, private readonly keep = 36) {
+		super(intervalMs);
 	}
 
-	stop(): void {
-		clearInterval(this.timer);
-		this.timer = undefined;
-		this.listeners.clear();
-	}
-
-	private async poll(): Promise<void> {
+	protected async poll(): Promise<void> {
 		const [metrics, events] = await Promise.allSettled([this.client.metrics('nodes'), this.client.list(resolveType('events')!, {namespace: this.namespace})]);
 		if (metrics.status === 'fulfilled') {
 			for (const m of metrics.value) {
@@ -52,16 +38,7 @@ export class Pulses {
 		}
 		this.error = metrics.status === 'rejected' ? `no node metrics: ${(metrics.reason as Error).message}` : undefined;
 		if (events.status === 'fulfilled') this.events = events.value.items;
-		this.version++;
-		for (const listener of this.listeners) listener();
 	}
-
-	subscribe = (listener: () => void): (() => void) => {
-		this.listeners.add(listener);
-		return () => this.listeners.delete(listener);
-	};
-
-	getVersion = (): number => this.version;
 }
 
 export interface PulseLine {

@@ -33,26 +33,6 @@ export function containerArgv(spec: LaunchSpec, cgroup?: CgroupSet): string[] {
 	return joinCgroup(cgroup, spec.sandboxed ? sandboxArgv(spec) : [...dropPrivileges(spec.identity, {pdeathsig: true}), ...spec.argv]);
 }
 
-/** The fds a sandboxed container's bwrap is given for the cgroup handoff (see containerLaunch). */
-export const handoffFds = {info: 3, block: 4};
-
-/**
- * How a container is started: its argv, and whether the shim must move it
- * into its cgroups (`handoff`). Under bubblewrap with cgroups, bwrap is
- * started directly (no shell in front of it to join the cgroups: one exec
- * fewer per pod start, which the pod-start benchmark showed as a tenth of
- * the host's CPU time per pod). bwrap reports its sandbox's init on
- * --info-fd and waits on --block-fd before that init starts the program;
- * the shim writes both pids into the cgroups and only then releases it, so
- * the program is inside before its first instruction, as with the shell.
- */
-export function containerLaunch(spec: LaunchSpec, cgroup?: CgroupSet): {argv: string[]; handoff: boolean} {
-	if (!spec.sandboxed || !cgroup) return {argv: containerArgv(spec, cgroup), handoff: false};
-	const argv = sandboxArgv(spec);
-	// Options go before bwrap's own, so they never land after its "--".
-	return {argv: [argv[0], '--info-fd', String(handoffFds.info), '--block-fd', String(handoffFds.block), ...argv.slice(1)], handoff: true};
-}
-
 /**
  * argv, started inside the cgroups: a shell writes its own pid into each,
  * then execs argv, so the process is inside before its first instruction. (A

@@ -13,7 +13,7 @@ import {isoTime} from '../../api/time.js';
 import {type DirSpec, makeDir, type PodPaths, podPaths} from '../layout.js';
 import {resolveImage} from './images.js';
 import {type ContainerIdentity, containerIdentity, podId, podUser} from './identity.js';
-import {containerLaunch, execArgv, findProgram, type LaunchSpec} from './launch.js';
+import {containerArgv, execArgv, findProgram, type LaunchSpec} from './launch.js';
 import {logFile} from './logs.js';
 import {ContainerConfigError, containerEnv} from './environment.js';
 import {runProbe} from './probes.js';
@@ -287,8 +287,7 @@ export class PodWorker {
 			if (this.ctx.sandboxed) dirs.push({path: launch.tmp, mode: 0o700, owner: {uid: launch.identity.uid, gid: launch.identity.gid}, fresh: true});
 			const limit = c.resources?.limits?.memory;
 			const cgroup = this.ctx.cgroups?.container(this.pod.metadata.uid!, c.name, limit !== undefined ? parseQuantity(limit) : undefined);
-			const {argv, handoff} = containerLaunch(launch, cgroup);
-			running = await this.ctx.runtime.start({argv, handoff, env, cwd: this.paths.work, logFile: file, dirs, cgroup, sandboxed: this.ctx.sandboxed});
+			running = await this.ctx.runtime.start({argv: containerArgv(launch, cgroup), env, cwd: this.paths.work, logFile: file, dirs, cgroup, sandboxed: this.ctx.sandboxed});
 		}
 		this.launches.set(c.name, launch);
 		rec.waiting = undefined;

@@ -27,8 +27,6 @@ export interface ContainerSpec {
 	cgroup?: CgroupSet;
 	/** argv runs bwrap: signals must skip bwrap's own processes. */
 	sandboxed: boolean;
-	/** argv is bwrap waiting for the shim to put it in `cgroup` (launch.ts, containerLaunch). */
-	handoff?: boolean;
 }
 
 export interface ExitStatus {
@@ -124,7 +122,7 @@ export class ContainerRuntime {
 					resolveExit(status);
 				},
 			});
-			const request: ShimRequest = {op: 'start', id, argv: spec.argv, env: spec.env, cwd: spec.cwd, logFile: spec.logFile, dirs: spec.dirs ?? [], cgroup: spec.cgroup, sandboxed: spec.sandboxed, handoff: spec.handoff};
+			const request: ShimRequest = {op: 'start', id, argv: spec.argv, env: spec.env, cwd: spec.cwd, logFile: spec.logFile, dirs: spec.dirs ?? [], cgroup: spec.cgroup, sandboxed: spec.sandboxed};
 			shim.send(request);
 		});
 	}

@@ -13,16 +13,15 @@
 // - the shim runs in a session of its own, so killing the engine's process
 //   group does not take the shim with it; when the engine goes away (even
 //   kill -9) the IPC channel closes and the shim kills every container.
-import {type ChildProcess, spawn, type StdioOptions} from 'node:child_process';
+import {type ChildProcess, spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {type DirSpec, makeDirs} from '../layout.js';
-import {type CgroupSet, cgroupPids, createSet, killSet, oomKilled, procsFiles, tryRemoveSet} from './cgroups.js';
-import {handoffFds} from './launch.js';
+import {type CgroupSet, cgroupPids, createSet, killSet, oomKilled, tryRemoveSet} from './cgroups.js';
 import {LogWriter} from './logs.js';
 
 export type ShimRequest =
-	| {op: 'start'; id: number; argv: string[]; env: Record<string, string>; cwd: string; logFile: string; dirs: DirSpec[]; cgroup?: CgroupSet; sandboxed: boolean; handoff?: boolean}
+	| {op: 'start'; id: number; argv: string[]; env: Record<string, string>; cwd: string; logFile: string; dirs: DirSpec[]; cgroup?: CgroupSet; sandboxed: boolean}
 	| {op: 'signal'; id: number; signal: NodeJS.Signals};
 
 export type ShimMessage =
@@ -108,59 +107,6 @@ function removeLater(set: CgroupSet, attempt = 0): void {
 	setTimeout(() => removeLater(set, attempt + 1), 20);
 }
 
-/**
- * Move processes into the set (one write per pid, as cgroup.procs takes
- * them). Off the shim's event loop: a migration waits about a millisecond
- * for an RCU grace period, during which the shim should be starting the
- * next container.
- */
-async function joinSet(set: CgroupSet, pids: number[]): Promise<void> {
-	for (const file of procsFiles(set)) {
-		const handle = await fs.promises.open(file, 'w');
-		try {
-			for (const pid of pids) await handle.write(String(pid));
-		} finally {
-			await handle.close();
-		}
-	}
-}
-
-/**
- * The cgroup handoff of a container started under bwrap (launch.ts,
- * containerLaunch): once bwrap names its sandbox's init on the info fd, put
- * bwrap and that init into the container's cgroups, then let the init go on
- * to start the program. A container that cannot be put in its cgroups is
- * killed before it runs: `fail` says why.
- */
-function handOff(child: ChildProcess, set: CgroupSet, fail: (message: string) => void): void {
-	const info = child.stdio[handoffFds.info] as NodeJS.ReadableStream & {destroy(): void};
-	const block = child.stdio[handoffFds.block] as NodeJS.WritableStream & {destroy(): void};
-	info.on('error', () => {});
-	block.on('error', () => {});
-	let text = '';
-	let joined = false;
-	// Read to the end: bwrap writes the namespace ids after the pid, and dies of SIGPIPE if nobody listens.
-	info.on('end', () => {
-		info.destroy();
-		// bwrap ended before making its sandbox (its error is on stderr): nothing to release.
-		if (!joined) block.destroy();
-	});
-	info.on('data', chunk => {
-		if (joined) return;
-		text += chunk;
-		const match = /"child-pid":\s*(\d+)[\s,}]/.exec(text);
-		if (!match) return;
-		joined = true;
-		joinSet(set, [child.pid!, Number(match[1])]).then(
-			() => block.end('x', () => block.destroy()),
-			error => {
-				block.destroy();
-				fail(`cannot enter the container's cgroup: ${(error as Error).message}`);
-			},
-		);
-	});
-}
-
 async function start(req: Extract<ShimRequest, {op: 'start'}>): Promise<void> {
 	let log: LogWriter | undefined;
 	let child: ChildProcess;
@@ -176,8 +122,7 @@ async function start(req: Extract<ShimRequest, {op: 'start'}>): Promise<void> {
 		log = new LogWriter(req.logFile, Date.now, {dirExists: true});
 		await makeDirs(req.dirs);
 		if (req.cgroup) await createSet(req.cgroup);
-		const stdio: StdioOptions = req.handoff ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
-		child = spawn(req.argv[0], req.argv.slice(1), {cwd: req.cwd, env: req.env, detached: true, stdio});
+		child = spawn(req.argv[0], req.argv.slice(1), {cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']});
 	} catch (error) {
 		log?.write('stderr', `${(error as Error).message}\n`);
 		log?.close();
@@ -192,14 +137,6 @@ async function start(req: Extract<ShimRequest, {op: 'start'}>): Promise<void> {
 	child.once('spawn', () => {
 		container = {pid: child.pid!, cgroup: req.cgroup, sandboxed: req.sandboxed};
 		containers.set(req.id, container);
-		if (req.handoff && req.cgroup) {
-			const started = container;
-			handOff(child, req.cgroup, message => {
-				startError ??= message;
-				log.write('stderr', `${message}\n`);
-				killContainer(started);
-			});
-		}
 		send({op: 'started', id: req.id, pid: child.pid!, startedAt: Date.now()});
 	});
 	child.once('error', error => {
@@ -229,7 +166,8 @@ async function start(req: Extract<ShimRequest, {op: 'start'}>): Promise<void> {
 			send({op: 'exited', id: req.id, exitCode: code ?? (signal ? 128 + (signals[signal] ?? 0) : 0), signal: signal ?? undefined, startError, oomKilled: oom || undefined});
 		};
 		const timer = setTimeout(() => {
-			for (const stream of child.stdio) stream?.destroy();
+			child.stdout?.destroy();
+			child.stderr?.destroy();
 			report();
 		}, 2_000);
 		child.once('close', report);

@@ -436,10 +436,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		navigate({type: next, namespace: arg ? (arg === 'all' ? null : arg) : undefined});
 	};
 
-	/** What `:` knows: its own commands, every kind by plural and short name. */
-	const commandWords = ['ns', 'apply', 'theme', 'pf', 'xray', 'pulses', 'aliases', 'quit', ...Object.keys(prefs.aliases())];
-	const kindNames = [...panes.flatMap(p => p.kinds), ...resourceTypes].map(t => [t.plural, ...t.shortNames]);
-	const kindWords = kindNames.flat();
+	/** What `:` knows: its own commands (and the user's aliases), every kind by plural and short name. */
+	const commandWords = [...builtinCommandWords, ...Object.keys(prefs.aliases())];
 	/** Tab in `:`: fill in what all candidates share; list them; Tab again cycles through them. */
 	const complete = (mode: Extract<Mode, {kind: 'input'}>): Mode => {
 		const c = mode.completion;
@@ -936,6 +934,11 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 const promptLabels: Record<PromptPurpose, string> = {
 	command: ':', filter: '/', new: 'new: ', forward: 'port-forward [LOCAL:]PORT: ', container: 'shell in container: ', scale: 'replicas: ',
 };
+
+const builtinCommandWords = ['ns', 'apply', 'theme', 'pf', 'xray', 'pulses', 'aliases', 'quit'];
+/** Every kind by its names, plural first (computed once: `:` asks on each Tab and unknown word). */
+const kindNames = [...panes.flatMap(p => p.kinds), ...resourceTypes].map(t => [t.plural, ...t.shortNames]);
+const kindWords = kindNames.flat();
 
 const noSubscribe = () => () => {};
 const zero = () => 0;

@@ -13,18 +13,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type {CgroupSet} from './cgroups.js';
 import {procsFiles} from './cgroups.js';
-import {type ContainerIdentity, dropPrivileges} from './identity.js';
-import {type SandboxMount, sandboxArgv} from './sandbox.js';
+import {dropPrivileges} from './identity.js';
+import {sandboxArgv, type SandboxSpec} from './sandbox.js';
 
-export interface LaunchSpec {
-	/** The program and its arguments, as the image resolution gave them. */
-	argv: string[];
-	identity: ContainerIdentity;
-	mounts: SandboxMount[];
-	work: string;
-	tmp: string;
-	hostname: string;
-	readOnlyPaths: string[];
+/** What a container is started with: its sandbox (argv as the image resolution gave it), and whether bwrap builds one. */
+export interface LaunchSpec extends SandboxSpec {
 	sandboxed: boolean;
 }
 

@@ -2,10 +2,10 @@
 // kubedeck's entry point: argument parsing and dispatch only.
 import {formatStatus, StatusError} from './source/api/errors.js';
 import {connectEmbedded} from './source/client/connect.js';
-import {ConnectionError} from './source/client/errors.js';
+import {CliError, ConnectionError} from './source/client/errors.js';
 import {annotateCommand, labelCommand} from './source/commands/label.js';
 import {applyCommand} from './source/commands/apply.js';
-import {CliError, CommandContext, type Command, type Io, parseCommandArgs} from './source/commands/context.js';
+import {CommandContext, type Command, type Io, parseCommandArgs} from './source/commands/context.js';
 import {createCommand} from './source/commands/create.js';
 import {dashboardCommand} from './source/commands/dashboard.js';
 import {deleteCommand} from './source/commands/delete.js';

@@ -2,6 +2,7 @@
 // describes them: group, version, plural resource name, short names, scope.
 // Everything that needs to turn "deploy" or "Deployment" into a REST path reads
 // this one table.
+import type {KubeObject} from './object.js';
 
 export interface ResourceType {
 	kind: string;
@@ -97,4 +98,10 @@ export function resourcePath(type: ResourceType, namespace?: string, name?: stri
 	if (name !== undefined) path += `/${encodeURIComponent(name)}`;
 	if (subresource) path += `/${subresource}`;
 	return path;
+}
+
+/** An object's kubectl reference ("deployment.apps/web"), also for kinds this build does not serve. */
+export function refOf(obj: KubeObject): string {
+	const type = typeForKind(obj.apiVersion, obj.kind);
+	return type ? objectRef(type, obj.metadata.name ?? '') : `${obj.kind.toLowerCase()}/${obj.metadata.name}`;
 }

@@ -39,3 +39,10 @@ export function connectionError(error: unknown, endpoint: Endpoint): unknown {
 			return error;
 	}
 }
+
+/** An error that already reads as kubectl's line ("error: ..."), printed as it is, with its exit code. */
+export class CliError extends Error {
+	constructor(message: string, readonly exitCode = 1) {
+		super(message);
+	}
+}

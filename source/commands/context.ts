@@ -2,13 +2,8 @@
 // connected ClusterClient. Flag parsing follows kubectl's habits (-n ns,
 // -oyaml, -o=yaml, --flag=value, repeated -f, `--` before a command).
 import {parseArgs, type ParseArgsConfig} from 'node:util';
+import {CliError} from '../client/errors.js';
 import type {ClusterClient} from '../client/types.js';
-
-export class CliError extends Error {
-	constructor(message: string, readonly exitCode = 1) {
-		super(message);
-	}
-}
 
 export interface Io {
 	stdout: NodeJS.WritableStream;

@@ -5,10 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
-import {CliError, type Command, type CommandContext} from './context.js';
-import {planManifests} from './apply.js';
-import {readManifests} from './manifests.js';
-import {formatObjects, parseOutput, refOf} from './output.js';
+import {type Command, type CommandContext} from './context.js';
+import {formatObjects, parseOutput} from './output.js';
+import {CliError} from '../client/errors.js';
+import {planManifests} from '../client/operations/apply.js';
+import {readManifests} from '../client/operations/manifests.js';
+import {refOf} from '../api/resources.js';
 
 /** --from-literal=k=v and --from-file=[key=]path (a directory adds each file). */
 function collectData(ctx: CommandContext): Record<string, string> {

@@ -1,5 +1,6 @@
 // `kubedeck` on a terminal (or `kubedeck dashboard`): the Ink dashboard.
-import {CliError, type Command, type CommandContext} from './context.js';
+import {type Command, type CommandContext} from './context.js';
+import {CliError} from '../client/errors.js';
 
 export const dashboardCommand: Command = {
 	name: 'dashboard',

@@ -3,9 +3,10 @@
 import {formatStatus, StatusError} from '../api/errors.js';
 import {qualifiedPlural, type ResourceType, typeForKind} from '../api/resources.js';
 import type {ClusterClient} from '../client/types.js';
-import {CliError, type Command, type CommandContext} from './context.js';
-import {readManifests} from './manifests.js';
+import {type Command, type CommandContext} from './context.js';
 import {parseTargets} from './targets.js';
+import {CliError} from '../client/errors.js';
+import {readManifests} from '../client/operations/manifests.js';
 
 interface Victim {
 	type: ResourceType;

@@ -1,19 +1,11 @@
 // kubectl describe: the object's details and its events.
 import {StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
-import {knownKind} from '../api/resources.js';
-import type {ClusterClient} from '../client/types.js';
-import {CliError, type Command, type CommandContext} from './context.js';
-import {describeObject} from './describe-printer.js';
+import {CliError} from '../client/errors.js';
+import {eventsFor} from '../client/operations/events.js';
+import {describeObject} from '../render/describe.js';
+import type {Command, CommandContext} from './context.js';
 import {parseTargets} from './targets.js';
-
-/** Events about one object, oldest first (kubectl asks by involvedObject fields). */
-export async function eventsFor(client: ClusterClient, obj: KubeObject): Promise<KubeObject[]> {
-	const fieldSelector = [`involvedObject.name=${obj.metadata.name}`, `involvedObject.uid=${obj.metadata.uid}`].join(',');
-	const list = await client.list(knownKind('Event')!, {namespace: obj.metadata.namespace ?? 'default', fieldSelector});
-	const time = (e: KubeObject) => Date.parse(String(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0));
-	return list.items.sort((a, b) => time(a) - time(b));
-}
 
 export const describeCommand: Command = {
 	name: 'describe',

@@ -4,7 +4,8 @@ import {engineAnswers, startDetachedEngine} from '../client/connect.js';
 import {Engine} from '../engine/engine.js';
 import {lockIsHeld, lockOwner, lockPath, readLock, socketPath, stateHome} from '../engine/home.js';
 import {verifyIdentity} from '../engine/identity.js';
-import {CliError, type Command, type CommandContext} from './context.js';
+import {type Command, type CommandContext} from './context.js';
+import {CliError} from '../client/errors.js';
 
 export const serveCommand: Command = {
 	name: 'serve',

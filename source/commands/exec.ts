@@ -7,7 +7,8 @@
 import {StatusError} from '../api/errors.js';
 import {knownKind} from '../api/resources.js';
 import type {ExecSession} from '../client/types.js';
-import {CliError, type Command, type CommandContext} from './context.js';
+import {type Command, type CommandContext} from './context.js';
+import {CliError} from '../client/errors.js';
 
 export const execCommand: Command = {
 	name: 'exec',

@@ -4,10 +4,11 @@ import {StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import type {ResourceType} from '../api/resources.js';
 import {alignColumns} from '../render/format.js';
-import {CliError, type Command, type CommandContext} from './context.js';
-import {readManifests} from './manifests.js';
+import {type Command, type CommandContext} from './context.js';
 import {formatObjects, parseOutput, tableRows} from './output.js';
 import {parseTargets, type Target, typeOrFail} from './targets.js';
+import {CliError} from '../client/errors.js';
+import {readManifests} from '../client/operations/manifests.js';
 
 export const getFlags = {
 	output: {type: 'string', short: 'o'},

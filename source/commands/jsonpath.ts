@@ -3,7 +3,7 @@
 // template dialect (the braces, range/end, `.a.b` without `$`) is parsed here
 // because no library speaks it.
 import {JSONPath} from 'jsonpath-plus';
-import {CliError} from './context.js';
+import {CliError} from '../client/errors.js';
 
 type Node = {text: string} | {expr: string} | {range: string; body: Node[]};
 

@@ -6,7 +6,8 @@ import YAML from 'yaml';
 import {lockOwner, stateHome} from '../engine/home.js';
 import {readApiToken, readEndpoint} from '../server/api/auth.js';
 import {readServingCert} from '../server/api/tls.js';
-import {CliError, type Command, type CommandContext} from './context.js';
+import {type Command, type CommandContext} from './context.js';
+import {CliError} from '../client/errors.js';
 
 export function kubeconfigFor(server: string, token: string, caPem: string, name = 'kubedeck'): string {
 	return YAML.stringify({

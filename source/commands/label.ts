@@ -4,9 +4,10 @@ import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import {validateAnnotations, validateLabels} from '../api/validation/meta.js';
 import {fieldErrorMessage} from '../api/errors.js';
-import {CliError, type Command, type CommandContext} from './context.js';
-import {refOf} from './output.js';
+import {type Command, type CommandContext} from './context.js';
 import {parseTargets} from './targets.js';
+import {CliError} from '../client/errors.js';
+import {refOf} from '../api/resources.js';
 
 function metadataCommand(kind: 'labels' | 'annotations'): Command {
 	const verb = kind === 'labels' ? 'label' : 'annotate';

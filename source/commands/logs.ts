@@ -6,9 +6,10 @@ import type {KubeObject} from '../api/object.js';
 import {knownKind} from '../api/resources.js';
 import {formatLabelSelector, fromLabelSelector} from '../api/selectors.js';
 import type {ClusterClient, LogOptions} from '../client/types.js';
-import {CliError, type Command, type CommandContext} from './context.js';
+import {type Command, type CommandContext} from './context.js';
 import {parseDuration} from './delete.js';
 import {parseTargets} from './targets.js';
+import {CliError} from '../client/errors.js';
 
 type Rec = Record<string, any>;
 

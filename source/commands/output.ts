@@ -1,11 +1,11 @@
 // Printing objects the way kubectl does: -o yaml|json|name|jsonpath|wide and
 // the default table, from the shared per-kind renderers.
-import YAML from 'yaml';
-import {type KubeObject, sortKeys} from '../api/object.js';
-import {objectRef, type ResourceType, typeForKind} from '../api/resources.js';
+import type {KubeObject} from '../api/object.js';
+import {objectRef, refOf, type ResourceType} from '../api/resources.js';
 import {rendererFor} from '../render/columns.js';
 import {alignColumns} from '../render/format.js';
-import {CliError} from './context.js';
+import {CliError} from '../client/errors.js';
+import {toJson, toYaml} from '../render/yaml.js';
 import {jsonpathTemplate} from './jsonpath.js';
 
 export type OutputFormat = {kind: 'table' | 'wide' | 'yaml' | 'json' | 'name'} | {kind: 'jsonpath'; template: string};
@@ -18,24 +18,11 @@ export function parseOutput(value: string | undefined): OutputFormat {
 	throw new CliError(`error: unable to match a printer suitable for the output format "${value}", allowed formats are: json,jsonpath,name,wide,yaml`);
 }
 
-// kubectl's -o json/yaml come from unstructured maps, so keys are sorted.
-export function toYaml(value: unknown): string {
-	return YAML.stringify(sortKeys(value), {lineWidth: 0, indentSeq: false});
-}
-
-export function toJson(value: unknown): string {
-	return `${JSON.stringify(sortKeys(value), null, 4)}\n`;
-}
-
 /** A list in the shape kubectl prints for -o yaml/json of many objects. */
 export function asList(items: KubeObject[]) {
 	return {apiVersion: 'v1', items, kind: 'List', metadata: {resourceVersion: ''}};
 }
 
-export function refOf(obj: KubeObject): string {
-	const type = typeForKind(obj.apiVersion, obj.kind);
-	return type ? objectRef(type, obj.metadata.name ?? '') : `${obj.kind.toLowerCase()}/${obj.metadata.name}`;
-}
 
 /** Format objects that are not a table (yaml, json, name, jsonpath). */
 export function formatObjects(items: KubeObject[], format: OutputFormat, single: boolean): string {

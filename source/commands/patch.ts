@@ -3,9 +3,11 @@ import YAML from 'yaml';
 import {formatStatus, StatusError} from '../api/errors.js';
 import {deepEqual} from '../api/object.js';
 import type {PatchType} from '../client/types.js';
-import {CliError, type Command, type CommandContext} from './context.js';
-import {formatObjects, parseOutput, refOf} from './output.js';
+import {type Command, type CommandContext} from './context.js';
+import {formatObjects, parseOutput} from './output.js';
 import {parseTargets} from './targets.js';
+import {CliError} from '../client/errors.js';
+import {refOf} from '../api/resources.js';
 
 export const patchCommand: Command = {
 	name: 'patch',

@@ -5,7 +5,8 @@
 import {acquireLock, LockError, lockOwner, stateHome} from '../engine/home.js';
 import {alignColumns} from '../render/format.js';
 import {restoreSnapshot, saveSnapshot, SnapshotError, type SnapshotStatus, snapshotStatus} from '../store/snapshot.js';
-import {CliError, type Command, type CommandContext} from './context.js';
+import {type Command, type CommandContext} from './context.js';
+import {CliError} from '../client/errors.js';
 
 const usage = 'kubedeck snapshot save FILE | restore FILE | status FILE [-o table|json]';
 

@@ -1,7 +1,7 @@
 // Turning kubectl's ways of naming things into (type, name) targets:
 // `pods`, `pods web db`, `pod/web deploy/api`, `pods,svc`, `all`.
 import {resolveType, resourceTypes, type ResourceType} from '../api/resources.js';
-import {CliError} from './context.js';
+import {CliError} from '../client/errors.js';
 
 export interface Target {
 	type: ResourceType;

@@ -2,7 +2,8 @@
 import {knownKind} from '../api/resources.js';
 import {parseQuantity} from '../api/quantity.js';
 import {alignColumns, formatCores, formatMebibytes} from '../render/format.js';
-import {CliError, type Command, type CommandContext} from './context.js';
+import {type Command, type CommandContext} from './context.js';
+import {CliError} from '../client/errors.js';
 
 type Rec = Record<string, any>;
 

@@ -14,13 +14,6 @@ import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import {objectRef, resolveType, resourceTypes, type ResourceType, typeForKind} from '../api/resources.js';
 import type {ClusterClient} from '../client/types.js';
-import {applyManifests} from '../commands/apply.js';
-import {CliError} from '../commands/context.js';
-import {describeObject} from '../commands/describe-printer.js';
-import {eventsFor} from '../commands/describe.js';
-import {readManifests} from '../commands/manifests.js';
-import {toYaml} from '../commands/output.js';
-import {rolloutRestart, rolloutUndo} from '../commands/rollout.js';
 import {podStatus} from '../render/columns.js';
 import {formatCores, formatMebibytes} from '../render/format.js';
 import * as B from './editor/buffer.js';
@@ -51,6 +44,13 @@ import {ConfirmDialog, type ConfirmVerb, Footer, Header, Prompt, StatusLine} fro
 import {SplitView, splitLeftWidth} from './views/split-view.js';
 import {Line} from './views/fit.js';
 import {TextView} from './views/text-view.js';
+import {applyManifests} from '../client/operations/apply.js';
+import {CliError} from '../client/errors.js';
+import {describeObject} from '../render/describe.js';
+import {eventsFor} from '../client/operations/events.js';
+import {readManifests} from '../client/operations/manifests.js';
+import {toYaml} from '../render/yaml.js';
+import {rolloutRestart, rolloutUndo} from '../client/operations/rollout.js';
 
 const examplesDir = fileURLToPath(new URL('../../../examples', import.meta.url));
 /** Checked once: the offer is asked about on every frame. */

@@ -8,10 +8,10 @@ import {resolveType} from '../api/resources.js';
 import {fromLabelSelector, matchesLabels} from '../api/selectors.js';
 import {revisionAnnotation} from '../api/workloads.js';
 import type {ClusterClient} from '../client/types.js';
-import {CliError} from '../commands/context.js';
-import {deploymentRolloutStatus, replicaSetsOf} from '../commands/rollout.js';
 import {podStatus} from '../render/columns.js';
 import {alignColumns} from '../render/format.js';
+import {CliError} from '../client/errors.js';
+import {deploymentRolloutStatus, replicaSetsOf} from '../client/operations/rollout.js';
 
 type Rec = Record<string, any>;
 

@@ -614,7 +614,7 @@ describe('dashboard (ink-testing-library)', () => {
 		await client.create({...deployment('xr', 2), metadata: {name: 'xr', namespace: 'xr'}});
 		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'xr-svc', namespace: 'xr'}, spec: {selector: {app: 'xr'}, ports: [{port: 80, targetPort: 8080}]}});
 		await eventually(async () => (((await client.get(deployType, 'xr', 'xr')).status as {readyReplicas?: number}).readyReplicas ?? 0) === 2, 'two ready', 30_000);
-		const {app, frame, until, command} = open({initialNamespace: 'xr'});
+		const {app, until, command} = open({initialNamespace: 'xr'});
 		try {
 			await until(/ns: xr/, 'the first frame');
 			await until(/pods: 2 Running/, 'the pods watched');

@@ -7,11 +7,11 @@ import {StatusError} from '../../api/errors.js';
 import {deepEqual, isObject, type KubeObject} from '../../api/object.js';
 import {objectRef, typeForKind} from '../../api/resources.js';
 import type {ClusterClient} from '../../client/types.js';
-import {applyManifests} from '../../commands/apply.js';
-import {CliError} from '../../commands/context.js';
-import {parseManifests} from '../../commands/manifests.js';
-import {toYaml} from '../../commands/output.js';
 import {errorLines, parseBuffer, type LineError} from './errors.js';
+import {applyManifests} from '../../client/operations/apply.js';
+import {CliError} from '../../client/errors.js';
+import {parseManifests} from '../../client/operations/manifests.js';
+import {toYaml} from '../../render/yaml.js';
 
 export type SaveResult =
 	| {kind: 'saved'; message: string}

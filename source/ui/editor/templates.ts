@@ -3,7 +3,7 @@
 // manifest a person would otherwise copy from the Kubernetes docs.
 import {type KubeObject, lastAppliedAnnotation} from '../../api/object.js';
 import {revisionAnnotation} from '../../api/workloads.js';
-import {toYaml} from '../../commands/output.js';
+import {toYaml} from '../../render/yaml.js';
 
 const templates: Record<string, (ns: string) => string> = {
 	Deployment: ns => `apiVersion: apps/v1

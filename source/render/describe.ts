@@ -4,7 +4,7 @@
 // tree, which reads the same way.
 import type {KubeObject} from '../api/object.js';
 import {lastAppliedAnnotation} from '../api/object.js';
-import {age} from '../render/format.js';
+import {age} from './format.js';
 
 type Rec = Record<string, any>;
 

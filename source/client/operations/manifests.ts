@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import {isObject, type KubeObject} from '../api/object.js';
-import {CliError} from './context.js';
+import {isObject, type KubeObject} from '../../api/object.js';
+import {CliError} from '../errors.js';
 
 export interface Manifest {
 	/** The file it came from ("STDIN" for -). */

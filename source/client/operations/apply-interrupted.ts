@@ -7,8 +7,8 @@
 // connection no later document can reach the engine, so instead of one more
 // error per document this says in one line which were applied, which may
 // have been, and which were not.
-import type {ResourceType} from '../api/resources.js';
-import type {ConnectionError} from '../client/errors.js';
+import type {ResourceType} from '../../api/resources.js';
+import type {ConnectionError} from '../errors.js';
 import type {Manifest} from './manifests.js';
 
 export type ApplyStep = 'retrieving' | 'creating' | 'patching';

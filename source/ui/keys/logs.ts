@@ -1,8 +1,5 @@
 // The log pane's keys (less habits: space, /, n, N, &, g, G; k9s's w, t, c,
 // p), for a pane shown full screen or beside the list in the split view.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type {KubeObject} from '../../api/object.js';
 import type {KeyPress} from '../hooks/use-key-queue.js';
 import {editLine} from './dialogs.js';
@@ -27,8 +24,14 @@ export interface LogKeysContext {
 	height: number;
 	setStatus(text: string, tone?: 'info' | 'error'): void;
 	findPod(namespace: string, name: string): KubeObject | undefined;
-	/** Open the same pane again on another container or instance. */
+	/** Open the same pane again on another container or instance (the old session is stopped first). */
 	reopen(pod: KubeObject, previous: boolean, container: string | undefined): void;
+	/** The session's work, done by the caller's effects: older lines read back, the buffer trimmed, the stream stopped. */
+	readBack(session: LogSession, rows: number): void;
+	trim(session: LogSession): void;
+	stop(session: LogSession): void;
+	/** Write the pane's lines to a file under KUBEDECK_DUMP_DIR. */
+	saveToFile(pane: LogPane): void;
 }
 
 /** Keys for a log pane, full screen or in the split view; `update` replaces the pane (undefined closes it). */
@@ -48,11 +51,7 @@ export function logsKey(ctx: LogKeysContext, mode: LogPane, update: (pane: LogPa
 	const scrollTo = (next: number) => {
 		const clamped = Math.max(0, Math.min(next, Math.max(0, indexes.length - height)));
 		// Scrolled to the very top with lines not in memory: read them back from the engine.
-		if (next < 0 && !view.filter) {
-			void mode.session.readBack(height).then(n => {
-				if (!n) setStatus('start of the log: nothing older in the log files');
-			}, error => setStatus(`error: ${(error as Error).message}`, 'error'));
-		}
+		if (next < 0 && !view.filter) ctx.readBack(mode.session, height);
 		setView({top: clamped, follow: clamped >= indexes.length - height && view.follow});
 	};
 	switch (command) {
@@ -65,7 +64,7 @@ export function logsKey(ctx: LogKeysContext, mode: LogPane, update: (pane: LogPa
 		case 'nav.top': return scrollTo(-1);
 		case 'nav.bottom': return setView({follow: true});
 		case 'logs.follow':
-			if (!view.follow) mode.session.buffer.trim();
+			if (!view.follow) ctx.trim(mode.session);
 			return setView({follow: !view.follow, top});
 		case 'logs.wrap': return setView({wrap: !view.wrap});
 		case 'logs.timestamps': return setView({timestamps: !view.timestamps});
@@ -80,21 +79,11 @@ export function logsKey(ctx: LogKeysContext, mode: LogPane, update: (pane: LogPa
 			const t = mode.targets[0];
 			const pod = ctx.findPod(t.namespace, t.pod);
 			if (!pod) return setStatus('logs: the pod is gone', 'error');
-			mode.session.stop();
+			ctx.stop(mode.session);
 			if (command === 'logs.previous') return ctx.reopen(pod, !mode.previous, t.container);
 			return ctx.reopen(pod, mode.previous, mode.containers[(mode.containers.indexOf(t.container ?? '') + 1) % mode.containers.length]);
 		}
-		case 'logs.save': {
-			const dir = process.env.KUBEDECK_DUMP_DIR ?? path.join(os.homedir(), 'kubedeck-logs');
-			const file = path.join(dir, `${mode.targets[0].namespace}_${mode.targets.length === 1 ? mode.targets[0].pod : 'workload'}_${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
-			try {
-				fs.mkdirSync(dir, {recursive: true});
-				fs.writeFileSync(file, mode.session.buffer.text(true));
-				return setStatus(`saved ${mode.session.buffer.length} lines to ${file}`);
-			} catch (error) {
-				return setStatus(`error: ${(error as Error).message}`, 'error');
-			}
-		}
+		case 'logs.save': return ctx.saveToFile(mode);
 	}
 }
 

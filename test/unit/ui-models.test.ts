@@ -7,7 +7,7 @@ import type {KubeObject} from '../../source/api/object.js';
 import {resolveType} from '../../source/api/resources.js';
 import * as B from '../../source/ui/editor/buffer.js';
 import {errorLines, lineOfField, parseBuffer} from '../../source/ui/editor/errors.js';
-import {LogBuffer, renderJsonLine, wrapRows} from '../../source/ui/logs/log-buffer.js';
+import {LogBuffer, orderKey, renderJsonLine, wrapRows} from '../../source/ui/logs/log-buffer.js';
 import type {KeyPress} from '../../source/ui/hooks/use-key-queue.js';
 import {confirmKey, editPrompt, type LineState, lineOf, recall, scrollOffset} from '../../source/ui/keys/dialogs.js';
 import {back, breadcrumb, historyLimit, historyLines, jump, pushView, type View} from '../../source/ui/navigation.js';
@@ -92,6 +92,20 @@ describe('log window', () => {
 		assert.equal(log.at(0)!.text, 'older 1');
 		assert.equal(log.dropped + log.length, 1003);
 		assert.deepEqual(log.indexes(/line 99[89]/).map(i => log.at(i)!.text), ['line 998', 'line 999']);
+	});
+
+	it('merges a workload\'s streams by time, whatever order their chunks arrive in', () => {
+		const log = new LogBuffer(100);
+		// Each pod's tail arrives as one chunk: pod a's first, then pod b's older and newer lines.
+		log.append('2026-11-25T10:00:01Z a1\n2026-11-25T10:00:03.5Z a2\n2026-11-25T10:00:05Z a3\n', 'a');
+		log.append('2026-11-25T10:00:00.9Z b0\n2026-11-25T10:00:03.25Z b1\nno timestamp\n2026-11-25T10:00:06Z b2\n', 'b');
+		log.append('2026-11-25T10:00:07Z a4\n', 'a');
+		const texts = log.indexes().map(i => log.at(i)!.text);
+		assert.deepEqual(texts, ['b0', 'a1', 'b1', 'no timestamp', 'a2', 'a3', 'b2', 'a4']);
+		// Go trims trailing zeros of the fraction; the order is the time's, not the text's.
+		assert.ok(orderKey('2026-11-25T10:00:01Z') < orderKey('2026-11-25T10:00:01.1Z'));
+		assert.ok(orderKey('2026-11-25T10:00:01.5Z') > orderKey('2026-11-25T10:00:01.25Z'));
+		assert.equal(orderKey('2026-11-25T12:00:00+02:00'), orderKey('2026-11-25T10:00:00Z'));
 	});
 
 	it('renders JSON lines readably and leaves other lines alone', () => {

@@ -34,8 +34,46 @@ export class LogBuffer {
 		const rest = parts.pop()!;
 		if (rest) this.partial.set(source, rest);
 		else this.partial.delete(source);
-		for (const part of parts) this.lines.push(parseLine(part, source));
+		this.place(parts.map(part => parseLine(part, source)));
 		this.trim();
+	}
+
+	/**
+	 * Add lines in time order: a workload's streams (one per pod) each arrive in order but
+	 * interleave late (each pod's tail comes as one chunk), so a chunk older than the newest
+	 * line is merged in by timestamp. Lines without one stay where they came.
+	 */
+	private place(incoming: LogLine[]): void {
+		const first = incoming.find(l => l.ts);
+		if (!first || this.lines.length === 0 || !(orderKey(first.ts!) < this.newestKey())) {
+			this.lines.push(...incoming);
+			return;
+		}
+		const key = orderKey(first.ts!);
+		// Where the chunk starts: after the last line at or before its first timestamp.
+		let at = this.lines.length;
+		while (at > 0) {
+			const ts = this.lines[at - 1].ts;
+			if (ts && orderKey(ts) <= key) break;
+			at--;
+		}
+		const tail = this.lines.splice(at);
+		const merged: LogLine[] = [];
+		let i = 0, j = 0;
+		// Lines without a timestamp go with the line before them.
+		let tailKey = '', inKey = '';
+		while (i < tail.length || j < incoming.length) {
+			if (i < tail.length && tail[i].ts) tailKey = orderKey(tail[i].ts!);
+			if (j < incoming.length && incoming[j].ts) inKey = orderKey(incoming[j].ts!);
+			const takeTail = j >= incoming.length || (i < tail.length && tailKey <= inKey);
+			merged.push(takeTail ? tail[i++] : incoming[j++]);
+		}
+		this.lines.push(...merged);
+	}
+
+	private newestKey(): string {
+		for (let i = this.lines.length - 1; i >= 0; i--) if (this.lines[i].ts) return orderKey(this.lines[i].ts!);
+		return '';
 	}
 
 	/** Older lines read back from the engine's log files, placed before the window. */
@@ -75,6 +113,19 @@ export class LogBuffer {
 	text(withTimestamps: boolean): string {
 		return this.lines.map(l => `${l.source ? `[${l.source}] ` : ''}${withTimestamps && l.ts ? `${l.ts} ` : ''}${l.text}\n`).join('');
 	}
+}
+
+/**
+ * A timestamp as a key that sorts as the time does: RFC 3339 with the fraction
+ * padded to nanoseconds (Go trims its trailing zeros), in UTC.
+ */
+export function orderKey(ts: string): string {
+	const m = /^(.{19})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(ts);
+	if (!m) return ts;
+	const fraction = (m[2] ?? '').padEnd(9, '0').slice(0, 9);
+	if (m[3] === 'Z') return `${m[1]}.${fraction}`;
+	const utc = new Date(`${m[1]}${m[3]}`).toISOString().slice(0, 19);
+	return `${utc}.${fraction}`;
 }
 
 function parseLine(raw: string, source: string): LogLine {

@@ -352,6 +352,30 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it('duplicates a Deployment with a selector of its own, so the copy\'s pods do not mix with the original\'s', async () => {
+		await client.create(deployment('dup', 1));
+		const {app, frame, until, type, selectDeployment} = open();
+		try {
+			await selectDeployment('dup');
+			type('D');
+			await until(/Duplicate of deployment.apps\/dup/, 'the copy in the editor');
+			assert.match(frame(), /The copy selects its own pods \(app=dup-copy\)/, 'the editor says why the selector changed');
+			type(keys.ctrlS);
+			await until(/deployment.apps\/dup-copy created/, 'created');
+			const copy = await client.get(deployType, 'default', 'dup-copy');
+			assert.deepEqual((copy.spec as {selector: unknown}).selector, {matchLabels: {app: 'dup-copy'}});
+			const original = await client.get(deployType, 'default', 'dup');
+			assert.deepEqual((original.spec as {selector: unknown}).selector, {matchLabels: {app: 'dup'}});
+			// Each has its own pods: the original's one pod is not counted by the copy, nor the other way round.
+			await eventually(async () => ((await client.get(deployType, 'default', 'dup-copy')).status as {readyReplicas?: number}).readyReplicas === 1, 'the copy\'s pod ready', 30_000);
+			const pods = await client.list(resolveType('pods')!, {namespace: 'default', labelSelector: 'app=dup'});
+			assert.equal(pods.items.length, 1, 'app=dup selects only the original\'s pod');
+		} finally {
+			app.unmount();
+			for (const name of ['dup', 'dup-copy']) await client.delete(deployType, 'default', name);
+		}
+	});
+
 	it('applies pasted manifests (several documents) after a dry run', async () => {
 		const {app, until, type, command} = open();
 		try {

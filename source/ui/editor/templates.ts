@@ -136,15 +136,32 @@ export function withoutServerFields(obj: KubeObject): KubeObject {
 	return copy;
 }
 
-/** The object as a new one: server-set fields and owners gone, the name marked as a copy. */
+/**
+ * The object as a new one: server-set fields and owners gone, the name marked as a copy.
+ * A workload's copy gets a selector of its own (each matchLabels value with `-copy`, in the
+ * pod template too), so the copy's pods and the original's do not overlap; a comment at the
+ * top says so, and putting the old labels back shares them on purpose.
+ */
 export function duplicateOf(obj: KubeObject): string {
 	const {ownerReferences: _o, ...metadata} = withoutServerFields(obj).metadata;
 	const annotations = {...metadata.annotations};
 	delete annotations[lastAppliedAnnotation];
 	delete annotations[revisionAnnotation];
 	const copy: KubeObject = {...withoutServerFields(obj), metadata: {...metadata, name: `${obj.metadata.name}-copy`, annotations: Object.keys(annotations).length ? annotations : undefined}};
-	const spec = copy.spec as Record<string, unknown> | undefined;
+	const spec = copy.spec as Record<string, any> | undefined;
 	// A Service's allocated addresses belong to the original.
 	if (obj.kind === 'Service' && spec) copy.spec = {...spec, clusterIP: undefined, clusterIPs: undefined, ports: ((spec.ports ?? []) as Record<string, unknown>[]).map(p => ({...p, nodePort: undefined}))};
-	return toYaml(JSON.parse(JSON.stringify(copy)));
+	const matchLabels: Record<string, string> | undefined = spec?.selector?.matchLabels;
+	let note = '';
+	if (spec?.template && matchLabels && Object.keys(matchLabels).length) {
+		const own = Object.fromEntries(Object.entries(matchLabels).map(([k, v]) => [k, copyLabel(v)]));
+		const template = spec.template as Record<string, any>;
+		copy.spec = {...spec, selector: {...spec.selector, matchLabels: own}, template: {...template, metadata: {...template.metadata, labels: {...template.metadata?.labels, ...own}}}};
+		const pairs = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+		note = `# The copy selects its own pods (${pairs(own)}), so they do not mix with ${obj.metadata.name}'s (${pairs(matchLabels)}).\n# Put the old labels back in spec.selector and spec.template to share them on purpose.\n`;
+	}
+	return note + toYaml(JSON.parse(JSON.stringify(copy)));
 }
+
+/** A label value for the copy, kept within the 63 characters a label value may have. */
+const copyLabel = (value: string) => `${value.slice(0, 63 - '-copy'.length).replace(/[-_.]+$/, '')}-copy`;

@@ -10,6 +10,7 @@ import {fileURLToPath} from 'node:url';
 import {EmbeddedClient} from '../source/client/embedded.js';
 import {socketPath} from '../source/engine/home.js';
 import {removeRoots} from '../source/engine/layout.js';
+import {releaseRanges} from '../source/engine/network/ranges.js';
 
 /** The repository root (tests run from dist/test/...). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -91,9 +92,10 @@ export function startEngine(home: string, options: {port?: number; env?: NodeJS.
 	});
 }
 
-/** Remove a state directory and its pods' data and memory roots (which live outside it when running as root). */
+/** Remove a state directory, its pods' data and memory roots (which live outside it when running as root) and its address block. */
 export function removeHome(home: string): void {
 	removeRoots(home);
+	releaseRanges(home);
 	fs.rmSync(home, {recursive: true, force: true});
 }
 

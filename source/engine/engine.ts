@@ -20,6 +20,7 @@ import {acquireLock, type HeldLock, socketPath} from './home.js';
 import {serveIdentity} from './identity.js';
 import {type Clock, realClock} from './clock.js';
 import {type EngineConfig, loadConfig} from './config.js';
+import {type AddressRanges, claimRanges} from './network/ranges.js';
 import {DeploymentController} from './controllers/deployment.js';
 import {GarbageCollector} from './controllers/garbage-collector.js';
 import {ReplicaSetController} from './controllers/replicaset.js';
@@ -61,6 +62,8 @@ export class Engine {
 	readonly events: EventRecorder;
 	readonly config: EngineConfig;
 	readonly runners: ControllerRunner[] = [];
+	/** The pod and Service addresses this state directory holds on the host. */
+	readonly ranges: AddressRanges;
 	readonly kubelets: Kubelet[] = [];
 	private readonly nodeAgents: NodeAgent[] = [];
 	private runtime?: ContainerRuntime;
@@ -74,11 +77,12 @@ export class Engine {
 		this.lock = acquireLock(options.home);
 		try {
 			this.store = new Store(options.home, options.store);
+			this.ranges = claimRanges(options.home);
 		} catch (error) {
 			this.lock.release();
 			throw error;
 		}
-		this.registry = new Registry(this.store);
+		this.registry = new Registry(this.store, this.ranges.service);
 		this.clock = options.clock ?? realClock;
 		this.events = new EventRecorder(this.registry, this.clock);
 		this.log = options.log ?? (line => console.error(line));
@@ -152,7 +156,7 @@ export class Engine {
 		const ledger = new ProcessLedger(home);
 		const processNodes = this.config.nodes.some(n => n.kind === 'process');
 		const host = processNodes ? this.prepareHost(ledger) : {dataRoot: podDataRoot(home), memory: memoryRoot(home), imagesDir: builtinImagesDir};
-		const ips = new PodIPAllocator(store, home);
+		const ips = new PodIPAllocator(store, this.ranges.pod);
 		const sandboxed = processNodes && hasBubblewrap();
 		this.runtime = new ContainerRuntime();
 		if (processNodes) this.runtime.warm();

@@ -1,21 +1,38 @@
 // Service addresses. With the process runtime every address is on loopback
 // (127.0.0.0/8 routes to lo without privileges): Services take ClusterIPs
-// from 127.1.0.0/16, pods take theirs elsewhere in 127/8 (the kubelet's
-// range). NodePorts come from 30000-32767 as in kube-apiserver.
+// from the engine's service range (its half of the /16 its state directory
+// claimed host-wide, engine/network/ranges.ts), pods take theirs from the
+// other half. NodePorts come from 30000-32767 as in kube-apiserver.
 import {field, type FieldError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import type {Transaction} from '../store/store.js';
 
 type ServiceSpec = {type?: string; clusterIP?: string; clusterIPs?: string[]; ports?: {nodePort?: number}[]};
 
-export const clusterIpRange = {prefix: '127.1', size: 65_534};
+export interface ServiceRange {
+	/** The first two octets, and which addresses of the /16 (offsets from .0.0). */
+	prefix: string;
+	first: number;
+	size: number;
+}
+
+/** The fixed range of earlier versions, for a registry without an engine (its Services keep their addresses). */
+export const legacyServiceRange: ServiceRange = {prefix: '127.1', first: 0, size: 65_536};
+
+const cidrOf = (range: ServiceRange) => `${range.prefix}.${range.first >> 8}.0/${32 - Math.log2(range.size)}`;
+const offsetOf = (ip: string, range: ServiceRange) => {
+	const m = /^(\d+\.\d+)\.(\d+)\.(\d+)$/.exec(ip);
+	if (!m || m[1] !== range.prefix) return -1;
+	const offset = Number(m[2]) * 256 + Number(m[3]) - range.first;
+	return offset >= 0 && offset < range.size ? offset : -1;
+};
 export const nodePortRange = {min: 30000, max: 32767};
 
 function servicesIn(tx: Transaction): KubeObject[] {
 	return tx.list('services');
 }
 
-export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObject | undefined): FieldError[] {
+export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObject | undefined, range: ServiceRange = legacyServiceRange): FieldError[] {
 	const spec = svc.spec as ServiceSpec;
 	const previous = (old?.spec as ServiceSpec | undefined)?.clusterIP;
 	if (spec.type === 'ExternalName') return [];
@@ -30,22 +47,30 @@ export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObj
 	}
 	const used = new Set(servicesIn(tx).filter(s => s.metadata.uid !== svc.metadata.uid).map(s => (s.spec as ServiceSpec).clusterIP));
 	if (spec.clusterIP) {
-		if (!spec.clusterIP.startsWith(`${clusterIpRange.prefix}.`)) return [field.invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is not in the valid range. The range of valid IPs is ${clusterIpRange.prefix}.0.0/16`)];
+		if (offsetOf(spec.clusterIP, range) < 0) return [field.invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is not in the valid range. The range of valid IPs is ${cidrOf(range)}`)];
 		if (used.has(spec.clusterIP)) return [field.invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`)];
 		spec.clusterIPs = [spec.clusterIP];
 		return [];
 	}
+	// The range's first address is the `kubernetes` Service's, as kube-apiserver keeps it.
+	const kept = apiServiceIp(range);
 	// Start at a hash of the name so addresses are spread and mostly stable across re-creation.
-	const start = [...`${svc.metadata.namespace}/${svc.metadata.name}`].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % clusterIpRange.size;
-	for (let i = 0; i < clusterIpRange.size; i++) {
-		const n = ((start + i) % clusterIpRange.size) + 1;
-		const ip = `${clusterIpRange.prefix}.${n >> 8}.${n & 255}`;
-		if ((n & 255) === 0 || (n & 255) === 255 || used.has(ip)) continue;
+	const start = [...`${svc.metadata.namespace}/${svc.metadata.name}`].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % range.size;
+	for (let i = 0; i < range.size; i++) {
+		const n = range.first + ((start + i) % range.size);
+		const ip = `${range.prefix}.${n >> 8}.${n & 255}`;
+		if ((n & 255) === 0 || (n & 255) === 255 || used.has(ip) || ip === kept) continue;
 		spec.clusterIP = ip;
 		spec.clusterIPs = [ip];
 		return [];
 	}
 	return [field.invalid('spec.clusterIPs', [], 'failed to allocate a serviceIP: range is full')];
+}
+
+/** The address of the `kubernetes` Service in `default`: the range's first usable one (given only when asked for by name). */
+export function apiServiceIp(range: ServiceRange): string {
+	const n = range.first + ((range.first & 255) === 0 ? 1 : 0);
+	return `${range.prefix}.${n >> 8}.${n & 255}`;
 }
 
 export function allocateNodePorts(tx: Transaction, svc: KubeObject, old: KubeObject | undefined): FieldError[] {

@@ -11,7 +11,7 @@ import {applyPatch} from '../api/patch.js';
 import {apiVersionOf, knownKind, type ResourceType, typeByPlural, typeForKind} from '../api/resources.js';
 import {fromLabelSelector, formatLabelSelector, type FieldRequirement, type LabelSelector, matchesFields, matchesLabels} from '../api/selectors.js';
 import {type Store, type Transaction} from '../store/store.js';
-import {allocateClusterIp, allocateNodePorts} from './allocators.js';
+import {allocateClusterIp, allocateNodePorts, type ServiceRange} from './allocators.js';
 
 export interface WriteOptions {
 	dryRun?: boolean;
@@ -54,7 +54,7 @@ export interface ListQuery {
 const immortalNamespaces = new Set(['default', 'kube-system', 'kube-public']);
 
 export class Registry {
-	constructor(readonly store: Store) {}
+	constructor(readonly store: Store, readonly serviceRange?: ServiceRange) {}
 
 	/** The type an object's apiVersion/kind names, or a 400 like kube-apiserver's RESTMapper. */
 	typeOf(obj: KubeObject): ResourceType {
@@ -236,7 +236,7 @@ export class Registry {
 		const errors = admissionErrors(type, obj, old);
 		if (!old) initialStatus(obj);
 		if (errors.length === 0 && type.kind === 'Service') {
-			errors.push(...allocateClusterIp(tx, obj, old), ...allocateNodePorts(tx, obj, old));
+			errors.push(...allocateClusterIp(tx, obj, old, this.serviceRange), ...allocateNodePorts(tx, obj, old));
 		}
 		if (errors.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? obj.metadata.generateName ?? '', errors);
 	}

@@ -1,6 +1,7 @@
 // The kubelet of one node: watches the pods bound to it and gives each a pod
 // worker; hands out pod IPs from the loopback range; on engine start, stops
 // what a killed engine left running; on engine stop, stops every container.
+import {type AddressRanges, addressAt} from '../network/ranges.js';
 import {spawnSync} from 'node:child_process';
 import type {KubeObject} from '../../api/object.js';
 import type {Registry} from '../../server/registry.js';
@@ -45,19 +46,16 @@ export interface KubeletContext {
 
 /**
  * Pod IPs: unique loopback addresses (127.0.0.0/8 routes to lo with no
- * privileges; 127.1/16 is for Services). Shared by every node of the engine
- * so no two pods collide. Each state directory takes its own /16 between
- * 127.2 and 127.121 (by a hash of its path), so engines of different state
- * directories on one host rarely share addresses.
+ * privileges) from the pod half of the /16 the state directory claimed
+ * host-wide (network/ranges.ts), so engines on one host never share one.
+ * Shared by every node of the engine so no two pods collide.
  */
 export class PodIPAllocator {
 	private readonly byUid = new Map<string, string>();
 	private readonly used = new Set<string>();
 	private next = 0;
-	private readonly block: number;
 
-	constructor(store: Store, home: string) {
-		this.block = 2 + ([...home].reduce((h, c) => (h * 33 + c.charCodeAt(0)) >>> 0, 5381) % 120);
+	constructor(store: Store, private readonly range: AddressRanges['pod']) {
 		for (const pod of store.list('pods').items) {
 			const ip = (pod.status as Rec)?.podIP;
 			if (ip) this.take(pod.metadata.uid!, ip);
@@ -72,16 +70,16 @@ export class PodIPAllocator {
 	allocate(uid: string): string {
 		const existing = this.byUid.get(uid);
 		if (existing) return existing;
-		const size = 65536;
+		const {size} = this.range;
 		for (let i = 0; i < size; i++) {
 			const n = (this.next + i) % size;
-			const ip = `127.${this.block}.${(n >> 8) & 255}.${n & 255}`;
-			if ((n & 255) === 0 || (n & 255) === 255 || this.used.has(ip)) continue;
+			const ip = addressAt(this.range, n);
+			if (ip.endsWith('.0') || ip.endsWith('.255') || this.used.has(ip)) continue;
 			this.next = n + 1;
 			this.take(uid, ip);
 			return ip;
 		}
-		throw new Error(`pod IP range 127.${this.block}.0.0/16 is exhausted`);
+		throw new Error(`pod IP range ${addressAt(this.range, 0)}/17 is exhausted`);
 	}
 
 	release(uid: string): void {

@@ -2,6 +2,7 @@
 // <state dir>/config.yaml. Without one, the host is one node named after it
 // with the host's cores and memory.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -22,6 +23,8 @@ export interface EngineConfig {
 	/** image name -> host program (and leading args) for the process runtime. */
 	images: Record<string, string[]>;
 	scheduler: {scoring: 'MostAllocated' | 'LeastAllocated'};
+	/** Where NodePorts listen on the host (kube-proxy's --nodeport-addresses): every address by default, as in a cluster. */
+	network?: {nodePortAddress: string};
 }
 
 export function defaultNode(): NodeConfig {
@@ -54,5 +57,7 @@ export function loadConfig(home: string): EngineConfig {
 	});
 	const images: Record<string, string[]> = {};
 	for (const [image, program] of Object.entries(raw.images ?? {})) images[image] = Array.isArray(program) ? program.map(String) : String(program).split(/\s+/);
-	return {nodes, images, scheduler: {scoring: raw.scheduler?.scoring === 'LeastAllocated' ? 'LeastAllocated' : 'MostAllocated'}};
+	const nodePortAddress = raw.network?.nodePortAddress ?? '0.0.0.0';
+	if (typeof nodePortAddress !== 'string' || net.isIP(nodePortAddress) !== 4) throw new ConfigError(`${file}: network.nodePortAddress: Invalid value: ${JSON.stringify(nodePortAddress)}: must be an IPv4 address (0.0.0.0 for every address, 127.0.0.1 for this host only)`);
+	return {nodes, images, scheduler: {scoring: raw.scheduler?.scoring === 'LeastAllocated' ? 'LeastAllocated' : 'MostAllocated'}, network: {nodePortAddress}};
 }

@@ -20,6 +20,9 @@ import {acquireLock, type HeldLock, socketPath} from './home.js';
 import {serveIdentity} from './identity.js';
 import {type Clock, realClock} from './clock.js';
 import {type EngineConfig, loadConfig} from './config.js';
+import {EndpointsController} from './network/endpoints.js';
+import {LoadBalancerController} from './network/loadbalancer.js';
+import {ServiceProxy} from './network/proxy.js';
 import {type AddressRanges, claimRanges} from './network/ranges.js';
 import {DeploymentController} from './controllers/deployment.js';
 import {GarbageCollector} from './controllers/garbage-collector.js';
@@ -71,6 +74,8 @@ export class Engine {
 	private unwatchPods?: () => void;
 	private gc?: GarbageCollector;
 	private lifecycle?: NodeLifecycleController;
+	/** The service proxy: ClusterIP, NodePort and load-balancer listeners. */
+	proxy?: ServiceProxy;
 	private readonly log: (line: string) => void;
 
 	private constructor(readonly options: EngineOptions) {
@@ -188,6 +193,8 @@ export class Engine {
 			new Scheduler(store, registry, events, clock, this.config.scheduler.scoring),
 			new ReplicaSetController(store, registry, events, clock),
 			new DeploymentController(store, registry, events, clock),
+			new EndpointsController(store, registry, events),
+			new LoadBalancerController(store, registry, events, this.ranges.service),
 		];
 		for (const controller of controllers) {
 			const runner = new ControllerRunner(controller, store, clock, this.log);
@@ -198,6 +205,8 @@ export class Engine {
 		this.gc.start();
 		this.lifecycle = new NodeLifecycleController(registry, clock, events);
 		this.lifecycle.start();
+		this.proxy = new ServiceProxy(store, events, {nodePortAddress: this.config.network?.nodePortAddress ?? '0.0.0.0'});
+		this.proxy.start();
 	}
 
 	private async ensure(obj: KubeObject): Promise<void> {
@@ -283,6 +292,7 @@ export class Engine {
 			server.closeAllConnections();
 		})));
 		for (const runner of this.runners) runner.stop();
+		await this.proxy?.stop();
 		this.unwatchPods?.();
 		this.gc?.stop();
 		this.lifecycle?.stop();

@@ -201,6 +201,19 @@ const renderers: Record<string, Renderer> = {
 		columns: [c('Name'), c('Endpoints'), c('Age')],
 		row: (o, now) => [o.metadata.name!, endpointsText(o), age(o.metadata.creationTimestamp, now)],
 	},
+	EndpointSlice: {
+		columns: [c('Name'), c('AddressType'), c('Ports'), c('Endpoints'), c('Age')],
+		row(o, now) {
+			const ports = ((o.ports ?? []) as Rec[]).map(p => String(p.port ?? '')).filter(Boolean);
+			const addresses = ((o.endpoints ?? []) as Rec[]).flatMap(e => e.addresses ?? []);
+			const shown = addresses.length > 3 ? `${addresses.slice(0, 3).join(',')} + ${addresses.length - 3} more...` : addresses.join(',');
+			return [o.metadata.name!, String(o.addressType ?? ''), ports.join(',') || '<unset>', shown || '<unset>', age(o.metadata.creationTimestamp, now)];
+		},
+	},
+	IngressClass: {
+		columns: [c('Name'), c('Controller'), c('Parameters'), c('Age')],
+		row: (o, now) => [o.metadata.name!, String((o.spec as Rec)?.controller ?? ''), (o.spec as Rec)?.parameters ? `${(o.spec as Rec).parameters.kind}/${(o.spec as Rec).parameters.name}` : '<none>', age(o.metadata.creationTimestamp, now)],
+	},
 	Ingress: {
 		columns: [c('Name'), c('Class'), c('Hosts'), c('Address'), c('Ports'), c('Age')],
 		row(o, now) {

@@ -45,7 +45,8 @@ export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObj
 		spec.clusterIPs = [previous];
 		return [];
 	}
-	const used = new Set(servicesIn(tx).filter(s => s.metadata.uid !== svc.metadata.uid).map(s => (s.spec as ServiceSpec).clusterIP));
+	// Load-balancer addresses come from the same range (engine/network/loadbalancer.ts).
+	const used = new Set(servicesIn(tx).filter(s => s.metadata.uid !== svc.metadata.uid).flatMap(s => [(s.spec as ServiceSpec).clusterIP, ...((s.status as {loadBalancer?: {ingress?: {ip?: string}[]}})?.loadBalancer?.ingress ?? []).map(i => i.ip)]));
 	if (spec.clusterIP) {
 		if (offsetOf(spec.clusterIP, range) < 0) return [field.invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is not in the valid range. The range of valid IPs is ${cidrOf(range)}`)];
 		if (used.has(spec.clusterIP)) return [field.invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`)];
@@ -96,7 +97,13 @@ export function allocateNodePorts(tx: Transaction, svc: KubeObject, old: KubeObj
 		if (port.nodePort) continue;
 		const reuse = [...own].find(p => p && !used.has(p));
 		let chosen = reuse;
-		for (let p = nodePortRange.min; chosen === undefined && p <= nodePortRange.max; p++) if (!used.has(p)) chosen = p;
+		// From a random place in the range, as kube-apiserver allocates: engines side by side (tests) then rarely pick the same port.
+		const size = nodePortRange.max - nodePortRange.min + 1;
+		const start = Math.floor(Math.random() * size);
+		for (let i = 0; chosen === undefined && i < size; i++) {
+			const p = nodePortRange.min + ((start + i) % size);
+			if (!used.has(p)) chosen = p;
+		}
 		if (chosen === undefined) {
 			errors.push(field.invalid('spec.ports', spec.ports, 'failed to allocate a nodePort: range is full'));
 			break;

@@ -1,0 +1,196 @@
+// Services carry traffic: Endpoints and EndpointSlices follow the pods, the
+// user-space proxy answers on ClusterIPs, NodePorts and load-balancer
+// addresses, with real pods (the built-in HTTP image) behind them.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import {after, before, describe, it} from 'node:test';
+import YAML from 'yaml';
+import type {KubeObject} from '../../source/api/object.js';
+import {resolveType} from '../../source/api/resources.js';
+import {EmbeddedClient} from '../../source/client/embedded.js';
+import {socketPath} from '../../source/engine/home.js';
+import {podPaths} from '../../source/engine/layout.js';
+import {type EngineProcess, eventually, removeHome, repoRoot, startEngine, tempHome} from '../helpers.js';
+
+type Rec = Record<string, any>;
+const svcType = resolveType('services')!;
+const epType = resolveType('endpoints')!;
+const sliceType = resolveType('endpointslices')!;
+const podType = resolveType('pods')!;
+const deployType = resolveType('deployments')!;
+
+/** One HTTP GET on a new connection: the body, or the error's code. */
+function get(host: string, port: number, timeoutMs = 5000): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const req = http.get({host, port, path: '/', agent: false, timeout: timeoutMs}, res => {
+			let body = '';
+			res.on('data', d => (body += d));
+			res.on('end', () => resolve(body));
+		});
+		req.on('timeout', () => req.destroy(new Error('timeout')));
+		req.on('error', reject);
+	});
+}
+
+/** A port in the NodePort range nobody on this host listens on. */
+async function freeNodePort(): Promise<number> {
+	for (;;) {
+		const port = 30000 + Math.floor(Math.random() * 2767);
+		const free = await new Promise<boolean>(resolve => {
+			const server = net.createServer().once('error', () => resolve(false)).listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+		});
+		if (free) return port;
+	}
+}
+
+const web = (name: string, replicas: number, extra: Rec = {}): KubeObject => ({
+	apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name, namespace: 'default'},
+	spec: {replicas, selector: {matchLabels: {app: name}}, template: {metadata: {labels: {app: name}}, spec: {containers: [{
+		name: 'web', image: 'kubedeck/agnhost', args: ['netexec', '--http-port=8080'], ports: [{name: 'http', containerPort: 8080}],
+		readinessProbe: {httpGet: {path: '/readyz', port: 8080}, periodSeconds: 1}, ...extra,
+	}]}}},
+});
+
+describe('services and the proxy', () => {
+	let home: string;
+	let engine: EngineProcess;
+	let client: EmbeddedClient;
+	before(async () => {
+		home = tempHome();
+		engine = await startEngine(home);
+		client = new EmbeddedClient({socketPath: socketPath(home)}, 'test');
+	});
+	after(async () => {
+		client.close();
+		await engine.stop();
+		removeHome(home);
+	});
+
+	const readyAddresses = async (name: string) => ((await client.get(epType, 'default', name).catch(() => undefined))?.subsets as Rec[] | undefined ?? []).flatMap(s => (s.addresses ?? []).map((a: Rec) => a.targetRef.name as string));
+	const eventsOf = async (name: string) => (await client.list(resolveType('events')!, {namespace: 'default', fieldSelector: `involvedObject.name=${name}`})).items.map(e => `${e.reason}: ${e.message}`);
+
+	it('answers the notes\' Deployment + NodePort example on its nodePort, from every replica in turn', async () => {
+		const nodePort = await freeNodePort();
+		const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(repoRoot, 'examples', 'seed-board.yaml'), 'utf8')).map(d => d.toJS() as KubeObject);
+		for (const doc of docs) {
+			if (doc.kind === 'Service') (doc.spec as Rec).ports[0].nodePort = nodePort;
+			await client.create({...doc, metadata: {...doc.metadata, namespace: 'default'}});
+		}
+		await eventually(async () => (await readyAddresses('edu-msa-board')).length === 2, 'two ready endpoints', 60_000);
+		const slices = (await client.list(sliceType, {namespace: 'default', labelSelector: 'kubernetes.io/service-name=edu-msa-board'})).items;
+		assert.equal(slices.length, 1);
+		assert.deepEqual((slices[0].endpoints as Rec[]).map(e => e.conditions), [{ready: true, serving: true, terminating: false}, {ready: true, serving: true, terminating: false}]);
+		assert.deepEqual(slices[0].ports, [{port: 28082, protocol: 'TCP'}]);
+		const answers = new Set<string>();
+		for (let i = 0; i < 6; i++) answers.add(await get('127.0.0.1', nodePort));
+		const pods = (await client.list(podType, {namespace: 'default', labelSelector: 'app=board-msa'})).items.map(p => p.metadata.name!);
+		assert.deepEqual([...answers].sort(), pods.sort(), 'each replica answered');
+		// And on the ClusterIP, at the service port.
+		const svc = await client.get(svcType, 'default', 'edu-msa-board');
+		assert.ok(pods.includes(await get((svc.spec as Rec).clusterIP, 28082)));
+		for (const doc of docs) await client.delete(resolveType(doc.kind)!, 'default', doc.metadata.name!);
+	});
+
+	it('takes a pod that stops being ready out of the rotation and brings it back; named targetPorts resolve', async () => {
+		// Ready while its working directory holds the file `ready`.
+		await client.create(web('flappy', 2, {readinessProbe: {exec: {command: ['sh', '-c', 'test -e ready']}, periodSeconds: 1}}));
+		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'flappy', namespace: 'default'}, spec: {selector: {app: 'flappy'}, ports: [{port: 8081, targetPort: 'http'}]}});
+		const pods = await eventually(async () => {
+			const list = (await client.list(podType, {namespace: 'default', labelSelector: 'app=flappy'})).items.filter(p => (p.status as Rec)?.podIP);
+			return list.length === 2 && list.every(p => (p.status as Rec).phase === 'Running') ? list : undefined;
+		}, 'two running pods', 60_000);
+		const mark = (pod: KubeObject, ready: boolean) => {
+			const file = path.join(podPaths(home, pod.metadata.uid!).work, 'ready');
+			if (ready) fs.writeFileSync(file, '');
+			else fs.rmSync(file, {force: true});
+		};
+		for (const pod of pods) mark(pod, true);
+		await eventually(async () => (await readyAddresses('flappy')).length === 2, 'both ready', 30_000);
+		const clusterIP = ((await client.get(svcType, 'default', 'flappy')).spec as Rec).clusterIP;
+		mark(pods[0], false);
+		await eventually(async () => (await readyAddresses('flappy')).join() === pods[1].metadata.name, 'the first pod out of the endpoints', 30_000);
+		for (let i = 0; i < 6; i++) assert.equal(await get(clusterIP, 8081), pods[1].metadata.name, 'only the ready pod answers');
+		const ep = await client.get(epType, 'default', 'flappy');
+		assert.deepEqual((ep.subsets as Rec[])[0].notReadyAddresses.map((a: Rec) => a.targetRef.name), [pods[0].metadata.name]);
+		assert.deepEqual((ep.subsets as Rec[])[0].ports, [{port: 8080, protocol: 'TCP'}], 'targetPort "http" resolved from the container port');
+		mark(pods[0], true);
+		await eventually(async () => (await readyAddresses('flappy')).length === 2, 'back in rotation', 30_000);
+		const answers = new Set<string>();
+		for (let i = 0; i < 6; i++) answers.add(await get(clusterIP, 8081));
+		assert.equal(answers.size, 2);
+		await client.delete(deployType, 'default', 'flappy');
+		await client.delete(svcType, 'default', 'flappy');
+		await eventually(async () => !(await client.get(epType, 'default', 'flappy').catch(() => undefined)), 'the Endpoints go with their Service');
+	});
+
+	it('loses no request when a pod is deleted under steady traffic', async () => {
+		await client.create(web('steady', 3));
+		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'steady', namespace: 'default'}, spec: {selector: {app: 'steady'}, ports: [{port: 8082, targetPort: 8080}]}});
+		await eventually(async () => (await readyAddresses('steady')).length === 3, 'three ready', 60_000);
+		const clusterIP = ((await client.get(svcType, 'default', 'steady')).spec as Rec).clusterIP;
+		const victim = (await readyAddresses('steady'))[0];
+		let failures = 0, requests = 0, stop = false;
+		const load = (async () => {
+			while (!stop) {
+				requests++;
+				await get(clusterIP, 8082).catch(() => failures++);
+			}
+		})();
+		await new Promise(r => setTimeout(r, 300));
+		await client.delete(podType, 'default', victim);
+		await eventually(async () => !(await readyAddresses('steady')).includes(victim), 'the victim out of the endpoints', 30_000);
+		await eventually(async () => !(await client.get(podType, 'default', victim).catch(() => undefined)), 'the victim gone', 60_000);
+		await new Promise(r => setTimeout(r, 300));
+		stop = true;
+		await load;
+		assert.ok(requests > 20, `steady traffic (${requests} requests)`);
+		assert.equal(failures, 0, `${failures} of ${requests} requests failed`);
+		await client.delete(deployType, 'default', 'steady');
+		await client.delete(svcType, 'default', 'steady');
+	});
+
+	it('keeps a client on one pod with sessionAffinity ClientIP; a headless Service gets no proxy', async () => {
+		await client.create(web('sticky', 2));
+		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'sticky', namespace: 'default'}, spec: {selector: {app: 'sticky'}, sessionAffinity: 'ClientIP', ports: [{port: 8083, targetPort: 8080}]}});
+		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'sticky-headless', namespace: 'default'}, spec: {clusterIP: 'None', selector: {app: 'sticky'}, ports: [{port: 8080}]}});
+		await eventually(async () => (await readyAddresses('sticky')).length === 2, 'two ready', 60_000);
+		await eventually(async () => (await readyAddresses('sticky-headless')).length === 2, 'the headless Service has endpoints too', 30_000);
+		const clusterIP = ((await client.get(svcType, 'default', 'sticky')).spec as Rec).clusterIP;
+		const answers = new Set<string>();
+		for (let i = 0; i < 6; i++) answers.add(await get(clusterIP, 8083));
+		assert.equal(answers.size, 1, 'one pod for one client');
+		assert.equal(((await client.get(svcType, 'default', 'sticky-headless')).spec as Rec).clusterIP, 'None');
+		await client.delete(deployType, 'default', 'sticky');
+		for (const name of ['sticky', 'sticky-headless']) await client.delete(svcType, 'default', name);
+	});
+
+	it('gives a LoadBalancer an address that answers; reports a nodePort another program holds and a targetPort no container declares', async () => {
+		await client.create(web('lb', 1));
+		const taken = await freeNodePort();
+		const squatter = net.createServer().listen(taken, '0.0.0.0');
+		try {
+			await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'lb', namespace: 'default'}, spec: {type: 'LoadBalancer', selector: {app: 'lb'}, ports: [{name: 'web', port: 8084, targetPort: 'http', nodePort: taken}, {name: 'nope', port: 8085, targetPort: 'nope'}]}});
+			const ip = await eventually(async () => ((await client.get(svcType, 'default', 'lb')).status as Rec)?.loadBalancer?.ingress?.[0]?.ip as string | undefined, 'a load-balancer address', 30_000);
+			assert.match(ip, /^127\.\d+\.\d+\.\d+$/);
+			assert.notEqual(ip, ((await client.get(svcType, 'default', 'lb')).spec as Rec).clusterIP);
+			await eventually(async () => (await readyAddresses('lb')).length === 1, 'ready', 60_000);
+			const pod = (await readyAddresses('lb'))[0];
+			assert.equal(await get(ip, 8084), pod, 'the load-balancer address answers at the service port');
+			const events = await eventually(async () => {
+				const all = await eventsOf('lb');
+				return all.some(e => e.startsWith('FailedToListen')) && all.some(e => e.startsWith('FailedToResolvePort')) ? all : undefined;
+			}, 'the warnings', 30_000);
+			assert.ok(events.some(e => e.includes(`cannot listen on 0.0.0.0:${taken}: 0.0.0.0:${taken} is already in use by another program on this host`)), events.join('\n'));
+			assert.ok(events.some(e => /no container port named as the targetPort of service port nope \(targetPort nope\)/.test(e)), events.join('\n'));
+			// A duplicate nodePort is refused by the API.
+			await assert.rejects(client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'dup', namespace: 'default'}, spec: {type: 'NodePort', selector: {app: 'lb'}, ports: [{port: 80, nodePort: taken}]}}), /spec\.ports\[0\]\.nodePort: Invalid value: \d+: provided port is already allocated/);
+		} finally {
+			squatter.close();
+			await client.delete(deployType, 'default', 'lb');
+			await client.delete(svcType, 'default', 'lb');
+		}
+	});
+});

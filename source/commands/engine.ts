@@ -10,7 +10,7 @@ import {CliError} from '../client/errors.js';
 export const serveCommand: Command = {
 	name: 'serve',
 	summary: 'Run the embedded engine (in the foreground, or in the background with --detach)',
-	usage: 'kubedeck serve [--detach] [--port PORT]   (--port also serves the API on https://127.0.0.1:PORT for kubectl, with a bearer token: see kubedeck kubeconfig)',
+	usage: 'kubedeck serve [--detach] [--port PORT]   (the API is also served on https://127.0.0.1:PORT for kubectl and pods, with a bearer token: see kubedeck kubeconfig; without --port, the port of the last start, else a free one)',
 	flags: {detach: {type: 'boolean', short: 'd'}, port: {type: 'string'}},
 	async run(ctx: CommandContext) {
 		const home = stateHome(ctx.io.env);

@@ -1,7 +1,7 @@
 // `kubedeck kubeconfig`: a kubeconfig for the running engine's TCP listener
 // and its bearer token, in kubectl's shape, so the real kubectl (or any
 // client library) can be pointed at the engine:
-//   kubedeck serve --port 6443 &  kubedeck kubeconfig > kd.yaml  &&  kubectl --kubeconfig kd.yaml get pods
+//   kubedeck serve &  kubedeck kubeconfig > kd.yaml  &&  kubectl --kubeconfig kd.yaml get pods
 import YAML from 'yaml';
 import {lockOwner, stateHome} from '../engine/home.js';
 import {readApiToken, readEndpoint} from '../server/api/auth.js';
@@ -24,16 +24,16 @@ export function kubeconfigFor(server: string, token: string, caPem: string, name
 export const kubeconfigCommand: Command = {
 	name: 'kubeconfig',
 	summary: "Print a kubeconfig for the running engine's TCP port (for kubectl)",
-	usage: 'kubedeck kubeconfig   (the engine must be serving with --port; the kubeconfig holds its token: keep it private)',
+	usage: 'kubedeck kubeconfig   (for the running engine\'s TCP port; the kubeconfig holds its token: keep it private)',
 	flags: {},
 	async run(ctx: CommandContext) {
 		const home = stateHome(ctx.io.env);
 		const endpoint = readEndpoint(home);
-		if (lockOwner(home) === undefined) throw new CliError(`error: no kubedeck engine is running for ${home}; start one with "kubedeck serve --port PORT"`);
-		if (!endpoint) throw new CliError(`error: the kubedeck engine for ${home} has no TCP port; start it with "kubedeck serve --port PORT" to use kubectl`);
+		if (lockOwner(home) === undefined) throw new CliError(`error: no kubedeck engine is running for ${home}; start one with "kubedeck serve"`);
+		if (!endpoint) throw new CliError(`error: the kubedeck engine for ${home} has no TCP port: it is still starting, or it is older than this kubedeck; restart it with "kubedeck serve"`);
 		const token = readApiToken(home);
 		const ca = readServingCert(home);
-		if (!token || !ca) throw new CliError(`error: no API token or certificate in ${home}; restart the engine with "kubedeck serve --port PORT"`);
+		if (!token || !ca) throw new CliError(`error: no API token or certificate in ${home}; restart the engine with "kubedeck serve"`);
 		ctx.io.stdout.write(kubeconfigFor(endpoint, token, ca));
 		return 0;
 	},

@@ -9,10 +9,11 @@ import type {AddressInfo} from 'node:net';
 import type {Duplex} from 'node:stream';
 import {badRequest, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
-import {typeForKind} from '../api/resources.js';
+import {typeByPlural, typeForKind} from '../api/resources.js';
 import {Registry} from '../server/registry.js';
 import {type ApiServerOptions, createApiHandler} from '../server/api/http.js';
-import {authenticate, ensureApiToken, refuseBrowser, removeEndpoint, writeEndpoint} from '../server/api/auth.js';
+import {authenticate, ensureApiToken, lastApiPort, refuseBrowser, removeEndpoint, saveApiPort, writeEndpoint} from '../server/api/auth.js';
+import {apiServiceIp} from '../server/allocators.js';
 import {type ExecProcess, type ExecRequest, execUpgradeHandler} from '../server/api/exec.js';
 import {ensureServingCert} from '../server/api/tls.js';
 import {Store, type StoreOptions} from '../store/store.js';
@@ -241,21 +242,57 @@ export class Engine {
 		await new Promise<void>((resolve, reject) => unix.once('error', reject).listen(sock, () => resolve()));
 		fs.chmodSync(sock, 0o600);
 		this.servers.push(unix);
-		if (this.options.port !== undefined) {
-			// The TCP port is TLS and asks for the state directory's bearer token (server/api/auth.ts, tls.ts);
-			// its address is written beside the token for `kubedeck kubeconfig`, and removed when it closes.
-			// Exec streams (upgrades) pass the same checks before they are accepted.
-			const token = ensureApiToken(this.options.home);
-			const tcp = https.createServer(ensureServingCert(this.options.home), createApiHandler({...options, token}))
-				.on('upgrade', track(req => {
-					refuseBrowser(req);
-					authenticate(req, token);
-				}));
-			await new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(this.options.port, '127.0.0.1', () => resolve()));
-			this.tcpPort = (tcp.address() as AddressInfo).port;
-			writeEndpoint(this.options.home, this.tcpPort);
-			tcp.once('close', () => removeEndpoint(this.options.home));
-			this.servers.push(tcp);
+		// The TCP port is TLS and asks for the state directory's bearer token (server/api/auth.ts, tls.ts);
+		// its address is written beside the token for `kubedeck kubeconfig`, and removed when it closes.
+		// Exec streams (upgrades) pass the same checks before they are accepted. It is always served: pods
+		// reach the API through the `kubernetes` Service, as in every cluster. Without --port it is the
+		// port of the last start when that is free (so a kubeconfig keeps working), else any free one.
+		const token = ensureApiToken(this.options.home);
+		const tcp = https.createServer(ensureServingCert(this.options.home), createApiHandler({...options, token}))
+			.on('upgrade', track(req => {
+				refuseBrowser(req);
+				authenticate(req, token);
+			}));
+		const listenOn = (port: number) => new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(port, '127.0.0.1', () => {
+			tcp.off('error', reject);
+			resolve();
+		}));
+		const last = this.options.port === undefined ? lastApiPort(this.options.home) : undefined;
+		if (last !== undefined) await listenOn(last).catch(() => listenOn(0));
+		else await listenOn(this.options.port ?? 0);
+		this.tcpPort = (tcp.address() as AddressInfo).port;
+		writeEndpoint(this.options.home, this.tcpPort);
+		saveApiPort(this.options.home, this.tcpPort);
+		tcp.once('close', () => removeEndpoint(this.options.home));
+		this.servers.push(tcp);
+		await this.ensureApiService(this.tcpPort);
+	}
+
+	/**
+	 * The `kubernetes` Service in `default`, as kube-apiserver keeps it: the first address of the
+	 * Service range, port 443, and Endpoints (and an EndpointSlice) naming the API's TCP address.
+	 */
+	private async ensureApiService(port: number): Promise<void> {
+		const registry = this.registry;
+		const ip = apiServiceIp(this.ranges.service);
+		const labels = {component: 'apiserver', provider: 'kubernetes'};
+		const ports = [{name: 'https', port, protocol: 'TCP'}];
+		const svc = this.store.get('services', 'default', 'kubernetes');
+		const spec = {type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports: [{name: 'https', port: 443, protocol: 'TCP', targetPort: port}], sessionAffinity: 'None'};
+		const services = typeByPlural('services')!, endpoints = typeByPlural('endpoints')!, slices = typeByPlural('endpointslices')!;
+		const current = svc?.spec as Record<string, any> | undefined;
+		if (svc && current?.clusterIP !== ip) {
+			// From an earlier version, another address: the Service is the engine's, so it is made again.
+			await registry.delete(services, 'default', 'kubernetes');
+		}
+		if (!svc || current?.clusterIP !== ip) await registry.create(services, 'default', {apiVersion: 'v1', kind: 'Service', metadata: {name: 'kubernetes', namespace: 'default', labels}, spec});
+		else if (current.ports?.[0]?.targetPort !== port) await registry.update(services, 'default', 'kubernetes', {...svc, spec: {...current, ports: spec.ports}});
+		const ep: KubeObject = {apiVersion: 'v1', kind: 'Endpoints', metadata: {name: 'kubernetes', namespace: 'default', labels: {'endpointslice.kubernetes.io/skip-mirror': 'true'}}, subsets: [{addresses: [{ip: '127.0.0.1'}], ports}]};
+		const slice: KubeObject = {apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: {name: 'kubernetes', namespace: 'default', labels: {'kubernetes.io/service-name': 'kubernetes'}}, addressType: 'IPv4', endpoints: [{addresses: ['127.0.0.1'], conditions: {ready: true}}], ports};
+		for (const [type, obj] of [[endpoints, ep], [slices, slice]] as const) {
+			const current = this.store.get(type.plural, 'default', 'kubernetes');
+			if (current) await registry.update(type, 'default', 'kubernetes', {...obj, metadata: {...obj.metadata, resourceVersion: current.metadata.resourceVersion}});
+			else await registry.create(type, 'default', obj);
 		}
 	}
 

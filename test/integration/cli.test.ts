@@ -32,11 +32,11 @@ describe('kubedeck CLI against a running engine', () => {
 
 		const pods = await eventually(async () => {
 			const r = await kd(['get', 'pods']);
-			return /\nedu-msa-pod\s+1\/1\s+Running\s+0\s+\S+\nnginx\s+1\/1\s+Running/.test(r.stdout) && r;
-		}, 'the seed pods to be Running');
-		assert.match(pods.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\nedu-msa-board-[a-z0-9]{10}-[a-z0-9]{5}\s+1\/1\s+Running/);
+			return /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n(edu-msa-board-[a-z0-9]{10}-[a-z0-9]{5}\s+1\/1\s+Running\s+0\s+\S+\n){2}edu-msa-pod\s+1\/1\s+Running\s+0\s+\S+\nnginx\s+1\/1\s+Running/.test(r.stdout) && r;
+		}, 'the seed pods Running and the two board replicas ready', 30_000);
+		assert.ok(pods);
 		const svc = await kd(['get', 'svc', 'edu-msa-board', '-o', 'jsonpath={.spec.type} {.spec.ports[0].nodePort} {.spec.clusterIP}']);
-		assert.match(svc.stdout, /^NodePort 30201 127\.1\.\d+\.\d+$/);
+		assert.match(svc.stdout, /^NodePort 30201 127\.\d+\.\d+\.\d+$/);
 		const secret = await kd(['get', 'secret', 'edu-msa-secret', '-o', 'json']);
 		assert.equal(JSON.parse(secret.stdout).data.edu, 'bXNhaA==');
 		const names = await kd(['get', 'cm,secret', '-o', 'name']);

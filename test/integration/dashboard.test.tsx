@@ -202,8 +202,8 @@ describe('dashboard (ink-testing-library)', () => {
 			await until(/ns: fresh[^]*This namespace is empty. Press A to apply the examples\/ folder/, 'the offer');
 			type('A');
 			await until(/applied examples\/: deployment.apps\/edu-msa-board created/, 'the examples applied');
-			await eventually(async () => (await client.list(resolveType('pods')!, {namespace: 'fresh'})).items.filter(p => (p.status as {phase?: string}).phase === 'Running').length === 3, 'three pods Running', 60_000);
-			await until(/pods: 3 Running/, 'the header counting them');
+			await eventually(async () => (await client.list(resolveType('pods')!, {namespace: 'fresh'})).items.filter(p => (p.status as {phase?: string}).phase === 'Running').length === 4, 'four pods Running (two board replicas, the pod, nginx)', 60_000);
+			await until(/pods: 4 Running/, 'the header counting them');
 		} finally {
 			app.unmount();
 		}

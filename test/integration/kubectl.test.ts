@@ -68,13 +68,21 @@ describe('the TCP port', () => {
 		assert.equal((await tcp(engine.port!, 'GET', '/api/v1/namespaces/default/pods/evil', {Authorization: `Bearer ${token}`})).code, 404);
 	});
 
-	it('kubeconfig says so when the engine has no TCP port', async () => {
+	it('serves the API on TCP without --port, on the same port after a restart, behind the `kubernetes` Service', async () => {
 		const other = tempHome();
-		const plain = await startEngine(other);
+		let plain = await startEngine(other);
 		try {
-			const r = await runCli(['kubeconfig'], {home: other});
-			assert.equal(r.code, 1);
-			assert.match(r.stderr, /has no TCP port; start it with "kubedeck serve --port PORT"/);
+			const first = await runCli(['kubeconfig'], {home: other});
+			assert.equal(first.code, 0, first.stderr);
+			const server = /server: (https:\/\/127\.0\.0\.1:(\d+))/.exec(first.stdout)!;
+			assert.ok(server, first.stdout);
+			await plain.stop();
+			plain = await startEngine(other);
+			assert.equal(plain.port, Number(server[2]), 'the same port after a restart, so the kubeconfig still works');
+			const svc = await runCli(['get', 'svc', 'kubernetes', '-n', 'default', '-o', 'jsonpath={.spec.clusterIP} {.spec.ports[0].port} {.spec.ports[0].targetPort}'], {home: other});
+			assert.match(svc.stdout, new RegExp(`^127\\.\\d+\\.128\\.1 443 ${server[2]}$`));
+			const ep = await runCli(['get', 'endpoints', 'kubernetes', '-n', 'default', '-o', 'jsonpath={.subsets[0].addresses[0].ip}:{.subsets[0].ports[0].port}'], {home: other});
+			assert.equal(ep.stdout, `127.0.0.1:${server[2]}`);
 		} finally {
 			await plain.stop();
 			removeHome(other);
@@ -149,6 +157,6 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 		assert.equal(r.code, 0, r.stderr);
 		assert.match(r.stdout, /pod "nginx" deleted/);
 		const left = await kubectl(['get', 'all', '-o', 'name']);
-		assert.equal(left.stdout, '');
+		assert.equal(left.stdout, 'service/kubernetes\n', 'what is left is what every cluster has in default');
 	});
 });

@@ -50,6 +50,20 @@ export function readEndpoint(home: string): string | undefined {
 	}
 }
 
+/** The TCP port of the last start, kept so that a kubeconfig written then still works after a restart. */
+export function lastApiPort(home: string): number | undefined {
+	try {
+		const port = Number(fs.readFileSync(path.join(home, 'api-port'), 'utf8').trim());
+		return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+export function saveApiPort(home: string, port: number): void {
+	fs.writeFileSync(path.join(home, 'api-port'), `${port}\n`, {mode: 0o600});
+}
+
 export function removeEndpoint(home: string): void {
 	fs.rmSync(endpointPath(home), {force: true});
 }

@@ -2,8 +2,7 @@
 import {StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import {CliError} from '../client/errors.js';
-import {eventsFor} from '../client/operations/events.js';
-import {describeObject} from '../render/describe.js';
+import {describeText} from '../client/operations/describe.js';
 import type {Command, CommandContext} from './context.js';
 import {parseTargets} from './targets.js';
 
@@ -41,7 +40,7 @@ export const describeCommand: Command = {
 		}
 		if (objects.length === 0 && exit === 0) ctx.err(`No resources found in ${ctx.namespace} namespace.`);
 		const texts: string[] = [];
-		for (const obj of objects) texts.push(describeObject(obj, await eventsFor(client, obj)));
+		for (const obj of objects) texts.push(await describeText(client, obj));
 		if (texts.length) ctx.io.stdout.write(texts.join('\n\n'));
 		return exit;
 	},

@@ -219,7 +219,7 @@ function describeWorkload(w: Writer, obj: KubeObject): void {
 	}
 }
 
-function describeService(w: Writer, svc: KubeObject): void {
+function describeService(w: Writer, svc: KubeObject, endpoints: KubeObject | undefined): void {
 	const spec = (svc.spec ?? {}) as Rec;
 	w.map(0, 'Labels', svc.metadata.labels);
 	w.map(0, 'Annotations', annotationsWithoutLastApplied(svc));
@@ -229,14 +229,29 @@ function describeService(w: Writer, svc: KubeObject): void {
 	w.field(0, 'IP Families', (spec.ipFamilies ?? ['IPv4']).join(','));
 	w.field(0, 'IP', spec.clusterIP ?? '<none>');
 	w.field(0, 'IPs', (spec.clusterIPs ?? [spec.clusterIP]).join(','));
+	const ingress: Rec[] = (svc.status as Rec)?.loadBalancer?.ingress ?? [];
+	if (ingress.length) w.field(0, 'LoadBalancer Ingress', ingress.map(i => `${i.ip ?? i.hostname}${i.ipMode ? ` (${i.ipMode})` : ''}`).join(', '));
 	for (const p of spec.ports ?? []) {
 		w.field(0, 'Port', `${p.name ?? '<unset>'}  ${p.port}/${p.protocol ?? 'TCP'}`);
 		w.field(0, 'TargetPort', `${p.targetPort}/${p.protocol ?? 'TCP'}`);
 		if (p.nodePort) w.field(0, 'NodePort', `${p.name ?? '<unset>'}  ${p.nodePort}/${p.protocol ?? 'TCP'}`);
+		w.field(0, 'Endpoints', endpointsOfPort(endpoints, p.name ?? ''));
 	}
 	w.field(0, 'Session Affinity', spec.sessionAffinity ?? 'None');
 	if (spec.externalTrafficPolicy) w.field(0, 'External Traffic Policy', spec.externalTrafficPolicy);
 	w.field(0, 'Internal Traffic Policy', spec.internalTrafficPolicy ?? 'Cluster');
+}
+
+/** A service port's ready endpoints as kubectl's describe prints them: three, then how many more. */
+function endpointsOfPort(endpoints: KubeObject | undefined, portName: string): string {
+	const all: string[] = [];
+	for (const subset of (endpoints?.subsets ?? []) as Rec[]) {
+		const port = ((subset.ports ?? []) as Rec[]).find(p => (p.name ?? '') === portName);
+		if (!port) continue;
+		for (const a of (subset.addresses ?? []) as Rec[]) all.push(`${a.ip}:${port.port}`);
+	}
+	if (all.length === 0) return '<none>';
+	return all.length > 3 ? `${all.slice(0, 3).join(',')} + ${all.length - 3} more...` : all.join(',');
 }
 
 /** ConfigMaps show their data; Secrets show only sizes, as kubectl does. */
@@ -266,14 +281,15 @@ function describeData(w: Writer, obj: KubeObject): void {
 	w.text('====');
 }
 
-export function describeObject(obj: KubeObject, events: KubeObject[], now = Date.now()): string {
+/** What describe prints of an object; `related` holds what else kubectl reads for it (a Service's Endpoints). */
+export function describeObject(obj: KubeObject, events: KubeObject[], now = Date.now(), related: {endpoints?: KubeObject} = {}): string {
 	const w = new Writer();
 	w.field(0, 'Name', obj.metadata.name);
 	if (obj.metadata.namespace) w.field(0, 'Namespace', obj.metadata.namespace);
 	switch (obj.kind) {
 		case 'Pod': describePod(w, obj); break;
 		case 'Deployment': case 'ReplicaSet': case 'StatefulSet': case 'DaemonSet': case 'Job': case 'CronJob': describeWorkload(w, obj); break;
-		case 'Service': describeService(w, obj); break;
+		case 'Service': describeService(w, obj, related.endpoints); break;
 		case 'ConfigMap': case 'Secret': describeData(w, obj); break;
 		default: {
 			w.map(0, 'Labels', obj.metadata.labels);

@@ -10,6 +10,7 @@ import type {KubeObject} from '../api/object.js';
 import {objectRef, resolveType, type ResourceType, typeForKind} from '../api/resources.js';
 import {CliError} from '../client/errors.js';
 import {applyManifests} from '../client/operations/apply.js';
+import {describeText} from '../client/operations/describe.js';
 import {eventsFor} from '../client/operations/events.js';
 import {readManifests} from '../client/operations/manifests.js';
 import {rolloutRestart, rolloutUndo} from '../client/operations/rollout.js';
@@ -174,8 +175,7 @@ async function open(effect: Extract<Effect, {kind: 'open'}>, deps: EffectDeps): 
 	const ref = refOf(type, obj);
 	switch (effect.view) {
 		case 'describe': {
-			const events = await eventsFor(client, obj);
-			return dispatch({kind: 'show', mode: {kind: 'text', title: `Describe ${ref}`, lines: describeObject(obj, events).split('\n'), offset: 0}});
+			return dispatch({kind: 'show', mode: {kind: 'text', title: `Describe ${ref}`, lines: (await describeText(client, obj)).split('\n'), offset: 0}});
 		}
 		case 'yaml':
 			if (obj.kind === 'Secret') return dispatch({kind: 'show', mode: {kind: 'text', title: `YAML ${ref} (values hidden; x reveals)`, lines: toYaml(maskSecret(obj)).split('\n'), offset: 0, secret: obj, yaml: true}});

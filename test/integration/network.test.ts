@@ -13,7 +13,7 @@ import {resolveType} from '../../source/api/resources.js';
 import {EmbeddedClient} from '../../source/client/embedded.js';
 import {socketPath} from '../../source/engine/home.js';
 import {podPaths} from '../../source/engine/layout.js';
-import {type EngineProcess, eventually, removeHome, repoRoot, startEngine, tempHome} from '../helpers.js';
+import {type EngineProcess, eventually, removeHome, repoRoot, runCli, startEngine, tempHome} from '../helpers.js';
 
 type Rec = Record<string, any>;
 const svcType = resolveType('services')!;
@@ -91,6 +91,13 @@ describe('services and the proxy', () => {
 		// And on the ClusterIP, at the service port.
 		const svc = await client.get(svcType, 'default', 'edu-msa-board');
 		assert.ok(pods.includes(await get((svc.spec as Rec).clusterIP, 28082)));
+		// Where users see it: describe names the endpoints; get endpointslices has kubectl's columns.
+		const ips = (await client.list(podType, {namespace: 'default', labelSelector: 'app=board-msa'})).items.map(p => `${(p.status as Rec).podIP}:28082`).sort((a, b) => a.localeCompare(b, undefined, {numeric: true}));
+		const described = await runCli(['describe', 'svc', 'edu-msa-board'], {home});
+		assert.match(described.stdout, new RegExp(`NodePort:\\s+<unset>  ${nodePort}/TCP\nEndpoints:\\s+${ips.join(',').replace(/\./g, '\\.')}\n`));
+		const listed = await runCli(['get', 'endpointslices'], {home});
+		assert.match(listed.stdout, /^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE\n/);
+		assert.match(listed.stdout, new RegExp(`\nedu-msa-board-\\w{5}\\s+IPv4\\s+28082\\s+${ips.map(i => i.split(':')[0]).join(',').replace(/\./g, '\\.')}\\s`));
 		for (const doc of docs) await client.delete(resolveType(doc.kind)!, 'default', doc.metadata.name!);
 	});
 

@@ -13,6 +13,7 @@ import {describeCommand} from './source/commands/describe.js';
 import {apiResourcesCommand, summaryCommand} from './source/commands/discovery.js';
 import {serveCommand, stopCommand, versionCommand} from './source/commands/engine.js';
 import {execCommand} from './source/commands/exec.js';
+import {portForwardCommand} from './source/commands/port-forward.js';
 import {getCommand} from './source/commands/get.js';
 import {kubeconfigCommand} from './source/commands/kubeconfig.js';
 import {snapshotCommand} from './source/commands/snapshot.js';
@@ -23,7 +24,7 @@ import {patchCommand} from './source/commands/patch.js';
 import {stateHome} from './source/engine/home.js';
 
 const commands: Command[] = [
-	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, topCommand, scaleCommand, rolloutCommand, setCommand,
+	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, portForwardCommand, topCommand, scaleCommand, rolloutCommand, setCommand,
 	labelCommand, annotateCommand, patchCommand,
 	apiResourcesCommand, summaryCommand, dashboardCommand, serveCommand, stopCommand, kubeconfigCommand, snapshotCommand, versionCommand,
 ];

@@ -22,7 +22,7 @@ import {MetricsHistory, sparkline} from './metrics-history.js';
 import {breadcrumb, historyLines, type View} from './navigation.js';
 import {podSelectorOf} from './objects.js';
 import {paneOf} from './panes.js';
-import {PortForwards} from './port-forward.js';
+import {PortForwards} from '../client/operations/port-forward.js';
 import {Prefs} from './prefs.js';
 import {Pulses, pulsesLines} from './pulses.js';
 import type {DashState, Env, Msg, PromptPurpose} from './state.js';

@@ -23,7 +23,7 @@ import {duplicateOf, withoutServerFields} from './editor/templates.js';
 import {deploymentDetails, followRollout} from './details.js';
 import type {LogPane} from './keys/logs.js';
 import {logPaneFor, maskSecret} from './objects.js';
-import type {PortForwards} from './port-forward.js';
+import type {PortForwards} from '../client/operations/port-forward.js';
 import type {Prefs} from './prefs.js';
 import type {Effect, Msg, Tone} from './state.js';
 import {restoreWindowMs} from './update.js';

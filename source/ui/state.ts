@@ -16,7 +16,7 @@ import type {LogPane} from './keys/logs.js';
 import type {KeyCommand} from './keymap.js';
 import type {LogSession} from './logs/log-session.js';
 import type {History, View} from './navigation.js';
-import type {Forward} from './port-forward.js';
+import type {Forward} from '../client/operations/port-forward.js';
 import type {Theme} from './theme.js';
 import type {EditorState} from './views/editor-view.js';
 import type {ConfirmVerb} from './views/chrome.js';

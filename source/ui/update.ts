@@ -17,7 +17,7 @@ import {commandIn, defaultKeyCommands, deleteKeyHint, helpLines, keyName} from '
 import {back, jump, pushView, type View} from './navigation.js';
 import {maskSecret, podSelectorOf} from './objects.js';
 import {paneOf, panes} from './panes.js';
-import {forwardTarget} from './port-forward.js';
+import {forwardTarget} from '../client/operations/port-forward.js';
 import type {Confirm, DashState, Effect, Env, InputMode, Mode, Msg, PromptPurpose, Step, TextMode, Tone} from './state.js';
 import {toneOf} from './state.js';
 import {listColumns, objectKey, parseFilter, scrollWindow} from './table-model.js';

@@ -2,6 +2,7 @@
 // user-space proxy answers on ClusterIPs, NodePorts and load-balancer
 // addresses, with real pods (the built-in HTTP image) behind them.
 import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -13,7 +14,7 @@ import {resolveType} from '../../source/api/resources.js';
 import {EmbeddedClient} from '../../source/client/embedded.js';
 import {socketPath} from '../../source/engine/home.js';
 import {podPaths} from '../../source/engine/layout.js';
-import {type EngineProcess, eventually, removeHome, repoRoot, runCli, startEngine, tempHome} from '../helpers.js';
+import {cliPath, type EngineProcess, eventually, removeHome, repoRoot, runCli, startEngine, tempHome} from '../helpers.js';
 
 type Rec = Record<string, any>;
 const svcType = resolveType('services')!;
@@ -98,6 +99,24 @@ describe('services and the proxy', () => {
 		const listed = await runCli(['get', 'endpointslices'], {home});
 		assert.match(listed.stdout, /^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE\n/);
 		assert.match(listed.stdout, new RegExp(`\nedu-msa-board-\\w{5}\\s+IPv4\\s+28082\\s+${ips.map(i => i.split(':')[0]).join(',').replace(/\./g, '\\.')}\\s`));
+		// kubedeck port-forward, to the Service (one of its pods) and to a pod, as kubectl prints it.
+		for (const [target, remote] of [['svc/edu-msa-board', '28082'], [`pod/${pods[0]}`, '28082']]) {
+			const child = spawn(process.execPath, [cliPath, 'port-forward', target, `:${remote}`], {env: {...process.env, KUBEDECK_HOME: home}, stdio: ['ignore', 'pipe', 'pipe']});
+			try {
+				let out = '';
+				child.stdout.on('data', d => (out += d));
+				child.stderr.on('data', d => (out += d));
+				const local = await eventually(() => /Forwarding from 127\.0\.0\.1:(\d+) -> 28082/.exec(out)?.[1], `port-forward ${target} ready`, 15_000).catch(error => {
+					throw new Error(`${(error as Error).message}: ${out}`);
+				});
+				const answer = await get('127.0.0.1', Number(local));
+				assert.ok(target.startsWith('pod/') ? answer === pods[0] : pods.includes(answer), answer);
+				await eventually(() => out.includes(`Handling connection for ${local}`), 'the connection reported');
+			} finally {
+				child.kill('SIGINT');
+				await new Promise(r => child.once('exit', r));
+			}
+		}
 		for (const doc of docs) await client.delete(resolveType(doc.kind)!, 'default', doc.metadata.name!);
 	});
 

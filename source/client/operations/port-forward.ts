@@ -1,12 +1,12 @@
-// Port-forwards started from the dashboard (`F` on a pod or a service, `f`
-// lists them): a local TCP listener on 127.0.0.1 piping each connection to
-// the pod's address. On the embedded engine every pod has its own loopback
-// address, so the dashboard connects to it directly; the forwards live as
-// long as the dashboard does.
+// Port-forwards, for `kubedeck port-forward` and the dashboard (`F` on a pod
+// or a service, `f` lists them): a local TCP listener on 127.0.0.1 piping
+// each connection to the pod's address. On the embedded engine every pod
+// has its own loopback address, so the forward connects to it directly; a
+// Service is forwarded to one of its ready pods, as kubectl does.
 import net from 'node:net';
-import type {KubeObject} from '../api/object.js';
-import {fromLabelSelector, matchesLabels} from '../api/selectors.js';
-import {isPodReady} from '../api/pods.js';
+import type {KubeObject} from '../../api/object.js';
+import {fromLabelSelector, matchesLabels} from '../../api/selectors.js';
+import {isPodReady} from '../../api/pods.js';
 
 type Rec = Record<string, any>;
 
@@ -54,11 +54,12 @@ export class PortForwards {
 		return this.forwards;
 	}
 
-	/** Listen on 127.0.0.1:local (0: any free port) and pipe connections to the remote. */
-	start(target: string, remote: {host: string; port: number}, local = 0): Promise<Forward> {
+	/** Listen on 127.0.0.1:local (0: any free port) and pipe connections to the remote; `onConnection` hears of each. */
+	start(target: string, remote: {host: string; port: number}, local = 0, onConnection?: () => void): Promise<Forward> {
 		return new Promise((resolve, reject) => {
 			const forward: Forward = {id: this.nextId++, target, local, remote, connections: 0, sockets: new Set(), server: net.createServer(socket => {
 				forward.connections++;
+				onConnection?.();
 				const upstream = net.connect(remote.port, remote.host);
 				for (const s of [socket, upstream]) {
 					forward.sockets.add(s);

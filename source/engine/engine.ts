@@ -13,7 +13,7 @@ import {typeByPlural, typeForKind} from '../api/resources.js';
 import {Registry} from '../server/registry.js';
 import {type ApiServerOptions, createApiHandler} from '../server/api/http.js';
 import {authenticate, ensureApiToken, lastApiPort, refuseBrowser, removeEndpoint, saveApiPort, writeEndpoint} from '../server/api/auth.js';
-import {apiServiceIp} from '../server/allocators.js';
+import {apiServiceIp, dnsServiceIp} from '../server/allocators.js';
 import {type ExecProcess, type ExecRequest, execUpgradeHandler} from '../server/api/exec.js';
 import {ensureServingCert} from '../server/api/tls.js';
 import {Store, type StoreOptions} from '../store/store.js';
@@ -21,6 +21,7 @@ import {acquireLock, type HeldLock, socketPath} from './home.js';
 import {serveIdentity} from './identity.js';
 import {type Clock, realClock} from './clock.js';
 import {type EngineConfig, loadConfig} from './config.js';
+import {ClusterDns, unprivilegedDnsPort} from './network/dns.js';
 import {EndpointsController} from './network/endpoints.js';
 import {LoadBalancerController} from './network/loadbalancer.js';
 import {ServiceProxy} from './network/proxy.js';
@@ -77,6 +78,8 @@ export class Engine {
 	private lifecycle?: NodeLifecycleController;
 	/** The service proxy: ClusterIP, NodePort and load-balancer listeners. */
 	proxy?: ServiceProxy;
+	/** Cluster DNS, when it could listen. */
+	dns?: ClusterDns;
 	private readonly log: (line: string) => void;
 
 	private constructor(readonly options: EngineOptions) {
@@ -167,12 +170,13 @@ export class Engine {
 		this.runtime = new ContainerRuntime();
 		if (processNodes) this.runtime.warm();
 		const readOnlyPaths = this.runtimePaths(host.imagesDir);
+		const dns = await this.startDns();
 		for (const node of this.config.nodes) {
 			const kubelet = new Kubelet({
 				home, nodeName: node.name, simulated: node.kind === 'simulated', store, registry, events, clock,
 				images: this.config.images, imagesDir: host.imagesDir, ledger, runtime: this.runtime, sandboxed, cgroups: this.cgroups, readOnlyPaths,
 				protectedPaths: [home, host.dataRoot, host.memory], oomKilled: new Set(), log: this.log,
-				allocateIP: uid => ips.allocate(uid), releaseIP: uid => ips.release(uid),
+				allocateIP: uid => ips.allocate(uid), releaseIP: uid => ips.release(uid), dns,
 			});
 			this.kubelets.push(kubelet);
 		}
@@ -208,6 +212,24 @@ export class Engine {
 		this.lifecycle.start();
 		this.proxy = new ServiceProxy(store, events, {nodePortAddress: this.config.network?.nodePortAddress ?? '0.0.0.0'});
 		this.proxy.start();
+	}
+
+	/**
+	 * Cluster DNS on the Service range's tenth address: port 53 as root (pods then resolve
+	 * cluster names through their resolv.conf), else a high port for tools that take one.
+	 */
+	private async startDns(): Promise<{ip: string; port: number} | undefined> {
+		const address = {ip: dnsServiceIp(this.ranges.service), port: runningAsRoot ? 53 : unprivilegedDnsPort};
+		const dns = new ClusterDns(this.store, address);
+		try {
+			await dns.start();
+		} catch (error) {
+			this.log(`cluster DNS is off: cannot listen on ${address.ip}:${address.port}: ${(error as Error).message}`);
+			await dns.stop().catch(() => {});
+			return undefined;
+		}
+		this.dns = dns;
+		return address;
 	}
 
 	private async ensure(obj: KubeObject): Promise<void> {
@@ -330,6 +352,7 @@ export class Engine {
 		})));
 		for (const runner of this.runners) runner.stop();
 		await this.proxy?.stop();
+		await this.dns?.stop();
 		this.unwatchPods?.();
 		this.gc?.stop();
 		this.lifecycle?.stop();

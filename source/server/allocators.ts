@@ -53,14 +53,14 @@ export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObj
 		spec.clusterIPs = [spec.clusterIP];
 		return [];
 	}
-	// The range's first address is the `kubernetes` Service's, as kube-apiserver keeps it.
-	const kept = apiServiceIp(range);
+	// The range's first address is the `kubernetes` Service's, as kube-apiserver keeps it; the tenth is cluster DNS's.
+	const kept = new Set([apiServiceIp(range), dnsServiceIp(range)]);
 	// Start at a hash of the name so addresses are spread and mostly stable across re-creation.
 	const start = [...`${svc.metadata.namespace}/${svc.metadata.name}`].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % range.size;
 	for (let i = 0; i < range.size; i++) {
 		const n = range.first + ((start + i) % range.size);
 		const ip = `${range.prefix}.${n >> 8}.${n & 255}`;
-		if ((n & 255) === 0 || (n & 255) === 255 || used.has(ip) || ip === kept) continue;
+		if ((n & 255) === 0 || (n & 255) === 255 || used.has(ip) || kept.has(ip)) continue;
 		spec.clusterIP = ip;
 		spec.clusterIPs = [ip];
 		return [];
@@ -71,6 +71,12 @@ export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObj
 /** The address of the `kubernetes` Service in `default`: the range's first usable one (given only when asked for by name). */
 export function apiServiceIp(range: ServiceRange): string {
 	const n = range.first + ((range.first & 255) === 0 ? 1 : 0);
+	return `${range.prefix}.${n >> 8}.${n & 255}`;
+}
+
+/** Where cluster DNS listens: the range's tenth address (kube-dns's 10.96.0.10 in kubeadm's clusters). */
+export function dnsServiceIp(range: ServiceRange): string {
+	const n = range.first + 10;
 	return `${range.prefix}.${n >> 8}.${n & 255}`;
 }
 

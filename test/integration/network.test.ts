@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
+import dns from 'node:dns/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import type {KubeObject} from '../../source/api/object.js';
 import {resolveType} from '../../source/api/resources.js';
 import {EmbeddedClient} from '../../source/client/embedded.js';
 import {socketPath} from '../../source/engine/home.js';
+import {hasBubblewrap} from '../../source/engine/kubelet/kubelet.js';
 import {podPaths} from '../../source/engine/layout.js';
 import {cliPath, type EngineProcess, eventually, removeHome, repoRoot, runCli, startEngine, tempHome} from '../helpers.js';
 
@@ -35,6 +37,9 @@ function get(host: string, port: number, timeoutMs = 5000): Promise<string> {
 		req.on('error', reject);
 	});
 }
+
+/** The pod names (named-...) in a log. */
+const podNames = (text: string) => text.match(/^named-\S+$/gm) ?? [];
 
 /** A port in the NodePort range nobody on this host listens on. */
 async function freeNodePort(): Promise<number> {
@@ -224,5 +229,37 @@ describe('services and the proxy', () => {
 			await client.delete(deployType, 'default', 'lb');
 			await client.delete(svcType, 'default', 'lb');
 		}
+	});
+
+	it('answers cluster names: a Service\'s ClusterIP, a headless Service\'s pods, SRV for named ports, pod names; NXDOMAIN for the rest', async () => {
+		await client.create(web('named', 2, {}));
+		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'named', namespace: 'default'}, spec: {selector: {app: 'named'}, ports: [{name: 'http', port: 8086, targetPort: 8080}]}});
+		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'named-pods', namespace: 'default'}, spec: {clusterIP: 'None', selector: {app: 'named'}, ports: [{name: 'http', port: 8080}]}});
+		await eventually(async () => (await readyAddresses('named-pods')).length === 2, 'two ready', 60_000);
+		const api = ((await client.get(svcType, 'default', 'kubernetes')).spec as Rec).clusterIP as string;
+		const resolver = new dns.Resolver({timeout: 2000, tries: 1});
+		resolver.setServers([`${api.replace(/\.1$/, '.10')}:${process.getuid?.() === 0 ? 53 : 10053}`]);
+		const clusterIP = ((await client.get(svcType, 'default', 'named')).spec as Rec).clusterIP;
+		assert.deepEqual(await resolver.resolve4('named.default.svc.cluster.local'), [clusterIP]);
+		const podIPs = (await client.list(podType, {namespace: 'default', labelSelector: 'app=named'})).items.map(p => (p.status as Rec).podIP as string).sort();
+		assert.deepEqual((await resolver.resolve4('named-pods.default.svc.cluster.local')).sort(), podIPs);
+		assert.deepEqual(await resolver.resolveSrv('_http._tcp.named.default.svc.cluster.local'), [{name: 'named.default.svc.cluster.local', port: 8086, priority: 0, weight: 100}]);
+		assert.deepEqual(await resolver.resolve4(`${podIPs[0].replace(/\./g, '-')}.default.pod.cluster.local`), [podIPs[0]]);
+		await assert.rejects(resolver.resolve4('missing.default.svc.cluster.local'), /ENOTFOUND/);
+		await assert.rejects(resolver.resolve4('named.elsewhere.svc.cluster.local'), /ENOTFOUND/);
+
+		// As root, with bubblewrap, pods resolve names through their resolv.conf as in a cluster: by short name, from their namespace.
+		if (process.getuid?.() !== 0 || !hasBubblewrap()) return;
+		await client.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'caller', namespace: 'default'}, spec: {restartPolicy: 'Never', containers: [{
+			name: 'c', image: 'busybox', command: ['sh', '-c', 'getent hosts named; wget -qO- http://named:8086/ && echo; cat /etc/resolv.conf'],
+		}]}});
+		const log = await eventually(async () => {
+			const pod = await client.get(podType, 'default', 'caller');
+			if (!['Succeeded', 'Failed'].includes((pod.status as Rec)?.phase)) return undefined;
+			return (await runCli(['logs', 'caller'], {home})).stdout;
+		}, 'the caller pod to finish', 60_000);
+		assert.match(log, new RegExp(`^${clusterIP.replace(/\./g, '\\.')}\\s+named\\.default\\.svc\\.cluster\\.local`, 'm'), log);
+		assert.ok(podNames(log).length === 1, `the pod called the Service by name: ${log}`);
+		assert.match(log, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local$/m);
 	});
 });

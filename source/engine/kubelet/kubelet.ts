@@ -39,6 +39,8 @@ export interface KubeletContext {
 	/** pids the kubelet killed for exceeding their memory limit. */
 	oomKilled: Set<number>;
 	log(line: string): void;
+	/** Where cluster DNS answers, once it does (network/dns.ts). */
+	dns?: {ip: string; port: number};
 	allocateIP(uid: string): string;
 	releaseIP(uid: string): void;
 	forget(uid: string): void;

@@ -11,6 +11,7 @@ import {parseQuantity} from '../../api/quantity.js';
 import {typeByPlural} from '../../api/resources.js';
 import {isoTime} from '../../api/time.js';
 import {type DirSpec, makeDir, type PodPaths, podPaths} from '../layout.js';
+import {hostsFile, resolvConf} from '../network/dns.js';
 import {resolveImage} from './images.js';
 import {type ContainerIdentity, containerIdentity, podId, podUser} from './identity.js';
 import {containerArgv, execArgv, findProgram, type LaunchSpec} from './launch.js';
@@ -21,6 +22,7 @@ import {killUser, type RunningContainer} from './runtime.js';
 import {containerMounts, prepareVolumes, type Volume} from './volumes.js';
 import {type ContainerRecord, podStatusFor, willRestart} from './pod-status.js';
 import type {KubeletContext} from './kubelet.js';
+import type {SandboxMount} from './sandbox.js';
 
 type Rec = Record<string, any>;
 const podType = typeByPlural('pods')!;
@@ -204,6 +206,29 @@ export class PodWorker {
 	}
 
 	/** Say once that this pod is not sandboxed, and what it can therefore reach. */
+	private names?: SandboxMount[];
+	/**
+	 * /etc/resolv.conf and /etc/hosts for a sandboxed pod, as the kubelet writes them: the cluster
+	 * DNS server (when it listens on port 53, which resolv.conf cannot avoid naming), the search list
+	 * of the pod's namespace, its own hostname. Without a sandbox the host's files stay.
+	 */
+	private nameFiles(): SandboxMount[] {
+		if (this.names) return this.names;
+		const dns = this.ctx.dns;
+		if (!this.ctx.sandboxed || !dns || dns.port !== 53) return (this.names = []);
+		const dir = path.join(this.paths.dir, 'etc');
+		fs.mkdirSync(dir, {recursive: true, mode: 0o755});
+		const mounts: SandboxMount[] = [];
+		const resolv = resolvConf(this.pod, dns.ip);
+		if (resolv) {
+			fs.writeFileSync(path.join(dir, 'resolv.conf'), resolv, {mode: 0o644});
+			mounts.push({source: path.join(dir, 'resolv.conf'), target: '/etc/resolv.conf', readOnly: true});
+		}
+		fs.writeFileSync(path.join(dir, 'hosts'), hostsFile(this.pod, this.podIP!), {mode: 0o644});
+		mounts.push({source: path.join(dir, 'hosts'), target: '/etc/hosts', readOnly: true});
+		return (this.names = mounts);
+	}
+
 	private async warnNotIsolated(identity: ContainerIdentity): Promise<void> {
 		if (this.ctx.sandboxed) return;
 		const reachesState = !identity.real || identity.uid === 0;
@@ -258,7 +283,7 @@ export class PodWorker {
 			// subPathExpr; without a sandbox it also names each mount's host directory.
 			const envContext = {store: this.ctx.store, pod: this.pod, podIP: this.podIP!, nodeName: this.ctx.nodeName, cwd: this.paths.work, mounts: [], sandboxed: this.ctx.sandboxed};
 			env = containerEnv(c, envContext);
-			const mounts = containerMounts(c, this.volumes ?? new Map(), env);
+			const mounts = [...this.nameFiles(), ...containerMounts(c, this.volumes ?? new Map(), env)];
 			if (!this.ctx.sandboxed && mounts.length) env = containerEnv(c, {...envContext, mounts});
 			launch = {argv: resolution.argv, identity, mounts, work: this.paths.work, tmp: path.join(this.paths.tmp, c.name), hostname: this.pod.metadata.name!, readOnlyPaths: this.ctx.readOnlyPaths, sandboxed: this.ctx.sandboxed};
 			await this.warnNotIsolated(identity);

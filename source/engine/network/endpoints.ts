@@ -97,7 +97,12 @@ export class EndpointsController implements Controller {
 			groups.get(group)!.pods.push(pod);
 		}
 		await this.reportUnresolved(svc, missing);
-		const address = (pod: KubeObject) => ({ip: (pod.status as Rec).podIP, nodeName: (pod.spec as Rec).nodeName, targetRef: {kind: 'Pod', namespace, name: pod.metadata.name, uid: pod.metadata.uid}});
+		// A pod with a hostname under this Service as its subdomain is named by it in DNS (StatefulSet pods).
+		const address = (pod: KubeObject) => {
+			const podSpec = pod.spec as Rec;
+			const hostname = podSpec.hostname && podSpec.subdomain === name ? {hostname: podSpec.hostname} : {};
+			return {ip: (pod.status as Rec).podIP, ...hostname, nodeName: podSpec.nodeName, targetRef: {kind: 'Pod', namespace, name: pod.metadata.name, uid: pod.metadata.uid}};
+		};
 		const subsets = [...groups.values()].map(({ports, pods: members}) => {
 			const live = members.filter(p => !p.metadata.deletionTimestamp);
 			const ready = live.filter(p => publishNotReady || isPodReady(p)).sort(byIp);

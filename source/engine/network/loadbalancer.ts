@@ -5,7 +5,7 @@
 // ports. The address is kept while the Service stays a LoadBalancer.
 import type {KubeObject} from '../../api/object.js';
 import {typeByPlural} from '../../api/resources.js';
-import {apiServiceIp, type ServiceRange} from '../../server/allocators.js';
+import {apiServiceIp, dnsServiceIp, type ServiceRange} from '../../server/allocators.js';
 import type {Registry} from '../../server/registry.js';
 import type {Store} from '../../store/store.js';
 import type {EventRecorder} from '../events.js';
@@ -47,7 +47,7 @@ export class LoadBalancerController implements Controller {
 
 	/** An address no Service uses as its ClusterIP or load-balancer address, from the top of the range down. */
 	private freeAddress(svc: KubeObject): string | undefined {
-		const used = new Set<string>([apiServiceIp(this.range)]);
+		const used = new Set<string>([apiServiceIp(this.range), dnsServiceIp(this.range)]);
 		for (const s of this.store.scan('services')) {
 			if (s.metadata.uid === svc.metadata.uid) continue;
 			used.add((s.spec as Rec).clusterIP);

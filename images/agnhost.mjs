@@ -41,6 +41,8 @@ switch (command) {
 			console.log(`${req.method} ${url.pathname}`);
 			if (url.pathname === '/healthz' || url.pathname === '/readyz') return res.end('ok');
 			if (url.pathname === '/echo') return res.end(url.searchParams.get('msg') ?? '');
+			// As agnhost's netexec: the value of one request header.
+			if (url.pathname === '/header') return res.end(String(req.headers[(url.searchParams.get('key') ?? '').toLowerCase()] ?? ''));
 			res.end(podName);
 		});
 		break;

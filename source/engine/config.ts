@@ -24,7 +24,7 @@ export interface EngineConfig {
 	images: Record<string, string[]>;
 	scheduler: {scoring: 'MostAllocated' | 'LeastAllocated'};
 	/** Where NodePorts listen on the host (kube-proxy's --nodeport-addresses): every address by default, as in a cluster. */
-	network?: {nodePortAddress: string};
+	network?: {nodePortAddress: string; ingress?: {http: number; https: number}};
 }
 
 export function defaultNode(): NodeConfig {
@@ -59,5 +59,17 @@ export function loadConfig(home: string): EngineConfig {
 	for (const [image, program] of Object.entries(raw.images ?? {})) images[image] = Array.isArray(program) ? program.map(String) : String(program).split(/\s+/);
 	const nodePortAddress = raw.network?.nodePortAddress ?? '0.0.0.0';
 	if (typeof nodePortAddress !== 'string' || net.isIP(nodePortAddress) !== 4) throw new ConfigError(`${file}: network.nodePortAddress: Invalid value: ${JSON.stringify(nodePortAddress)}: must be an IPv4 address (0.0.0.0 for every address, 127.0.0.1 for this host only)`);
-	return {nodes, images, scheduler: {scoring: raw.scheduler?.scoring === 'LeastAllocated' ? 'LeastAllocated' : 'MostAllocated'}, network: {nodePortAddress}};
+	const ingress: Record<string, number> = {};
+	for (const scheme of ['http', 'https']) {
+		const value = raw.network?.ingress?.[scheme];
+		if (value === undefined) continue;
+		if (!Number.isInteger(value) || value < 1 || value > 65535) throw new ConfigError(`${file}: network.ingress.${scheme}: Invalid value: ${JSON.stringify(value)}: must be a port from 1 to 65535`);
+		ingress[scheme] = value;
+	}
+	const root = process.getuid?.() === 0;
+	return {
+		nodes, images, scheduler: {scoring: raw.scheduler?.scoring === 'LeastAllocated' ? 'LeastAllocated' : 'MostAllocated'},
+		// The Ingress listens on 80 and 443 as root, else on 8080 and 8443.
+		network: {nodePortAddress, ingress: {http: ingress.http ?? (root ? 80 : 8080), https: ingress.https ?? (root ? 443 : 8443)}},
+	};
 }

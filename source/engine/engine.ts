@@ -23,6 +23,7 @@ import {type Clock, realClock} from './clock.js';
 import {type EngineConfig, loadConfig} from './config.js';
 import {ClusterDns, unprivilegedDnsPort} from './network/dns.js';
 import {EndpointsController} from './network/endpoints.js';
+import {IngressController, ingressClassName, ingressController} from './network/ingress.js';
 import {LoadBalancerController} from './network/loadbalancer.js';
 import {ServiceProxy} from './network/proxy.js';
 import {type AddressRanges, claimRanges} from './network/ranges.js';
@@ -78,6 +79,8 @@ export class Engine {
 	private lifecycle?: NodeLifecycleController;
 	/** The service proxy: ClusterIP, NodePort and load-balancer listeners. */
 	proxy?: ServiceProxy;
+	/** The Ingress controller (class kubedeck). */
+	ingress?: IngressController;
 	/** Cluster DNS, when it could listen. */
 	dns?: ClusterDns;
 	private readonly log: (line: string) => void;
@@ -116,6 +119,7 @@ export class Engine {
 		for (const name of builtinNamespaces) {
 			await this.ensure({apiVersion: 'v1', kind: 'Namespace', metadata: {name}});
 		}
+		await this.ensure({apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: {name: ingressClassName, annotations: {'ingressclass.kubernetes.io/is-default-class': 'true'}}, spec: {controller: ingressController}});
 		for (const ns of this.store.list('namespaces').items) {
 			await this.ensure({apiVersion: 'v1', kind: 'ServiceAccount', metadata: {name: 'default', namespace: ns.metadata.name}});
 		}
@@ -212,6 +216,10 @@ export class Engine {
 		this.lifecycle.start();
 		this.proxy = new ServiceProxy(store, events, {nodePortAddress: this.config.network?.nodePortAddress ?? '0.0.0.0'});
 		this.proxy.start();
+		const address = this.config.network?.nodePortAddress ?? '0.0.0.0';
+		const ports = this.config.network?.ingress ?? {http: runningAsRoot ? 80 : 8080, https: runningAsRoot ? 443 : 8443};
+		this.ingress = new IngressController(store, registry, events, {address, httpPort: ports.http, httpsPort: ports.https});
+		this.ingress.start();
 	}
 
 	/**
@@ -353,6 +361,7 @@ export class Engine {
 		for (const runner of this.runners) runner.stop();
 		await this.proxy?.stop();
 		await this.dns?.stop();
+		await this.ingress?.stop();
 		this.unwatchPods?.();
 		this.gc?.stop();
 		this.lifecycle?.stop();

@@ -235,6 +235,14 @@ export class Registry {
 	private admit(tx: Transaction, type: ResourceType, obj: KubeObject, old: KubeObject | undefined): void {
 		const errors = admissionErrors(type, obj, old);
 		if (!old) initialStatus(obj);
+		// kube-apiserver's DefaultIngressClass admission: a new Ingress without a class gets the default one.
+		if (!old && type.kind === 'Ingress') {
+			const spec = (obj.spec ??= {}) as {ingressClassName?: string};
+			if (!spec.ingressClassName && !obj.metadata.annotations?.['kubernetes.io/ingress.class']) {
+				const fallback = tx.list('ingressclasses').find(c => c.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true');
+				if (fallback) spec.ingressClassName = fallback.metadata.name;
+			}
+		}
 		if (errors.length === 0 && type.kind === 'Service') {
 			errors.push(...allocateClusterIp(tx, obj, old, this.serviceRange), ...allocateNodePorts(tx, obj, old));
 		}

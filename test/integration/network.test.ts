@@ -6,6 +6,7 @@ import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import dns from 'node:dns/promises';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
@@ -16,6 +17,7 @@ import {EmbeddedClient} from '../../source/client/embedded.js';
 import {socketPath} from '../../source/engine/home.js';
 import {hasBubblewrap} from '../../source/engine/kubelet/kubelet.js';
 import {podPaths} from '../../source/engine/layout.js';
+import {selfSignedCert} from '../../source/server/api/tls.js';
 import {cliPath, type EngineProcess, eventually, removeHome, repoRoot, runCli, startEngine, tempHome} from '../helpers.js';
 
 type Rec = Record<string, any>;
@@ -64,8 +66,11 @@ describe('services and the proxy', () => {
 	let home: string;
 	let engine: EngineProcess;
 	let client: EmbeddedClient;
+	let ingressPorts: {http: number; https: number};
 	before(async () => {
 		home = tempHome();
+		ingressPorts = {http: await freeNodePort(), https: await freeNodePort()};
+		fs.writeFileSync(path.join(home, 'config.yaml'), `network:\n  ingress: {http: ${ingressPorts.http}, https: ${ingressPorts.https}}\n`);
 		engine = await startEngine(home);
 		client = new EmbeddedClient({socketPath: socketPath(home)}, 'test');
 	});
@@ -261,5 +266,58 @@ describe('services and the proxy', () => {
 		assert.match(log, new RegExp(`^${clusterIP.replace(/\./g, '\\.')}\\s+named\\.default\\.svc\\.cluster\\.local`, 'm'), log);
 		assert.ok(podNames(log).length === 1, `the pod called the Service by name: ${log}`);
 		assert.match(log, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local$/m);
+	});
+
+	it('routes Ingress rules by host and path to two Services, over HTTP and TLS by SNI, with 404, 503 and a wildcard host', async () => {
+		for (const name of ['alpha', 'beta']) {
+			await client.create(web(name, 1));
+			await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name, namespace: 'default'}, spec: {selector: {app: name}, ports: [{name: 'http', port: 80, targetPort: 'http'}]}});
+		}
+		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'empty', namespace: 'default'}, spec: {selector: {app: 'nobody'}, ports: [{port: 80}]}});
+		const pair = selfSignedCert('shop.example', {dns: ['shop.example', '*.apps.example']});
+		await client.create({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'shop-tls', namespace: 'default'}, type: 'kubernetes.io/tls', data: {'tls.crt': Buffer.from(pair.cert).toString('base64'), 'tls.key': Buffer.from(pair.key).toString('base64')}});
+		const backend = (name: string, port = 80) => ({service: {name, port: {number: port}}});
+		await client.create({apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: {name: 'shop', namespace: 'default'}, spec: {
+			tls: [{hosts: ['shop.example', '*.apps.example'], secretName: 'shop-tls'}, {hosts: ['other.example'], secretName: 'missing-tls'}],
+			rules: [
+				{host: 'shop.example', http: {paths: [{path: '/', pathType: 'Prefix', backend: backend('alpha')}, {path: '/api', pathType: 'Prefix', backend: backend('beta')}, {path: '/down', pathType: 'Exact', backend: backend('empty')}]}},
+				{host: 'blog.example', http: {paths: [{path: '/', pathType: 'Prefix', backend: backend('beta')}]}},
+				{host: '*.apps.example', http: {paths: [{path: '/', pathType: 'ImplementationSpecific', backend: backend('alpha')}]}},
+			],
+		}});
+		await eventually(async () => (await readyAddresses('alpha')).length === 1 && (await readyAddresses('beta')).length === 1, 'both ready', 60_000);
+		const [alpha] = await readyAddresses('alpha'), [beta] = await readyAddresses('beta');
+		const ask = (host: string, urlPath: string, secure = false) => new Promise<{code: number; body: string}>((resolve, reject) => {
+			const request = (secure ? https : http).get({host: '127.0.0.1', port: secure ? ingressPorts.https : ingressPorts.http, path: urlPath, headers: {host}, servername: host, ca: pair.cert, agent: false}, res => {
+				let body = '';
+				res.on('data', d => (body += d));
+				res.on('end', () => resolve({code: res.statusCode!, body}));
+			});
+			request.on('error', reject);
+		});
+		await eventually(async () => (await ask('shop.example', '/').catch(() => ({code: 0}))).code === 200, 'the Ingress listening', 15_000);
+		assert.deepEqual(await ask('shop.example', '/'), {code: 200, body: alpha});
+		assert.deepEqual(await ask('shop.example', '/api/orders'), {code: 200, body: beta}, 'the longest prefix wins');
+		assert.deepEqual(await ask('shop.example', '/apiary'), {code: 200, body: alpha}, 'a prefix matches whole path elements');
+		assert.deepEqual(await ask('blog.example', '/anything'), {code: 200, body: beta});
+		assert.deepEqual(await ask('x.apps.example', '/'), {code: 200, body: alpha}, 'a wildcard host');
+		assert.equal((await ask('a.b.apps.example', '/')).code, 404, 'a wildcard covers one label only');
+		assert.equal((await ask('nowhere.example', '/')).code, 404);
+		assert.equal((await ask('shop.example', '/down')).code, 503, 'no ready endpoint');
+		assert.equal((await ask('shop.example', '/header?key=X-Forwarded-Host')).body, 'shop.example');
+		assert.equal((await ask('shop.example', '/header?key=X-Forwarded-For')).body, '127.0.0.1');
+		// TLS by SNI with the certificate from the Secret (verified against it), for the host and the wildcard.
+		assert.deepEqual(await ask('shop.example', '/api', true), {code: 200, body: beta});
+		assert.deepEqual(await ask('y.apps.example', '/', true), {code: 200, body: alpha});
+		assert.equal((await ask('shop.example', '/header?key=X-Forwarded-Proto', true)).body, 'https');
+		const ing = await client.get(resolveType('ingresses')!, 'default', 'shop');
+		assert.deepEqual((ing.status as Rec).loadBalancer.ingress[0].ip, '127.0.0.1');
+		const events = await eventually(async () => {
+			const all = await eventsOf('shop');
+			return all.some(e => e.includes('missing-tls')) ? all : undefined;
+		}, 'the missing Secret reported');
+		assert.ok(events.some(e => /^BadConfig: secret "missing-tls" not found/.test(e)), events.join('\n'));
+		const listed = await runCli(['get', 'ingress'], {home});
+		assert.match(listed.stdout, new RegExp(`^NAME\\s+CLASS\\s+HOSTS\\s+ADDRESS\\s+PORTS\\s+AGE\\nshop\\s+kubedeck\\s+shop\\.example,blog\\.example,\\*\\.apps\\.example\\s+127\\.0\\.0\\.1\\s+80, 443\\s`));
 	});
 });

@@ -18,24 +18,7 @@ export function ensureServingCert(home: string): {cert: string; key: string} {
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 	}
-	const {privateKey, publicKey} = crypto.generateKeyPairSync('rsa', {modulusLength: 2048});
-	const keyPem = privateKey.export({type: 'pkcs1', format: 'pem'}).toString();
-	const cert = forge.pki.createCertificate();
-	cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({type: 'spki', format: 'pem'}).toString());
-	cert.serialNumber = crypto.randomBytes(8).toString('hex').replace(/^[89a-f]/, '1');
-	cert.validity.notBefore = new Date(Date.now() - 60_000);
-	cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 24 * 3600 * 1000);
-	const subject = [{name: 'commonName', value: 'kubedeck'}];
-	cert.setSubject(subject);
-	cert.setIssuer(subject);
-	cert.setExtensions([
-		{name: 'basicConstraints', cA: true},
-		{name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true},
-		{name: 'extKeyUsage', serverAuth: true},
-		{name: 'subjectAltName', altNames: [{type: 7, ip: '127.0.0.1'}, {type: 2, value: 'localhost'}]},
-	]);
-	cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
-	const certPem = forge.pki.certificateToPem(cert);
+	const {cert: certPem, key: keyPem} = selfSignedCert('kubedeck', {ips: ['127.0.0.1'], dns: ['localhost']}, true);
 	fs.writeFileSync(keyPath(home), keyPem, {mode: 0o600});
 	fs.writeFileSync(certPath(home), certPem, {mode: 0o600});
 	return {cert: certPem, key: keyPem};
@@ -47,4 +30,26 @@ export function readServingCert(home: string): string | undefined {
 	} catch {
 		return undefined;
 	}
+}
+
+/** A self-signed certificate and its key (PEM), for the given names; `ca` lets it sign (the API's doubles as its CA). */
+export function selfSignedCert(commonName: string, names: {ips?: string[]; dns?: string[]}, ca = false): {cert: string; key: string} {
+	const {privateKey, publicKey} = crypto.generateKeyPairSync('rsa', {modulusLength: 2048});
+	const keyPem = privateKey.export({type: 'pkcs1', format: 'pem'}).toString();
+	const cert = forge.pki.createCertificate();
+	cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({type: 'spki', format: 'pem'}).toString());
+	cert.serialNumber = crypto.randomBytes(8).toString('hex').replace(/^[89a-f]/, '1');
+	cert.validity.notBefore = new Date(Date.now() - 60_000);
+	cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 24 * 3600 * 1000);
+	const subject = [{name: 'commonName', value: commonName}];
+	cert.setSubject(subject);
+	cert.setIssuer(subject);
+	cert.setExtensions([
+		{name: 'basicConstraints', cA: ca},
+		{name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: ca},
+		{name: 'extKeyUsage', serverAuth: true},
+		{name: 'subjectAltName', altNames: [...(names.ips ?? []).map(ip => ({type: 7, ip})), ...(names.dns ?? []).map(value => ({type: 2, value}))]},
+	]);
+	cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
+	return {cert: forge.pki.certificateToPem(cert), key: keyPem};
 }

@@ -1,0 +1,263 @@
+// The Ingress controller (the seed's L7 gateway) for IngressClass
+// `kubedeck`, the default class: one HTTP and one HTTPS listener on the host,
+// opened once an Ingress of the class exists. A request is routed by host
+// (exact, then a `*.` wildcard of one label, then rules without a host) and
+// path (longest match first, Exact before Prefix at the same length; Prefix
+// matches whole path elements; ImplementationSpecific is Prefix), to a ready
+// endpoint of the backend Service; the Ingresses' defaultBackend takes what
+// no rule does, else 404; a backend with no ready endpoint is 503. TLS comes
+// from kubernetes.io/tls Secrets by SNI, so many domains share the listener,
+// and a Secret's change is picked up on the next handshake.
+//
+// Proxying is http-proxy-3's (a maintained rewrite of http-proxy): request
+// and response bodies stream through, WebSocket upgrades pass, and an agent
+// keeps connections to backends alive. It adds X-Forwarded-For/Proto/Host.
+import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+import tls from 'node:tls';
+import {createProxyServer} from 'http-proxy-3';
+import type {KubeObject} from '../../api/object.js';
+import {typeByPlural} from '../../api/resources.js';
+import {selfSignedCert} from '../../server/api/tls.js';
+import type {Registry} from '../../server/registry.js';
+import type {Store} from '../../store/store.js';
+import type {EventRecorder} from '../events.js';
+
+type Rec = Record<string, any>;
+export const ingressClassName = 'kubedeck';
+export const ingressController = 'kubedeck.io/ingress-controller';
+const ingressType = typeByPlural('ingresses')!;
+
+interface Route {
+	ingress: KubeObject;
+	host?: string;
+	path: string;
+	pathType: 'Exact' | 'Prefix';
+	backend: Rec;
+}
+
+export interface IngressOptions {
+	address: string;
+	httpPort: number;
+	httpsPort: number;
+}
+
+/** Does a request path match a rule's path? Prefix matches whole elements (/foo matches /foo and /foo/bar, not /foobar). */
+export function pathMatches(route: Pick<Route, 'path' | 'pathType'>, requestPath: string): boolean {
+	if (route.pathType === 'Exact') return requestPath === route.path;
+	const prefix = route.path.replace(/\/+$/, '');
+	return prefix === '' || requestPath === prefix || requestPath.startsWith(`${prefix}/`);
+}
+
+/** Does a request host match a rule's host (exact, or `*.` for exactly one more label)? */
+export function hostMatches(ruleHost: string | undefined, host: string): boolean {
+	if (!ruleHost) return true;
+	if (ruleHost.startsWith('*.')) {
+		const suffix = ruleHost.slice(1);
+		return host.endsWith(suffix) && !host.slice(0, -suffix.length).includes('.') && host.length > suffix.length;
+	}
+	return ruleHost === host;
+}
+
+/** The route for a request: the most specific host, then the longest path (Exact first at a tie). */
+export function chooseRoute(routes: Route[], host: string, requestPath: string): Route | undefined {
+	const rank = (r: Route) => (r.host === host ? 2 : r.host ? 1 : 0);
+	const matching = routes.filter(r => hostMatches(r.host, host) && pathMatches(r, requestPath));
+	matching.sort((a, b) => rank(b) - rank(a) || b.path.length - a.path.length || (a.pathType === 'Exact' ? -1 : 0) - (b.pathType === 'Exact' ? -1 : 0));
+	return matching[0];
+}
+
+export class IngressController {
+	private routes: Route[] = [];
+	private defaultBackend?: {ingress: KubeObject; backend: Rec};
+	private http?: http.Server;
+	private https?: https.Server;
+	private readonly unwatch: (() => void)[] = [];
+	private readonly next = new Map<string, number>();
+	private readonly agent = new http.Agent({keepAlive: true, maxSockets: 256});
+	private readonly proxy = createProxyServer({xfwd: true, agent: this.agent, proxyTimeout: 60_000});
+	private readonly reported = new Set<string>();
+	private scheduled = false;
+	private stopped = false;
+	private fallback?: tls.SecureContext;
+	private readonly contexts = new Map<string, {version: string; context: tls.SecureContext}>();
+	/** Requests per backend ("namespace/service:port") for the autoscaler. */
+	readonly requests = new Map<string, number>();
+
+	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly options: IngressOptions) {
+		this.proxy.on('error', (_error, _req, res) => {
+			if (res && 'writeHead' in res && !res.headersSent) {
+				res.writeHead(502, {'Content-Type': 'text/plain'});
+				res.end('502 Bad Gateway: the backend did not answer\n');
+			} else (res as net.Socket | undefined)?.destroy?.();
+		});
+	}
+
+	start(): void {
+		const rv = Number(this.store.resourceVersion);
+		for (const resource of ['ingresses', 'services', 'endpoints', 'secrets']) this.unwatch.push(this.store.watch(resource, undefined, rv, () => this.schedule()));
+		this.sync();
+	}
+
+	async stop(): Promise<void> {
+		this.stopped = true;
+		for (const u of this.unwatch) u();
+		this.agent.destroy();
+		await Promise.all([this.http, this.https].map(server => new Promise<void>(resolve => {
+			if (!server) return resolve();
+			server.close(() => resolve());
+			server.closeAllConnections();
+		})));
+	}
+
+	private schedule(): void {
+		if (this.scheduled || this.stopped) return;
+		this.scheduled = true;
+		setImmediate(() => {
+			this.scheduled = false;
+			if (!this.stopped) this.sync();
+		});
+	}
+
+	private ours(ing: KubeObject): boolean {
+		const name = (ing.spec as Rec)?.ingressClassName ?? ing.metadata.annotations?.['kubernetes.io/ingress.class'];
+		return name === undefined || name === ingressClassName;
+	}
+
+	/** Routes from every Ingress of the class; listeners opened once there is one; status and warnings written. */
+	private sync(): void {
+		const ingresses = this.store.scan('ingresses', undefined, i => this.ours(i) && !i.metadata.deletionTimestamp);
+		const routes: Route[] = [];
+		this.defaultBackend = undefined;
+		for (const ing of ingresses) {
+			const spec = ing.spec as Rec;
+			if (spec.defaultBackend && !this.defaultBackend) this.defaultBackend = {ingress: ing, backend: spec.defaultBackend};
+			for (const rule of (spec.rules ?? []) as Rec[]) {
+				for (const p of (rule.http?.paths ?? []) as Rec[]) {
+					routes.push({ingress: ing, host: rule.host, path: p.path ?? '/', pathType: p.pathType === 'Exact' ? 'Exact' : 'Prefix', backend: p.backend});
+				}
+			}
+			void this.check(ing);
+		}
+		this.routes = routes;
+		if (ingresses.length && !this.http) this.listen();
+	}
+
+	/** Warnings for what an Ingress names and does not exist, and its address in status. */
+	private async check(ing: KubeObject): Promise<void> {
+		const ns = ing.metadata.namespace!;
+		const spec = ing.spec as Rec;
+		const problems: string[] = [];
+		const backends = [spec.defaultBackend, ...((spec.rules ?? []) as Rec[]).flatMap(r => ((r.http?.paths ?? []) as Rec[]).map(p => p.backend))].filter(Boolean);
+		for (const b of backends) if (b.service && !this.store.get('services', ns, b.service.name)) problems.push(`service "${b.service.name}" not found`);
+		for (const t of (spec.tls ?? []) as Rec[]) {
+			const secret = t.secretName && this.store.get('secrets', ns, t.secretName);
+			if (t.secretName && !secret) problems.push(`secret "${t.secretName}" not found: ${(t.hosts ?? []).join(', ') || 'its hosts'} are served with a self-signed certificate`);
+			else if (secret && secret.type !== 'kubernetes.io/tls') problems.push(`secret "${t.secretName}" is of type ${secret.type ?? 'Opaque'}, not kubernetes.io/tls`);
+		}
+		for (const problem of problems) {
+			const id = `${ing.metadata.uid}:${problem}`;
+			if (this.reported.has(id)) continue;
+			this.reported.add(id);
+			await this.events.record(ing, 'Warning', 'BadConfig', problem, 'kubedeck-ingress');
+		}
+		const ip = this.options.address === '0.0.0.0' ? '127.0.0.1' : this.options.address;
+		const ports = [{port: this.options.httpPort, protocol: 'TCP'}, ...((spec.tls ?? []).length ? [{port: this.options.httpsPort, protocol: 'TCP'}] : [])];
+		const want = {ingress: [{ip, ports}]};
+		const status = (ing.status as Rec)?.loadBalancer;
+		if (JSON.stringify(status) === JSON.stringify(want)) return;
+		await this.registry.update(ingressType, ns, ing.metadata.name!, {...ing, status: {loadBalancer: want}, metadata: {...ing.metadata, resourceVersion: ''}}, {subresource: 'status'}).catch(() => {});
+	}
+
+	private listen(): void {
+		const handler = (scheme: 'http' | 'https') => (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res, scheme);
+		this.http = http.createServer(handler('http'));
+		this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket as net.Socket, head));
+		this.https = https.createServer({SNICallback: (name, done) => done(null, this.contextFor(name)), ...this.fallbackPair()}, handler('https'));
+		this.https.on('upgrade', (req, socket, head) => this.upgrade(req, socket as net.Socket, head));
+		for (const [server, port] of [[this.http, this.options.httpPort], [this.https, this.options.httpsPort]] as const) {
+			server.on('error', error => {
+				const first = this.store.scan('ingresses', undefined, i => this.ours(i))[0];
+				if (first) void this.events.record(first, 'Warning', 'FailedToListen', `cannot listen on ${this.options.address}:${port}: ${(error as NodeJS.ErrnoException).code === 'EACCES' ? 'ports below 1024 need root: set network.ingress in config.yaml' : (error as Error).message}`, 'kubedeck-ingress');
+			});
+			server.listen(port, this.options.address);
+		}
+	}
+
+	/** The certificate for a host with no TLS Secret of its own: self-signed, made once. */
+	private fallbackPair(): {cert: string; key: string} {
+		const pair = selfSignedCert('kubedeck-ingress', {dns: ['localhost']});
+		this.fallback = tls.createSecureContext(pair);
+		return pair;
+	}
+
+	/** The TLS context for an SNI name, from the Secret an Ingress names for it (cached per Secret version). */
+	private contextFor(servername: string): tls.SecureContext | undefined {
+		for (const ing of this.store.scan('ingresses', undefined, i => this.ours(i))) {
+			for (const t of ((ing.spec as Rec).tls ?? []) as Rec[]) {
+				if (!t.secretName || !((t.hosts ?? []) as string[]).some(h => hostMatches(h, servername))) continue;
+				const secret = this.store.get('secrets', ing.metadata.namespace!, t.secretName);
+				const data = (secret?.data ?? {}) as Record<string, string>;
+				if (!secret || !data['tls.crt'] || !data['tls.key']) continue;
+				const key = `${ing.metadata.namespace}/${t.secretName}`;
+				const cached = this.contexts.get(key);
+				if (cached && cached.version === secret.metadata.resourceVersion) return cached.context;
+				try {
+					const context = tls.createSecureContext({cert: Buffer.from(data['tls.crt'], 'base64'), key: Buffer.from(data['tls.key'], 'base64')});
+					this.contexts.set(key, {version: secret.metadata.resourceVersion!, context});
+					return context;
+				} catch {}
+			}
+		}
+		return this.fallback;
+	}
+
+	/** Where a request goes: a backend address, or the status to answer with. */
+	private target(req: http.IncomingMessage): {url: string; key: string} | {status: number; message: string} {
+		const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+		const requestPath = new URL(req.url ?? '/', 'http://x').pathname;
+		const route = chooseRoute(this.routes, host, requestPath);
+		const chosen = route ?? this.defaultBackend;
+		if (!chosen) return {status: 404, message: `404 Not Found: no Ingress rule for ${host || '(no host)'}${requestPath}\n`};
+		const ns = chosen.ingress.metadata.namespace!;
+		const service = chosen.backend.service as Rec | undefined;
+		if (!service) return {status: 503, message: '503 Service Unavailable: the backend is not a Service\n'};
+		const svc = this.store.get('services', ns, service.name);
+		if (!svc) return {status: 503, message: `503 Service Unavailable: service "${service.name}" not found\n`};
+		const sp = ((svc.spec as Rec).ports ?? [] as Rec[]).find((p: Rec) => (service.port?.number !== undefined ? p.port === service.port.number : p.name === service.port?.name));
+		if (!sp) return {status: 503, message: `503 Service Unavailable: service "${service.name}" has no port ${service.port?.number ?? service.port?.name}\n`};
+		const endpoints = this.store.get('endpoints', ns, service.name);
+		const addresses: {ip: string; port: number}[] = [];
+		for (const subset of (endpoints?.subsets ?? []) as Rec[]) {
+			const port = ((subset.ports ?? []) as Rec[]).find(p => (p.name ?? '') === (sp.name ?? ''));
+			if (port) for (const a of (subset.addresses ?? []) as Rec[]) addresses.push({ip: a.ip, port: port.port});
+		}
+		if (addresses.length === 0) return {status: 503, message: `503 Service Unavailable: service "${service.name}" has no ready endpoints\n`};
+		const key = `${ns}/${service.name}:${sp.port}`;
+		const n = this.next.get(key) ?? 0;
+		this.next.set(key, n + 1);
+		const pick = addresses[n % addresses.length];
+		return {url: `http://${pick.ip}:${pick.port}`, key};
+	}
+
+	private handle(req: http.IncomingMessage, res: http.ServerResponse, _scheme: 'http' | 'https'): void {
+		const where = this.target(req);
+		if ('status' in where) {
+			res.writeHead(where.status, {'Content-Type': 'text/plain'});
+			res.end(where.message);
+			return;
+		}
+		this.requests.set(where.key, (this.requests.get(where.key) ?? 0) + 1);
+		this.proxy.web(req, res, {target: where.url});
+	}
+
+	private upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+		const where = this.target(req);
+		if ('status' in where) {
+			socket.end(`HTTP/1.1 ${where.status} ${http.STATUS_CODES[where.status]}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${where.message}`);
+			return;
+		}
+		this.proxy.ws(req, socket, head, {target: where.url});
+	}
+}

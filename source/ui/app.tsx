@@ -25,6 +25,7 @@ import {paneOf} from './panes.js';
 import {PortForwards} from '../client/operations/port-forward.js';
 import {Prefs} from './prefs.js';
 import {Pulses, pulsesLines} from './pulses.js';
+import {reachOf} from './reach.js';
 import type {DashState, Env, Msg, PromptPurpose} from './state.js';
 import {objectKey, parseFilter, scrollWindow, visibleObjects} from './table-model.js';
 import {builtinThemes, initialTheme} from './theme.js';
@@ -112,6 +113,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			return [`${sparkline(usage.cpu)} ${formatCores(usage.cpu.at(-1)!)}`, `${sparkline(usage.memory)} ${formatMebibytes(usage.memory.at(-1)!)}`];
 		},
 	};
+	// Services and Ingresses: where to curl them from this host.
+	const reachColumns: ExtraColumns | undefined = type.kind === 'Service' || type.kind === 'Ingress' ? {names: ['Reach'], cells: obj => [reachOf(obj, {privileged: process.getuid?.() === 0})]} : undefined;
 	// Ages move on and memory changes even when nothing else does: redraw every second,
 	// with the dashboard's memory sampled then (not on every frame).
 	const [, setTick] = useState(0);
@@ -244,7 +247,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'editor': return <EditorView state={mode} height={bodyHeight} width={columns} theme={theme} />;
 			case 'logs': return <LogView title={mode.title} session={mode.session} view={mode.view} height={bodyHeight} width={columns} theme={theme} />;
 			default: {
-				const table = <ResourceTable type={type} items={items} top={top} selected={Math.max(0, selected)} height={height} width={split ? splitLeftWidth(columns) - 1 : columns} allNamespaces={!namespace} sort={view.sort} theme={theme} extra={usageColumns} wide={state.wide} marked={marks} />;
+				const table = <ResourceTable type={type} items={items} top={top} selected={Math.max(0, selected)} height={height} width={split ? splitLeftWidth(columns) - 1 : columns} allNamespaces={!namespace} sort={view.sort} theme={theme} extra={usageColumns ?? reachColumns} wide={state.wide} marked={marks} />;
 				return split ? <SplitView columns={columns} height={bodyHeight} theme={theme} focus={split.focus} pane={split.pane} list={table} /> : table;
 			}
 		}

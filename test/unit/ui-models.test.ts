@@ -16,6 +16,7 @@ import {rolloutLine} from '../../source/ui/details.js';
 import {fitTable, looseRegex, parseFilter, scrollWindow, shortenMiddle, visibleObjects} from '../../source/ui/table-model.js';
 import {initialTheme, loadTheme} from '../../source/ui/theme.js';
 import {fit} from '../../source/ui/views/fit.js';
+import {reachOf} from '../../source/ui/reach.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -364,5 +365,20 @@ describe(': completion', () => {
 	it('names the nearest words for an unknown command', () => {
 		assert.deepEqual(nearest('deploymnets', ['deployments', 'daemonsets', 'pods']).slice(0, 1), ['deployments']);
 		assert.deepEqual(nearest('zzzzzz', ['deployments', 'pods']), []);
+	});
+});
+
+describe('where a Service or an Ingress is reached from the host', () => {
+	const svc = (spec: Record<string, unknown>, status: Record<string, unknown> = {}): KubeObject => ({apiVersion: 'v1', kind: 'Service', metadata: {name: 's'}, spec, status});
+	it('lists the nodePort, the load-balancer address and the ClusterIP; low ports only as root', () => {
+		assert.equal(reachOf(svc({type: 'NodePort', clusterIP: '127.9.128.5', ports: [{port: 28082, nodePort: 30201}]}), {privileged: false}), 'localhost:30201 127.9.128.5:28082');
+		assert.equal(reachOf(svc({clusterIP: '127.9.128.5', ports: [{port: 80}]}), {privileged: false}), 'port-forward (F)');
+		assert.equal(reachOf(svc({clusterIP: '127.9.128.5', ports: [{port: 80}]}), {privileged: true}), '127.9.128.5:80');
+		assert.equal(reachOf(svc({type: 'LoadBalancer', clusterIP: '127.9.128.5', ports: [{port: 8080, nodePort: 31000}]}, {loadBalancer: {ingress: [{ip: '127.9.255.254'}]}}), {privileged: false}), 'localhost:31000 127.9.255.254:8080 127.9.128.5:8080');
+		assert.equal(reachOf(svc({clusterIP: 'None', ports: [{port: 80}]}), {privileged: true}), 'headless: by pod');
+	});
+	it('gives an Ingress\'s URLs with its listener ports', () => {
+		const ing: KubeObject = {apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: {name: 'i'}, spec: {tls: [{hosts: ['shop.example']}], rules: [{host: 'shop.example', http: {paths: [{path: '/'}]}}, {host: 'blog.example', http: {paths: [{path: '/b'}]}}]}, status: {loadBalancer: {ingress: [{ip: '127.0.0.1', ports: [{port: 8080}, {port: 8443}]}]}}};
+		assert.equal(reachOf(ing, {privileged: false}), 'https://shop.example:8443/ http://blog.example:8080/b');
 	});
 });

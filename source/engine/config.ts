@@ -24,7 +24,7 @@ export interface EngineConfig {
 	images: Record<string, string[]>;
 	scheduler: {scoring: 'MostAllocated' | 'LeastAllocated'};
 	/** Where NodePorts listen on the host (kube-proxy's --nodeport-addresses): every address by default, as in a cluster. */
-	network?: {nodePortAddress: string; ingress?: {http: number; https: number}};
+	network?: {nodePortAddress: string; ingress?: {http: number; https: number}; proxyMode?: 'userspace' | 'nftables'};
 }
 
 export function defaultNode(): NodeConfig {
@@ -67,9 +67,11 @@ export function loadConfig(home: string): EngineConfig {
 		ingress[scheme] = value;
 	}
 	const root = process.getuid?.() === 0;
+	const proxyMode = raw.network?.proxyMode ?? 'userspace';
+	if (!['userspace', 'nftables'].includes(proxyMode)) throw new ConfigError(`${file}: network.proxyMode: Unsupported value: ${JSON.stringify(proxyMode)}: supported values: "userspace", "nftables"`);
 	return {
 		nodes, images, scheduler: {scoring: raw.scheduler?.scoring === 'LeastAllocated' ? 'LeastAllocated' : 'MostAllocated'},
 		// The Ingress listens on 80 and 443 as root, else on 8080 and 8443.
-		network: {nodePortAddress, ingress: {http: ingress.http ?? (root ? 80 : 8080), https: ingress.https ?? (root ? 443 : 8443)}},
+		network: {nodePortAddress, ingress: {http: ingress.http ?? (root ? 80 : 8080), https: ingress.https ?? (root ? 443 : 8443)}, proxyMode},
 	};
 }

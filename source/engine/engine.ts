@@ -25,6 +25,7 @@ import {ClusterDns, unprivilegedDnsPort} from './network/dns.js';
 import {EndpointsController} from './network/endpoints.js';
 import {IngressController, ingressClassName, ingressController} from './network/ingress.js';
 import {LoadBalancerController} from './network/loadbalancer.js';
+import {NftablesProxy, nftAvailable} from './network/nftables.js';
 import {ServiceProxy} from './network/proxy.js';
 import {type AddressRanges, claimRanges} from './network/ranges.js';
 import {DeploymentController} from './controllers/deployment.js';
@@ -79,6 +80,8 @@ export class Engine {
 	private lifecycle?: NodeLifecycleController;
 	/** The service proxy: ClusterIP, NodePort and load-balancer listeners. */
 	proxy?: ServiceProxy;
+	/** The kernel data path, when network.proxyMode is nftables. */
+	nftables?: NftablesProxy;
 	/** The Ingress controller (class kubedeck). */
 	ingress?: IngressController;
 	/** Cluster DNS, when it could listen. */
@@ -214,8 +217,15 @@ export class Engine {
 		this.gc.start();
 		this.lifecycle = new NodeLifecycleController(registry, clock, events);
 		this.lifecycle.start();
-		this.proxy = new ServiceProxy(store, events, {nodePortAddress: this.config.network?.nodePortAddress ?? '0.0.0.0'});
-		this.proxy.start();
+		// The data path: nftables DNAT rules where asked for and possible (root, nft), else the user-space proxy.
+		if (this.config.network?.proxyMode === 'nftables' && nftAvailable()) {
+			this.nftables = new NftablesProxy(store, stateId(home), this.log);
+			this.nftables.start();
+		} else {
+			if (this.config.network?.proxyMode === 'nftables') this.log('network.proxyMode nftables needs root and the nft program: using the user-space proxy');
+			this.proxy = new ServiceProxy(store, events, {nodePortAddress: this.config.network?.nodePortAddress ?? '0.0.0.0'});
+			this.proxy.start();
+		}
 		const address = this.config.network?.nodePortAddress ?? '0.0.0.0';
 		const ports = this.config.network?.ingress ?? {http: runningAsRoot ? 80 : 8080, https: runningAsRoot ? 443 : 8443};
 		this.ingress = new IngressController(store, registry, events, {address, httpPort: ports.http, httpsPort: ports.https});
@@ -360,6 +370,7 @@ export class Engine {
 		})));
 		for (const runner of this.runners) runner.stop();
 		await this.proxy?.stop();
+		this.nftables?.stop();
 		await this.dns?.stop();
 		await this.ingress?.stop();
 		this.unwatchPods?.();

@@ -2,7 +2,7 @@
 // user-space proxy answers on ClusterIPs, NodePorts and load-balancer
 // addresses, with real pods (the built-in HTTP image) behind them.
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import dns from 'node:dns/promises';
 import http from 'node:http';
@@ -16,7 +16,8 @@ import {resolveType} from '../../source/api/resources.js';
 import {EmbeddedClient} from '../../source/client/embedded.js';
 import {socketPath} from '../../source/engine/home.js';
 import {hasBubblewrap} from '../../source/engine/kubelet/kubelet.js';
-import {podPaths} from '../../source/engine/layout.js';
+import {podPaths, stateId} from '../../source/engine/layout.js';
+import {nftAvailable} from '../../source/engine/network/nftables.js';
 import {selfSignedCert} from '../../source/server/api/tls.js';
 import {cliPath, type EngineProcess, eventually, removeHome, repoRoot, runCli, startEngine, tempHome} from '../helpers.js';
 
@@ -319,5 +320,51 @@ describe('services and the proxy', () => {
 		assert.ok(events.some(e => /^BadConfig: secret "missing-tls" not found/.test(e)), events.join('\n'));
 		const listed = await runCli(['get', 'ingress'], {home});
 		assert.match(listed.stdout, new RegExp(`^NAME\\s+CLASS\\s+HOSTS\\s+ADDRESS\\s+PORTS\\s+AGE\\nshop\\s+kubedeck\\s+shop\\.example,blog\\.example,\\*\\.apps\\.example\\s+127\\.0\\.0\\.1\\s+80, 443\\s`));
+	});
+});
+
+describe('the nftables data path', {skip: nftAvailable() ? false : 'needs root and the nft program (network.proxyMode: nftables)'}, () => {
+	let home: string;
+	let engine: EngineProcess;
+	let client: EmbeddedClient;
+	before(async () => {
+		home = tempHome();
+		fs.writeFileSync(path.join(home, 'config.yaml'), 'network:\n  proxyMode: nftables\n');
+		engine = await startEngine(home);
+		client = new EmbeddedClient({socketPath: socketPath(home)}, 'test');
+	});
+	after(async () => {
+		client.close();
+		await engine.stop();
+		removeHome(home);
+	});
+
+	it('DNATs ClusterIP and NodePort connections in the kernel to ready pods, counts them, and removes its table at stop', async () => {
+		const nodePort = await freeNodePort();
+		await client.create(web('kernel', 2));
+		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'kernel', namespace: 'default'}, spec: {type: 'NodePort', selector: {app: 'kernel'}, ports: [{port: 80, targetPort: 'http', nodePort}]}});
+		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'kernel-sticky', namespace: 'default'}, spec: {selector: {app: 'kernel'}, sessionAffinity: 'ClientIP', ports: [{port: 81, targetPort: 8080}]}});
+		const ready = async (name: string) => ((await client.get(epType, 'default', name).catch(() => undefined))?.subsets as Rec[] | undefined ?? []).flatMap(x => x.addresses ?? []).length;
+		await eventually(async () => (await ready('kernel')) === 2 && (await ready('kernel-sticky')) === 2, 'two ready endpoints', 60_000);
+		const table = `kubedeck-${stateId(home)}`;
+		const rules = () => spawnSync('nft', ['list', 'table', 'ip', table], {encoding: 'utf8'}).stdout;
+		await eventually(() => (rules().match(/dnat to [\d.]+:8080/g) ?? []).length === 4, 'the endpoint rules written', 15_000);
+		const clusterIP = ((await client.get(svcType, 'default', 'kernel')).spec as Rec).clusterIP;
+		// Port 80 on the ClusterIP: no process listens there, the kernel answers it.
+		const answers = new Set<string>();
+		for (let i = 0; i < 20; i++) answers.add(await get(clusterIP, 80));
+		assert.equal(answers.size, 2, 'both pods answer through the ClusterIP');
+		assert.ok((await get('127.0.0.1', nodePort)).startsWith('kernel-'), 'the NodePort answers on localhost');
+		const stickyIP = ((await client.get(svcType, 'default', 'kernel-sticky')).spec as Rec).clusterIP;
+		const sticky = new Set<string>();
+		for (let i = 0; i < 10; i++) sticky.add(await get(stickyIP, 81));
+		assert.equal(sticky.size, 1, 'ClientIP affinity keeps one pod');
+		assert.match(rules(), /counter packets (2[1-9]|[3-9]\d)/, 'the service chain counted the new connections');
+		// A pod that leaves the rotation leaves the rules.
+		await client.delete(deployType, 'default', 'kernel');
+		await eventually(() => !/dnat to [\d.]+:8080[^]*dnat to [\d.]+:8080[^]*dnat to/.test(rules()), 'the endpoints gone from the rules', 30_000);
+		await engine.stop();
+		assert.equal(spawnSync('nft', ['list', 'table', 'ip', table], {encoding: 'utf8'}).status, 1, 'the table is removed at stop');
+		engine = await startEngine(home);
 	});
 });

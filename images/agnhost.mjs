@@ -25,6 +25,11 @@ process.on('SIGINT', stop);
 
 function listen(port, handler) {
 	const server = http.createServer(handler);
+	// An upgrade (a WebSocket handshake) is accepted and then echoes what it is sent, for tests of proxies.
+	server.on('upgrade', (req, socket) => {
+		socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+		socket.pipe(socket);
+	});
 	server.listen(port, host, () => console.log(`${command}: serving on http://${host}:${port}`));
 	server.on('error', error => {
 		console.error(`${command}: ${error.message}`);

@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import dns from 'node:dns/promises';
+import crypto from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import {after, before, describe, it} from 'node:test';
 import YAML from 'yaml';
 import type {KubeObject} from '../../source/api/object.js';
@@ -311,6 +313,34 @@ describe('services and the proxy', () => {
 		assert.deepEqual(await ask('shop.example', '/api', true), {code: 200, body: beta});
 		assert.deepEqual(await ask('y.apps.example', '/', true), {code: 200, body: alpha});
 		assert.equal((await ask('shop.example', '/header?key=X-Forwarded-Proto', true)).body, 'https');
+		// A WebSocket upgrade passes through and the connection carries both ways.
+		const echoed = await new Promise<string>((resolve, reject) => {
+			const socket = net.connect(ingressPorts.http, '127.0.0.1', () => socket.write('GET /ws HTTP/1.1\r\nHost: shop.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'));
+			let got = '';
+			socket.on('data', d => {
+				got += d;
+				if (got.includes('\r\n\r\n') && !got.includes('ping')) socket.write('ping');
+				if (got.endsWith('ping')) {
+					socket.destroy();
+					resolve(got);
+				}
+			});
+			socket.on('error', reject);
+			setTimeout(() => reject(new Error(`no echo: ${got}`)), 5000);
+		});
+		assert.match(echoed, /^HTTP\/1\.1 101 /);
+		// A renewed certificate in the Secret is used for the next handshake, without a restart.
+		const renewed = selfSignedCert('shop.example', {dns: ['shop.example']});
+		await client.replace({...(await client.get(resolveType('secrets')!, 'default', 'shop-tls')), data: {'tls.crt': Buffer.from(renewed.cert).toString('base64'), 'tls.key': Buffer.from(renewed.key).toString('base64')}});
+		const served = () => new Promise<string>((resolve, reject) => {
+			const socket = tls.connect({host: '127.0.0.1', port: ingressPorts.https, servername: 'shop.example', rejectUnauthorized: false}, () => {
+				resolve(socket.getPeerX509Certificate()!.fingerprint256);
+				socket.destroy();
+			});
+			socket.on('error', reject);
+		});
+		const fingerprint = new crypto.X509Certificate(renewed.cert).fingerprint256;
+		await eventually(async () => (await served()) === fingerprint, 'the renewed certificate served', 10_000);
 		const ing = await client.get(resolveType('ingresses')!, 'default', 'shop');
 		assert.deepEqual((ing.status as Rec).loadBalancer.ingress[0].ip, '127.0.0.1');
 		const events = await eventually(async () => {

@@ -26,6 +26,7 @@ import {PortForwards} from '../client/operations/port-forward.js';
 import {Prefs} from './prefs.js';
 import {Pulses, pulsesLines} from './pulses.js';
 import {reachOf} from './reach.js';
+import {slimObject} from './slim.js';
 import type {DashState, Env, Msg, PromptPurpose} from './state.js';
 import {objectKey, parseFilter, scrollWindow, visibleObjects} from './table-model.js';
 import {builtinThemes, initialTheme} from './theme.js';
@@ -38,6 +39,7 @@ import {type ExtraColumns, ResourceTable} from './views/resource-table.js';
 import {SplitView, splitLeftWidth} from './views/split-view.js';
 import {TextView} from './views/text-view.js';
 
+const slimFeed = {project: slimObject};
 const examplesDir = fileURLToPath(new URL('../../../examples', import.meta.url));
 /** Checked once: the offer is asked about on every frame. */
 const haveExamples = fs.existsSync(examplesDir);
@@ -55,7 +57,7 @@ export interface AppProps {
 
 /** A feed for `type` unless the view's own feed is of that type already (then it is shared). */
 function useFeed(client: ClusterClient, own: ResourceFeed, kind: string, plural: string, namespace: string | undefined, tally?: (obj: KubeObject) => string): ResourceFeed {
-	const feed = useMemo(() => (own.type.kind === kind && own.namespace === namespace ? own : new ResourceFeed(client, resolveType(plural)!, namespace, tally)), [client, own, kind, plural, namespace, tally]);
+	const feed = useMemo(() => (own.type.kind === kind && own.namespace === namespace ? own : new ResourceFeed(client, resolveType(plural)!, namespace, tally, slimFeed)), [client, own, kind, plural, namespace, tally]);
 	useEffect(() => () => {
 		if (feed !== own) feed.stop();
 	}, [feed, own]);
@@ -87,7 +89,8 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const {view, mode, theme, split} = state;
 	const {type, namespace} = view;
 
-	const feed = useMemo(() => new ResourceFeed(client, type, type.namespaced ? namespace : undefined, tallyFor(type.kind)), [client, type, namespace]);
+	// The lists keep what their views read (slim.ts); describe, YAML and the editors GET the whole object.
+	const feed = useMemo(() => new ResourceFeed(client, type, type.namespaced ? namespace : undefined, tallyFor(type.kind), slimFeed), [client, type, namespace]);
 	useEffect(() => () => feed.stop(), [feed]);
 	const snapshot = useSyncExternalStore(feed.subscribe, feed.getSnapshot);
 	// Pod counts by status and the node count for the header, whatever kind is on screen; namespace names for completion.

@@ -4,11 +4,24 @@
 // Kept cheap at 10,000 objects: names are kept in order by binary-search
 // insertion (a full sort only after a relist), an optional tally (pods by
 // status) is kept up to date per event, and a burst of events makes one
-// snapshot per turn of the event loop.
+// snapshot per turn of the event loop. Given a projection (`{project:
+// slimObject}`), it stores what the projection keeps of each object, list and
+// watch alike, with repeated strings and subtrees shared through an Interner
+// the feed keeps (emptied on each relist); without one, objects are stored
+// as received.
 import type {KubeObject} from '../api/object.js';
 import type {ResourceType} from '../api/resources.js';
 import type {ClusterClient, Watch} from '../client/types.js';
+import {Interner} from './slim.js';
 import {objectKey as keyOf} from './table-model.js';
+
+/** What a feed stores of an object instead of the object itself (slimObject is one). Must not change `obj`. */
+export type Projection = (type: ResourceType, obj: KubeObject, interner: Interner) => KubeObject;
+
+export interface FeedOptions {
+	/** Applied to every object the feed stores (from the list and from the watch); the tally is taken of what it returns. */
+	project?: Projection;
+}
 
 export interface FeedSnapshot {
 	items: KubeObject[];
@@ -42,8 +55,18 @@ export class ResourceFeed {
 	private state: FeedSnapshot['state'] = 'loading';
 	private error?: string;
 
-	constructor(private readonly client: ClusterClient, readonly type: ResourceType, readonly namespace: string | undefined, private readonly tallyOf?: (obj: KubeObject) => string) {
+	private readonly project?: Projection;
+	/** The strings and subtrees the projection shares, while there is one. */
+	private readonly interner?: Interner;
+
+	constructor(private readonly client: ClusterClient, readonly type: ResourceType, readonly namespace: string | undefined, private readonly tallyOf?: (obj: KubeObject) => string, options: FeedOptions = {}) {
+		this.project = options.project;
+		if (this.project) this.interner = new Interner();
 		void this.run();
+	}
+
+	private stored(obj: KubeObject): KubeObject {
+		return this.project ? this.project(this.type, obj, this.interner!) : obj;
 	}
 
 	private count(obj: KubeObject | undefined, delta: number): void {
@@ -57,16 +80,9 @@ export class ResourceFeed {
 	private async run(): Promise<void> {
 		while (!this.stopped) {
 			try {
-				const list = await this.client.list(this.type, {namespace: this.namespace});
-				this.objects.clear();
-				this.counts.clear();
-				for (const obj of list.items) {
-					this.objects.set(keyOf(obj), obj);
-					this.count(obj, 1);
-				}
-				this.order = [...this.objects.keys()].sort();
+				const resourceVersion = await this.relist();
 				this.publish('live');
-				this.watch = this.client.watch(this.type, {namespace: this.namespace, resourceVersion: list.metadata.resourceVersion}, event => {
+				this.watch = this.client.watch(this.type, {namespace: this.namespace, resourceVersion}, event => {
 					if (event.type === 'ERROR' || event.type === 'BOOKMARK') return;
 					const key = keyOf(event.object);
 					const old = this.objects.get(key);
@@ -78,8 +94,9 @@ export class ResourceFeed {
 						}
 					} else {
 						if (!old) this.order.splice(position(this.order, key), 0, key);
-						this.objects.set(key, event.object);
-						this.count(event.object, 1);
+						const obj = this.stored(event.object);
+						this.objects.set(key, obj);
+						this.count(obj, 1);
 					}
 					this.publish('live');
 				});
@@ -91,6 +108,24 @@ export class ResourceFeed {
 			this.publish('reconnecting');
 			await new Promise(r => setTimeout(r, 500));
 		}
+	}
+
+	/**
+	 * List afresh, keeping what the projection keeps of each object; the list's resourceVersion.
+	 * Its own method, so the list as received is not held (in `run`'s frame) while the watch runs.
+	 */
+	private async relist(): Promise<string | undefined> {
+		const list = await this.client.list(this.type, {namespace: this.namespace});
+		this.objects.clear();
+		this.counts.clear();
+		this.interner?.clear();
+		for (const item of list.items) {
+			const obj = this.stored(item);
+			this.objects.set(keyOf(obj), obj);
+			this.count(obj, 1);
+		}
+		this.order = [...this.objects.keys()].sort();
+		return list.metadata.resourceVersion;
 	}
 
 	private publish(state: FeedSnapshot['state'], error?: string): void {

@@ -198,6 +198,8 @@ function query(options: ListOptions): string {
 	const params = new URLSearchParams();
 	if (options.labelSelector) params.set('labelSelector', options.labelSelector);
 	if (options.fieldSelector) params.set('fieldSelector', options.fieldSelector);
+	if (options.limit) params.set('limit', String(options.limit));
+	if (options.continue) params.set('continue', options.continue);
 	const text = params.toString();
 	return text ? `?${text}` : '';
 }

@@ -11,6 +11,9 @@ export interface ListOptions {
 	namespace?: string;
 	labelSelector?: string;
 	fieldSelector?: string;
+	/** A page of at most this many (the server says where the next starts in metadata.continue). */
+	limit?: number;
+	continue?: string;
 }
 
 export interface WatchOptions extends ListOptions {

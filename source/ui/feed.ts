@@ -31,6 +31,9 @@ export interface FeedSnapshot {
 	tally: ReadonlyMap<string, number>;
 }
 
+/** Objects per page of a relist (kubectl's chunk size). */
+const pageSize = 500;
+
 /** Where `key` is, or would go, in the sorted `order`. */
 function position(order: string[], key: string): number {
 	let lo = 0, hi = order.length;
@@ -115,17 +118,24 @@ export class ResourceFeed {
 	 * Its own method, so the list as received is not held (in `run`'s frame) while the watch runs.
 	 */
 	private async relist(): Promise<string | undefined> {
-		const list = await this.client.list(this.type, {namespace: this.namespace});
 		this.objects.clear();
 		this.counts.clear();
 		this.interner?.clear();
-		for (const item of list.items) {
-			const obj = this.stored(item);
-			this.objects.set(keyOf(obj), obj);
-			this.count(obj, 1);
-		}
+		// In pages, so a long list is never held (and parsed) whole: each page's objects die young once projected.
+		let resourceVersion: string | undefined;
+		let token: string | undefined;
+		do {
+			const list = await this.client.list(this.type, {namespace: this.namespace, limit: pageSize, continue: token});
+			resourceVersion ??= list.metadata.resourceVersion;
+			for (const item of list.items) {
+				const obj = this.stored(item);
+				this.objects.set(keyOf(obj), obj);
+				this.count(obj, 1);
+			}
+			token = list.metadata.continue || undefined;
+		} while (token && !this.stopped);
 		this.order = [...this.objects.keys()].sort();
-		return list.metadata.resourceVersion;
+		return resourceVersion;
 	}
 
 	private publish(state: FeedSnapshot['state'], error?: string): void {

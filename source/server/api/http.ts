@@ -15,6 +15,7 @@ import {checkMediaType, mediaType, objectMediaTypes, patchMediaTypes, readBody} 
 import {decodeDeleteOptions, decodeObject, decodePatch, patchedTypeCheck} from './decoding.js';
 import {apiGroupList, apiResourceList, apiVersions, metricsResourceList, openapiGroupVersion, openapiIndex, serverVersion} from './discovery.js';
 import {deleteParams, dryRunParam, type ListParams, listParams, selectorParams} from './query.js';
+import {page} from './paging.js';
 import {toTable, wantsTable} from './table.js';
 
 interface Target {
@@ -271,14 +272,17 @@ function serveMetrics(metrics: MetricsHandler, path: string, res: http.ServerRes
 function list(registry: Registry, target: Target, params: ListParams, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
 	const {type, namespace} = target;
 	const query = {labelSelector: params.labelSelector, fieldSelector: params.fieldSelector};
-	if (wantsTable(req.headers.accept)) {
-		const result = registry.list(type, namespace, query);
-		return sendJson(res, 200, toTable(type.kind, result.items, result.resourceVersion, q.get('includeObject') ?? undefined));
-	}
+	const paging = {limit: params.limit, continue: q.get('continue') || undefined, resourceVersion: registry.store.resourceVersion, filtered: !!(params.labelSelector || params.fieldSelector)};
 	// Plain lists are assembled from the stored JSON, without parsing every object again.
 	const entries = registry.store.listEntries(type.plural, type.namespaced ? namespace : undefined, {filter: matcher(query)});
-	const head = JSON.stringify({apiVersion: apiVersionOf(type), kind: `${type.kind}List`, metadata: {resourceVersion: registry.store.resourceVersion}});
-	sendJson(res, 200, `${head.slice(0, -1)},"items":[${entries.map(e => e.json).join(',')}]}`);
+	const chunk = page(entries, e => e.object, paging);
+	const metadata = {resourceVersion: chunk.resourceVersion, ...(chunk.continue ? {continue: chunk.continue} : {}), ...(chunk.remainingItemCount !== undefined ? {remainingItemCount: chunk.remainingItemCount} : {})};
+	if (wantsTable(req.headers.accept)) {
+		const table = toTable(type.kind, chunk.items.map(e => JSON.parse(e.json) as KubeObject), chunk.resourceVersion, q.get('includeObject') ?? undefined);
+		return sendJson(res, 200, {...table, metadata: {...table.metadata, ...metadata}});
+	}
+	const head = JSON.stringify({apiVersion: apiVersionOf(type), kind: `${type.kind}List`, metadata});
+	sendJson(res, 200, `${head.slice(0, -1)},"items":[${chunk.items.map(e => e.json).join(',')}]}`);
 }
 
 /**

@@ -39,7 +39,11 @@ export const xrayKinds: Record<string, keyof XrayObjects> = {
 };
 
 const ownedBy = (owner: KubeObject) => (o: KubeObject) => (o.metadata.ownerReferences ?? []).some(r => r.uid === owner.metadata.uid);
-const byName = (a: KubeObject, b: KubeObject) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
+/** By name, in code-point order (kubectl's; and localeCompare cost tens of ms over 10,000 pods). */
+const byName = (a: KubeObject, b: KubeObject) => {
+	const x = a.metadata.name ?? '', y = b.metadata.name ?? '';
+	return x < y ? -1 : x > y ? 1 : 0;
+};
 
 function readyOf(wanted: number, ready: number): string {
 	return ready >= wanted ? 'Ready' : 'NotReady';
@@ -69,8 +73,9 @@ function draw(nodes: Node[], prefix = ''): XrayLine[] {
 
 const podNode = (pod: KubeObject, pvcs: KubeObject[] = []): Node => {
 	const claims: string[] = ((pod.spec as Rec)?.volumes ?? []).map((v: Rec) => v.persistentVolumeClaim?.claimName).filter(Boolean);
+	const status = podStatus(pod);
 	return {
-		line: {text: `Pod ${pod.metadata.name} ${podStatus(pod)}${isPodReady(pod) ? '' : ' (not ready)'}`, status: podStatus(pod)},
+		line: {text: `Pod ${pod.metadata.name} ${status}${isPodReady(pod) ? '' : ' (not ready)'}`, status},
 		children: [
 			...containerLines(pod).map(line => ({line, children: []})),
 			...claims.map(name => {
@@ -89,7 +94,16 @@ function selects(selector: Record<string, string> | undefined, pod: KubeObject):
 
 function roots(kind: keyof XrayObjects, o: XrayObjects): Node[] {
 	const pods = [...o.pods].sort(byName);
-	const podsOf = (owner: KubeObject) => pods.filter(ownedBy(owner)).map(p => podNode(p, o.pvcs));
+	// Pods by the uid of each owner, indexed once: an owner's pods are then a lookup, not a scan of every pod.
+	const byOwner = new Map<string, KubeObject[]>();
+	for (const pod of pods) {
+		for (const ref of pod.metadata.ownerReferences ?? []) {
+			const list = byOwner.get(ref.uid);
+			if (list) list.push(pod);
+			else byOwner.set(ref.uid, [pod]);
+		}
+	}
+	const podsOf = (owner: KubeObject) => (byOwner.get(owner.metadata.uid!) ?? []).map(p => podNode(p, o.pvcs));
 	const spec = (x: KubeObject) => (x.spec ?? {}) as Rec;
 	const status = (x: KubeObject) => (x.status ?? {}) as Rec;
 	switch (kind) {

@@ -54,17 +54,17 @@ export function answer(store: Store, name: string, type: string): {answers: Answ
 	// A-B-C-D.NS.pod.cluster.local
 	if (labels.length === 3 && labels[2] === 'pod') {
 		const ip = labels[0].replace(/-/g, '.');
-		return net.isIPv4(ip) && store.get('namespaces', '', labels[1]) ? {answers: type === 'A' || type === 'ANY' ? [a(ip)] : [], rcode: 'NOERROR'} : none;
+		return net.isIPv4(ip) && store.peek('namespaces', '', labels[1]) ? {answers: type === 'A' || type === 'ANY' ? [a(ip)] : [], rcode: 'NOERROR'} : none;
 	}
 	if (labels.at(-1) !== 'svc') return labels.length === 0 || (labels.length === 1 && labels[0] === 'svc') ? {answers: [], rcode: 'NOERROR'} : none;
 	const rest = labels.slice(0, -1);
-	if (rest.length < 2) return rest.length === 1 && store.get('namespaces', '', rest[0]) ? {answers: [], rcode: 'NOERROR'} : none;
+	if (rest.length < 2) return rest.length === 1 && store.peek('namespaces', '', rest[0]) ? {answers: [], rcode: 'NOERROR'} : none;
 	const namespace = rest.at(-1)!;
 	const serviceName = rest.at(-2)!;
-	const svc = store.get('services', namespace, serviceName);
+	const svc = store.peek('services', namespace, serviceName);
 	if (!svc) return none;
 	const spec = svc.spec as Rec;
-	const endpoints = store.get('endpoints', namespace, serviceName);
+	const endpoints = store.peek('endpoints', namespace, serviceName);
 	const ready = ((endpoints?.subsets ?? []) as Rec[]).flatMap(s => ((s.addresses ?? []) as Rec[]).map(addr => ({addr, ports: (s.ports ?? []) as Rec[]})));
 	const headless = spec.clusterIP === 'None';
 	const fqdn = `${serviceName}.${namespace}.svc.${clusterDomain}`;

@@ -63,7 +63,7 @@ export class EndpointsController implements Controller {
 		for (const svc of this.store.scan('services', ns)) {
 			const selector = selectorOf(svc);
 			if (selector.length === 0) continue;
-			const named = this.store.get('endpoints', ns, svc.metadata.name!);
+			const named = this.store.peek('endpoints', ns, svc.metadata.name!);
 			const listed = ((named?.subsets ?? []) as Rec[]).some(s => [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])].some((a: Rec) => a.targetRef?.name === pod.metadata.name));
 			if (listed || matchesLabels(selector, pod.metadata.labels)) keys.push(`${ns}/${svc.metadata.name}`);
 		}
@@ -72,7 +72,7 @@ export class EndpointsController implements Controller {
 
 	async reconcile(key: string) {
 		const [namespace, name] = splitKey(key);
-		const svc = this.store.get('services', namespace, name);
+		const svc = this.store.peek('services', namespace, name);
 		if (!svc || svc.metadata.deletionTimestamp) return this.remove(namespace, name);
 		const spec = svc.spec as Rec;
 		const selector = selectorOf(svc);
@@ -126,7 +126,7 @@ export class EndpointsController implements Controller {
 
 	private async writeEndpoints(svc: KubeObject, subsets: Rec[]): Promise<void> {
 		const {namespace, name} = svc.metadata;
-		const current = this.store.get('endpoints', namespace!, name!);
+		const current = this.store.peek('endpoints', namespace!, name!);
 		const labels = {...svc.metadata.labels, 'endpoints.kubernetes.io/managed-by': 'endpoint-controller'};
 		if (current && deepEqual(current.subsets ?? [], subsets) && deepEqual(current.metadata.labels ?? {}, labels)) return;
 		const body: KubeObject = {apiVersion: 'v1', kind: 'Endpoints', metadata: {name, namespace, labels}, subsets};
@@ -177,7 +177,7 @@ export class EndpointsController implements Controller {
 	/** The Service is gone: its Endpoints go too, as kube-controller-manager deletes them (its slices go with their owner). */
 	private async remove(namespace: string, name: string): Promise<void> {
 		this.unresolved.delete(`${namespace}/${name}`);
-		if (this.store.get('endpoints', namespace, name)) await this.registry.delete(endpointsType, namespace, name).catch(() => {});
+		if (this.store.peek('endpoints', namespace, name)) await this.registry.delete(endpointsType, namespace, name).catch(() => {});
 	}
 }
 

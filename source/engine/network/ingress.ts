@@ -150,9 +150,9 @@ export class IngressController {
 		const spec = ing.spec as Rec;
 		const problems: string[] = [];
 		const backends = [spec.defaultBackend, ...((spec.rules ?? []) as Rec[]).flatMap(r => ((r.http?.paths ?? []) as Rec[]).map(p => p.backend))].filter(Boolean);
-		for (const b of backends) if (b.service && !this.store.get('services', ns, b.service.name)) problems.push(`service "${b.service.name}" not found`);
+		for (const b of backends) if (b.service && !this.store.peek('services', ns, b.service.name)) problems.push(`service "${b.service.name}" not found`);
 		for (const t of (spec.tls ?? []) as Rec[]) {
-			const secret = t.secretName && this.store.get('secrets', ns, t.secretName);
+			const secret = t.secretName && this.store.peek('secrets', ns, t.secretName);
 			if (t.secretName && !secret) problems.push(`secret "${t.secretName}" not found: ${(t.hosts ?? []).join(', ') || 'its hosts'} are served with a self-signed certificate`);
 			else if (secret && secret.type !== 'kubernetes.io/tls') problems.push(`secret "${t.secretName}" is of type ${secret.type ?? 'Opaque'}, not kubernetes.io/tls`);
 		}
@@ -197,7 +197,7 @@ export class IngressController {
 		for (const ing of this.store.scan('ingresses', undefined, i => this.ours(i))) {
 			for (const t of ((ing.spec as Rec).tls ?? []) as Rec[]) {
 				if (!t.secretName || !((t.hosts ?? []) as string[]).some(h => hostMatches(h, servername))) continue;
-				const secret = this.store.get('secrets', ing.metadata.namespace!, t.secretName);
+				const secret = this.store.peek('secrets', ing.metadata.namespace!, t.secretName);
 				const data = (secret?.data ?? {}) as Record<string, string>;
 				if (!secret || !data['tls.crt'] || !data['tls.key']) continue;
 				const key = `${ing.metadata.namespace}/${t.secretName}`;
@@ -223,11 +223,11 @@ export class IngressController {
 		const ns = chosen.ingress.metadata.namespace!;
 		const service = chosen.backend.service as Rec | undefined;
 		if (!service) return {status: 503, message: '503 Service Unavailable: the backend is not a Service\n'};
-		const svc = this.store.get('services', ns, service.name);
+		const svc = this.store.peek('services', ns, service.name);
 		if (!svc) return {status: 503, message: `503 Service Unavailable: service "${service.name}" not found\n`};
 		const sp = ((svc.spec as Rec).ports ?? [] as Rec[]).find((p: Rec) => (service.port?.number !== undefined ? p.port === service.port.number : p.name === service.port?.name));
 		if (!sp) return {status: 503, message: `503 Service Unavailable: service "${service.name}" has no port ${service.port?.number ?? service.port?.name}\n`};
-		const endpoints = this.store.get('endpoints', ns, service.name);
+		const endpoints = this.store.peek('endpoints', ns, service.name);
 		const addresses: {ip: string; port: number}[] = [];
 		for (const subset of (endpoints?.subsets ?? []) as Rec[]) {
 			const port = ((subset.ports ?? []) as Rec[]).find(p => (p.name ?? '') === (sp.name ?? ''));

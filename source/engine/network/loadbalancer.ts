@@ -23,7 +23,7 @@ export class LoadBalancerController implements Controller {
 
 	async reconcile(key: string) {
 		const [namespace, name] = splitKey(key);
-		const svc = this.store.get('services', namespace, name);
+		const svc = this.store.peek('services', namespace, name);
 		if (!svc || svc.metadata.deletionTimestamp) return;
 		const spec = svc.spec as Rec;
 		const ingress: Rec[] = (svc.status as Rec)?.loadBalancer?.ingress ?? [];

@@ -73,7 +73,7 @@ export class NftablesProxy {
 		for (const svc of this.store.scan('services')) {
 			const spec = svc.spec as Rec;
 			if (spec.type === 'ExternalName' || !spec.clusterIP || spec.clusterIP === 'None') continue;
-			const endpoints = this.store.get('endpoints', svc.metadata.namespace!, svc.metadata.name!);
+			const endpoints = this.store.peek('endpoints', svc.metadata.namespace!, svc.metadata.name!);
 			const affinity = spec.sessionAffinity === 'ClientIP' ? spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10_800 : undefined;
 			for (const sp of (spec.ports ?? []) as Rec[]) {
 				if ((sp.protocol ?? 'TCP') !== 'TCP') continue;

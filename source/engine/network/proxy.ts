@@ -79,7 +79,7 @@ export class ServiceProxy {
 		for (const svc of this.store.scan('services')) {
 			const spec = svc.spec as Rec;
 			if (spec.type === 'ExternalName' || svc.metadata.deletionTimestamp) continue;
-			const endpoints = this.store.get('endpoints', svc.metadata.namespace!, svc.metadata.name!);
+			const endpoints = this.store.peek('endpoints', svc.metadata.namespace!, svc.metadata.name!);
 			const loadBalancers: string[] = spec.type === 'LoadBalancer' ? ((svc.status as Rec)?.loadBalancer?.ingress ?? []).map((i: Rec) => i.ip).filter(Boolean) : [];
 			for (const sp of (spec.ports ?? []) as Rec[]) {
 				if ((sp.protocol ?? 'TCP') !== 'TCP') continue;

@@ -6,11 +6,12 @@ import path from 'node:path';
 import {repoRoot} from '../test/helpers.js';
 import {type BenchRow, type Benchmark, formatRows} from './harness.js';
 import {dashboard} from './dashboard.js';
+import {network} from './network.js';
 import {podStart} from './pod-start.js';
 import {scheduler} from './scheduler.js';
 import {storeWrites} from './store-writes.js';
 
-const benchmarks: Benchmark[] = [storeWrites, podStart, scheduler, dashboard];
+const benchmarks: Benchmark[] = [storeWrites, podStart, scheduler, dashboard, network];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -120,17 +120,27 @@ export async function eventually<T>(check: () => T | Promise<T>, what: string, t
  * a client on its socket; everything is stopped and removed afterwards.
  */
 export async function withEngine<T>(options: {configYaml?: string}, fn: (ctx: {home: string; engine: EngineProcess; client: EmbeddedClient}) => Promise<T>): Promise<T> {
-	const home = tempHome();
-	if (options.configYaml) fs.writeFileSync(path.join(home, 'config.yaml'), options.configYaml);
-	const engine = await startEngine(home);
-	const client = new EmbeddedClient({socketPath: socketPath(home)}, 'test');
+	const ctx = await openEngine(options.configYaml);
 	try {
-		return await fn({home, engine, client});
+		return await fn(ctx);
 	} finally {
-		client.close();
-		await engine.stop();
-		removeHome(home);
+		await closeEngine(ctx);
 	}
+}
+
+/** A fresh state directory (with this config.yaml), its engine, and a client on its socket. */
+export async function openEngine(configYaml?: string): Promise<{home: string; engine: EngineProcess; client: EmbeddedClient}> {
+	const home = tempHome();
+	if (configYaml) fs.writeFileSync(path.join(home, 'config.yaml'), configYaml);
+	const engine = await startEngine(home);
+	return {home, engine, client: new EmbeddedClient({socketPath: socketPath(home)}, 'test')};
+}
+
+/** Close the client, stop the engine, remove the state directory: what openEngine made. */
+export async function closeEngine(ctx: {home: string; engine: EngineProcess; client: EmbeddedClient}): Promise<void> {
+	ctx.client.close();
+	await ctx.engine.stop();
+	removeHome(ctx.home);
 }
 
 /**

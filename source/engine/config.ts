@@ -24,7 +24,29 @@ export interface EngineConfig {
 	images: Record<string, string[]>;
 	scheduler: {scoring: 'MostAllocated' | 'LeastAllocated'};
 	/** Where NodePorts listen on the host (kube-proxy's --nodeport-addresses): every address by default, as in a cluster. */
-	network?: {nodePortAddress: string; ingress?: {http: number; https: number}; proxyMode?: 'userspace' | 'nftables'};
+	/** Filled in by networkDefaults where a config (a test's) leaves it out. */
+	network?: NetworkSettings;
+}
+
+/** What a config may say of the network: any part, the rest defaulted. */
+export type NetworkSettings = Partial<Omit<NetworkConfig, 'ingress'>> & {ingress?: Partial<NetworkConfig['ingress']>};
+
+export interface NetworkConfig {
+	/** Where NodePorts listen on the host (kube-proxy's --nodeport-addresses). */
+	nodePortAddress: string;
+	/** The Ingress listeners' host ports. */
+	ingress: {http: number; https: number};
+	proxyMode: 'userspace' | 'nftables';
+}
+
+/** The network settings with their defaults: NodePorts on every address, the Ingress on 80/443 as root (else 8080/8443), the user-space proxy. */
+export function networkDefaults(given: NetworkSettings = {}): NetworkConfig {
+	const root = process.getuid?.() === 0;
+	return {
+		nodePortAddress: given.nodePortAddress ?? '0.0.0.0',
+		ingress: {http: given.ingress?.http ?? (root ? 80 : 8080), https: given.ingress?.https ?? (root ? 443 : 8443)},
+		proxyMode: given.proxyMode ?? 'userspace',
+	};
 }
 
 export function defaultNode(): NodeConfig {
@@ -59,19 +81,17 @@ export function loadConfig(home: string): EngineConfig {
 	for (const [image, program] of Object.entries(raw.images ?? {})) images[image] = Array.isArray(program) ? program.map(String) : String(program).split(/\s+/);
 	const nodePortAddress = raw.network?.nodePortAddress ?? '0.0.0.0';
 	if (typeof nodePortAddress !== 'string' || net.isIP(nodePortAddress) !== 4) throw new ConfigError(`${file}: network.nodePortAddress: Invalid value: ${JSON.stringify(nodePortAddress)}: must be an IPv4 address (0.0.0.0 for every address, 127.0.0.1 for this host only)`);
-	const ingress: Record<string, number> = {};
+	const ingress: Partial<NetworkConfig['ingress']> = {};
 	for (const scheme of ['http', 'https']) {
 		const value = raw.network?.ingress?.[scheme];
 		if (value === undefined) continue;
 		if (!Number.isInteger(value) || value < 1 || value > 65535) throw new ConfigError(`${file}: network.ingress.${scheme}: Invalid value: ${JSON.stringify(value)}: must be a port from 1 to 65535`);
-		ingress[scheme] = value;
+		ingress[scheme as 'http' | 'https'] = value;
 	}
-	const root = process.getuid?.() === 0;
-	const proxyMode = raw.network?.proxyMode ?? 'userspace';
+	const proxyMode: NetworkConfig['proxyMode'] = raw.network?.proxyMode ?? 'userspace';
 	if (!['userspace', 'nftables'].includes(proxyMode)) throw new ConfigError(`${file}: network.proxyMode: Unsupported value: ${JSON.stringify(proxyMode)}: supported values: "userspace", "nftables"`);
 	return {
 		nodes, images, scheduler: {scoring: raw.scheduler?.scoring === 'LeastAllocated' ? 'LeastAllocated' : 'MostAllocated'},
-		// The Ingress listens on 80 and 443 as root, else on 8080 and 8443.
-		network: {nodePortAddress, ingress: {http: ingress.http ?? (root ? 80 : 8080), https: ingress.https ?? (root ? 443 : 8443)}, proxyMode},
+		network: networkDefaults({nodePortAddress, ingress, proxyMode}),
 	};
 }

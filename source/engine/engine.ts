@@ -20,7 +20,7 @@ import {Store, type StoreOptions} from '../store/store.js';
 import {acquireLock, type HeldLock, socketPath} from './home.js';
 import {serveIdentity} from './identity.js';
 import {type Clock, realClock} from './clock.js';
-import {type EngineConfig, loadConfig} from './config.js';
+import {type EngineConfig, loadConfig, networkDefaults} from './config.js';
 import {ClusterDns, unprivilegedDnsPort} from './network/dns.js';
 import {EndpointsController} from './network/endpoints.js';
 import {IngressController, ingressClassName, ingressController} from './network/ingress.js';
@@ -218,17 +218,16 @@ export class Engine {
 		this.lifecycle = new NodeLifecycleController(registry, clock, events);
 		this.lifecycle.start();
 		// The data path: nftables DNAT rules where asked for and possible (root, nft), else the user-space proxy.
-		if (this.config.network?.proxyMode === 'nftables' && nftAvailable()) {
+		const network = networkDefaults(this.config.network);
+		if (network.proxyMode === 'nftables' && nftAvailable()) {
 			this.nftables = new NftablesProxy(store, stateId(home), this.log);
 			this.nftables.start();
 		} else {
-			if (this.config.network?.proxyMode === 'nftables') this.log('network.proxyMode nftables needs root and the nft program: using the user-space proxy');
-			this.proxy = new ServiceProxy(store, events, {nodePortAddress: this.config.network?.nodePortAddress ?? '0.0.0.0'});
+			if (network.proxyMode === 'nftables') this.log('network.proxyMode nftables needs root and the nft program: using the user-space proxy');
+			this.proxy = new ServiceProxy(store, events, {nodePortAddress: network.nodePortAddress});
 			this.proxy.start();
 		}
-		const address = this.config.network?.nodePortAddress ?? '0.0.0.0';
-		const ports = this.config.network?.ingress ?? {http: runningAsRoot ? 80 : 8080, https: runningAsRoot ? 443 : 8443};
-		this.ingress = new IngressController(store, registry, events, {address, httpPort: ports.http, httpsPort: ports.https});
+		this.ingress = new IngressController(store, registry, events, {address: network.nodePortAddress, httpPort: network.ingress.http, httpsPort: network.ingress.https});
 		this.ingress.start();
 	}
 

@@ -9,7 +9,7 @@ import type {Transaction} from '../store/store.js';
 
 type ServiceSpec = {type?: string; clusterIP?: string; clusterIPs?: string[]; ports?: {nodePort?: number}[]};
 
-export interface ServiceRange {
+export interface AddressRange {
 	/** The first two octets, and which addresses of the /16 (offsets from .0.0). */
 	prefix: string;
 	first: number;
@@ -17,22 +17,34 @@ export interface ServiceRange {
 }
 
 /** The fixed range of earlier versions, for a registry without an engine (its Services keep their addresses). */
-export const legacyServiceRange: ServiceRange = {prefix: '127.1', first: 0, size: 65_536};
+export const legacyServiceRange: AddressRange = {prefix: '127.1', first: 0, size: 65_536};
 
-const cidrOf = (range: ServiceRange) => `${range.prefix}.${range.first >> 8}.0/${32 - Math.log2(range.size)}`;
-const offsetOf = (ip: string, range: ServiceRange) => {
+const cidrOf = (range: AddressRange) => `${range.prefix}.${range.first >> 8}.0/${32 - Math.log2(range.size)}`;
+
+/** The range's n-th address (0 is its first): the one place an offset becomes an address. */
+export function addressAt(range: AddressRange, n: number): string {
+	const offset = range.first + n;
+	return `${range.prefix}.${(offset >> 8) & 255}.${offset & 255}`;
+}
+
+/** Is `ip` one of the range's addresses? */
+export function inRange(range: AddressRange, ip: string): boolean {
 	const m = /^(\d+\.\d+)\.(\d+)\.(\d+)$/.exec(ip);
-	if (!m || m[1] !== range.prefix) return -1;
+	if (!m || m[1] !== range.prefix) return false;
 	const offset = Number(m[2]) * 256 + Number(m[3]) - range.first;
-	return offset >= 0 && offset < range.size ? offset : -1;
-};
+	return offset >= 0 && offset < range.size;
+}
+
+/** A network or broadcast-looking address (.0, .255), which no Service or pod gets. */
+export const isEdge = (ip: string) => ip.endsWith('.0') || ip.endsWith('.255');
+
 export const nodePortRange = {min: 30000, max: 32767};
 
 function servicesIn(tx: Transaction): KubeObject[] {
 	return tx.list('services');
 }
 
-export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObject | undefined, range: ServiceRange = legacyServiceRange): FieldError[] {
+export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObject | undefined, range: AddressRange = legacyServiceRange): FieldError[] {
 	const spec = svc.spec as ServiceSpec;
 	const previous = (old?.spec as ServiceSpec | undefined)?.clusterIP;
 	if (spec.type === 'ExternalName') return [];
@@ -48,7 +60,7 @@ export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObj
 	// Load-balancer addresses come from the same range (engine/network/loadbalancer.ts).
 	const used = new Set(servicesIn(tx).filter(s => s.metadata.uid !== svc.metadata.uid).flatMap(s => [(s.spec as ServiceSpec).clusterIP, ...((s.status as {loadBalancer?: {ingress?: {ip?: string}[]}})?.loadBalancer?.ingress ?? []).map(i => i.ip)]));
 	if (spec.clusterIP) {
-		if (offsetOf(spec.clusterIP, range) < 0) return [field.invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is not in the valid range. The range of valid IPs is ${cidrOf(range)}`)];
+		if (!inRange(range, spec.clusterIP)) return [field.invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is not in the valid range. The range of valid IPs is ${cidrOf(range)}`)];
 		if (used.has(spec.clusterIP)) return [field.invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`)];
 		spec.clusterIPs = [spec.clusterIP];
 		return [];
@@ -58,9 +70,8 @@ export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObj
 	// Start at a hash of the name so addresses are spread and mostly stable across re-creation.
 	const start = [...`${svc.metadata.namespace}/${svc.metadata.name}`].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % range.size;
 	for (let i = 0; i < range.size; i++) {
-		const n = range.first + ((start + i) % range.size);
-		const ip = `${range.prefix}.${n >> 8}.${n & 255}`;
-		if ((n & 255) === 0 || (n & 255) === 255 || used.has(ip) || kept.has(ip)) continue;
+		const ip = addressAt(range, (start + i) % range.size);
+		if (isEdge(ip) || used.has(ip) || kept.has(ip)) continue;
 		spec.clusterIP = ip;
 		spec.clusterIPs = [ip];
 		return [];
@@ -69,15 +80,13 @@ export function allocateClusterIp(tx: Transaction, svc: KubeObject, old: KubeObj
 }
 
 /** The address of the `kubernetes` Service in `default`: the range's first usable one (given only when asked for by name). */
-export function apiServiceIp(range: ServiceRange): string {
-	const n = range.first + ((range.first & 255) === 0 ? 1 : 0);
-	return `${range.prefix}.${n >> 8}.${n & 255}`;
+export function apiServiceIp(range: AddressRange): string {
+	return addressAt(range, (range.first & 255) === 0 ? 1 : 0);
 }
 
 /** Where cluster DNS listens: the range's tenth address (kube-dns's 10.96.0.10 in kubeadm's clusters). */
-export function dnsServiceIp(range: ServiceRange): string {
-	const n = range.first + 10;
-	return `${range.prefix}.${n >> 8}.${n & 255}`;
+export function dnsServiceIp(range: AddressRange): string {
+	return addressAt(range, 10);
 }
 
 export function allocateNodePorts(tx: Transaction, svc: KubeObject, old: KubeObject | undefined): FieldError[] {

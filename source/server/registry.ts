@@ -11,7 +11,7 @@ import {applyPatch} from '../api/patch.js';
 import {apiVersionOf, knownKind, type ResourceType, typeByPlural, typeForKind} from '../api/resources.js';
 import {fromLabelSelector, formatLabelSelector, type FieldRequirement, type LabelSelector, matchesFields, matchesLabels} from '../api/selectors.js';
 import {type Store, type Transaction} from '../store/store.js';
-import {allocateClusterIp, allocateNodePorts, type ServiceRange} from './allocators.js';
+import {allocateClusterIp, allocateNodePorts, type AddressRange} from './allocators.js';
 
 export interface WriteOptions {
 	dryRun?: boolean;
@@ -54,7 +54,7 @@ export interface ListQuery {
 const immortalNamespaces = new Set(['default', 'kube-system', 'kube-public']);
 
 export class Registry {
-	constructor(readonly store: Store, readonly serviceRange?: ServiceRange) {}
+	constructor(readonly store: Store, readonly serviceRange?: AddressRange) {}
 
 	/** The type an object's apiVersion/kind names, or a 400 like kube-apiserver's RESTMapper. */
 	typeOf(obj: KubeObject): ResourceType {

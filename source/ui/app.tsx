@@ -131,7 +131,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	}, []);
 
 	// The rows as shown, for the state's view (kept while neither the list nor the view's filter and sort change).
-	const rowsCache = useRef<{items: KubeObject[]; view: View; snapshot: FeedSnapshot; rows: KubeObject[]} | undefined>(undefined);
+	const rowsCache = useRef<{view: View; snapshot: FeedSnapshot; rows: KubeObject[]} | undefined>(undefined);
 	const rowsOf = (s: DashState): KubeObject[] => {
 		if (feed.type !== s.view.type) return [];
 		const snap = feed.getSnapshot();
@@ -139,7 +139,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		if (c && c.snapshot === snap && c.view.type === s.view.type && c.view.filter === s.view.filter && c.view.sort === s.view.sort) return c.rows;
 		const parsed = parseFilter(s.view.filter);
 		const rows = visibleObjects(s.view.type, snap.items, 'error' in parsed ? {kind: 'none'} : parsed, s.view.sort, Date.now());
-		rowsCache.current = {items: snap.items, view: s.view, snapshot: snap, rows};
+		rowsCache.current = {view: s.view, snapshot: snap, rows};
 		return rows;
 	};
 	const examplesOfferedIn = (s: DashState) => !readonly && s.mode.kind === 'list' && s.view.type.kind === 'Pod' && feed.type === s.view.type

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
-import {objectRef, resolveType, type ResourceType, typeForKind} from '../api/resources.js';
+import {refOf, resolveType, typeForKind} from '../api/resources.js';
 import {CliError} from '../client/errors.js';
 import {applyManifests} from '../client/operations/apply.js';
 import {describeText} from '../client/operations/describe.js';
@@ -51,7 +51,6 @@ export interface EffectDeps {
 // A CliError already reads as kubectl's line ("error: ..."): it is shown as it is.
 export const errorText = (error: unknown) => (error instanceof StatusError ? formatStatus(error.status) : error instanceof CliError ? error.message : `error: ${(error as Error).message}`);
 
-const refOf = (type: ResourceType, obj: KubeObject) => objectRef(type, obj.metadata.name!);
 const typeOf = (obj: KubeObject) => typeForKind(obj.apiVersion, obj.kind)!;
 
 export function runEffect(effect: Effect, deps: EffectDeps): void {
@@ -96,10 +95,10 @@ export function runEffect(effect: Effect, deps: EffectDeps): void {
 		case 'scale': {
 			const t = typeOf(effect.target);
 			const {namespace, name} = effect.target.metadata;
-			return report(client.scale(t, namespace!, name!, effect.replicas).then(() => `${refOf(t, effect.target)} scaled to ${effect.replicas}`), effect.target);
+			return report(client.scale(t, namespace!, name!, effect.replicas).then(() => `${refOf(effect.target)} scaled to ${effect.replicas}`), effect.target);
 		}
 		case 'act': return act(effect, deps, report);
-		case 'restore': return report(client.create(withoutServerFields(effect.object)).then(() => `${refOf(effect.type, effect.object)} restored`));
+		case 'restore': return report(client.create(withoutServerFields(effect.object)).then(() => `${refOf(effect.object)} restored`));
 		case 'open': return void open(effect, deps).catch(error => status(errorText(error), 'error'));
 		case 'logs': {
 			const pane = logPaneFor(client, effect.target, deps.pods(), effect.previous, effect.container);
@@ -142,7 +141,7 @@ function act(effect: Extract<Effect, {kind: 'act'}>, deps: EffectDeps, report: (
 	const {client} = deps;
 	const {verb, type: t, targets} = effect;
 	const [target] = targets;
-	const ref = refOf(t, target);
+	const ref = refOf(target);
 	const doing = {rollback: 'rolling back', restart: 'restarting', kill: 'killing', delete: 'deleting'}[verb];
 	deps.dispatch({kind: 'status', text: `${doing} ${targets.length === 1 ? ref : `${targets.length} ${t.plural}`}…`, tone: 'busy'});
 	if (verb === 'rollback') return report(rolloutUndo(client, t, target.metadata.namespace!, target.metadata.name!), target);
@@ -172,7 +171,7 @@ async function open(effect: Extract<Effect, {kind: 'open'}>, deps: EffectDeps): 
 	const {client, dispatch} = deps;
 	const {type} = effect;
 	const obj = await client.get(type, effect.target.metadata.namespace, effect.target.metadata.name!);
-	const ref = refOf(type, obj);
+	const ref = refOf(obj);
 	switch (effect.view) {
 		case 'describe': {
 			return dispatch({kind: 'show', mode: {kind: 'text', title: `Describe ${ref}`, lines: (await describeText(client, obj)).split('\n'), offset: 0}});

@@ -104,8 +104,6 @@ export interface Env {
 	now: number;
 }
 
-export type ActVerb = ConfirmVerb;
-
 /** What the reducer asks to be done; effects.ts does it and reports back with Msgs. */
 export type Effect =
 	| {kind: 'exit'}
@@ -115,7 +113,7 @@ export type Effect =
 	| {kind: 'apply'; path?: string; examples?: boolean; namespace: string}
 	| {kind: 'scale'; target: KubeObject; replicas: number}
 	/** delete, kill, restart or rollback, over one object or the marked ones. */
-	| {kind: 'act'; verb: ActVerb; type: ResourceType; targets: KubeObject[]}
+	| {kind: 'act'; verb: ConfirmVerb; type: ResourceType; targets: KubeObject[]}
 	| {kind: 'restore'; type: ResourceType; object: KubeObject}
 	/** Open a view of the object as the server has it now (the list keeps only what its columns need). */
 	| {kind: 'open'; view: 'describe' | 'yaml' | 'edit' | 'duplicate' | 'editExternal'; type: ResourceType; target: KubeObject}

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {describe, it} from 'node:test';
-import {addressAt, claimRanges, inRange, rangesDir, releaseRanges} from '../../source/engine/network/ranges.js';
+import {claimRanges, rangesDir, releaseRanges} from '../../source/engine/network/ranges.js';
+import {addressAt, inRange} from '../../source/server/allocators.js';
 
 describe('address ranges', () => {
 	const runtime = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-ranges-'));
@@ -43,7 +44,7 @@ describe('address ranges', () => {
 		assert.ok(!fs.existsSync(path.join(rangesDir(env), String(got))), 'released');
 	});
 
-	it('a block claimed by someone else between the look and the claim is skipped (the create is exclusive)', () => {
+	it('skips every block a live state directory holds, and says so when none is free', () => {
 		const h = home('racer');
 		// Pretend every block but the last was claimed by a live directory just now.
 		const dir = rangesDir(env);

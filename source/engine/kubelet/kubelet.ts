@@ -1,7 +1,7 @@
 // The kubelet of one node: watches the pods bound to it and gives each a pod
 // worker; hands out pod IPs from the loopback range; on engine start, stops
 // what a killed engine left running; on engine stop, stops every container.
-import {type AddressRanges, addressAt} from '../network/ranges.js';
+import {addressAt, isEdge, type AddressRange} from '../../server/allocators.js';
 import {spawnSync} from 'node:child_process';
 import type {KubeObject} from '../../api/object.js';
 import type {Registry} from '../../server/registry.js';
@@ -57,7 +57,7 @@ export class PodIPAllocator {
 	private readonly used = new Set<string>();
 	private next = 0;
 
-	constructor(store: Store, private readonly range: AddressRanges['pod']) {
+	constructor(store: Store, private readonly range: AddressRange) {
 		for (const pod of store.list('pods').items) {
 			const ip = (pod.status as Rec)?.podIP;
 			if (ip) this.take(pod.metadata.uid!, ip);
@@ -76,7 +76,7 @@ export class PodIPAllocator {
 		for (let i = 0; i < size; i++) {
 			const n = (this.next + i) % size;
 			const ip = addressAt(this.range, n);
-			if (ip.endsWith('.0') || ip.endsWith('.255') || this.used.has(ip)) continue;
+			if (isEdge(ip) || this.used.has(ip)) continue;
 			this.next = n + 1;
 			this.take(uid, ip);
 			return ip;

@@ -69,7 +69,6 @@ export function answer(store: Store, name: string, type: string): {answers: Answ
 	const headless = spec.clusterIP === 'None';
 	const fqdn = `${serviceName}.${namespace}.svc.${clusterDomain}`;
 	if (rest.length === 2) {
-		if (type === 'SRV') return {answers: [], rcode: 'NOERROR'};
 		if (type !== 'A' && type !== 'ANY') return {answers: [], rcode: 'NOERROR'};
 		if (spec.type === 'ExternalName') return {answers: [{type: 'CNAME', name, ttl, class: 'IN', data: spec.externalName}], rcode: 'NOERROR'};
 		const ips = headless ? [...new Set(ready.map(r => r.addr.ip as string))] : spec.clusterIP ? [spec.clusterIP] : [];

@@ -23,6 +23,7 @@ import {selfSignedCert} from '../../server/api/tls.js';
 import type {Registry} from '../../server/registry.js';
 import type {Store} from '../../store/store.js';
 import type {EventRecorder} from '../events.js';
+import {followStore, type Following} from './follow.js';
 
 type Rec = Record<string, any>;
 export const ingressClassName = 'kubedeck';
@@ -73,13 +74,11 @@ export class IngressController {
 	private defaultBackend?: {ingress: KubeObject; backend: Rec};
 	private http?: http.Server;
 	private https?: https.Server;
-	private readonly unwatch: (() => void)[] = [];
+	private following?: Following;
 	private readonly next = new Map<string, number>();
 	private readonly agent = new http.Agent({keepAlive: true, maxSockets: 256});
 	private readonly proxy = createProxyServer({xfwd: true, agent: this.agent, proxyTimeout: 60_000});
 	private readonly reported = new Set<string>();
-	private scheduled = false;
-	private stopped = false;
 	private fallback?: tls.SecureContext;
 	private readonly contexts = new Map<string, {version: string; context: tls.SecureContext}>();
 	/** Requests per backend ("namespace/service:port") for the autoscaler. */
@@ -95,14 +94,12 @@ export class IngressController {
 	}
 
 	start(): void {
-		const rv = Number(this.store.resourceVersion);
-		for (const resource of ['ingresses', 'services', 'endpoints', 'secrets']) this.unwatch.push(this.store.watch(resource, undefined, rv, () => this.schedule()));
+		this.following = followStore(this.store, ['ingresses', 'services', 'endpoints', 'secrets'], () => this.sync());
 		this.sync();
 	}
 
 	async stop(): Promise<void> {
-		this.stopped = true;
-		for (const u of this.unwatch) u();
+		this.following?.stop();
 		this.agent.destroy();
 		await Promise.all([this.http, this.https].map(server => new Promise<void>(resolve => {
 			if (!server) return resolve();
@@ -111,14 +108,6 @@ export class IngressController {
 		})));
 	}
 
-	private schedule(): void {
-		if (this.scheduled || this.stopped) return;
-		this.scheduled = true;
-		setImmediate(() => {
-			this.scheduled = false;
-			if (!this.stopped) this.sync();
-		});
-	}
 
 	private ours(ing: KubeObject): boolean {
 		const name = (ing.spec as Rec)?.ingressClassName ?? ing.metadata.annotations?.['kubernetes.io/ingress.class'];
@@ -171,10 +160,13 @@ export class IngressController {
 	}
 
 	private listen(): void {
-		const handler = (scheme: 'http' | 'https') => (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res, scheme);
-		this.http = http.createServer(handler('http'));
+		const handle = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+		this.http = http.createServer(handle);
 		this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket as net.Socket, head));
-		this.https = https.createServer({SNICallback: (name, done) => done(null, this.contextFor(name)), ...this.fallbackPair()}, handler('https'));
+		// A host with no TLS Secret of its own gets a self-signed certificate, made once.
+		const fallback = selfSignedCert('kubedeck-ingress', {dns: ['localhost']});
+		this.fallback = tls.createSecureContext(fallback);
+		this.https = https.createServer({SNICallback: (name, done) => done(null, this.contextFor(name)), ...fallback}, handle);
 		this.https.on('upgrade', (req, socket, head) => this.upgrade(req, socket as net.Socket, head));
 		for (const [server, port] of [[this.http, this.options.httpPort], [this.https, this.options.httpsPort]] as const) {
 			server.on('error', error => {
@@ -183,13 +175,6 @@ export class IngressController {
 			});
 			server.listen(port, this.options.address);
 		}
-	}
-
-	/** The certificate for a host with no TLS Secret of its own: self-signed, made once. */
-	private fallbackPair(): {cert: string; key: string} {
-		const pair = selfSignedCert('kubedeck-ingress', {dns: ['localhost']});
-		this.fallback = tls.createSecureContext(pair);
-		return pair;
 	}
 
 	/** The TLS context for an SNI name, from the Secret an Ingress names for it (cached per Secret version). */
@@ -241,7 +226,7 @@ export class IngressController {
 		return {url: `http://${pick.ip}:${pick.port}`, key};
 	}
 
-	private handle(req: http.IncomingMessage, res: http.ServerResponse, _scheme: 'http' | 'https'): void {
+	private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
 		const where = this.target(req);
 		if ('status' in where) {
 			res.writeHead(where.status, {'Content-Type': 'text/plain'});

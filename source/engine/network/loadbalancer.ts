@@ -5,7 +5,7 @@
 // ports. The address is kept while the Service stays a LoadBalancer.
 import type {KubeObject} from '../../api/object.js';
 import {typeByPlural} from '../../api/resources.js';
-import {apiServiceIp, dnsServiceIp, type ServiceRange} from '../../server/allocators.js';
+import {addressAt, apiServiceIp, dnsServiceIp, isEdge, type AddressRange} from '../../server/allocators.js';
 import type {Registry} from '../../server/registry.js';
 import type {Store} from '../../store/store.js';
 import type {EventRecorder} from '../events.js';
@@ -19,7 +19,7 @@ export class LoadBalancerController implements Controller {
 	readonly primary = 'services';
 	readonly watches = [{resource: 'services'}];
 
-	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly range: ServiceRange) {}
+	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly range: AddressRange) {}
 
 	async reconcile(key: string) {
 		const [namespace, name] = splitKey(key);
@@ -54,10 +54,9 @@ export class LoadBalancerController implements Controller {
 			for (const i of ((s.status as Rec)?.loadBalancer?.ingress ?? []) as Rec[]) if (i.ip) used.add(i.ip);
 		}
 		used.add((svc.spec as Rec).clusterIP);
-		for (let n = this.range.first + this.range.size - 1; n >= this.range.first; n--) {
-			if ((n & 255) === 0 || (n & 255) === 255) continue;
-			const ip = `${this.range.prefix}.${n >> 8}.${n & 255}`;
-			if (!used.has(ip)) return ip;
+		for (let n = this.range.size - 1; n >= 0; n--) {
+			const ip = addressAt(this.range, n);
+			if (!isEdge(ip) && !used.has(ip)) return ip;
 		}
 		return undefined;
 	}

@@ -14,6 +14,7 @@ import net from 'node:net';
 import type {KubeObject} from '../../api/object.js';
 import type {Store} from '../../store/store.js';
 import type {EventRecorder} from '../events.js';
+import {followStore, type Following} from './follow.js';
 
 type Rec = Record<string, any>;
 
@@ -24,16 +25,13 @@ interface Backend {
 
 /** One service port on one address. */
 interface Listener {
-	key: string;
+	/** The Service's "namespace/name" and uid (a Service made again at the same address gets a new listener). */
 	service: string;
-	portName: string;
+	uid: string;
 	server: net.Server;
 	backends: Backend[];
 	next: number;
 	affinity?: {timeoutMs: number; clients: Map<string, {backend: Backend; until: number}>};
-	/** Connections accepted (for the autoscaler's connections per second). */
-	accepted: number;
-	failed?: string;
 }
 
 /** How many backends a connection tries before it is closed. */
@@ -42,40 +40,27 @@ const maxAttempts = 3;
 export class ServiceProxy {
 	private readonly listeners = new Map<string, Listener>();
 	private readonly reported = new Set<string>();
-	private readonly unwatch: (() => void)[] = [];
-	private scheduled = false;
-	private stopped = false;
+	private following?: Following;
 	/** Accepted connections per Service ("namespace/name"), both paths counted here for the user-space one. */
 	readonly connections = new Map<string, number>();
 
 	constructor(private readonly store: Store, private readonly events: EventRecorder, private readonly options: {nodePortAddress: string; now?: () => number}) {}
 
 	start(): void {
-		const rv = Number(this.store.resourceVersion);
-		for (const resource of ['services', 'endpoints']) this.unwatch.push(this.store.watch(resource, undefined, rv, () => this.schedule()));
+		this.following = followStore(this.store, ['services', 'endpoints'], () => this.sync());
 		this.sync();
 	}
 
 	async stop(): Promise<void> {
-		this.stopped = true;
-		for (const u of this.unwatch) u();
+		this.following?.stop();
 		await Promise.all([...this.listeners.values()].map(l => this.close(l)));
 		this.listeners.clear();
 	}
 
-	/** A burst of changes (a scale-up) is one sync. */
-	private schedule(): void {
-		if (this.scheduled || this.stopped) return;
-		this.scheduled = true;
-		setImmediate(() => {
-			this.scheduled = false;
-			if (!this.stopped) this.sync();
-		});
-	}
 
 	/** The listeners the Services ask for now: open the new ones, close the gone ones, update every one's backends. */
 	sync(): void {
-		const wanted = new Map<string, {svc: KubeObject; portName: string; ip: string; port: number; backends: Backend[]}>();
+		const wanted = new Map<string, {svc: KubeObject; ip: string; port: number; backends: Backend[]}>();
 		for (const svc of this.store.scan('services')) {
 			const spec = svc.spec as Rec;
 			if (spec.type === 'ExternalName' || svc.metadata.deletionTimestamp) continue;
@@ -84,7 +69,7 @@ export class ServiceProxy {
 			for (const sp of (spec.ports ?? []) as Rec[]) {
 				if ((sp.protocol ?? 'TCP') !== 'TCP') continue;
 				const backends = backendsFor(endpoints, sp.name ?? '');
-				const add = (ip: string, port: number) => wanted.set(`${ip}:${port}`, {svc, portName: sp.name ?? '', ip, port, backends});
+				const add = (ip: string, port: number) => wanted.set(`${ip}:${port}`, {svc, ip, port, backends});
 				// Headless Services (clusterIP None) get no proxy.
 				if (spec.clusterIP && spec.clusterIP !== 'None') add(spec.clusterIP, sp.port);
 				if (sp.nodePort && (spec.type === 'NodePort' || spec.type === 'LoadBalancer')) add(this.options.nodePortAddress, sp.nodePort);
@@ -92,7 +77,7 @@ export class ServiceProxy {
 			}
 		}
 		for (const [key, listener] of this.listeners) {
-			if (!wanted.has(key) || wanted.get(key)!.svc.metadata.uid !== listener.service.split('#')[1]) {
+			if (wanted.get(key)?.svc.metadata.uid !== listener.uid) {
 				this.listeners.delete(key);
 				void this.close(listener);
 			}
@@ -107,7 +92,7 @@ export class ServiceProxy {
 				else if (!existing.affinity || existing.affinity.timeoutMs !== affinity) existing.affinity = {timeoutMs: affinity, clients: new Map()};
 				continue;
 			}
-			this.open(key, want.svc, want.portName, want.ip, want.port, want.backends, affinity);
+			this.open(key, want.svc, want.ip, want.port, want.backends, affinity);
 		}
 	}
 
@@ -116,21 +101,20 @@ export class ServiceProxy {
 		return this.listeners.get(`${ip}:${port}`)?.backends;
 	}
 
-	private open(key: string, svc: KubeObject, portName: string, ip: string, port: number, backends: Backend[], affinityMs?: number): void {
-		const service = `${svc.metadata.namespace}/${svc.metadata.name}#${svc.metadata.uid}`;
-		const listener: Listener = {key, service, portName, backends, next: 0, accepted: 0, server: net.createServer({pauseOnConnect: true}, socket => this.accept(listener, socket))};
+	private open(key: string, svc: KubeObject, ip: string, port: number, backends: Backend[], affinityMs?: number): void {
+		const listener: Listener = {service: `${svc.metadata.namespace}/${svc.metadata.name}`, uid: svc.metadata.uid!, backends, next: 0, server: net.createServer({pauseOnConnect: true}, socket => this.accept(listener, socket))};
 		if (affinityMs !== undefined) listener.affinity = {timeoutMs: affinityMs, clients: new Map()};
 		this.listeners.set(key, listener);
+		const id = `${listener.uid}@${key}`;
 		listener.server.on('error', error => {
-			listener.failed = (error as NodeJS.ErrnoException).code ?? error.message;
 			this.listeners.delete(key);
-			this.report(svc, ip, port, error as NodeJS.ErrnoException);
+			this.report(svc, id, ip, port, error as NodeJS.ErrnoException);
 		});
-		listener.server.listen({host: ip, port, exclusive: true}, () => this.reported.delete(`${service}@${key}`));
+		listener.server.listen({host: ip, port, exclusive: true}, () => this.reported.delete(id));
 	}
 
-	private report(svc: KubeObject, ip: string, port: number, error: NodeJS.ErrnoException): void {
-		const id = `${svc.metadata.namespace}/${svc.metadata.name}#${svc.metadata.uid}@${ip}:${port}`;
+	/** A listener that cannot open, said once (until it opens) as a Warning on its Service. */
+	private report(svc: KubeObject, id: string, ip: string, port: number, error: NodeJS.ErrnoException): void {
 		if (this.reported.has(id)) return;
 		this.reported.add(id);
 		const why = error.code === 'EADDRINUSE' ? `${ip}:${port} is already in use by another program on this host`
@@ -165,9 +149,7 @@ export class ServiceProxy {
 	}
 
 	private accept(listener: Listener, socket: net.Socket): void {
-		listener.accepted++;
-		const name = listener.service.split('#')[0];
-		this.connections.set(name, (this.connections.get(name) ?? 0) + 1);
+		this.connections.set(listener.service, (this.connections.get(listener.service) ?? 0) + 1);
 		socket.on('error', () => socket.destroy());
 		const tried = new Set<string>();
 		const attempt = () => {

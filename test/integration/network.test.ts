@@ -16,12 +16,11 @@ import YAML from 'yaml';
 import type {KubeObject} from '../../source/api/object.js';
 import {resolveType} from '../../source/api/resources.js';
 import {EmbeddedClient} from '../../source/client/embedded.js';
-import {socketPath} from '../../source/engine/home.js';
 import {hasBubblewrap} from '../../source/engine/kubelet/kubelet.js';
 import {podPaths, stateId} from '../../source/engine/layout.js';
 import {nftAvailable} from '../../source/engine/network/nftables.js';
 import {selfSignedCert} from '../../source/server/api/tls.js';
-import {cliPath, type EngineProcess, eventually, removeHome, repoRoot, runCli, startEngine, tempHome} from '../helpers.js';
+import {cliPath, closeEngine, type EngineProcess, eventually, openEngine, repoRoot, runCli, startEngine} from '../helpers.js';
 
 type Rec = Record<string, any>;
 const svcType = resolveType('services')!;
@@ -41,6 +40,12 @@ function get(host: string, port: number, timeoutMs = 5000): Promise<string> {
 		req.on('timeout', () => req.destroy(new Error('timeout')));
 		req.on('error', reject);
 	});
+}
+
+/** The pods a Service's Endpoints list as ready, by name. */
+async function readyPods(client: EmbeddedClient, service: string): Promise<string[]> {
+	const endpoints = await client.get(epType, 'default', service).catch(() => undefined);
+	return ((endpoints?.subsets ?? []) as Rec[]).flatMap(s => ((s.addresses ?? []) as Rec[]).map(a => a.targetRef.name as string));
 }
 
 /** The pod names (named-...) in a log. */
@@ -71,19 +76,12 @@ describe('services and the proxy', () => {
 	let client: EmbeddedClient;
 	let ingressPorts: {http: number; https: number};
 	before(async () => {
-		home = tempHome();
 		ingressPorts = {http: await freeNodePort(), https: await freeNodePort()};
-		fs.writeFileSync(path.join(home, 'config.yaml'), `network:\n  ingress: {http: ${ingressPorts.http}, https: ${ingressPorts.https}}\n`);
-		engine = await startEngine(home);
-		client = new EmbeddedClient({socketPath: socketPath(home)}, 'test');
+		({home, engine, client} = await openEngine(`network:\n  ingress: {http: ${ingressPorts.http}, https: ${ingressPorts.https}}\n`));
 	});
-	after(async () => {
-		client.close();
-		await engine.stop();
-		removeHome(home);
-	});
+	after(() => closeEngine({home, engine, client}));
 
-	const readyAddresses = async (name: string) => ((await client.get(epType, 'default', name).catch(() => undefined))?.subsets as Rec[] | undefined ?? []).flatMap(s => (s.addresses ?? []).map((a: Rec) => a.targetRef.name as string));
+	const readyAddresses = (name: string) => readyPods(client, name);
 	const eventsOf = async (name: string) => (await client.list(resolveType('events')!, {namespace: 'default', fieldSelector: `involvedObject.name=${name}`})).items.map(e => `${e.reason}: ${e.message}`);
 
 	it('answers the notes\' Deployment + NodePort example on its nodePort, from every replica in turn', async () => {
@@ -197,7 +195,7 @@ describe('services and the proxy', () => {
 		await client.delete(svcType, 'default', 'steady');
 	});
 
-	it('keeps a client on one pod with sessionAffinity ClientIP; a headless Service gets no proxy', async () => {
+	it('keeps a client on one pod with sessionAffinity ClientIP; a headless Service gets endpoints and no ClusterIP', async () => {
 		await client.create(web('sticky', 2));
 		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'sticky', namespace: 'default'}, spec: {selector: {app: 'sticky'}, sessionAffinity: 'ClientIP', ports: [{port: 8083, targetPort: 8080}]}});
 		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'sticky-headless', namespace: 'default'}, spec: {clusterIP: 'None', selector: {app: 'sticky'}, ports: [{port: 8080}]}});
@@ -357,25 +355,21 @@ describe('the nftables data path', {skip: nftAvailable() ? false : 'needs root a
 	let home: string;
 	let engine: EngineProcess;
 	let client: EmbeddedClient;
+	// A table an engine left behind whose state directory is gone: the next engine removes it.
+	const orphan = 'kubedeck-000000deadbe';
 	before(async () => {
-		home = tempHome();
-		fs.writeFileSync(path.join(home, 'config.yaml'), 'network:\n  proxyMode: nftables\n');
-		engine = await startEngine(home);
-		client = new EmbeddedClient({socketPath: socketPath(home)}, 'test');
+		spawnSync('nft', ['-f', '-'], {input: `table ip ${orphan} {}\n`});
+		({home, engine, client} = await openEngine('network:\n  proxyMode: nftables\n'));
 	});
-	after(async () => {
-		client.close();
-		await engine.stop();
-		removeHome(home);
-	});
+	after(() => closeEngine({home, engine, client}));
 
 	it('DNATs ClusterIP and NodePort connections in the kernel to ready pods, counts them, and removes its table at stop', async () => {
 		const nodePort = await freeNodePort();
 		await client.create(web('kernel', 2));
 		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'kernel', namespace: 'default'}, spec: {type: 'NodePort', selector: {app: 'kernel'}, ports: [{port: 80, targetPort: 'http', nodePort}]}});
 		await client.create({apiVersion: 'v1', kind: 'Service', metadata: {name: 'kernel-sticky', namespace: 'default'}, spec: {selector: {app: 'kernel'}, sessionAffinity: 'ClientIP', ports: [{port: 81, targetPort: 8080}]}});
-		const ready = async (name: string) => ((await client.get(epType, 'default', name).catch(() => undefined))?.subsets as Rec[] | undefined ?? []).flatMap(x => x.addresses ?? []).length;
-		await eventually(async () => (await ready('kernel')) === 2 && (await ready('kernel-sticky')) === 2, 'two ready endpoints', 60_000);
+		await eventually(async () => (await readyPods(client, 'kernel')).length === 2 && (await readyPods(client, 'kernel-sticky')).length === 2, 'two ready endpoints', 60_000);
+		assert.equal(spawnSync('nft', ['list', 'table', 'ip', orphan]).status, 1, 'an orphaned table is swept at start');
 		const table = `kubedeck-${stateId(home)}`;
 		const rules = () => spawnSync('nft', ['list', 'table', 'ip', table], {encoding: 'utf8'}).stdout;
 		await eventually(() => (rules().match(/dnat to [\d.]+:8080/g) ?? []).length === 4, 'the endpoint rules written', 15_000);

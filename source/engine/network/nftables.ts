@@ -15,7 +15,10 @@
 import {spawnSync} from 'node:child_process';
 import crypto from 'node:crypto';
 import type {Store} from '../../store/store.js';
+import {stateId} from '../layout.js';
 import {backendsFor} from './proxy.js';
+import {liveClaimants} from './ranges.js';
+import {followStore, type Following} from './follow.js';
 
 type Rec = Record<string, any>;
 
@@ -29,9 +32,7 @@ const short = (text: string) => crypto.createHash('sha256').update(text).digest(
 
 export class NftablesProxy {
 	readonly table: string;
-	private readonly unwatch: (() => void)[] = [];
-	private scheduled = false;
-	private stopped = false;
+	private following?: Following;
 	/** The last script written (a sync that changes nothing writes nothing). */
 	private last = '';
 	/** Service chain -> "namespace/name", to read the counters back. */
@@ -44,27 +45,18 @@ export class NftablesProxy {
 	}
 
 	start(): void {
-		// What an engine before this one left.
+		// What an engine before this one left, and the tables of state directories that are gone.
 		this.run(`table ip ${this.table} {}\ndelete table ip ${this.table}\n`);
-		const rv = Number(this.store.resourceVersion);
-		for (const resource of ['services', 'endpoints']) this.unwatch.push(this.store.watch(resource, undefined, rv, () => this.schedule()));
+		this.sweep();
+		this.following = followStore(this.store, ['services', 'endpoints'], () => this.sync());
 		this.sync();
 	}
 
 	stop(): void {
-		this.stopped = true;
-		for (const u of this.unwatch) u();
+		this.following?.stop();
 		this.run(`table ip ${this.table} {}\ndelete table ip ${this.table}\n`);
 	}
 
-	private schedule(): void {
-		if (this.scheduled || this.stopped) return;
-		this.scheduled = true;
-		setImmediate(() => {
-			this.scheduled = false;
-			if (!this.stopped) this.sync();
-		});
-	}
 
 	/** The rules for every Service now. */
 	script(): string {
@@ -120,12 +112,27 @@ export class NftablesProxy {
 	}
 
 	sync(): void {
-		const counted = this.kernelCounts();
 		const script = this.script();
 		if (script === this.last) return;
+		// The rules about to be replaced: what they counted is kept (only a rewrite reads the counters).
+		const counted = this.kernelCounts();
 		if (!this.run(script)) return;
 		this.last = script;
 		for (const [service, n] of counted) this.before.set(service, (this.before.get(service) ?? 0) + n);
+	}
+
+	/** Remove kubedeck tables no live state directory owns (an engine that could not clean up, a directory removed since). */
+	private sweep(): void {
+		const r = spawnSync('nft', ['-j', 'list', 'tables'], {encoding: 'utf8'});
+		if (r.status !== 0) return;
+		const live = new Set(liveClaimants().map(home => `kubedeck-${stateId(home)}`));
+		for (const item of (JSON.parse(r.stdout).nftables ?? []) as Rec[]) {
+			const name: string | undefined = item.table?.family === 'ip' ? item.table.name : undefined;
+			if (name?.startsWith('kubedeck-') && !live.has(name)) {
+				this.run(`delete table ip ${name}\n`);
+				this.log(`nftables: removed table ${name}: its state directory is gone`);
+			}
+		}
 	}
 
 	private run(script: string): boolean {

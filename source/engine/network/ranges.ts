@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type {AddressRange} from '../../server/allocators.js';
 
 /** 127.1 was the fixed Service range of earlier versions (its Services keep their addresses); 127.0 is the host's. */
 const firstBlock = 2;
@@ -21,9 +22,9 @@ const lastBlock = 254;
 export interface AddressRanges {
 	block: number;
 	/** Pods: 127.B.0.0/17. */
-	pod: {prefix: string; first: number; size: number};
+	pod: AddressRange;
 	/** Services: 127.B.128.0/17. */
-	service: {prefix: string; first: number; size: number};
+	service: AddressRange;
 }
 
 export function rangesDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -32,20 +33,6 @@ export function rangesDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export function rangesOf(block: number): AddressRanges {
 	return {block, pod: {prefix: `127.${block}`, first: 0, size: 32768}, service: {prefix: `127.${block}`, first: 32768, size: 32768}};
-}
-
-/** The n-th address of a range (skipping nothing: callers skip .0 and .255). */
-export function addressAt(range: {prefix: string; first: number}, n: number): string {
-	const offset = range.first + n;
-	return `${range.prefix}.${(offset >> 8) & 255}.${offset & 255}`;
-}
-
-/** Is `ip` inside the range? */
-export function inRange(range: {prefix: string; first: number; size: number}, ip: string): boolean {
-	const m = /^(\d+\.\d+)\.(\d+)\.(\d+)$/.exec(ip);
-	if (!m || m[1] !== range.prefix) return false;
-	const offset = Number(m[2]) * 256 + Number(m[3]);
-	return offset >= range.first && offset < range.first + range.size;
 }
 
 const claimed = (dir: string, block: number) => path.join(dir, String(block));
@@ -100,4 +87,11 @@ export function releaseRanges(home: string, env: NodeJS.ProcessEnv = process.env
 	for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
 		if (ownerOf(path.join(dir, entry)) === me) fs.rmSync(path.join(dir, entry), {force: true});
 	}
+}
+
+/** The state directories that hold a block now and still exist (an engine's tables and rules are named after them). */
+export function liveClaimants(env: NodeJS.ProcessEnv = process.env): string[] {
+	const dir = rangesDir(env);
+	if (!fs.existsSync(dir)) return [];
+	return fs.readdirSync(dir).map(entry => ownerOf(path.join(dir, entry))).filter((home): home is string => !!home && fs.existsSync(home));
 }

@@ -10,7 +10,7 @@
 // - the ClusterIP through the nftables data path, on a second engine with
 //   network.proxyMode nftables, against its own direct figure measured beside
 //   it (goal >= 0.9 of direct; p99 within 1.2x of direct);
-// - the Ingress (http-proxy-3 in the engine; goal >= 0.5 of direct).
+// - the Ingress (Node's http server and undici's pool, in the engine; goal >= 0.5 of direct).
 // autocannon runs in a child process in a session of its own: the kernel
 // shares CPU between sessions first (scheduler autogroups), and the pods and
 // the kubelet's shims run in sessions of their own, while this process and

@@ -45,6 +45,14 @@ switch (command) {
 			const url = new URL(req.url, 'http://x');
 			console.log(`${req.method} ${url.pathname}`);
 			if (url.pathname === '/healthz' || url.pathname === '/readyz') return res.end('ok');
+			// A kubedeck addition: POST /echo answers with its body as it arrives, chunk by chunk, so a
+			// client can check that a proxy streams both ways (it waits for each echo before sending on).
+			if (url.pathname === '/echo' && req.method === 'POST') {
+				res.writeHead(200, {'Content-Type': 'application/octet-stream'});
+				req.on('data', chunk => res.write(chunk));
+				req.on('end', () => res.end());
+				return;
+			}
 			if (url.pathname === '/echo') return res.end(url.searchParams.get('msg') ?? '');
 			// As agnhost's netexec: the value of one request header.
 			if (url.pathname === '/header') return res.end(String(req.headers[(url.searchParams.get('key') ?? '').toLowerCase()] ?? ''));

@@ -327,6 +327,25 @@ describe('services and the proxy', () => {
 			setTimeout(() => reject(new Error(`no echo: ${got}`)), 5000);
 		});
 		assert.match(echoed, /^HTTP\/1\.1 101 /);
+		// A request body and its answer stream through: each chunk is sent only once the one before has come back.
+		const streamed = await new Promise<string[]>((resolve, reject) => {
+			const chunks = ['one', 'two', 'three'];
+			const back: string[] = [];
+			const request = http.request({host: '127.0.0.1', port: ingressPorts.http, method: 'POST', path: '/echo', headers: {host: 'shop.example'}, agent: false}, res => {
+				res.on('data', d => {
+					back.push(String(d));
+					const next = chunks[back.length];
+					if (next) request.write(next);
+					else request.end();
+				});
+				res.on('end', () => resolve(back));
+			});
+			request.on('error', reject);
+			request.flushHeaders();
+			request.write(chunks[0]);
+			setTimeout(() => reject(new Error(`the stream stalled after ${JSON.stringify(back)}`)), 5000);
+		});
+		assert.deepEqual(streamed, ['one', 'two', 'three']);
 		// A renewed certificate in the Secret is used for the next handshake, without a restart.
 		const renewed = selfSignedCert('shop.example', {dns: ['shop.example']});
 		await client.replace({...(await client.get(resolveType('secrets')!, 'default', 'shop-tls')), data: {'tls.crt': Buffer.from(renewed.cert).toString('base64'), 'tls.key': Buffer.from(renewed.key).toString('base64')}});

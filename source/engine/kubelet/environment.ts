@@ -79,7 +79,7 @@ export function containerEnv(container: Rec, ctx: EnvContext): Record<string, st
 	const namespace = pod.metadata.namespace!;
 	const env: Record<string, string> = {
 		PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: ctx.cwd, LANG: process.env.LANG ?? 'C.UTF-8',
-		HOSTNAME: pod.metadata.name!, POD_NAME: pod.metadata.name!, POD_NAMESPACE: namespace, POD_IP: ctx.podIP, HOST: ctx.podIP, NODE_NAME: ctx.nodeName,
+		HOSTNAME: podHostname(pod), POD_NAME: pod.metadata.name!, POD_NAMESPACE: namespace, POD_IP: ctx.podIP, HOST: ctx.podIP, NODE_NAME: ctx.nodeName,
 	};
 	if ((pod.spec as Rec).enableServiceLinks !== false) Object.assign(env, serviceLinks(store, namespace));
 	if (!ctx.sandboxed) {
@@ -109,4 +109,9 @@ export function containerEnv(container: Rec, ctx: EnvContext): Record<string, st
 		}
 	}
 	return env;
+}
+
+/** A pod's hostname, as the kubelet gives it: spec.hostname when set (Indexed Jobs, StatefulSets), else its name; 63 characters at most. */
+export function podHostname(pod: KubeObject): string {
+	return String((pod.spec as Rec).hostname ?? pod.metadata.name).slice(0, 63);
 }

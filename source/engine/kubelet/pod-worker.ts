@@ -16,7 +16,7 @@ import {resolveImage} from './images.js';
 import {type ContainerIdentity, containerIdentity, podId, podUser} from './identity.js';
 import {containerArgv, execArgv, findProgram, type LaunchSpec} from './launch.js';
 import {logFile} from './logs.js';
-import {ContainerConfigError, containerEnv} from './environment.js';
+import {ContainerConfigError, containerEnv, podHostname} from './environment.js';
 import {runProbe} from './probes.js';
 import {killUser, type RunningContainer} from './runtime.js';
 import {containerMounts, prepareVolumes, type Volume} from './volumes.js';
@@ -285,7 +285,7 @@ export class PodWorker {
 			env = containerEnv(c, envContext);
 			const mounts = [...this.nameFiles(), ...containerMounts(c, this.volumes ?? new Map(), env)];
 			if (!this.ctx.sandboxed && mounts.length) env = containerEnv(c, {...envContext, mounts});
-			launch = {argv: resolution.argv, identity, mounts, work: this.paths.work, tmp: path.join(this.paths.tmp, c.name), hostname: this.pod.metadata.name!, readOnlyPaths: this.ctx.readOnlyPaths, sandboxed: this.ctx.sandboxed};
+			launch = {argv: resolution.argv, identity, mounts, work: this.paths.work, tmp: path.join(this.paths.tmp, c.name), hostname: podHostname(this.pod), readOnlyPaths: this.ctx.readOnlyPaths, sandboxed: this.ctx.sandboxed};
 			await this.warnNotIsolated(identity);
 		} catch (error) {
 			if (!(error instanceof ContainerConfigError)) throw error;

@@ -109,7 +109,7 @@ export function applyDefaults(obj: KubeObject): void {
 			break;
 		case 'Job':
 			if (!spec) break;
-			defaultJobSpec(spec, obj.metadata.uid);
+			defaultJobSpec(spec, obj.metadata.uid, obj.metadata.name);
 			break;
 		case 'CronJob':
 			if (!spec) break;
@@ -165,7 +165,7 @@ export function applyDefaults(obj: KubeObject): void {
  * Jobs get a generated selector on the job's uid unless manualSelector is set
  * (pkg/registry/batch/job/strategy.go generateSelector).
  */
-function defaultJobSpec(spec: Rec, uid: string | undefined): void {
+function defaultJobSpec(spec: Rec, uid: string | undefined, name: string | undefined): void {
 	setDefault(spec, 'backoffLimit', 6);
 	setDefault(spec, 'completionMode', 'NonIndexed');
 	setDefault(spec, 'suspend', false);
@@ -175,7 +175,8 @@ function defaultJobSpec(spec: Rec, uid: string | undefined): void {
 	}
 	setDefault(spec, 'parallelism', 1);
 	if (!spec.manualSelector && uid && spec.template) {
-		const labels = {'batch.kubernetes.io/controller-uid': uid, 'controller-uid': uid};
+		// The labels kube-apiserver gives a Job's pods (1.27+): both spellings of the uid and the name.
+		const labels = {'batch.kubernetes.io/controller-uid': uid, 'controller-uid': uid, ...(name ? {'batch.kubernetes.io/job-name': name, 'job-name': name} : {})};
 		spec.selector ??= {matchLabels: {'batch.kubernetes.io/controller-uid': uid}};
 		spec.template.metadata = {...spec.template.metadata, labels: {...spec.template.metadata?.labels, ...labels}};
 	}

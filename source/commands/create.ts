@@ -1,6 +1,7 @@
 // kubectl create: from files (-f), or the imperative generators
 // `create namespace`, `create configmap`, `create secret generic`,
-// `create deployment`.
+// `create deployment`, `create job` (also --from=cronjob/NAME), `create cronjob`,
+// making the objects kubectl's generators make.
 import fs from 'node:fs';
 import path from 'node:path';
 import {formatStatus, StatusError} from '../api/errors.js';
@@ -10,7 +11,7 @@ import {formatObjects, parseOutput} from './output.js';
 import {CliError} from '../client/errors.js';
 import {planManifests} from '../client/operations/apply.js';
 import {readManifests} from '../client/operations/manifests.js';
-import {refOf} from '../api/resources.js';
+import {refOf, resolveType} from '../api/resources.js';
 
 /** --from-literal=k=v and --from-file=[key=]path (a directory adds each file). */
 function collectData(ctx: CommandContext): Record<string, string> {
@@ -54,7 +55,40 @@ function collectData(ctx: CommandContext): Record<string, string> {
 	return data;
 }
 
-function generate(ctx: CommandContext): KubeObject {
+/** One container named after the object, with the image and the command after `--`, as kubectl's job and cronjob generators make it. */
+function singleContainer(ctx: CommandContext, name: string): Record<string, unknown>[] {
+	const image = ctx.string('image');
+	if (!image) throw new CliError('error: required flag(s) "image" not set');
+	return [{name, image, ...(ctx.rest.length ? {command: ctx.rest} : {})}];
+}
+
+function restartPolicy(ctx: CommandContext, fallback: string): string {
+	const policy = ctx.string('restart') ?? fallback;
+	if (!['OnFailure', 'Never'].includes(policy)) throw new CliError(`error: invalid restart policy: ${policy}`);
+	return policy;
+}
+
+/** `create job NAME --from=cronjob/CJ`: the CronJob's job template, marked as started by hand and owned by the CronJob. */
+async function jobFromCronJob(ctx: CommandContext, name: string, from: string): Promise<KubeObject> {
+	const [kind, cronName] = from.split('/');
+	if (!cronName || !['cronjob', 'cronjobs', 'cj', 'cronjob.batch', 'cronjobs.batch'].includes(kind.toLowerCase())) {
+		throw new CliError(`error: from must be an existing cronjob: ${from}`);
+	}
+	const client = await ctx.client();
+	const cron = await client.get(resolveType('cronjobs')!, ctx.namespace, cronName);
+	const template = ((cron.spec as Record<string, any>).jobTemplate ?? {}) as Record<string, any>;
+	return {
+		apiVersion: 'batch/v1', kind: 'Job',
+		metadata: {
+			name, namespace: ctx.namespace, labels: template.metadata?.labels,
+			annotations: {...template.metadata?.annotations, 'cronjob.kubernetes.io/instantiate': 'manual'},
+			ownerReferences: [{apiVersion: 'batch/v1', kind: 'CronJob', name: cron.metadata.name!, uid: cron.metadata.uid!, controller: true}],
+		},
+		spec: template.spec,
+	};
+}
+
+async function generate(ctx: CommandContext): Promise<KubeObject> {
 	const [what, ...args] = ctx.positionals;
 	const namespace = ctx.namespace;
 	switch (what) {
@@ -92,15 +126,39 @@ function generate(ctx: CommandContext): KubeObject {
 				spec: {replicas, selector: {matchLabels: labels}, template: {metadata: {labels}, spec: {containers}}},
 			};
 		}
+		case 'job': {
+			const name = args[0];
+			if (!name) throw new CliError('error: exactly one NAME is required, got 0');
+			const from = ctx.string('from');
+			if (from) {
+				if (ctx.string('image') || ctx.rest.length) throw new CliError('error: either --image or --from must be specified');
+				return jobFromCronJob(ctx, name, from);
+			}
+			return {
+				apiVersion: 'batch/v1', kind: 'Job', metadata: {name, namespace},
+				spec: {template: {metadata: {}, spec: {containers: singleContainer(ctx, name), restartPolicy: restartPolicy(ctx, 'Never')}}},
+			};
+		}
+		case 'cronjob':
+		case 'cj': {
+			const name = args[0];
+			if (!name) throw new CliError('error: exactly one NAME is required, got 0');
+			const schedule = ctx.string('schedule');
+			if (!schedule) throw new CliError('error: required flag(s) "schedule" not set');
+			return {
+				apiVersion: 'batch/v1', kind: 'CronJob', metadata: {name, namespace},
+				spec: {schedule, jobTemplate: {metadata: {name}, spec: {template: {metadata: {}, spec: {containers: singleContainer(ctx, name), restartPolicy: restartPolicy(ctx, 'OnFailure')}}}}},
+			};
+		}
 		default:
-			throw new CliError(`error: unknown command "${what}" for "kubedeck create": use -f FILE, or one of namespace, configmap, secret generic, deployment`);
+			throw new CliError(`error: unknown command "${what}" for "kubedeck create": use -f FILE, or one of namespace, configmap, secret generic, deployment, job, cronjob`);
 	}
 }
 
 export const createCommand: Command = {
 	name: 'create',
 	summary: 'Create a resource from a file or from stdin, or with a generator',
-	usage: 'kubedeck create -f FILENAME | namespace NAME | configmap NAME [--from-literal=k=v] [--from-file=[key=]path] | secret generic NAME [...] | deployment NAME --image=IMAGE [--replicas=N] [-- COMMAND...]',
+	usage: 'kubedeck create -f FILENAME | namespace NAME | configmap NAME [--from-literal=k=v] [--from-file=[key=]path] | secret generic NAME [...] | deployment NAME --image=IMAGE [--replicas=N] [-- COMMAND...] | job NAME --image=IMAGE [-- COMMAND...] | job NAME --from=cronjob/NAME | cronjob NAME --image=IMAGE --schedule=SCHEDULE [--restart=OnFailure|Never] [-- COMMAND...]',
 	flags: {
 		filename: {type: 'string', short: 'f', multiple: true},
 		recursive: {type: 'boolean', short: 'R'},
@@ -111,6 +169,9 @@ export const createCommand: Command = {
 		replicas: {type: 'string', short: 'r'},
 		port: {type: 'string'},
 		type: {type: 'string'},
+		from: {type: 'string'},
+		schedule: {type: 'string'},
+		restart: {type: 'string'},
 		'dry-run': {type: 'string'},
 		output: {type: 'string', short: 'o'},
 		'save-config': {type: 'boolean'},
@@ -128,8 +189,8 @@ export const createCommand: Command = {
 			}
 			objects = planned.map(p => ({object: p.object, source: p.manifest.source}));
 		} else {
-			if (ctx.positionals.length === 0) throw new CliError('error: must specify one of -f and -k, or a resource to generate (namespace, configmap, secret generic, deployment)');
-			objects = [{object: generate(ctx)}];
+			if (ctx.positionals.length === 0) throw new CliError('error: must specify one of -f and -k, or a resource to generate (namespace, configmap, secret generic, deployment, job, cronjob)');
+			objects = [{object: await generate(ctx)}];
 		}
 		const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
 		const results: KubeObject[] = [];

@@ -29,6 +29,8 @@ import {NftablesProxy, nftAvailable} from './network/nftables.js';
 import {ServiceProxy} from './network/proxy.js';
 import {type AddressRanges, claimRanges} from './network/ranges.js';
 import {DeploymentController} from './controllers/deployment.js';
+import {CronJobController} from './controllers/cronjob.js';
+import {JobController} from './controllers/job.js';
 import {GarbageCollector} from './controllers/garbage-collector.js';
 import {ReplicaSetController} from './controllers/replicaset.js';
 import {type Controller, ControllerRunner} from './controllers/runner.js';
@@ -91,7 +93,9 @@ export class Engine {
 	private constructor(readonly options: EngineOptions) {
 		this.lock = acquireLock(options.home);
 		try {
-			this.store = new Store(options.home, options.store);
+			// Timestamps the store writes (creation, deletion) come from the engine's clock, as everything time-driven does.
+			const clock = options.clock ?? realClock;
+			this.store = new Store(options.home, {now: () => new Date(clock.now()), ...options.store});
 			this.ranges = claimRanges(options.home);
 		} catch (error) {
 			this.lock.release();
@@ -205,6 +209,8 @@ export class Engine {
 			new Scheduler(store, registry, events, clock, this.config.scheduler.scoring),
 			new ReplicaSetController(store, registry, events, clock),
 			new DeploymentController(store, registry, events, clock),
+			new JobController(store, registry, events, clock),
+			new CronJobController(store, registry, events, clock),
 			new EndpointsController(store, registry, events),
 			new LoadBalancerController(store, registry, events, this.ranges.service),
 		];

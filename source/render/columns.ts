@@ -183,7 +183,7 @@ const renderers: Record<string, Renderer> = {
 		row(o, now) {
 			const spec = o.spec as Rec, status = (o.status ?? {}) as Rec;
 			const [containers, images] = containersAndImages(spec.jobTemplate?.spec?.template);
-			return [o.metadata.name!, spec.schedule, spec.timeZone ?? '<none>', String(spec.suspend ?? false), String((status.active ?? []).length),
+			return [o.metadata.name!, spec.schedule, spec.timeZone ?? '<none>', spec.suspend === undefined ? '<unset>' : spec.suspend ? 'True' : 'False', String((status.active ?? []).length),
 				status.lastScheduleTime ? age(status.lastScheduleTime, now) : '<none>', age(o.metadata.creationTimestamp, now), containers, images, selectorText(spec.jobTemplate?.spec?.selector)];
 		},
 	},

@@ -5,6 +5,8 @@ import {fieldErrorMessage, formatStatus, invalid} from '../../source/api/errors.
 import type {KubeObject} from '../../source/api/object.js';
 import {typeForKind} from '../../source/api/resources.js';
 import {validateUpdate} from '../../source/api/validation/kinds.js';
+import {parseSchedule} from '../../source/api/cron.js';
+import {mostRecent} from '../../source/engine/controllers/cronjob.js';
 
 function errorsOf(obj: KubeObject): string[] {
 	const type = typeForKind(obj.apiVersion, obj.kind)!;
@@ -73,6 +75,36 @@ describe('validation', () => {
 	it('rejects a Job template restartPolicy of Always', () => {
 		const job = {apiVersion: 'batch/v1', kind: 'Job', metadata: {name: 'j', namespace: 'default'}, spec: {template: {spec: {restartPolicy: 'Always', containers: [{name: 'c', image: 'i'}]}}}};
 		assert.deepEqual(errorsOf(job), ['spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"']);
+	});
+
+	it('parses CronJob schedules as the CronJob controller does, and names what is wrong', () => {
+		const cron = (spec: Record<string, unknown>): KubeObject => ({
+			apiVersion: 'batch/v1', kind: 'CronJob', metadata: {name: 'tick', namespace: 'default'},
+			spec: {...spec, jobTemplate: {spec: {template: {spec: {restartPolicy: 'OnFailure', containers: [{name: 'c', image: 'busybox'}]}}}}},
+		});
+		for (const schedule of ['*/5 * * * *', '0 9 * * MON-FRI', '@hourly', '@midnight', '@every 90s', 'TZ=Asia/Seoul 0 9 * * *', '0 0 1,15 * *']) {
+			assert.deepEqual(errorsOf(cron({schedule})), [], schedule);
+		}
+		assert.deepEqual(errorsOf(cron({schedule: '61 * * * *'})), ['spec.schedule: Invalid value: "61 * * * *": Invalid value for minute: 61']);
+		assert.deepEqual(errorsOf(cron({schedule: '* * * *'})), ['spec.schedule: Invalid value: "* * * *": expected exactly 5 fields, found 4: [* * * *]']);
+		assert.deepEqual(errorsOf(cron({schedule: '* * * * * *'})), ['spec.schedule: Invalid value: "* * * * * *": expected exactly 5 fields, found 6: [* * * * * *]']);
+		assert.deepEqual(errorsOf(cron({schedule: '@fortnightly'})), ['spec.schedule: Invalid value: "@fortnightly": unrecognized descriptor: @fortnightly']);
+		assert.deepEqual(errorsOf(cron({schedule: '0 9 * * *', timeZone: 'Mars/Olympus'})), ['spec.timeZone: Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus']);
+		assert.deepEqual(errorsOf(cron({schedule: 'TZ=UTC 0 9 * * *', timeZone: 'UTC'})), ['spec.schedule: Invalid value: "TZ=UTC 0 9 * * *": cannot use both timeZone field and TZ or CRON_TZ in schedule']);
+	});
+
+	it('computes the next scheduled times in the CronJob\'s time zone, and at most one catch-up for many missed', () => {
+		const at = (iso: string) => Date.parse(iso);
+		const seoul = parseSchedule('0 9 * * *', 'Asia/Seoul');
+		assert.equal(new Date(seoul.next(at('2026-01-01T00:00:00Z'))!).toISOString(), '2026-01-02T00:00:00.000Z', '09:00 in Seoul is 00:00 UTC');
+		assert.equal(new Date(parseSchedule('*/15 * * * *').next(at('2026-01-01T00:15:00Z'))!).toISOString(), '2026-01-01T00:30:00.000Z', 'strictly after');
+		assert.equal(parseSchedule('@every 90s').next(at('2026-01-01T00:00:00Z')), at('2026-01-01T00:01:30Z'));
+		const everyMinute = parseSchedule('* * * * *');
+		assert.deepEqual(mostRecent(everyMinute, at('2026-01-01T00:00:30Z'), at('2026-01-01T00:03:10Z')), {time: at('2026-01-01T00:03:00Z'), missed: 3});
+		const longAgo = mostRecent(everyMinute, at('2025-01-01T00:00:00Z'), at('2026-01-01T00:03:10Z'));
+		assert.equal(longAgo.time, at('2026-01-01T00:03:00Z'));
+		assert.ok(longAgo.missed > 100);
+		assert.deepEqual(mostRecent(everyMinute, at('2026-01-01T00:00:00Z'), at('2026-01-01T00:00:59Z')), {time: undefined, missed: 0});
 	});
 
 	it('treats selector and PVC spec as immutable on update', () => {

@@ -1,5 +1,6 @@
 // Per-kind validation on create and update, returning apimachinery field
 // errors. The API server turns a non-empty list into a 422 Invalid Status.
+import {knownTimeZone, parseSchedule, scheduleZone} from '../cron.js';
 import {field, type FieldError} from '../errors.js';
 import {deepEqual, type KubeObject} from '../object.js';
 import {parseQuantity, quantityFormatMessage} from '../quantity.js';
@@ -225,7 +226,18 @@ export function validateObject(obj: KubeObject): FieldError[] {
 			if (!spec) return [field.required('spec')];
 			const errors: FieldError[] = [];
 			if (!spec.schedule) errors.push(field.required('spec.schedule'));
-			else if (!validCronSchedule(spec.schedule)) errors.push(field.invalid('spec.schedule', spec.schedule, 'unparseable cron schedule'));
+			else {
+				try {
+					parseSchedule(spec.schedule);
+				} catch (error) {
+					errors.push(field.invalid('spec.schedule', spec.schedule, (error as Error).message));
+				}
+				if (spec.timeZone !== undefined && scheduleZone(spec.schedule)) errors.push(field.invalid('spec.schedule', spec.schedule, 'cannot use both timeZone field and TZ or CRON_TZ in schedule'));
+			}
+			if (spec.timeZone !== undefined && spec.timeZone !== null && (typeof spec.timeZone !== 'string' || !knownTimeZone(spec.timeZone))) {
+				errors.push(field.invalid('spec.timeZone', spec.timeZone, `unknown time zone ${spec.timeZone}`));
+			}
+			if (spec.startingDeadlineSeconds !== undefined && spec.startingDeadlineSeconds !== null) errors.push(...nonNegative(spec.startingDeadlineSeconds, 'spec.startingDeadlineSeconds'));
 			if (spec.concurrencyPolicy !== undefined && !['Allow', 'Forbid', 'Replace'].includes(spec.concurrencyPolicy)) errors.push(field.notSupported('spec.concurrencyPolicy', spec.concurrencyPolicy, ['Allow', 'Forbid', 'Replace']));
 			errors.push(...nonNegative(spec.successfulJobsHistoryLimit, 'spec.successfulJobsHistoryLimit'));
 			errors.push(...nonNegative(spec.failedJobsHistoryLimit, 'spec.failedJobsHistoryLimit'));
@@ -292,15 +304,6 @@ export function validateObject(obj: KubeObject): FieldError[] {
 		default:
 			return [];
 	}
-}
-
-/** Five or six cron fields, or one of the @ macros the CronJob controller accepts. */
-export function validCronSchedule(schedule: string): boolean {
-	const text = schedule.replace(/^(CRON_)?TZ=\S+\s+/, '').trim();
-	if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s+\S+)$/.test(text)) return true;
-	const fields = text.split(/\s+/);
-	if (fields.length !== 5) return false;
-	return fields.every(f => /^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?)*$/.test(f));
 }
 
 function immutable(path: string, oldValue: unknown, newValue: unknown): FieldError[] {

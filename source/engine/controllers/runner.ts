@@ -25,6 +25,8 @@ export interface Controller {
 	primary: string;
 	watches: Watched[];
 	reconcile(key: string): Promise<ReconcileResult | void>;
+	/** Keys to queue at start besides the primary objects' (dependents whose owner may be gone). */
+	initialKeys?(): string[];
 }
 
 export const keyOf = (obj: KubeObject) => `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
@@ -73,6 +75,7 @@ export class ControllerRunner {
 			}));
 		}
 		for (const obj of this.store.scan(this.controller.primary)) this.enqueue(keyOf(obj));
+		for (const key of this.controller.initialKeys?.() ?? []) this.enqueue(key);
 	}
 
 	stop(): void {
@@ -98,6 +101,11 @@ export class ControllerRunner {
 	/** Enqueue after a delay (requeueAfter, backoff); a sooner request wins. */
 	enqueueAfter(key: string, ms: number): void {
 		this.timers.get(key)?.cancel();
+		// Now means now, not a timer: a clock that moves only when told (tests) would hold it back.
+		if (ms <= 0) {
+			this.timers.delete(key);
+			return this.enqueue(key);
+		}
 		this.timers.set(key, this.clock.setTimeout(() => {
 			this.timers.delete(key);
 			this.enqueue(key);

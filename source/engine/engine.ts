@@ -10,7 +10,7 @@ import type {Duplex} from 'node:stream';
 import {badRequest, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import {typeByPlural, typeForKind} from '../api/resources.js';
-import {Registry} from '../server/registry.js';
+import {defaultClassAnnotation, Registry} from '../server/registry.js';
 import {type ApiServerOptions, createApiHandler} from '../server/api/http.js';
 import {authenticate, ensureApiToken, lastApiPort, refuseBrowser, removeEndpoint, saveApiPort, writeEndpoint} from '../server/api/auth.js';
 import {apiServiceIp, dnsServiceIp} from '../server/allocators.js';
@@ -31,6 +31,7 @@ import {type AddressRanges, claimRanges} from './network/ranges.js';
 import {DeploymentController} from './controllers/deployment.js';
 import {CronJobController} from './controllers/cronjob.js';
 import {JobController} from './controllers/job.js';
+import {ClaimBinder, localPathClass, localPathProvisioner, VolumeReclaimer} from './controllers/volumes.js';
 import {GarbageCollector} from './controllers/garbage-collector.js';
 import {ReplicaSetController} from './controllers/replicaset.js';
 import {type Controller, ControllerRunner} from './controllers/runner.js';
@@ -41,7 +42,7 @@ import {builtinImagesDir} from './kubelet/images.js';
 import {hasBubblewrap, Kubelet, PodIPAllocator} from './kubelet/kubelet.js';
 import {ContainerRuntime, ProcessLedger} from './kubelet/runtime.js';
 import {systemDirs} from './kubelet/sandbox.js';
-import {ensureRoot, memoryRoot, podDataRoot, runningAsRoot, stateId, sweepOrphanRoots, sweepPodDirectories} from './layout.js';
+import {ensureRoot, memoryRoot, podDataRoot, runningAsRoot, stateId, storageRoot, sweepOrphanRoots, sweepPodDirectories} from './layout.js';
 import {NodeAgent, NodeLifecycleController} from './nodes.js';
 import {Scheduler} from './scheduler.js';
 import {logHandler} from './log-endpoint.js';
@@ -126,6 +127,9 @@ export class Engine {
 		for (const name of builtinNamespaces) {
 			await this.ensure({apiVersion: 'v1', kind: 'Namespace', metadata: {name}});
 		}
+		// The local equivalent of a cloud's default class (k3s's local-path): a directory per claim, on the pod's node.
+		await this.ensure({apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: {name: localPathClass, annotations: {[defaultClassAnnotation]: 'true'}},
+			provisioner: localPathProvisioner, reclaimPolicy: 'Delete', volumeBindingMode: 'WaitForFirstConsumer', allowVolumeExpansion: true});
 		await this.ensure({apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: {name: ingressClassName, annotations: {'ingressclass.kubernetes.io/is-default-class': 'true'}}, spec: {controller: ingressController}});
 		for (const ns of this.store.list('namespaces').items) {
 			await this.ensure({apiVersion: 'v1', kind: 'ServiceAccount', metadata: {name: 'default', namespace: ns.metadata.name}});
@@ -176,6 +180,7 @@ export class Engine {
 		const ledger = new ProcessLedger(home);
 		const processNodes = this.config.nodes.some(n => n.kind === 'process');
 		const host = processNodes ? this.prepareHost(ledger) : {dataRoot: podDataRoot(home), memory: memoryRoot(home), imagesDir: builtinImagesDir};
+		const volumeRoot = storageRoot(host.dataRoot);
 		const ips = new PodIPAllocator(store, this.ranges.pod);
 		const sandboxed = processNodes && hasBubblewrap();
 		this.runtime = new ContainerRuntime();
@@ -186,7 +191,7 @@ export class Engine {
 			const kubelet = new Kubelet({
 				home, nodeName: node.name, simulated: node.kind === 'simulated', store, registry, events, clock,
 				images: this.config.images, imagesDir: host.imagesDir, ledger, runtime: this.runtime, sandboxed, cgroups: this.cgroups, readOnlyPaths,
-				protectedPaths: [home, host.dataRoot, host.memory], oomKilled: new Set(), log: this.log,
+				protectedPaths: [home, host.dataRoot, host.memory], storageRoot: volumeRoot, oomKilled: new Set(), log: this.log,
 				allocateIP: uid => ips.allocate(uid), releaseIP: uid => ips.release(uid), dns,
 			});
 			this.kubelets.push(kubelet);
@@ -211,6 +216,8 @@ export class Engine {
 			new DeploymentController(store, registry, events, clock),
 			new JobController(store, registry, events, clock),
 			new CronJobController(store, registry, events, clock),
+			new ClaimBinder(store, registry, events, clock, volumeRoot),
+			new VolumeReclaimer(store, registry, events, clock, volumeRoot),
 			new EndpointsController(store, registry, events),
 			new LoadBalancerController(store, registry, events, this.ranges.service),
 		];

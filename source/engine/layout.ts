@@ -36,6 +36,12 @@ export function podDataRoot(home: string, env: NodeJS.ProcessEnv = process.env):
 	return runningAsRoot ? path.join(dataBase, stateId(home)) : path.join(path.resolve(home), 'pod-data');
 }
 
+/** Where local-path volumes are provisioned: <data root>/storage (as k3s keeps /var/lib/rancher/k3s/storage). */
+export const storageRoot = (dataRoot: string) => path.join(dataRoot, 'storage');
+
+/** The directory a provisioned volume gets: the only path under kubedeck's own tree a PV may name. */
+export const provisionedPath = (root: string, pvName: string) => path.join(root, pvName);
+
 /** Memory-backed storage: /dev/shm, else the user's runtime directory, else /tmp. */
 function memoryBase(env: NodeJS.ProcessEnv): string {
 	if (fs.existsSync('/dev/shm')) return '/dev/shm';

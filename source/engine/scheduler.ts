@@ -14,10 +14,12 @@ import type {Store, WatchEvent} from '../store/store.js';
 import type {Clock} from './clock.js';
 import {isoTime} from '../api/time.js';
 import {type Controller, keyOf, splitKey} from './controllers/runner.js';
+import {claimsOf, nodeSelectorTermsMatch, podsUsing, selectedNodeAnnotation, volumeNodeTerms} from './controllers/volumes.js';
 import type {EventRecorder} from './events.js';
 
 type Rec = Record<string, any>;
 const podType = typeByPlural('pods')!;
+const pvcType = typeByPlural('persistentvolumeclaims')!;
 
 interface Usage {
 	cpu: number;
@@ -82,6 +84,8 @@ export class Scheduler implements Controller {
 				this.nodeCache = undefined;
 				return this.pendingKeys();
 			}},
+			// A claim that binds (or appears) lets the pods waiting for it go on.
+			{resource: 'persistentvolumeclaims', keys: (claim: KubeObject) => this.store.scan('pods', claim.metadata.namespace, p => !(p.spec as Rec)?.nodeName && claimsOf(p).includes(claim.metadata.name!)).map(keyOf)},
 		];
 		for (const pod of store.scan('pods')) this.track(pod, 'ADDED');
 	}
@@ -126,7 +130,21 @@ export class Scheduler implements Controller {
 		const pod = this.store.peek('pods', namespace, name);
 		if (!pod || (pod.spec as Rec).nodeName || pod.metadata.deletionTimestamp) return;
 		if (((pod.spec as Rec).schedulerName ?? 'default-scheduler') !== 'default-scheduler') return;
-		const {node, reasons, total} = this.choose(pod);
+		const volumes = this.claimsCheck(pod);
+		if (volumes.unschedulable) {
+			await this.markUnschedulable(pod, `0/${this.store.scan('nodes').length} nodes are available: ${volumes.unschedulable}.`);
+			return {requeueAfter: 10_000};
+		}
+		const {node, reasons, total} = this.choose(pod, volumes.filter);
+		if (node && volumes.delayed.length) {
+			// WaitForFirstConsumer: the claims are provisioned or bound for this node first; their
+			// binding queues the pod again, and it is bound then.
+			for (const claim of volumes.delayed) {
+				if (claim.metadata.annotations?.[selectedNodeAnnotation] === node) continue;
+				await this.registry.patch(pvcType, claim.metadata.namespace, claim.metadata.name!, 'application/merge-patch+json', {metadata: {annotations: {[selectedNodeAnnotation]: node}}});
+			}
+			return;
+		}
 		if (node) {
 			// Assume the pod is on the node before the binding commits (kube-scheduler's assume cache),
 			// so concurrent decisions see each other and never overcommit a node.
@@ -148,7 +166,7 @@ export class Scheduler implements Controller {
 	}
 
 	/** Filter and score; returns the best node, or the reasons every node was rejected. */
-	choose(pod: KubeObject): {node?: string; reasons: Map<string, number>; total: number} {
+	choose(pod: KubeObject, volumeFilter?: (node: KubeObject) => string | undefined): {node?: string; reasons: Map<string, number>; total: number} {
 		const spec = pod.spec as Rec;
 		const req = podRequests(pod);
 		const reasons = new Map<string, number>();
@@ -168,6 +186,8 @@ export class Scheduler implements Controller {
 			const labels = node.metadata.labels ?? {};
 			if (spec.nodeSelector && !Object.entries(spec.nodeSelector).every(([k, v]) => labels[k] === v)) { reject("node(s) didn't match Pod's node affinity/selector"); continue; }
 			if (!requiredAffinityMatches(pod, labels)) { reject("node(s) didn't match Pod's node affinity/selector"); continue; }
+			const volumeConflict = volumeFilter?.(node);
+			if (volumeConflict) { reject(volumeConflict); continue; }
 			const taint = ((node.spec as Rec)?.taints ?? []).find((t: Rec) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod, t));
 			if (taint) { reject(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`); continue; }
 			const used = this.usage.get(name) ?? {cpu: 0, memory: 0, pods: 0};
@@ -182,6 +202,45 @@ export class Scheduler implements Controller {
 			if (!best || score > best.score || (score === best.score && name < best.name)) best = {name, score};
 		}
 		return {node: best?.name, reasons, total: nodes.length};
+	}
+
+	/**
+	 * What the pod's claims ask of a node (kube-scheduler's VolumeBinding and
+	 * VolumeRestrictions, for one host's volumes): a reason no node will do, a
+	 * filter per node, and the WaitForFirstConsumer claims still to bind.
+	 */
+	private claimsCheck(pod: KubeObject): {unschedulable?: string; filter?: (node: KubeObject) => string | undefined; delayed: KubeObject[]} {
+		const names = claimsOf(pod);
+		const delayed: KubeObject[] = [];
+		if (names.length === 0) return {delayed};
+		const namespace = pod.metadata.namespace!;
+		const filters: ((node: KubeObject) => string | undefined)[] = [];
+		for (const name of names) {
+			const claim = this.store.get('persistentvolumeclaims', namespace, name);
+			if (!claim) return {unschedulable: `persistentvolumeclaim "${name}" not found`, delayed};
+			if (claim.metadata.deletionTimestamp) return {unschedulable: `persistentvolumeclaim "${name}" is being deleted`, delayed};
+			const spec = claim.spec as Rec;
+			const modes: string[] = spec.accessModes ?? [];
+			const others = podsUsing(this.store, namespace, name).filter(p => p.metadata.uid !== pod.metadata.uid && !p.metadata.deletionTimestamp);
+			if (modes.includes('ReadWriteOncePod') && others.length > 0) return {unschedulable: 'node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode', delayed};
+			if (modes.length > 0 && modes.every(m => m === 'ReadWriteOnce')) {
+				const nodes = new Set(others.map(p => (p.spec as Rec).nodeName).filter(Boolean));
+				if (nodes.size) filters.push(node => nodes.has(node.metadata.name!) ? undefined : 'node(s) did not have the ReadWriteOnce claim another pod uses');
+			}
+			if (spec.volumeName) {
+				const pv = this.store.get('persistentvolumes', '', spec.volumeName);
+				if (!pv) return {unschedulable: `persistentvolume "${spec.volumeName}" not found`, delayed};
+				const terms = volumeNodeTerms(pv);
+				if (terms) filters.push(node => nodeSelectorTermsMatch(terms, node.metadata.labels ?? {}) ? undefined : 'node(s) had volume node affinity conflict');
+				continue;
+			}
+			const cls = spec.storageClassName ? this.store.get('storageclasses', '', spec.storageClassName) : undefined;
+			if (cls?.volumeBindingMode !== 'WaitForFirstConsumer') return {unschedulable: 'pod has unbound immediate PersistentVolumeClaims', delayed};
+			const selected = claim.metadata.annotations?.[selectedNodeAnnotation];
+			if (selected) filters.push(node => node.metadata.name === selected ? undefined : 'node(s) did not match the node selected for a claim');
+			delayed.push(claim);
+		}
+		return {filter: node => filters.map(f => f(node)).find(Boolean), delayed};
 	}
 
 	private async bind(pod: KubeObject, node: string): Promise<void> {

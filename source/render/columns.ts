@@ -91,7 +91,7 @@ function servicePorts(spec: Rec): string {
 	return ports.map(p => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
 }
 
-function accessModes(modes: string[] | undefined): string {
+export function accessModes(modes: string[] | undefined): string {
 	const short: Rec = {ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP'};
 	return (modes ?? []).map(m => short[m] ?? m).join(',');
 }

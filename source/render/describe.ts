@@ -4,6 +4,7 @@
 // tree, which reads the same way.
 import type {KubeObject} from '../api/object.js';
 import {lastAppliedAnnotation} from '../api/object.js';
+import {accessModes} from './columns.js';
 import {age} from './format.js';
 
 type Rec = Record<string, any>;
@@ -281,8 +282,62 @@ function describeData(w: Writer, obj: KubeObject): void {
 	w.text('====');
 }
 
-/** What describe prints of an object; `related` holds what else kubectl reads for it (a Service's Endpoints). */
-export function describeObject(obj: KubeObject, events: KubeObject[], now = Date.now(), related: {endpoints?: KubeObject} = {}): string {
+function finalizers(w: Writer, obj: KubeObject): void {
+	w.field(0, 'Finalizers', `[${(obj.metadata.finalizers ?? []).join(' ')}]`);
+}
+
+/** kubectl's PersistentVolumeClaim describer, with the pods that use the claim. */
+function describeClaim(w: Writer, pvc: KubeObject, usedBy: string[], now: number): void {
+	const spec = (pvc.spec ?? {}) as Rec, status = (pvc.status ?? {}) as Rec;
+	w.field(0, 'StorageClass', spec.storageClassName ?? '');
+	if (pvc.metadata.deletionTimestamp) w.field(0, 'Status', `Terminating (lasts ${age(pvc.metadata.deletionTimestamp, now)})`);
+	else w.field(0, 'Status', status.phase ?? 'Pending');
+	w.field(0, 'Volume', spec.volumeName ?? '');
+	w.map(0, 'Labels', pvc.metadata.labels);
+	w.map(0, 'Annotations', annotationsWithoutLastApplied(pvc));
+	finalizers(w, pvc);
+	w.field(0, 'Capacity', status.capacity?.storage ?? '');
+	w.field(0, 'Access Modes', accessModes(status.accessModes));
+	w.field(0, 'VolumeMode', spec.volumeMode ?? 'Filesystem');
+	w.field(0, 'Used By', usedBy.length ? usedBy.join(', ') : '<none>');
+}
+
+/** kubectl's PersistentVolume describer: the binding, the reclaim policy, the node it lives on, and its source. */
+function describeVolume(w: Writer, pv: KubeObject, now: number): void {
+	const spec = (pv.spec ?? {}) as Rec, status = (pv.status ?? {}) as Rec;
+	w.map(0, 'Labels', pv.metadata.labels);
+	w.map(0, 'Annotations', annotationsWithoutLastApplied(pv));
+	finalizers(w, pv);
+	w.field(0, 'StorageClass', spec.storageClassName ?? '');
+	w.field(0, 'Status', pv.metadata.deletionTimestamp ? `Terminating (lasts ${age(pv.metadata.deletionTimestamp, now)})` : status.phase ?? 'Pending');
+	w.field(0, 'Claim', spec.claimRef ? `${spec.claimRef.namespace}/${spec.claimRef.name}` : '');
+	w.field(0, 'Reclaim Policy', spec.persistentVolumeReclaimPolicy ?? 'Retain');
+	w.field(0, 'Access Modes', accessModes(spec.accessModes));
+	w.field(0, 'VolumeMode', spec.volumeMode ?? 'Filesystem');
+	w.field(0, 'Capacity', spec.capacity?.storage ?? '');
+	const terms: Rec[] = spec.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+	if (terms.length === 0) w.field(0, 'Node Affinity', '<none>');
+	else {
+		w.field(0, 'Node Affinity');
+		w.field(1, 'Required Terms');
+		terms.forEach((term, i) => w.field(2, `Term ${i}`, ((term.matchExpressions ?? []) as Rec[]).map(e => `${e.key} ${e.operator.toLowerCase()} [${(e.values ?? []).join(', ')}]`).join(', ')));
+	}
+	w.field(0, 'Message', status.message ?? '');
+	w.field(0, 'Source');
+	if (spec.hostPath) {
+		w.field(1, 'Type', 'HostPath (bare host directory volume)');
+		w.field(1, 'Path', spec.hostPath.path);
+		w.field(1, 'HostPathType', spec.hostPath.type ?? '');
+	} else if (spec.local) {
+		w.field(1, 'Type', 'LocalVolume (a persistent volume backed by local storage on a node)');
+		w.field(1, 'Path', spec.local.path);
+	} else {
+		w.tree(1, Object.fromEntries(Object.entries(spec).filter(([k]) => !['capacity', 'accessModes', 'claimRef', 'persistentVolumeReclaimPolicy', 'storageClassName', 'volumeMode', 'nodeAffinity', 'mountOptions'].includes(k))));
+	}
+}
+
+/** What describe prints of an object; `related` holds what else kubectl reads for it (a Service's Endpoints, the pods using a claim). */
+export function describeObject(obj: KubeObject, events: KubeObject[], now = Date.now(), related: {endpoints?: KubeObject; usedBy?: string[]} = {}): string {
 	const w = new Writer();
 	w.field(0, 'Name', obj.metadata.name);
 	if (obj.metadata.namespace) w.field(0, 'Namespace', obj.metadata.namespace);
@@ -291,6 +346,8 @@ export function describeObject(obj: KubeObject, events: KubeObject[], now = Date
 		case 'Deployment': case 'ReplicaSet': case 'StatefulSet': case 'DaemonSet': case 'Job': case 'CronJob': describeWorkload(w, obj); break;
 		case 'Service': describeService(w, obj, related.endpoints); break;
 		case 'ConfigMap': case 'Secret': describeData(w, obj); break;
+		case 'PersistentVolumeClaim': describeClaim(w, obj, related.usedBy ?? [], now); break;
+		case 'PersistentVolume': describeVolume(w, obj, now); break;
 		default: {
 			w.map(0, 'Labels', obj.metadata.labels);
 			w.map(0, 'Annotations', annotationsWithoutLastApplied(obj));
@@ -299,7 +356,7 @@ export function describeObject(obj: KubeObject, events: KubeObject[], now = Date
 			else w.tree(0, body);
 		}
 	}
-	if (obj.metadata.deletionTimestamp) w.field(0, 'Terminating Since', obj.metadata.deletionTimestamp);
+	if (obj.metadata.deletionTimestamp && !obj.kind.startsWith('PersistentVolume')) w.field(0, 'Terminating Since', obj.metadata.deletionTimestamp);
 	w.lines.push(...eventLines(events, now));
 	return `${w.render()}\n`;
 }

@@ -5,9 +5,10 @@
 // controllers both go through here; nothing else writes to the store.
 import crypto from 'node:crypto';
 import {admissionErrors} from '../api/admission.js';
-import {badRequest, conflict, field, forbidden, invalid, notFound, StatusError} from '../api/errors.js';
+import {badRequest, conflict, field, type FieldError, forbidden, invalid, notFound, StatusError} from '../api/errors.js';
 import {clone, type KubeObject} from '../api/object.js';
 import {applyPatch} from '../api/patch.js';
+import {parseQuantity} from '../api/quantity.js';
 import {apiVersionOf, knownKind, type ResourceType, typeByPlural, typeForKind} from '../api/resources.js';
 import {fromLabelSelector, formatLabelSelector, type FieldRequirement, type LabelSelector, matchesFields, matchesLabels} from '../api/selectors.js';
 import {type Store, type Transaction} from '../store/store.js';
@@ -243,6 +244,7 @@ export class Registry {
 				if (fallback) spec.ingressClassName = fallback.metadata.name;
 			}
 		}
+		if (errors.length === 0 && (type.kind === 'PersistentVolumeClaim' || type.kind === 'PersistentVolume')) errors.push(...admitStorage(tx, obj, old));
 		if (errors.length === 0 && type.kind === 'Service') {
 			errors.push(...allocateClusterIp(tx, obj, old, this.serviceRange), ...allocateNodePorts(tx, obj, old));
 		}
@@ -356,3 +358,33 @@ export function matcher(query: ListQuery): ((obj: KubeObject) => boolean) | unde
 }
 
 export {StatusError};
+
+export const defaultClassAnnotation = 'storageclass.kubernetes.io/is-default-class';
+
+/**
+ * kube-apiserver's storage admission: DefaultStorageClass (a new claim
+ * without storageClassName gets the default class; "" means none),
+ * StorageObjectInUseProtection (the pvc- and pv-protection finalizers), and
+ * the resize rule (a claim grows only when bound through a class that
+ * allows expansion).
+ */
+function admitStorage(tx: Transaction, obj: KubeObject, old: KubeObject | undefined): FieldError[] {
+	const spec = (obj.spec ?? {}) as Record<string, any>;
+	const finalizer = obj.kind === 'PersistentVolumeClaim' ? 'kubernetes.io/pvc-protection' : 'kubernetes.io/pv-protection';
+	if (!old) {
+		if (!obj.metadata.finalizers?.includes(finalizer)) obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), finalizer];
+		if (obj.kind === 'PersistentVolumeClaim' && spec.storageClassName === undefined) {
+			const fallback = tx.list('storageclasses').find(c => c.metadata.annotations?.[defaultClassAnnotation] === 'true');
+			if (fallback) spec.storageClassName = fallback.metadata.name;
+		}
+		return [];
+	}
+	if (obj.kind !== 'PersistentVolumeClaim') return [];
+	const size = (o: KubeObject) => parseQuantity(String((o.spec as Record<string, any>)?.resources?.requests?.storage ?? '0')) ?? 0;
+	if (size(obj) <= size(old)) return [];
+	const cls = spec.storageClassName ? tx.get('storageclasses', '', spec.storageClassName) : undefined;
+	if (!spec.volumeName || (old.status as Record<string, any> | undefined)?.phase !== 'Bound' || cls?.allowVolumeExpansion !== true) {
+		return [field.forbidden('spec.resources.requests.storage', 'only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize')];
+	}
+	return [];
+}

@@ -132,7 +132,8 @@ describe('workloads on the process runtime', () => {
 	});
 
 	it('rolls out a new template keeping replicas - maxUnavailable ready pods, and rolls back with undo', async () => {
-		const deployment = (message: string) => `apiVersion: apps/v1
+		// v2's first readiness check waits 2 s, so the rollout outlasts the CLI's start on a busy machine and status has something to wait for.
+		const deployment = (message: string, readyAfter = 0) => `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: api, namespace: roll}
 spec:
@@ -150,10 +151,11 @@ spec:
         readinessProbe:
           exec: {command: [sh, -c, "sleep 0.3; test -f ready"]}
           periodSeconds: 1
+          initialDelaySeconds: ${readyAfter}
 `;
 		await apply(deployment('v1'));
 		assert.equal((await kd(['rollout', 'status', 'deploy/api', '-n', 'roll', '--timeout=60s'])).code, 0);
-		await apply(deployment('v2'));
+		await apply(deployment('v2', 2));
 		let minReady = Infinity;
 		let sampling = true;
 		const sampler = (async () => {

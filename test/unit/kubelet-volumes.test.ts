@@ -20,7 +20,7 @@ function context(volumes: unknown[], data: Record<string, string> = {key: 'value
 	const paths = {dir, work: path.join(dir, 'work'), volumes: path.join(dir, 'volumes'), tmp: path.join(dir, 'tmp'), memory: path.join(dir, 'memory')};
 	const store = {get: (kind: string) => ({data: kind === 'secrets' ? Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) : data})} as unknown as Store;
 	const pod = {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'p', namespace: 'default', uid: 'u'}, spec: {containers: [], volumes}} as KubeObject;
-	return {store, pod, paths, protectedPaths: [path.join(root, 'state')]};
+	return {store, pod, paths, protectedPaths: [path.join(root, 'state')], storageRoot: path.join(root, 'state', 'pod-data', 'storage')};
 }
 
 const refused = (fn: () => unknown, message: RegExp) => assert.throws(fn, (error: unknown) => error instanceof ContainerConfigError && message.test((error as Error).message));

@@ -329,8 +329,9 @@ export function validateUpdate(next: KubeObject, old: KubeObject): FieldError[] 
 			return errors;
 		}
 		case 'PersistentVolumeClaim': {
+			// Binding sets volumeName (and a class may be set once) on a claim that had none.
 			const {resources: _n, ...restNew} = n;
-			const {resources: _o, ...restOld} = o;
+			const {resources: _o, ...restOld}: Rec = {...o, ...(o.volumeName || n.volumeName === undefined ? {} : {volumeName: n.volumeName}), ...(o.storageClassName !== undefined || n.storageClassName === undefined ? {} : {storageClassName: n.storageClassName})};
 			const errors: FieldError[] = [];
 			if (!deepEqual(restNew, restOld) || !deepEqual(_n?.limits, _o?.limits)) {
 				errors.push(field.forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));

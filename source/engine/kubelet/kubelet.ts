@@ -36,6 +36,8 @@ export interface KubeletContext {
 	readOnlyPaths: string[];
 	/** kubedeck's own directories, which no hostPath may reach. */
 	protectedPaths: string[];
+	/** Where local-path volumes live (inside the protected data root; a PV may name only its own directory there). */
+	storageRoot: string;
 	/** pids the kubelet killed for exceeding their memory limit. */
 	oomKilled: Set<number>;
 	log(line: string): void;

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type {KubeObject} from '../../api/object.js';
 import type {Store} from '../../store/store.js';
-import {makeDir, type PodPaths} from '../layout.js';
+import {makeDir, type PodPaths, provisionedPath} from '../layout.js';
 import {ContainerConfigError, configSource, expand} from './environment.js';
 import type {SandboxMount} from './sandbox.js';
 
@@ -39,6 +39,8 @@ export interface VolumeContext {
 	fsGroup?: number;
 	/** kubedeck's own directories, which no hostPath may reach. */
 	protectedPaths: string[];
+	/** Where provisioned volumes live: a PV may name its own directory there, nothing else. */
+	storageRoot: string;
 }
 
 const asRoot = process.getuid?.() === 0;
@@ -126,11 +128,17 @@ export function prepareVolumes(ctx: VolumeContext): Map<string, Volume> {
 			if (!claim) throw new ContainerConfigError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
 			const volumeName = (claim.spec as Rec).volumeName;
 			const pv = volumeName ? store.get('persistentvolumes', '', volumeName) : undefined;
-			const hostDir = (pv?.spec as Rec | undefined)?.hostPath?.path ?? (pv?.spec as Rec | undefined)?.local?.path;
-			if (!hostDir) throw new ContainerConfigError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" is not bound`);
-			const dir = hostDirectory(String(hostDir), `persistentvolume "${volumeName}" path`, ctx);
+			const pvSpec = (pv?.spec ?? {}) as Rec;
+			const hostDir = pvSpec.hostPath?.path ?? pvSpec.local?.path;
+			if (!hostDir || pvSpec.claimRef?.uid !== claim.metadata.uid) throw new ContainerConfigError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" is not bound`);
+			// A provisioned volume's own directory is the one place under kubedeck's tree a volume may be.
+			const provisioned = path.resolve(String(hostDir)) === provisionedPath(ctx.storageRoot, volumeName) && fs.existsSync(hostDir);
+			const dir = provisioned ? path.resolve(String(hostDir)) : hostDirectory(String(hostDir), `persistentvolume "${volumeName}" path`, ctx);
 			fs.mkdirSync(dir, {recursive: true});
-			volumes.set(v.name, {dir, readOnly: !!v.persistentVolumeClaim.readOnly});
+			// ReadOnlyMany alone is mounted read-only, as a claim marked readOnly is.
+			const modes: string[] = pvSpec.accessModes ?? [];
+			const readOnly = !!v.persistentVolumeClaim.readOnly || (modes.length > 0 && modes.every(m => m === 'ReadOnlyMany'));
+			volumes.set(v.name, {dir, readOnly});
 		}
 	}
 	return volumes;

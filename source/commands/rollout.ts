@@ -2,9 +2,8 @@
 // pause, resume), with kubectl's wording.
 import {formatStatus, StatusError} from '../api/errors.js';
 import {objectRef, type ResourceType} from '../api/resources.js';
-import {revisionAnnotation} from '../api/workloads.js';
 import {CliError} from '../client/errors.js';
-import {deploymentRolloutStatus, replicaSetsOf, rolloutRestart, rolloutUndo} from '../client/operations/rollout.js';
+import {historyOf, rolloutRestart, rolloutStatusOf, rolloutUndo} from '../client/operations/rollout.js';
 import type {ClusterClient} from '../client/types.js';
 import type {Command, CommandContext} from './context.js';
 import {parseDuration} from './delete.js';
@@ -73,12 +72,11 @@ export const setCommand: Command = {
 };
 
 async function rolloutStatus(ctx: CommandContext, client: ClusterClient, type: ResourceType, name: string): Promise<number> {
-	if (type.kind !== 'Deployment') throw new CliError(`error: rollout status is supported for deployments; ${type.plural} come with a later version`);
 	const timeout = ctx.string('timeout') ? parseDuration(ctx.string('timeout')!) : 0;
 	const deadline = timeout ? Date.now() + timeout : Infinity;
 	let last = '';
 	for (;;) {
-		const [message, done] = deploymentRolloutStatus(await client.get(type, ctx.namespace, name));
+		const [message, done] = rolloutStatusOf(await client.get(type, ctx.namespace, name));
 		if (message !== last) ctx.out(message);
 		last = message;
 		if (done || ctx.string('watch') === 'false') return 0;
@@ -101,17 +99,16 @@ export const rolloutCommand: Command = {
 			case 'status':
 				return rolloutStatus(ctx, client, type, name);
 			case 'history': {
-				const d = await client.get(type, ctx.namespace, name);
-				const sets = await replicaSetsOf(client, d);
+				const history = await historyOf(client, await client.get(type, ctx.namespace, name));
 				const wanted = ctx.string('revision');
 				if (wanted) {
-					const rs = sets.find(r => r.metadata.annotations?.[revisionAnnotation] === wanted);
-					if (!rs) throw new CliError(`error: unable to find the specified revision`);
-					const t = (rs.spec as Rec).template;
+					const found = history.find(r => String(r.revision) === wanted);
+					if (!found) throw new CliError(`error: unable to find the specified revision`);
+					const t = found.template;
 					ctx.out(`${ref} with revision #${wanted}\nPod Template:\n  Labels:\t${Object.entries(t.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`).join('\n\t')}\n  Containers:\n${(t.spec.containers as Rec[]).map(c => `   ${c.name}:\n    Image:\t${c.image}${c.command ? `\n    Command:\t${c.command.join(' ')}` : ''}`).join('\n')}`);
 					return 0;
 				}
-				ctx.out(`${ref} \nREVISION  CHANGE-CAUSE\n${sets.map(rs => `${(rs.metadata.annotations?.[revisionAnnotation] ?? '').padEnd(10)}${rs.metadata.annotations?.['kubernetes.io/change-cause'] ?? '<none>'}`).join('\n')}`);
+				ctx.out(`${ref} \nREVISION  CHANGE-CAUSE\n${history.map(r => `${String(r.revision).padEnd(10)}${r.changeCause ?? '<none>'}`).join('\n')}`);
 				return 0;
 			}
 			case 'undo':

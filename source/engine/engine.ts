@@ -31,6 +31,8 @@ import {type AddressRanges, claimRanges} from './network/ranges.js';
 import {DeploymentController} from './controllers/deployment.js';
 import {CronJobController} from './controllers/cronjob.js';
 import {JobController} from './controllers/job.js';
+import {StatefulSetController} from './controllers/statefulset.js';
+import {DaemonSetController} from './controllers/daemonset.js';
 import {ClaimBinder, localPathClass, localPathProvisioner, VolumeReclaimer} from './controllers/volumes.js';
 import {GarbageCollector} from './controllers/garbage-collector.js';
 import {ReplicaSetController} from './controllers/replicaset.js';
@@ -214,6 +216,8 @@ export class Engine {
 			new Scheduler(store, registry, events, clock, this.config.scheduler.scoring),
 			new ReplicaSetController(store, registry, events, clock),
 			new DeploymentController(store, registry, events, clock),
+			new StatefulSetController(store, registry, events, clock),
+			new DaemonSetController(store, registry, events, clock),
 			new JobController(store, registry, events, clock),
 			new CronJobController(store, registry, events, clock),
 			new ClaimBinder(store, registry, events, clock, volumeRoot),

@@ -104,9 +104,22 @@ export class NodeLifecycleController {
 		this.timer?.cancel();
 	}
 
+	/** Node names seen at the last check: pods bound to one that has since gone are orphans. */
+	private knownNodes = new Set<string>();
+
 	async check(): Promise<void> {
 		const now = this.clock.now();
-		for (const node of this.registry.list(nodeType, undefined).items) {
+		const nodes = this.registry.list(nodeType, undefined).items;
+		const names = new Set(nodes.map(n => n.metadata.name!));
+		// PodGC's orphaned pods: no kubelet is left to stop them, so they are deleted at once.
+		for (const gone of [...this.knownNodes].filter(n => !names.has(n))) {
+			for (const pod of this.registry.list(podType, undefined, {fieldSelector: [{field: 'spec.nodeName', op: '=', value: gone}]}).items) {
+				await this.events.record(pod, 'Normal', 'PodGCOrphaned', `Deleting orphaned pod ${pod.metadata.namespace}/${pod.metadata.name}: node ${gone} no longer exists`, 'pod-garbage-collector');
+				await this.registry.delete(podType, pod.metadata.namespace, pod.metadata.name!, {gracePeriodSeconds: 0}).catch(() => {});
+			}
+		}
+		this.knownNodes = names;
+		for (const node of nodes) {
 			const ready = ((node.status as Record<string, any>)?.conditions ?? []).find((c: Record<string, string>) => c.type === 'Ready');
 			if (!ready) continue;
 			const silentFor = now - Date.parse(ready.lastHeartbeatTime);

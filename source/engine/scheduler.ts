@@ -14,7 +14,8 @@ import type {Store, WatchEvent} from '../store/store.js';
 import type {Clock} from './clock.js';
 import {isoTime} from '../api/time.js';
 import {type Controller, keyOf, splitKey} from './controllers/runner.js';
-import {claimsOf, nodeSelectorTermsMatch, podsUsing, selectedNodeAnnotation, volumeNodeTerms} from './controllers/volumes.js';
+import {claimsOf, podsUsing, selectedNodeAnnotation, volumeNodeTerms} from './controllers/volumes.js';
+import {nodeSelectorTermsMatch, placementConflict} from './node-match.js';
 import type {EventRecorder} from './events.js';
 
 type Rec = Record<string, any>;
@@ -39,18 +40,6 @@ export function podRequests(pod: KubeObject): {cpu: number; memory: number} {
 function isTerminal(pod: KubeObject): boolean {
 	const phase = (pod.status as Rec)?.phase;
 	return phase === 'Succeeded' || phase === 'Failed';
-}
-
-function tolerates(pod: KubeObject, taint: Rec): boolean {
-	return ((pod.spec as Rec)?.tolerations ?? []).some((t: Rec) =>
-		(t.effect === undefined || t.effect === '' || t.effect === taint.effect) &&
-		(t.operator === 'Exists' ? (t.key === undefined || t.key === '' || t.key === taint.key) : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')));
-}
-
-function requiredAffinityMatches(pod: KubeObject, labels: Record<string, string>): boolean {
-	const terms: Rec[] = (pod.spec as Rec)?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
-	if (terms.length === 0) return true;
-	return terms.some(term => matchesLabels(fromLabelSelector({matchExpressions: (term.matchExpressions ?? []).map((e: Rec) => ({...e, operator: e.operator === 'Exists' || e.operator === 'DoesNotExist' || e.operator === 'In' || e.operator === 'NotIn' ? e.operator : 'In'}))}), labels));
 }
 
 /** What the filters and scores read from a node; heartbeat timestamps are not part of it. */
@@ -183,13 +172,8 @@ export class Scheduler implements Controller {
 		for (const {node, name, ready, cpu: cpuCap, memory: memCap, pods: podCap} of nodes) {
 			if (!ready) { reject("node(s) had untolerated taint {node.kubernetes.io/not-ready: }"); continue; }
 			if ((node.spec as Rec)?.unschedulable) { reject('node(s) were unschedulable'); continue; }
-			const labels = node.metadata.labels ?? {};
-			if (spec.nodeSelector && !Object.entries(spec.nodeSelector).every(([k, v]) => labels[k] === v)) { reject("node(s) didn't match Pod's node affinity/selector"); continue; }
-			if (!requiredAffinityMatches(pod, labels)) { reject("node(s) didn't match Pod's node affinity/selector"); continue; }
-			const volumeConflict = volumeFilter?.(node);
-			if (volumeConflict) { reject(volumeConflict); continue; }
-			const taint = ((node.spec as Rec)?.taints ?? []).find((t: Rec) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod, t));
-			if (taint) { reject(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`); continue; }
+			const conflict = placementConflict(spec, node) ?? volumeFilter?.(node);
+			if (conflict) { reject(conflict); continue; }
 			const used = this.usage.get(name) ?? {cpu: 0, memory: 0, pods: 0};
 			let fits = true;
 			if (used.pods + 1 > podCap) { reject('Too many pods'); fits = false; }
@@ -231,7 +215,7 @@ export class Scheduler implements Controller {
 				const pv = this.store.get('persistentvolumes', '', spec.volumeName);
 				if (!pv) return {unschedulable: `persistentvolume "${spec.volumeName}" not found`, delayed};
 				const terms = volumeNodeTerms(pv);
-				if (terms) filters.push(node => nodeSelectorTermsMatch(terms, node.metadata.labels ?? {}) ? undefined : 'node(s) had volume node affinity conflict');
+				if (terms) filters.push(node => nodeSelectorTermsMatch(terms, node) ? undefined : 'node(s) had volume node affinity conflict');
 				continue;
 			}
 			const cls = spec.storageClassName ? this.store.get('storageclasses', '', spec.storageClassName) : undefined;

@@ -7,7 +7,7 @@ import {execFile} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
-import {type EngineProcess, examplesDir, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
+import {type EngineProcess, eventually, examplesDir, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
 
 /** A request to the engine's TCP port. */
 function tcp(port: number, method: string, urlPath: string, headers: Record<string, string> = {}, body?: string): Promise<{code: number; body: any}> {
@@ -186,5 +186,60 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 		assert.match(bad.stderr.trim(), /The CronJob "bad" is invalid: spec\.schedule: Invalid value: "61 \* \* \* \*": Invalid value for minute: 61$/);
 		assert.equal((await kubectl(['delete', 'cronjob', 'tick'])).code, 0);
 		assert.equal((await kubectl(['delete', 'job', 'hello'])).code, 0);
+	});
+
+	it('rolls a StatefulSet with claims and a DaemonSet out, shows their history and undoes a revision', async () => {
+		const file = path.join(home, 'stateful.yaml');
+		const manifest = (image: string) => `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: main, image: ${image}, command: [sleep, '3600'], volumeMounts: [{name: data, mountPath: /data}]}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Mi}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: main, image: ${image}, command: [sleep, '3600']}]
+`;
+		fs.writeFileSync(file, manifest('busybox'));
+		assert.equal((await kubectl(['apply', '-f', file])).code, 0);
+		const status = await kubectl(['rollout', 'status', 'sts/db', '--timeout=60s']);
+		// kubectl reports every RollingUpdate StatefulSet as partitioned (the API defaults partition to 0).
+		assert.match(status.stdout, /partitioned roll out complete: 2 new pods have been updated\.\.\.\n$/, status.stderr);
+		assert.match((await kubectl(['rollout', 'status', 'ds/agent', '--timeout=60s'])).stdout, /daemon set "agent" successfully rolled out\n$/);
+		assert.match((await kubectl(['get', 'pvc'])).stdout, /data-db-0\s+Bound\s+pvc-[\w-]+\s+10Mi\s+RWO\s+local-path/);
+		assert.match((await kubectl(['get', 'sts'])).stdout, /^NAME\s+READY\s+AGE\ndb\s+2\/2\s+\d+s\n$/);
+		assert.match((await kubectl(['get', 'ds'])).stdout, /^NAME\s+DESIRED\s+CURRENT\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+NODE SELECTOR\s+AGE\nagent\s+1\s+1\s+1\s+1\s+1\s+<none>\s+\d+s\n$/);
+
+		fs.writeFileSync(file, manifest('busybox:2'));
+		assert.equal((await kubectl(['apply', '-f', file])).code, 0);
+		assert.equal((await kubectl(['rollout', 'status', 'sts/db', '--timeout=60s'])).code, 0);
+		for (const ref of ['sts/db', 'ds/agent']) {
+			const history = await kubectl(['rollout', 'history', ref]);
+			assert.match(history.stdout, /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n/, history.stderr);
+			const undo = await kubectl(['rollout', 'undo', ref]);
+			assert.match(undo.stdout, /rolled back\n$/, undo.stderr);
+		}
+		assert.equal((await kubectl(['rollout', 'status', 'sts/db', '--timeout=60s'])).code, 0);
+		assert.equal((await kubectl(['get', 'sts', 'db', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).stdout, 'busybox');
+		assert.match((await kubectl(['rollout', 'history', 'sts/db'])).stdout, /\n2\s+<none>\n3\s+<none>\n/);
+		await eventually(async () => (await kubectl(['get', 'pods', '-l', 'app=db', '-o', 'jsonpath={.items[*].spec.containers[0].image}'])).stdout === 'busybox busybox', 'the pods back at busybox', 60_000);
+		assert.equal((await kubectl(['delete', '-f', file])).code, 0);
 	});
 });

@@ -10,10 +10,44 @@ import type {ClusterClient} from '../types.js';
 
 type Rec = Record<string, any>;
 
+/** One entry of a workload's history: its number, change cause and pod template. */
+export interface Revision {
+	revision: number;
+	changeCause?: string;
+	template: Rec;
+}
+
+/** A Deployment's history is its ReplicaSets; a StatefulSet's or DaemonSet's, its ControllerRevisions. Oldest first. */
+export async function historyOf(client: ClusterClient, obj: KubeObject): Promise<Revision[]> {
+	if (obj.kind === 'Deployment') {
+		return (await replicaSetsOf(client, obj)).map(rs => ({
+			revision: Number(rs.metadata.annotations?.[revisionAnnotation] ?? 0), changeCause: rs.metadata.annotations?.['kubernetes.io/change-cause'], template: withoutPodTemplateHash((rs.spec as Rec).template),
+		}));
+	}
+	if (obj.kind !== 'StatefulSet' && obj.kind !== 'DaemonSet') throw new CliError(`error: no history viewer has been implemented for "${obj.kind}"`);
+	const selector = formatLabelSelector(fromLabelSelector((obj.spec as Rec).selector));
+	const list = await client.list(knownKind('ControllerRevision')!, {namespace: obj.metadata.namespace, labelSelector: selector});
+	return list.items.filter(r => r.metadata.ownerReferences?.some(o => o.controller && o.uid === obj.metadata.uid))
+		.map(r => {
+			const {$patch: _, ...template} = ((r.data as Rec)?.spec?.template ?? {}) as Rec;
+			return {revision: Number(r.revision ?? 0), changeCause: r.metadata.annotations?.['kubernetes.io/change-cause'], template};
+		})
+		.sort((a, b) => a.revision - b.revision);
+}
+
 /** `rollout undo`: back to the revision before the current one, or to `toRevision`; returns kubectl's line. */
 export async function rolloutUndo(client: ClusterClient, type: ResourceType, namespace: string, name: string, toRevision = 0): Promise<string> {
 	const ref = objectRef(type, name);
 	const d = await client.get(type, namespace, name);
+	if (type.kind !== 'Deployment') {
+		const history = await historyOf(client, d);
+		const target = toRevision ? history.find(r => r.revision === toRevision) : history.at(-2);
+		if (!target) throw new CliError(toRevision ? `error: unable to find specified revision ${toRevision} in history` : `error: no rollout history found for ${type.singular} "${name}"`);
+		if (deepEqual(target.template, (d.spec as Rec).template)) return `${ref} skipped rollback (current template already matches revision ${target.revision})`;
+		// kubectl applies the revision's data, a strategic merge patch that replaces the template.
+		await client.patch(type, namespace, name, {spec: {template: {...target.template, $patch: 'replace'}}}, 'strategic');
+		return `${ref} rolled back`;
+	}
 	const sets = await replicaSetsOf(client, d);
 	const current = Number(d.metadata.annotations?.[revisionAnnotation] ?? 0);
 	const target = toRevision ? sets.find(rs => Number(rs.metadata.annotations?.[revisionAnnotation]) === toRevision) : [...sets].reverse().find(rs => Number(rs.metadata.annotations?.[revisionAnnotation]) < current);
@@ -35,6 +69,46 @@ export async function replicaSetsOf(client: ClusterClient, d: KubeObject): Promi
 	const list = await client.list(knownKind('ReplicaSet')!, {namespace: d.metadata.namespace, labelSelector: selector});
 	return list.items.filter(rs => rs.metadata.ownerReferences?.some(r => r.controller && r.uid === d.metadata.uid))
 		.sort((a, b) => Number(a.metadata.annotations?.[revisionAnnotation] ?? 0) - Number(b.metadata.annotations?.[revisionAnnotation] ?? 0));
+}
+
+/** One step of `rollout status` for any kind kubectl has a status viewer for: [message, done]. */
+export function rolloutStatusOf(obj: KubeObject): [string, boolean] {
+	switch (obj.kind) {
+		case 'Deployment': return deploymentRolloutStatus(obj);
+		case 'StatefulSet': return statefulSetRolloutStatus(obj);
+		case 'DaemonSet': return daemonSetRolloutStatus(obj);
+		default: throw new CliError(`error: no status viewer has been implemented for ${obj.kind}`);
+	}
+}
+
+/** kubectl's StatefulSetStatusViewer. */
+export function statefulSetRolloutStatus(sts: KubeObject): [string, boolean] {
+	const spec = sts.spec as Rec, status = (sts.status ?? {}) as Rec;
+	if ((spec.updateStrategy?.type ?? 'RollingUpdate') !== 'RollingUpdate') throw new CliError('error: rollout status is only available for RollingUpdate strategy type');
+	if (!status.observedGeneration || (sts.metadata.generation ?? 0) > status.observedGeneration) return ['Waiting for statefulset spec update to be observed...', false];
+	const replicas = spec.replicas ?? 1;
+	if ((status.readyReplicas ?? 0) < replicas) return [`Waiting for ${replicas - (status.readyReplicas ?? 0)} pods to be ready...`, false];
+	// As kubectl: any rollingUpdate (the API defaults one, partition 0) reports a partitioned roll out.
+	const rolling = spec.updateStrategy?.rollingUpdate;
+	if (rolling) {
+		const partition = Number(rolling.partition ?? 0);
+		if (rolling.partition !== undefined && (status.updatedReplicas ?? 0) < replicas - partition) return [`Waiting for partitioned roll out to finish: ${status.updatedReplicas ?? 0} out of ${replicas - partition} new pods have been updated...`, false];
+		return [`partitioned roll out complete: ${status.updatedReplicas ?? 0} new pods have been updated...`, true];
+	}
+	if (status.updateRevision !== status.currentRevision) return [`waiting for statefulset rolling update to complete ${status.updatedReplicas ?? 0} pods at revision ${status.updateRevision}...`, false];
+	return [`statefulset rolling update complete ${status.currentReplicas ?? 0} pods at revision ${status.currentRevision}...`, true];
+}
+
+/** kubectl's DaemonSetStatusViewer. */
+export function daemonSetRolloutStatus(ds: KubeObject): [string, boolean] {
+	const spec = ds.spec as Rec, status = (ds.status ?? {}) as Rec;
+	const name = ds.metadata.name;
+	if ((spec.updateStrategy?.type ?? 'RollingUpdate') !== 'RollingUpdate') throw new CliError('error: rollout status is only available for RollingUpdate strategy type');
+	if ((ds.metadata.generation ?? 0) > (status.observedGeneration ?? 0)) return ['Waiting for daemon set spec update to be observed...', false];
+	const desired = status.desiredNumberScheduled ?? 0;
+	if ((status.updatedNumberScheduled ?? 0) < desired) return [`Waiting for daemon set "${name}" rollout to finish: ${status.updatedNumberScheduled ?? 0} out of ${desired} new pods have been updated...`, false];
+	if ((status.numberAvailable ?? 0) < desired) return [`Waiting for daemon set "${name}" rollout to finish: ${status.numberAvailable ?? 0} of ${desired} updated pods are available...`, false];
+	return [`daemon set "${name}" successfully rolled out`, true];
 }
 
 /** One step of `rollout status` (kubectl's DeploymentStatusViewer): [message, done]. */

@@ -28,6 +28,7 @@ import type {Registry} from '../../server/registry.js';
 import type {Store} from '../../store/store.js';
 import type {Clock} from '../clock.js';
 import {provisionedPath} from '../layout.js';
+import {nodeSelectorTermsMatch} from '../node-match.js';
 import type {EventRecorder} from '../events.js';
 import {isoTime} from '../../api/time.js';
 import {type Controller, keyOf, splitKey} from './runner.js';
@@ -54,12 +55,6 @@ export function claimsOf(pod: KubeObject): string[] {
 /** Pods in the claim's namespace that use it and have not finished. */
 export function podsUsing(store: Store, namespace: string, claim: string): readonly KubeObject[] {
 	return store.scan('pods', namespace, p => !isTerminal(p) && claimsOf(p).includes(claim));
-}
-
-/** Does a node's label set satisfy required node selector terms (any term, all its expressions)? */
-export function nodeSelectorTermsMatch(terms: Rec[] | undefined, labels: Record<string, string>): boolean {
-	if (!terms?.length) return true;
-	return terms.some(term => matchesLabels(fromLabelSelector({matchExpressions: term.matchExpressions ?? []}), labels));
 }
 
 /** A volume's required node affinity terms (local volumes name their node). */
@@ -130,7 +125,7 @@ export class ClaimBinder implements Controller {
 			if (classOf(pv) !== classOf(claim) || (ps.volumeMode ?? 'Filesystem') !== (spec.volumeMode ?? 'Filesystem')) return false;
 			if (capacityOf(pv) < want || !modes.every(m => (ps.accessModes ?? []).includes(m))) return false;
 			if (selector && !matchesLabels(selector, pv.metadata.labels)) return false;
-			return !node || nodeSelectorTermsMatch(volumeNodeTerms(pv), node.metadata.labels ?? {});
+			return !node || nodeSelectorTermsMatch(volumeNodeTerms(pv), node);
 		});
 		// A volume set aside for this claim first, then the smallest that fits.
 		return [...candidates].sort((a, b) => Number(!!(b.spec as Rec).claimRef) - Number(!!(a.spec as Rec).claimRef) || capacityOf(a) - capacityOf(b) || a.metadata.name!.localeCompare(b.metadata.name!))[0];

@@ -202,7 +202,11 @@ export class PodWorker {
 		const [dir] = this.podDirs();
 		makeDir(dir.path, dir.mode, dir.owner);
 		const sc = ((pod.spec as Rec).securityContext ?? {}) as Rec;
-		return prepareVolumes({store: this.ctx.store, pod, paths, podGroup: process.getuid?.() === 0 ? podId(this.podIP!) : undefined, fsGroup: sc.fsGroup, protectedPaths: this.ctx.protectedPaths, storageRoot: this.ctx.storageRoot});
+		const root = process.getuid?.() === 0;
+		return prepareVolumes({
+			store: this.ctx.store, pod, paths, podGroup: root ? podId(this.podIP!) : undefined, podOwner: root ? podUser(pod, this.podIP!) : undefined,
+			fsGroup: sc.fsGroup, protectedPaths: this.ctx.protectedPaths, storageRoot: this.ctx.storageRoot,
+		});
 	}
 
 	/** Say once that this pod is not sandboxed, and what it can therefore reach. */

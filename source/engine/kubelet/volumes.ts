@@ -36,6 +36,8 @@ export interface VolumeContext {
 	paths: PodPaths;
 	/** The pod's own group (owner of its directories), when the engine can set ownership (root). */
 	podGroup?: number;
+	/** The pod's user (its runAsUser or its own id), when the engine can set ownership (root). */
+	podOwner?: {uid: number};
 	fsGroup?: number;
 	/** kubedeck's own directories, which no hostPath may reach. */
 	protectedPaths: string[];
@@ -88,6 +90,34 @@ function hostDirectory(dir: string, what: string, ctx: VolumeContext): string {
 	return dir;
 }
 
+/**
+ * A provisioned volume handed to the pod that mounts it, as the kubelet's
+ * fsGroup ownership change does (fsGroupChangePolicy OnRootMismatch): each
+ * kubedeck pod has a uid of its own, so what an earlier pod of the claim
+ * wrote (a StatefulSet pod's previous life) would otherwise belong to another
+ * uid. Owner: the pod's user; group: its fsGroup or own group, which all its
+ * containers have, group-writable and directories setgid. Symlinks are
+ * re-owned, never followed; the root becomes 2770, so no other pod's uid can
+ * enter it even where it is visible.
+ */
+function adoptVolume(dir: string, uid: number, gid: number): void {
+	const root = fs.statSync(dir);
+	if (root.uid === uid && root.gid === gid) return;
+	const walk = (p: string) => {
+		for (const entry of fs.readdirSync(p, {withFileTypes: true})) {
+			const child = path.join(p, entry.name);
+			fs.lchownSync(child, uid, gid);
+			if (entry.isSymbolicLink()) continue;
+			const mode = fs.lstatSync(child).mode & 0o7777;
+			fs.chmodSync(child, entry.isDirectory() ? mode | 0o2070 : mode | 0o060);
+			if (entry.isDirectory()) walk(child);
+		}
+	};
+	walk(dir);
+	fs.chownSync(dir, uid, gid);
+	fs.chmodSync(dir, 0o2770);
+}
+
 /** Create or refresh each volume's directory; returns the host directory per volume name. */
 export function prepareVolumes(ctx: VolumeContext): Map<string, Volume> {
 	const {pod, paths, store} = ctx;
@@ -138,6 +168,8 @@ export function prepareVolumes(ctx: VolumeContext): Map<string, Volume> {
 			// ReadOnlyMany alone is mounted read-only, as a claim marked readOnly is.
 			const modes: string[] = pvSpec.accessModes ?? [];
 			const readOnly = !!v.persistentVolumeClaim.readOnly || (modes.length > 0 && modes.every(m => m === 'ReadOnlyMany'));
+			// Static volumes are the user's directories and keep their owners, as hostPath does in Kubernetes.
+			if (provisioned && !readOnly && ctx.podOwner && group !== undefined) adoptVolume(dir, ctx.podOwner.uid, group);
 			volumes.set(v.name, {dir, readOnly});
 		}
 	}

@@ -19,12 +19,12 @@ import {kubeconfigCommand} from './source/commands/kubeconfig.js';
 import {snapshotCommand} from './source/commands/snapshot.js';
 import {topCommand} from './source/commands/top.js';
 import {logsCommand} from './source/commands/logs.js';
-import {rolloutCommand, scaleCommand, setCommand} from './source/commands/rollout.js';
+import {autoscaleCommand, rolloutCommand, scaleCommand, setCommand} from './source/commands/rollout.js';
 import {patchCommand} from './source/commands/patch.js';
 import {stateHome} from './source/engine/home.js';
 
 const commands: Command[] = [
-	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, portForwardCommand, topCommand, scaleCommand, rolloutCommand, setCommand,
+	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, portForwardCommand, topCommand, scaleCommand, autoscaleCommand, rolloutCommand, setCommand,
 	labelCommand, annotateCommand, patchCommand,
 	apiResourcesCommand, summaryCommand, dashboardCommand, serveCommand, stopCommand, kubeconfigCommand, snapshotCommand, versionCommand,
 ];

@@ -5,7 +5,7 @@
 //   serve-files [--dir=/data] [--port=8080]   static files from a volume
 //   logs-generator [--rate=10] [--total=0]     numbered log lines (total 0 = forever)
 //   fail [--after=5] [--code=1]        exit with a code after some seconds
-//   burn-cpu [--millicores=1000] [--duration=0]  busy-loop to load a CPU
+//   burn-cpu [--millicores=1000] [--duration=0] [--until-file=PATH]  busy-loop to load a CPU (until the time passes or the file exists)
 //   pause                              do nothing until stopped
 // No subcommand means netexec. It binds to the pod's IP (POD_IP).
 import fs from 'node:fs';
@@ -101,10 +101,11 @@ switch (command) {
 		const share = Math.min(1, Number(flags.millicores ?? 1000) / 1000);
 		const duration = Number(flags.duration ?? 0) * 1000;
 		const start = Date.now();
+		const until = flags['until-file'];
 		const burn = () => {
 			const sliceStart = Date.now();
 			while (Date.now() - sliceStart < 100 * share) { /* spin */ }
-			if (!duration || Date.now() - start < duration) setTimeout(burn, 100 * (1 - share));
+			if ((!duration || Date.now() - start < duration) && !(until && fs.existsSync(until))) setTimeout(burn, 100 * (1 - share));
 			else setTimeout(() => {}, 2 ** 31 - 1);
 		};
 		burn();

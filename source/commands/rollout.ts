@@ -44,6 +44,43 @@ export const scaleCommand: Command = {
 	},
 };
 
+/** A whole number flag, or a kubectl-style error naming it. */
+function wholeFlag(ctx: CommandContext, name: string, fallback: number): number {
+	const text = ctx.string(name);
+	if (text === undefined) return fallback;
+	const n = Number(text);
+	if (!Number.isInteger(n)) throw new CliError(`error: invalid argument "${text}" for "--${name}" flag: strconv.ParseInt: parsing "${text}": invalid syntax`);
+	return n;
+}
+
+export const autoscaleCommand: Command = {
+	name: 'autoscale',
+	summary: 'Auto-scale a deployment, replica set or stateful set (a HorizontalPodAutoscaler)',
+	usage: 'kubedeck autoscale (TYPE NAME | TYPE/NAME) --max=MAXPODS [--min=MINPODS] [--cpu-percent=CPU] [--name=NAME]',
+	flags: {min: {type: 'string'}, max: {type: 'string'}, 'cpu-percent': {type: 'string'}, name: {type: 'string'}},
+	async run(ctx) {
+		const {type, name} = oneTarget(ctx, ctx.positionals);
+		if (!type.subresources?.includes('scale')) throw new CliError(`error: cannot autoscale a ${type.kind}: cannot autoscale a ${type.kind}`);
+		const max = wholeFlag(ctx, 'max', -1), min = wholeFlag(ctx, 'min', -1), cpu = wholeFlag(ctx, 'cpu-percent', -1);
+		if (max < 1) throw new CliError(`error: --max=MAXPODS is required and must be at least 1, max: ${max}`);
+		if (min > max) throw new CliError(`error: --max=MAXPODS must be larger or equal to --min=MINPODS, max: ${max}, min: ${min}`);
+		const client = await ctx.client();
+		const target = await client.get(type, ctx.namespace, name);
+		const hpaName = ctx.string('name') ?? name;
+		await client.create({
+			apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: {name: hpaName, namespace: ctx.namespace},
+			spec: {
+				scaleTargetRef: {apiVersion: target.apiVersion, kind: target.kind, name},
+				...(min >= 0 ? {minReplicas: min} : {}), maxReplicas: max,
+				// Without --cpu-percent the controller's default (80% of requests) applies, as with kubectl.
+				...(cpu >= 0 ? {metrics: [{type: 'Resource', resource: {name: 'cpu', target: {type: 'Utilization', averageUtilization: cpu}}}]} : {}),
+			},
+		}, {namespace: ctx.namespace});
+		ctx.out(`horizontalpodautoscaler.autoscaling/${hpaName} autoscaled`);
+		return 0;
+	},
+};
+
 export const setCommand: Command = {
 	name: 'set',
 	summary: 'Set specific features on objects (set image)',

@@ -33,6 +33,7 @@ import {CronJobController} from './controllers/cronjob.js';
 import {JobController} from './controllers/job.js';
 import {StatefulSetController} from './controllers/statefulset.js';
 import {DaemonSetController} from './controllers/daemonset.js';
+import {type AutoscalerMetrics, HorizontalPodAutoscalerController} from './controllers/autoscaler.js';
 import {ClaimBinder, localPathClass, localPathProvisioner, VolumeReclaimer} from './controllers/volumes.js';
 import {GarbageCollector} from './controllers/garbage-collector.js';
 import {ReplicaSetController} from './controllers/replicaset.js';
@@ -224,6 +225,7 @@ export class Engine {
 			new VolumeReclaimer(store, registry, events, clock, volumeRoot),
 			new EndpointsController(store, registry, events),
 			new LoadBalancerController(store, registry, events, this.ranges.service),
+			new HorizontalPodAutoscalerController(store, registry, events, clock, this.autoscalerMetrics()),
 		];
 		for (const controller of controllers) {
 			const runner = new ControllerRunner(controller, store, clock, this.log);
@@ -376,6 +378,36 @@ export class Engine {
 	private stopped = false;
 
 	/** Stop serving, finish queued writes, close the state file, release the lock. */
+	/** What the autoscaler reads: the kubelets' samples, and the data path's counters (started after the controllers, so read late). */
+	private autoscalerMetrics(): AutoscalerMetrics {
+		return {
+			podUsage: uid => {
+				for (const kubelet of this.kubelets) {
+					const sample = kubelet.usage.get(uid);
+					if (!sample) continue;
+					let cpu = 0, memory = 0;
+					for (const c of sample.containers.values()) {
+						cpu += c.cpuCores;
+						memory += c.memoryBytes;
+					}
+					return {cpu, memory};
+				}
+				return undefined;
+			},
+			serviceCounter: (namespace, name, metric) => {
+				const service = `${namespace}/${name}`;
+				if (metric === 'requests_per_second') {
+					if (!this.ingress) return undefined;
+					let n = 0;
+					for (const [backend, count] of this.ingress.requests) if (backend.startsWith(`${service}:`)) n += count;
+					return n;
+				}
+				if (metric === 'connections_per_second') return (this.proxy?.connections ?? this.nftables?.connections())?.get(service) ?? (this.proxy || this.nftables ? 0 : undefined);
+				return undefined;
+			},
+		};
+	}
+
 	async stop(): Promise<void> {
 		if (this.stopped) return;
 		this.stopped = true;

@@ -336,6 +336,48 @@ function describeVolume(w: Writer, pv: KubeObject, now: number): void {
 	}
 }
 
+/** kubectl's HorizontalPodAutoscaler (v2) describer: each metric as "current / target", the replica counts and the conditions. */
+function describeAutoscaler(w: Writer, hpa: KubeObject): void {
+	const spec = (hpa.spec ?? {}) as Rec, status = (hpa.status ?? {}) as Rec;
+	w.map(0, 'Labels', hpa.metadata.labels);
+	w.map(0, 'Annotations', annotationsWithoutLastApplied(hpa));
+	w.field(0, 'CreationTimestamp', hpa.metadata.creationTimestamp ? new Date(hpa.metadata.creationTimestamp).toUTCString().replace('GMT', '+0000') : '');
+	w.field(0, 'Reference', `${spec.scaleTargetRef?.kind}/${spec.scaleTargetRef?.name}`);
+	w.field(0, 'Metrics', '( current / target )');
+	const metrics: Rec[] = spec.metrics?.length ? spec.metrics : [{type: 'Resource', resource: {name: 'cpu', target: {type: 'Utilization', averageUtilization: 80}}}];
+	metrics.forEach((m, i) => {
+		const cur = status.currentMetrics?.[i] as Rec | undefined;
+		if (m.type === 'Resource' || m.type === 'ContainerResource') {
+			const source = m.resource ?? m.containerResource, target = source.target ?? {}, current = (cur?.resource ?? cur?.containerResource)?.current;
+			if (target.averageUtilization !== undefined) {
+				const have = current?.averageUtilization !== undefined ? `${current.averageUtilization}% (${current.averageValue})` : '<unknown>';
+				w.field(1, `resource ${source.name} on pods  (as a percentage of request)`, `${have} / ${target.averageUtilization}%`);
+			} else {
+				w.field(1, `resource ${source.name} on pods`, `${current?.averageValue ?? '<unknown>'} / ${target.averageValue}`);
+			}
+		} else if (m.type === 'Object') {
+			const target = m.object.target ?? {}, current = cur?.object?.current;
+			const d = m.object.describedObject ?? {};
+			const label = `"${m.object.metric?.name}" on ${d.kind}/${d.name}`;
+			if (target.averageValue !== undefined) w.field(1, `${label} (target average value)`, `${current?.averageValue ?? '<unknown>'} / ${target.averageValue}`);
+			else w.field(1, `${label} (target value)`, `${current?.value ?? '<unknown>'} / ${target.value}`);
+		} else {
+			w.field(1, `${m.type} metric`, '<unknown> / <unsupported>');
+		}
+	});
+	w.field(0, 'Min replicas', spec.minReplicas ?? 1);
+	w.field(0, 'Max replicas', spec.maxReplicas);
+	if (spec.behavior) w.tree(0, {behavior: spec.behavior});
+	w.field(0, `${spec.scaleTargetRef?.kind} pods`, `${status.currentReplicas ?? 0} current / ${status.desiredReplicas ?? 0} desired`);
+	const conditions: Rec[] = status.conditions ?? [];
+	if (conditions.length) {
+		w.text('Conditions:');
+		const rows = [['Type', 'Status', 'Reason', 'Message'], ['----', '------', '------', '-------'], ...conditions.map(c => [c.type, c.status, c.reason ?? '', c.message ?? ''])];
+		const widths = rows[0].map((_, i) => Math.max(...rows.map(r => String(r[i]).length)) + 2);
+		for (const r of rows) w.text(`  ${r.map((cell, i) => (i === r.length - 1 ? cell : String(cell).padEnd(widths[i]))).join('')}`);
+	}
+}
+
 /** What describe prints of an object; `related` holds what else kubectl reads for it (a Service's Endpoints, the pods using a claim). */
 export function describeObject(obj: KubeObject, events: KubeObject[], now = Date.now(), related: {endpoints?: KubeObject; usedBy?: string[]} = {}): string {
 	const w = new Writer();
@@ -348,6 +390,7 @@ export function describeObject(obj: KubeObject, events: KubeObject[], now = Date
 		case 'ConfigMap': case 'Secret': describeData(w, obj); break;
 		case 'PersistentVolumeClaim': describeClaim(w, obj, related.usedBy ?? [], now); break;
 		case 'PersistentVolume': describeVolume(w, obj, now); break;
+		case 'HorizontalPodAutoscaler': describeAutoscaler(w, obj); break;
 		default: {
 			w.map(0, 'Labels', obj.metadata.labels);
 			w.map(0, 'Annotations', annotationsWithoutLastApplied(obj));

@@ -119,6 +119,23 @@ describe('kubedeck CLI against a running engine', () => {
 		assert.match(all.stdout, /^dev1\s+app-config\s+2\s+/m);
 	});
 
+
+	it('autoscales a Deployment as kubectl autoscale does, and refuses what cannot be', async () => {
+		const made = await kd(['autoscale', 'deploy', 'worker', '-n', 'dev1', '--min=1', '--max=5', '--cpu-percent=50']);
+		assert.equal(made.stdout.trim(), 'horizontalpodautoscaler.autoscaling/worker autoscaled', made.stderr);
+		const hpa = JSON.parse((await kd(['get', 'hpa', 'worker', '-n', 'dev1', '-o', 'json'])).stdout);
+		assert.deepEqual(hpa.spec, {
+			scaleTargetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'worker'}, minReplicas: 1, maxReplicas: 5,
+			metrics: [{type: 'Resource', resource: {name: 'cpu', target: {type: 'Utilization', averageUtilization: 50}}}],
+		});
+		assert.match((await kd(['get', 'hpa', '-n', 'dev1'])).stdout, /^NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE\nworker\s+Deployment\/worker\s+cpu: \S+\/50%\s+1\s+5\s+\d+\s+\S+\n$/);
+		const noMax = await kd(['autoscale', 'deploy', 'worker', '-n', 'dev1']);
+		assert.equal(noMax.code, 1);
+		assert.equal(noMax.stderr.trim(), 'error: --max=MAXPODS is required and must be at least 1, max: -1');
+		assert.equal((await kd(['autoscale', 'deploy/worker', '-n', 'dev1', '--min=4', '--max=2'])).stderr.trim(), 'error: --max=MAXPODS must be larger or equal to --min=MINPODS, max: 2, min: 4');
+		assert.equal((await kd(['autoscale', 'cm', 'app-config', '-n', 'dev1', '--max=2'])).stderr.trim(), 'error: cannot autoscale a ConfigMap: cannot autoscale a ConfigMap');
+		assert.equal((await kd(['delete', 'hpa', 'worker', '-n', 'dev1'])).code, 0);
+	});
 	it('labels, annotates and patches (merge and json)', async () => {
 		assert.equal((await kd(['label', 'pod', 'nginx', 'tier=web'])).stdout.trim(), 'pod/nginx labeled');
 		const clash = await kd(['label', 'pod', 'nginx', 'tier=db']);

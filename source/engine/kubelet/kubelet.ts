@@ -182,6 +182,8 @@ export class Kubelet {
 	 */
 	collectMetrics(): void {
 		const now = this.ctx.clock.now();
+		// CPU seconds are real seconds: the rate is over real time, whatever the engine's clock says (a test's manual clock).
+		const real = performance.now();
 		const containers: {worker: PodWorker; name: string; pgid: number; memoryLimit?: number; kernelLimited: boolean}[] = [];
 		for (const worker of this.workers.values()) for (const c of worker.runningContainers()) containers.push({worker, ...c});
 		const usage = readGroupUsage(new Set(containers.map(c => c.pgid)));
@@ -190,8 +192,8 @@ export class Kubelet {
 			const u = usage.get(c.pgid);
 			if (!u) continue;
 			const last = this.lastCpu.get(c.pgid);
-			this.lastCpu.set(c.pgid, {cpuSeconds: u.cpuSeconds, at: now});
-			const cpuCores = last && now > last.at ? Math.max(0, (u.cpuSeconds - last.cpuSeconds) / ((now - last.at) / 1000)) : 0;
+			this.lastCpu.set(c.pgid, {cpuSeconds: u.cpuSeconds, at: real});
+			const cpuCores = last && real > last.at ? Math.max(0, (u.cpuSeconds - last.cpuSeconds) / ((real - last.at) / 1000)) : 0;
 			const pod = c.worker.pod;
 			const uid = pod.metadata.uid!;
 			seen.add(uid);

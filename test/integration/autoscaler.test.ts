@@ -1,0 +1,126 @@
+// The HorizontalPodAutoscaler on an in-process engine whose clock moves only
+// when the test says: real pods of the built-in CPU burner scale their
+// Deployment up to maxReplicas, and once the load stops, down to minReplicas
+// only after the 300 s scale-down stabilization window. CPU is measured from
+// the processes over real time; the syncs and windows follow the manual clock.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {after, before, describe, it} from 'node:test';
+import type {KubeObject} from '../../source/api/object.js';
+import {typeByPlural} from '../../source/api/resources.js';
+import {ManualClock} from '../../source/engine/clock.js';
+import type {NodeConfig} from '../../source/engine/config.js';
+import {Engine} from '../../source/engine/engine.js';
+import {hasBubblewrap} from '../../source/engine/kubelet/kubelet.js';
+import {eventually, removeHome, tempHome} from '../helpers.js';
+
+type Rec = Record<string, any>;
+const deployType = typeByPlural('deployments')!;
+const hpaType = typeByPlural('horizontalpodautoscalers')!;
+const node: NodeConfig = {name: 'local', kind: 'process', cpu: '8', memory: '16Gi', pods: 110, labels: {}, taints: []};
+
+describe('HorizontalPodAutoscaler (real CPU load, manual clock)', () => {
+	let engine: Engine;
+	let home: string;
+	let control: string;
+	const clock = new ManualClock(Date.now());
+	/** Clock time in 5 s steps (the kubelet samples every 5 s), each given real time so a CPU sample spans a fair window. */
+	const pass = async (ms: number) => {
+		for (let done = 0; done < ms; done += 5000) {
+			clock.advance(Math.min(5000, ms - done));
+			await new Promise(r => setTimeout(r, 250));
+		}
+	};
+	before(async () => {
+		home = tempHome();
+		control = fs.mkdtempSync(path.join(path.dirname(home), 'kubedeck-hpa-'));
+		// The pods' own uids must be able to look in it.
+		fs.chmodSync(control, 0o755);
+		engine = await Engine.start({home, clock, config: {nodes: [node], images: {}, scheduler: {scoring: 'MostAllocated'}}, log: () => {}});
+	});
+	after(async () => {
+		await engine.stop();
+		removeHome(home);
+		fs.rmSync(control, {recursive: true, force: true});
+	});
+	const hpa = () => engine.store.get('horizontalpodautoscalers', 'default', 'load')!;
+	const status = () => (hpa().status ?? {}) as Rec;
+	const condition = (type: string) => (status().conditions ?? []).find((c: Rec) => c.type === type) as Rec | undefined;
+	const replicas = () => Number((engine.store.get('deployments', 'default', 'load')!.spec as Rec).replicas);
+	const reasons = () => engine.store.list('events', 'default').items.filter(e => (e.involvedObject as Rec).kind === 'HorizontalPodAutoscaler').map(e => `${e.reason}: ${e.message}`);
+
+	it('scales up under CPU load to maxReplicas, and down to minReplicas after the stabilization window once the load stops', async () => {
+		// The burner stops when this file appears; without bubblewrap the host path is what the pod sees.
+		const stopFile = hasBubblewrap() ? '/ctl/stop' : path.join(control, 'stop');
+		await engine.registry.create(deployType, 'default', {
+			apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'load', namespace: 'default'},
+			spec: {
+				replicas: 1, selector: {matchLabels: {app: 'load'}},
+				template: {
+					metadata: {labels: {app: 'load'}},
+					spec: {
+						terminationGracePeriodSeconds: 1,
+						containers: [{name: 'main', image: 'kubedeck/agnhost', args: ['burn-cpu', '--millicores=500', `--until-file=${stopFile}`], resources: {requests: {cpu: '100m'}}, volumeMounts: [{name: 'ctl', mountPath: '/ctl'}]}],
+						volumes: [{name: 'ctl', hostPath: {path: control}}],
+					},
+				},
+			},
+		} as KubeObject);
+		await engine.registry.create(hpaType, 'default', {
+			apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: {name: 'load', namespace: 'default'},
+			spec: {scaleTargetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'load'}, minReplicas: 1, maxReplicas: 3, metrics: [{type: 'Resource', resource: {name: 'cpu', target: {type: 'Utilization', averageUtilization: 50}}}]},
+		} as KubeObject);
+		await eventually(async () => {
+			await pass(15_000);
+			return replicas() === 3 && status().desiredReplicas === 3;
+		}, 'the Deployment scaled to maxReplicas', 90_000);
+		assert.equal(condition('ScalingActive')?.reason, 'ValidMetricFound');
+		assert.ok((status().currentMetrics[0].resource.current.averageUtilization as number) > 50, `utilization above target: ${JSON.stringify(status().currentMetrics)}`);
+		assert.ok(reasons().some(r => /^SuccessfulRescale: New size: \d; reason: cpu resource utilization \(percentage of request\) above target$/.test(r)), reasons().join('\n'));
+		await eventually(async () => {
+			await pass(15_000);
+			return condition('ScalingLimited')?.reason === 'TooManyReplicas';
+		}, 'ScalingLimited: TooManyReplicas while the load wants more', 60_000);
+
+		// The load stops: the recommendation drops at once, the replicas only after 300 s of clock.
+		fs.writeFileSync(path.join(control, 'stop'), '');
+		await eventually(async () => {
+			await pass(15_000);
+			return condition('AbleToScale')?.reason === 'ScaleDownStabilized';
+		}, 'a stabilized scale-down', 60_000);
+		const stabilizedAt = clock.now();
+		assert.equal(replicas(), 3, 'no scale-down inside the window');
+		await eventually(async () => {
+			await pass(15_000);
+			return replicas() === 1;
+		}, 'the Deployment back at minReplicas', 120_000);
+		assert.ok(clock.now() - stabilizedAt >= 240_000, `the scale-down waited for the window (${(clock.now() - stabilizedAt) / 1000} s)`);
+		assert.ok(reasons().some(r => r === 'SuccessfulRescale: New size: 1; reason: All metrics below target'), reasons().join('\n'));
+	});
+
+	it('says why it cannot scale: a target that does not exist, a container without a request', async () => {
+		await engine.registry.create(hpaType, 'default', {
+			apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: {name: 'orphan', namespace: 'default'},
+			spec: {scaleTargetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'nothing'}, maxReplicas: 3},
+		} as KubeObject);
+		const orphan = await eventually(() => ((engine.store.get('horizontalpodautoscalers', 'default', 'orphan')?.status as Rec)?.conditions ?? []).find((c: Rec) => c.type === 'AbleToScale'), 'a condition');
+		assert.equal(orphan.status, 'False');
+		assert.equal(orphan.message, 'the HPA controller was unable to get the target\'s current scale: deployments.apps "nothing" not found');
+
+		await engine.registry.create(deployType, 'default', {
+			apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'norequest', namespace: 'default'},
+			spec: {replicas: 1, selector: {matchLabels: {app: 'norequest'}}, template: {metadata: {labels: {app: 'norequest'}}, spec: {containers: [{name: 'main', image: 'kubedeck/agnhost', args: ['pause']}]}}},
+		} as KubeObject);
+		await engine.registry.create(hpaType, 'default', {
+			apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: {name: 'norequest', namespace: 'default'},
+			spec: {scaleTargetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'norequest'}, maxReplicas: 3},
+		} as KubeObject);
+		const active = await eventually(async () => {
+			await pass(15_000);
+			return ((engine.store.get('horizontalpodautoscalers', 'default', 'norequest')?.status as Rec)?.conditions ?? []).find((c: Rec) => c.type === 'ScalingActive' && c.status === 'False' && /missing request/.test(c.message));
+		}, 'ScalingActive False', 30_000);
+		assert.equal(active.reason, 'FailedGetResourceMetric');
+		assert.match(active.message, /missing request for cpu in container main of Pod norequest-/);
+	});
+});

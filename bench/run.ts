@@ -10,8 +10,9 @@ import {network} from './network.js';
 import {podStart} from './pod-start.js';
 import {scheduler} from './scheduler.js';
 import {storeWrites} from './store-writes.js';
+import {workloads} from './workloads.js';
 
-const benchmarks: Benchmark[] = [storeWrites, podStart, scheduler, dashboard, network];
+const benchmarks: Benchmark[] = [storeWrites, podStart, scheduler, dashboard, network, workloads];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

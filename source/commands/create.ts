@@ -12,6 +12,7 @@ import {CliError} from '../client/errors.js';
 import {planManifests} from '../client/operations/apply.js';
 import {readManifests} from '../client/operations/manifests.js';
 import {refOf, resolveType} from '../api/resources.js';
+import {jobFromCronJob} from '../api/workloads.js';
 
 /** --from-literal=k=v and --from-file=[key=]path (a directory adds each file). */
 function collectData(ctx: CommandContext): Record<string, string> {
@@ -69,23 +70,13 @@ function restartPolicy(ctx: CommandContext, fallback: string): string {
 }
 
 /** `create job NAME --from=cronjob/CJ`: the CronJob's job template, marked as started by hand and owned by the CronJob. */
-async function jobFromCronJob(ctx: CommandContext, name: string, from: string): Promise<KubeObject> {
+async function jobFromCronJobFlag(ctx: CommandContext, name: string, from: string): Promise<KubeObject> {
 	const [kind, cronName] = from.split('/');
 	if (!cronName || !['cronjob', 'cronjobs', 'cj', 'cronjob.batch', 'cronjobs.batch'].includes(kind.toLowerCase())) {
 		throw new CliError(`error: from must be an existing cronjob: ${from}`);
 	}
 	const client = await ctx.client();
-	const cron = await client.get(resolveType('cronjobs')!, ctx.namespace, cronName);
-	const template = ((cron.spec as Record<string, any>).jobTemplate ?? {}) as Record<string, any>;
-	return {
-		apiVersion: 'batch/v1', kind: 'Job',
-		metadata: {
-			name, namespace: ctx.namespace, labels: template.metadata?.labels,
-			annotations: {...template.metadata?.annotations, 'cronjob.kubernetes.io/instantiate': 'manual'},
-			ownerReferences: [{apiVersion: 'batch/v1', kind: 'CronJob', name: cron.metadata.name!, uid: cron.metadata.uid!, controller: true}],
-		},
-		spec: template.spec,
-	};
+	return jobFromCronJob(await client.get(resolveType('cronjobs')!, ctx.namespace, cronName), name) as KubeObject;
 }
 
 async function generate(ctx: CommandContext): Promise<KubeObject> {
@@ -132,7 +123,7 @@ async function generate(ctx: CommandContext): Promise<KubeObject> {
 			const from = ctx.string('from');
 			if (from) {
 				if (ctx.string('image') || ctx.rest.length) throw new CliError('error: either --image or --from must be specified');
-				return jobFromCronJob(ctx, name, from);
+				return jobFromCronJobFlag(ctx, name, from);
 			}
 			return {
 				apiVersion: 'batch/v1', kind: 'Job', metadata: {name, namespace},

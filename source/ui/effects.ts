@@ -20,7 +20,8 @@ import {toYaml} from '../render/yaml.js';
 import * as B from './editor/buffer.js';
 import {saveBuffer} from './editor/save.js';
 import {duplicateOf, withoutServerFields} from './editor/templates.js';
-import {deploymentDetails, followRollout} from './details.js';
+import {followRollout, liveDetails} from './details.js';
+import {jobFromCronJob} from '../api/workloads.js';
 import type {LogPane} from './keys/logs.js';
 import {logPaneFor, maskSecret} from './objects.js';
 import type {PortForwards} from '../client/operations/port-forward.js';
@@ -96,6 +97,17 @@ export function runEffect(effect: Effect, deps: EffectDeps): void {
 			const t = typeOf(effect.target);
 			const {namespace, name} = effect.target.metadata;
 			return report(client.scale(t, namespace!, name!, effect.replicas).then(() => `${refOf(effect.target)} scaled to ${effect.replicas}`), effect.target);
+		}
+		case 'cronjob': {
+			const {namespace, name} = effect.target.metadata;
+			const cronType = resolveType('cronjobs')!;
+			if (effect.action !== 'trigger') {
+				const suspend = effect.action === 'suspend';
+				return report(client.patch(cronType, namespace!, name!, {spec: {suspend}}, 'merge').then(() => `${refOf(effect.target)} ${suspend ? 'suspended' : 'resumed'}`));
+			}
+			// Named as k9s names them: the CronJob's name, "manual" and a short random suffix (within a Job name's 63).
+			const jobName = `${name!.slice(0, 45)}-manual-${Math.random().toString(36).slice(2, 7)}`;
+			return report(client.get(cronType, namespace!, name!).then(cron => client.create(jobFromCronJob(cron, jobName) as KubeObject)).then(() => `job.batch/${jobName} created from ${refOf(effect.target)}`));
 		}
 		case 'act': return act(effect, deps, report);
 		case 'restore': return report(client.create(withoutServerFields(effect.object)).then(() => `${refOf(effect.object)} restored`));
@@ -239,16 +251,19 @@ function xray(effect: Extract<Effect, {kind: 'xray'}>, deps: EffectDeps, report:
 	}));
 }
 
-/** While a Deployment's describe is open, its lines are read again every second. */
+/** While a live describe is open (details.ts's liveKinds), its lines are read again every second. */
 export function followLive(target: KubeObject, deps: Pick<EffectDeps, 'client' | 'dispatch' | 'pods'>): () => void {
 	const {client} = deps;
 	const key = objectKey(target);
+	const type = typeOf(target);
+	// The HPA's sparklines: its readings while this view is open.
+	const history = new Map<string, number[]>();
 	let stopped = false;
 	const refresh = async () => {
 		try {
-			const d = await client.get(resolveType('deployments')!, target.metadata.namespace, target.metadata.name!);
-			const [details, events] = await Promise.all([deploymentDetails(client, d, deps.pods()), eventsFor(client, d)]);
-			if (!stopped) deps.dispatch({kind: 'live', key, lines: [...details, ...describeObject(d, events).split('\n')]});
+			const obj = await client.get(type, target.metadata.namespace, target.metadata.name!);
+			const [details, text] = await Promise.all([liveDetails(client, obj, deps.pods(), history), describeText(client, obj)]);
+			if (!stopped) deps.dispatch({kind: 'live', key, lines: [...details, ...text.split('\n')]});
 		} catch {}
 	};
 	const timer = setInterval(() => void refresh(), 1000);

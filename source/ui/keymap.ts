@@ -49,6 +49,8 @@ export const defaultKeyCommands: KeyCommand[] = [
 	{id: 'object.scaleUp', keys: ['+'], scopes: L, description: 'scale up by one', mutating: true, quiet: true},
 	{id: 'object.scaleDown', keys: ['-'], scopes: L, description: 'scale down by one', mutating: true, quiet: true},
 	{id: 'object.restart', keys: ['r'], scopes: L, description: 'rollout restart', mutating: true, dangerous: true},
+	{id: 'cronjob.trigger', keys: ['t'], scopes: L, description: 'run a CronJob now (a Job from its template)', mutating: true, quiet: true},
+	{id: 'cronjob.suspend', keys: ['S'], scopes: L, description: 'suspend or resume a CronJob', mutating: true, quiet: true},
 	{id: 'object.undoRollout', keys: ['u'], scopes: L, description: 'rollout undo (asks first)', mutating: true, dangerous: true, quiet: true},
 	{id: 'object.delete', keys: ['ctrl+d'], scopes: L, description: 'delete', mutating: true, dangerous: true},
 	{id: 'object.kill', keys: ['ctrl+k'], scopes: L, description: 'kill: delete at once, no grace period', mutating: true, dangerous: true, quiet: true},

@@ -112,6 +112,8 @@ export type Effect =
 	| {kind: 'theme'; name: string}
 	| {kind: 'apply'; path?: string; examples?: boolean; namespace: string}
 	| {kind: 'scale'; target: KubeObject; replicas: number}
+	/** k9s's t and the suspend toggle on a CronJob. */
+	| {kind: 'cronjob'; action: 'trigger' | 'suspend' | 'resume'; target: KubeObject}
 	/** delete, kill, restart or rollback, over one object or the marked ones. */
 	| {kind: 'act'; verb: ConfirmVerb; type: ResourceType; targets: KubeObject[]}
 	| {kind: 'restore'; type: ResourceType; object: KubeObject}

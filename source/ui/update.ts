@@ -14,6 +14,7 @@ import {confirmKey, editPrompt, lineOf, recall, scrollOffset} from './keys/dialo
 import {editorKey} from './keys/editor.js';
 import {type LogKeysContext, logsKey} from './keys/logs.js';
 import {commandIn, defaultKeyCommands, deleteKeyHint, helpLines, keyName} from './keymap.js';
+import {liveKinds} from './details.js';
 import {back, jump, pushView, type View} from './navigation.js';
 import {maskSecret, podSelectorOf} from './objects.js';
 import {paneOf, panes} from './panes.js';
@@ -587,10 +588,21 @@ class Reducer {
 			case 'nav.enter':
 				if (type.kind === 'Namespace') return this.navigate({type: resolveType('pods')!, namespace: current.metadata.name!});
 				if (podSelectorOf(current)) return this.switchType(resolveType('pods')!, `-l ${podSelectorOf(current)}`);
+				if (type.kind === 'PersistentVolumeClaim') {
+					// The pods whose volumes name the claim, by name (a claim selects no labels; a row's text starts with its name).
+					const users = this.env.pods().filter(p => p.metadata.namespace === current.metadata.namespace && ((p.spec as Rec)?.volumes ?? []).some((v: Rec) => v.persistentVolumeClaim?.claimName === current.metadata.name));
+					if (users.length === 0) return this.status(`no pod uses ${ref}`);
+					return this.switchType(resolveType('pods')!, `^(${users.map(p => p.metadata.name!.replace(/[.]/g, '\\.')).join('|')}) `);
+				}
+				if (type.kind === 'PersistentVolume') {
+					const claim = (current.spec as Rec)?.claimRef;
+					if (!claim) return this.status(`${ref} is not bound to a claim`);
+					return this.navigate({type: resolveType('persistentvolumeclaims')!, namespace: claim.namespace, filter: `^${claim.name} `});
+				}
 				return;
 			case 'view.describe':
-				// A Deployment's describe is live: its lines come from effects.ts's refresh while it is open.
-				if (current.kind === 'Deployment') return this.setMode({kind: 'text', title: `Describe ${ref} (live)`, lines: ['loading…'], offset: 0, live: current});
+				// Workloads' and autoscalers' describes are live: their lines come from effects.ts's refresh while open.
+				if (liveKinds.includes(current.kind)) return this.setMode({kind: 'text', title: `Describe ${ref} (live)`, lines: ['loading…'], offset: 0, live: current});
 				return this.do({kind: 'open', view: 'describe', type, target: current});
 			case 'view.yaml': return this.do({kind: 'open', view: 'yaml', type, target: current});
 			case 'view.logs':
@@ -616,8 +628,14 @@ class Reducer {
 				if (!['Deployment', 'StatefulSet', 'DaemonSet'].includes(type.kind)) return this.status('rollout restart: select a deployment, statefulset or daemonset', 'error');
 				// Every pod is replaced: it asks first, as k9s does.
 				return ask('restart', targets);
+			case 'cronjob.trigger':
+				if (type.kind !== 'CronJob') return this.status('t runs a CronJob now: select a cronjob', 'error');
+				return this.do({kind: 'cronjob', action: 'trigger', target: current});
+			case 'cronjob.suspend':
+				if (type.kind !== 'CronJob') return this.status('S suspends or resumes a CronJob: select a cronjob', 'error');
+				return this.do({kind: 'cronjob', action: (current.spec as Rec)?.suspend ? 'resume' : 'suspend', target: current});
 			case 'object.undoRollout':
-				if (type.kind !== 'Deployment') return this.status('rollout undo: select a deployment', 'error');
+				if (!['Deployment', 'StatefulSet', 'DaemonSet'].includes(type.kind)) return this.status('rollout undo: select a deployment, statefulset or daemonset', 'error');
 				return ask('rollback', [current]);
 			case 'object.delete': {
 				const hint = deleteKeyHint(name);

@@ -502,6 +502,71 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it('runs a CronJob now with t, suspends and resumes it with S, and shows its next run; a StatefulSet shows its ordinals and claims', async () => {
+		const cronType = resolveType('cronjobs')!;
+		await client.create({
+			apiVersion: 'batch/v1', kind: 'CronJob', metadata: {name: 'nightly', namespace: 'default'},
+			spec: {schedule: '0 3 * * *', timeZone: 'Etc/UTC', jobTemplate: {spec: {template: {spec: {restartPolicy: 'Never', containers: [{name: 'c', image: 'busybox', command: ['true']}]}}}}},
+		});
+		await client.create({
+			apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: {name: 'ledger', namespace: 'default'},
+			spec: {
+				replicas: 2, serviceName: 'ledger', selector: {matchLabels: {app: 'ledger'}},
+				template: {metadata: {labels: {app: 'ledger'}}, spec: {containers: [{name: 'c', image: 'kubedeck/agnhost', args: ['pause'], volumeMounts: [{name: 'data', mountPath: '/data'}]}]}},
+				volumeClaimTemplates: [{metadata: {name: 'data'}, spec: {accessModes: ['ReadWriteOnce'], resources: {requests: {storage: '1Mi'}}}}],
+			},
+		});
+		const {app, frame, until, type, command, selectRow} = open();
+		try {
+			await until(/view: pods/, 'the first frame');
+			await command('cj');
+			await until(/view: cronjobs[^]*^[> ] nightly\s/m, 'the cronjob');
+			await selectRow('nightly');
+			type('t');
+			await until(/job\.batch\/nightly-manual-\w+ created from cronjob\.batch\/nightly/, 'a Job made now');
+			const jobs = (await client.list(resolveType('jobs')!, {namespace: 'default'})).items.filter(j => j.metadata.ownerReferences?.[0]?.name === 'nightly');
+			assert.equal(jobs.length, 1);
+			assert.equal(jobs[0].metadata.annotations?.['cronjob.kubernetes.io/instantiate'], 'manual');
+			type('S');
+			await until(/cronjob\.batch\/nightly suspended/, 'suspended');
+			await eventually(async () => ((await client.get(cronType, 'default', 'nightly')).spec as {suspend?: boolean}).suspend === true, 'spec.suspend true');
+			type('d');
+			await until(/Next run: suspended \(S resumes\)/, 'the live describe saying it is suspended');
+			assert.match(frame(), /Schedule: 0 3 \* \* \*/);
+			assert.match(frame(), /nightly-manual-\w+ \(manual\)/, 'its Jobs listed');
+			type(keys.esc);
+			await until(/view: cronjobs/, 'back to the list');
+			type('S');
+			await until(/cronjob\.batch\/nightly resumed/, 'resumed');
+			type('d');
+			await until(/Next run: \d{4}-\d\d-\d\dT03:00:00\.000Z \(in /, 'the next run, at 03:00');
+			type(keys.esc);
+
+			await command('sts');
+			await until(/view: statefulsets[^]*^[> ] ledger\s/m, 'the statefulset');
+			await selectRow('ledger');
+			type('d');
+			await until(/ORDINAL\s+POD\s+STATUS\s+NODE\s+REVISION\s+CLAIMS/, 'the ordinals table');
+			await until(/^ *0\s+ledger-0\s+Running\s+\S+\s+ledger-\w+\s+data-ledger-0 \(Bound, 1Mi\)/m, 'ordinal 0 with its bound claim', 30_000);
+			await until(/^ *1\s+ledger-1\s+Running\s+\S+\s+ledger-\w+\s+data-ledger-1 \(Bound, 1Mi\)/m, 'ordinal 1 with its bound claim', 30_000);
+			assert.match(frame(), /Rollout: \[█{20}\] 2\/2 ready/);
+			type(keys.esc);
+			// The Storage pane: from a claim to the pod that uses it.
+			await command('pvc');
+			await until(/view: persistentvolumeclaims[^]*^[> ] data-ledger-1\s+Bound/m, 'the claims, bound');
+			await selectRow('data-ledger-1');
+			type(keys.enter);
+			await until(/view: pods[^]*^> ledger-1\s/m, 'the pod using the claim');
+			assert.doesNotMatch(frame(), /^[> ] ledger-0\s/m, 'only the pod using it');
+		} finally {
+			app.unmount();
+			// The later tests read the pods list: these pods would push theirs off the screen.
+			await client.delete(resolveType('statefulsets')!, 'default', 'ledger');
+			await client.delete(cronType, 'default', 'nightly');
+			await eventually(async () => (await client.list(resolveType('pods')!, {namespace: 'default'})).items.every(p => !/^(ledger|nightly)-/.test(p.metadata.name!)), 'their pods gone', 30_000);
+		}
+	});
+
 	it('says why a rollback cannot happen, as kubectl does', async () => {
 		await client.create(deployment('fresh-rollout', 1));
 		const {app, frame, until, type, selectDeployment} = open();

@@ -5,6 +5,7 @@
 // the processes over real time; the syncs and windows follow the manual clock.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import type {KubeObject} from '../../source/api/object.js';
@@ -97,6 +98,46 @@ describe('HorizontalPodAutoscaler (real CPU load, manual clock)', () => {
 		}, 'the Deployment back at minReplicas', 120_000);
 		assert.ok(clock.now() - stabilizedAt >= 240_000, `the scale-down waited for the window (${(clock.now() - stabilizedAt) / 1000} s)`);
 		assert.ok(reasons().some(r => r === 'SuccessfulRescale: New size: 1; reason: All metrics below target'), reasons().join('\n'));
+	});
+
+	it('scales on the connections a Service takes, counted by the service proxy', async () => {
+		await engine.registry.create(deployType, 'default', {
+			apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'web', namespace: 'default'},
+			spec: {replicas: 1, selector: {matchLabels: {app: 'web'}}, template: {metadata: {labels: {app: 'web'}}, spec: {terminationGracePeriodSeconds: 1, containers: [{name: 'main', image: 'kubedeck/agnhost', args: ['netexec', '--http-port=8080']}]}}},
+		} as KubeObject);
+		await engine.registry.create(typeByPlural('services')!, 'default', {apiVersion: 'v1', kind: 'Service', metadata: {name: 'web', namespace: 'default'}, spec: {selector: {app: 'web'}, ports: [{port: 80, targetPort: 8080}]}} as KubeObject);
+		const ip = (engine.store.get('services', 'default', 'web')!.spec as Rec).clusterIP as string;
+		await eventually(() => ((engine.store.get('endpoints', 'default', 'web')?.subsets as Rec[] | undefined)?.[0]?.addresses ?? []).length === 1, 'a ready endpoint', 30_000);
+		// Each connection is one HTTP request answered through the proxy.
+		const connect = () => new Promise<void>((resolve, reject) => {
+			const socket = net.connect(80, ip, () => socket.end('GET / HTTP/1.0\r\n\r\n'));
+			socket.on('data', () => {});
+			socket.on('close', () => resolve());
+			socket.on('error', reject);
+		});
+		await engine.registry.create(hpaType, 'default', {
+			apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: {name: 'web', namespace: 'default'},
+			spec: {
+				scaleTargetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'web'}, minReplicas: 1, maxReplicas: 3,
+				metrics: [{type: 'Object', object: {metric: {name: 'connections_per_second'}, describedObject: {apiVersion: 'v1', kind: 'Service', name: 'web'}, target: {type: 'Value', value: '1'}}}],
+			},
+		} as KubeObject);
+		const web = () => engine.store.get('horizontalpodautoscalers', 'default', 'web')!;
+		// The first reading of a rate is only a starting point.
+		await eventually(async () => {
+			await pass(15_000);
+			return ((web().status as Rec)?.conditions ?? []).some((c: Rec) => c.type === 'ScalingActive');
+		}, 'a first sync', 30_000);
+		// 60 connections in 15 s of clock: 4 a second against a target of 1.
+		await eventually(async () => {
+			await Promise.all(Array.from({length: 60}, connect));
+			await pass(15_000);
+			return Number((engine.store.get('deployments', 'default', 'web')!.spec as Rec).replicas) === 3;
+		}, 'the Deployment scaled on connections', 60_000);
+		const current = (web().status as Rec).currentMetrics[0].object;
+		assert.equal(current.metric.name, 'connections_per_second');
+		assert.ok(Number(String(current.current.value).replace(/m$/, '')) / 1000 >= 2, `a rate above target: ${JSON.stringify(current)}`);
+		assert.ok(reasons().some(r => r.startsWith('SuccessfulRescale: New size: 3; reason: connections_per_second metric on Service/web above target')), reasons().join('\n'));
 	});
 
 	it('says why it cannot scale: a target that does not exist, a container without a request', async () => {

@@ -77,6 +77,8 @@ export class HorizontalPodAutoscalerController implements Controller {
 	private readonly recommendations = new Map<string, {at: number; replicas: number}[]>();
 	private readonly scaleEvents = new Map<string, {at: number; change: number}[]>();
 	private readonly counters = new Map<string, {at: number; value: number}>();
+	/** When each HPA (uid) was last synced, at which generation: its own status writes do not sync it again. */
+	private readonly synced = new Map<string, {at: number; generation: number}>();
 
 	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly clock: Clock, private readonly metrics: AutoscalerMetrics) {}
 
@@ -84,6 +86,10 @@ export class HorizontalPodAutoscalerController implements Controller {
 		const [namespace, name] = splitKey(key);
 		const hpa = this.store.get('horizontalpodautoscalers', namespace, name);
 		if (!hpa || hpa.metadata.deletionTimestamp) return undefined;
+		const now = this.clock.now();
+		const last = this.synced.get(hpa.metadata.uid!);
+		if (last && last.generation === hpa.metadata.generation && now - last.at < syncPeriodMs) return {requeueAfter: syncPeriodMs - (now - last.at)};
+		this.synced.set(hpa.metadata.uid!, {at: now, generation: hpa.metadata.generation ?? 0});
 		const spec = hpa.spec as Rec;
 		const ref = spec.scaleTargetRef ?? {};
 		const status: Rec = {...(hpa.status as Rec), observedGeneration: hpa.metadata.generation};

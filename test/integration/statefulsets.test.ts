@@ -226,4 +226,25 @@ describe('StatefulSets and DaemonSets', () => {
 		assert.equal(revisions.length, 2);
 		assert.ok(podsOf('agent').every(p => (p.spec as Rec).tolerations.some((t: Rec) => t.key === 'node.kubernetes.io/unreachable')), 'daemon pods tolerate node trouble');
 	});
+
+	it('surges a DaemonSet update: the new pod beside the old one, so no node is ever without an available pod', async () => {
+		await patch(dsType, 'agent', {spec: {updateStrategy: {type: 'RollingUpdate', rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}}});
+		const before = podsOf('agent').map(revisionOf);
+		let bare = 0, most = 0;
+		const stop = engine.store.watch('pods', 'default', Number(engine.store.resourceVersion), () => {
+			for (const node of ['sim-1', 'sim-2']) {
+				const here = podsOf('agent').filter(p => (p.spec as Rec).nodeName === node);
+				if (!here.some(isPodReady)) bare++;
+			}
+			most = Math.max(most, podsOf('agent').length);
+		});
+		await patch(dsType, 'agent', {spec: {template: {metadata: {annotations: {version: 'three'}}}}});
+		await eventually(() => {
+			const pods = podsOf('agent');
+			return pods.length === 2 && pods.every(p => !before.includes(revisionOf(p)) && isPodReady(p));
+		}, 'both pods replaced', 30_000);
+		stop();
+		assert.equal(bare, 0, 'a node was left without a ready daemon pod');
+		assert.equal(most, 3, 'one surge pod at a time (maxSurge 1)');
+	});
 });

@@ -45,6 +45,8 @@ export function tolerates(tolerations: Rec[] | undefined, taint: Rec): boolean {
  */
 export function placementConflict(spec: Rec, node: KubeObject, effects: string[] = ['NoSchedule', 'NoExecute']): string | undefined {
 	const labels = node.metadata.labels ?? {};
+	// A spec that names its node fits that node alone (NodeName filter).
+	if (spec.nodeName && spec.nodeName !== node.metadata.name) return "node(s) didn't match the requested node name";
 	if (spec.nodeSelector && !Object.entries(spec.nodeSelector).every(([k, v]) => labels[k] === v)) return "node(s) didn't match Pod's node affinity/selector";
 	if (!nodeSelectorTermsMatch(spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms, node)) return "node(s) didn't match Pod's node affinity/selector";
 	const taint = ((node.spec as Rec)?.taints ?? []).find((t: Rec) => effects.includes(t.effect) && !tolerates(spec.tolerations, t));

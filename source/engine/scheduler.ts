@@ -15,7 +15,7 @@ import type {Clock} from './clock.js';
 import {isoTime} from '../api/time.js';
 import {type Controller, keyOf, splitKey} from './controllers/runner.js';
 import {claimsOf, podsUsing, selectedNodeAnnotation, volumeNodeTerms} from './controllers/volumes.js';
-import {nodeSelectorTermsMatch, placementConflict} from './node-match.js';
+import {nodeSelectorTermsMatch, placementConflict, tolerates} from './node-match.js';
 import type {EventRecorder} from './events.js';
 
 type Rec = Record<string, any>;
@@ -132,7 +132,16 @@ export class Scheduler implements Controller {
 				if (claim.metadata.annotations?.[selectedNodeAnnotation] === node) continue;
 				await this.registry.patch(pvcType, claim.metadata.namespace, claim.metadata.name!, 'application/merge-patch+json', {metadata: {annotations: {[selectedNodeAnnotation]: node}}});
 			}
-			return;
+			// Looked at again if the binding does not come (a provisioning that fails says why on the claim).
+			return {requeueAfter: 10_000};
+		}
+		if (!node) {
+			// A node chosen for a claim that no longer fits the pod is given up, so another can be chosen
+			// (as the provisioner drops volume.kubernetes.io/selected-node when it cannot use it).
+			for (const claim of volumes.delayed) {
+				if (!claim.metadata.annotations?.[selectedNodeAnnotation]) continue;
+				await this.registry.patch(pvcType, claim.metadata.namespace, claim.metadata.name!, 'application/merge-patch+json', {metadata: {annotations: {[selectedNodeAnnotation]: null}}});
+			}
 		}
 		if (node) {
 			// Assume the pod is on the node before the binding commits (kube-scheduler's assume cache),
@@ -171,7 +180,8 @@ export class Scheduler implements Controller {
 		});
 		for (const {node, name, ready, cpu: cpuCap, memory: memCap, pods: podCap} of nodes) {
 			if (!ready) { reject("node(s) had untolerated taint {node.kubernetes.io/not-ready: }"); continue; }
-			if ((node.spec as Rec)?.unschedulable) { reject('node(s) were unschedulable'); continue; }
+			// NodeUnschedulable: a cordoned node takes only pods that tolerate it (DaemonSet pods do).
+			if ((node.spec as Rec)?.unschedulable && !tolerates(spec.tolerations, {key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule'})) { reject('node(s) were unschedulable'); continue; }
 			const conflict = placementConflict(spec, node) ?? volumeFilter?.(node);
 			if (conflict) { reject(conflict); continue; }
 			const used = this.usage.get(name) ?? {cpu: 0, memory: 0, pods: 0};
@@ -205,10 +215,11 @@ export class Scheduler implements Controller {
 			if (claim.metadata.deletionTimestamp) return {unschedulable: `persistentvolumeclaim "${name}" is being deleted`, delayed};
 			const spec = claim.spec as Rec;
 			const modes: string[] = spec.accessModes ?? [];
-			const others = podsUsing(this.store, namespace, name).filter(p => p.metadata.uid !== pod.metadata.uid && !p.metadata.deletionTimestamp);
+			// Only pods already on a node hold a claim (VolumeRestrictions): two pending pods never block each other.
+			const others = podsUsing(this.store, namespace, name).filter(p => p.metadata.uid !== pod.metadata.uid && !p.metadata.deletionTimestamp && ((p.spec as Rec).nodeName || this.placed.has(p.metadata.uid!)));
 			if (modes.includes('ReadWriteOncePod') && others.length > 0) return {unschedulable: 'node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode', delayed};
 			if (modes.length > 0 && modes.every(m => m === 'ReadWriteOnce')) {
-				const nodes = new Set(others.map(p => (p.spec as Rec).nodeName).filter(Boolean));
+				const nodes = new Set(others.map(p => (p.spec as Rec).nodeName ?? this.placed.get(p.metadata.uid!)?.node).filter(Boolean));
 				if (nodes.size) filters.push(node => nodes.has(node.metadata.name!) ? undefined : 'node(s) did not have the ReadWriteOnce claim another pod uses');
 			}
 			if (spec.volumeName) {

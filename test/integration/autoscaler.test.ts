@@ -78,7 +78,8 @@ describe('HorizontalPodAutoscaler (real CPU load, manual clock)', () => {
 		}, 'the Deployment scaled to maxReplicas', 90_000);
 		assert.equal(condition('ScalingActive')?.reason, 'ValidMetricFound');
 		assert.ok((status().currentMetrics[0].resource.current.averageUtilization as number) > 50, `utilization above target: ${JSON.stringify(status().currentMetrics)}`);
-		assert.ok(reasons().some(r => /^SuccessfulRescale: New size: \d; reason: cpu resource utilization \(percentage of request\) above target$/.test(r)), reasons().join('\n'));
+		// Events are written best effort, after the scale: waited for, not raced.
+		await eventually(() => reasons().some(r => /^SuccessfulRescale: New size: \d; reason: cpu resource utilization \(percentage of request\) above target$/.test(r)), 'the SuccessfulRescale event');
 		await eventually(async () => {
 			await pass(15_000);
 			return condition('ScalingLimited')?.reason === 'TooManyReplicas';
@@ -97,7 +98,7 @@ describe('HorizontalPodAutoscaler (real CPU load, manual clock)', () => {
 			return replicas() === 1;
 		}, 'the Deployment back at minReplicas', 120_000);
 		assert.ok(clock.now() - stabilizedAt >= 240_000, `the scale-down waited for the window (${(clock.now() - stabilizedAt) / 1000} s)`);
-		assert.ok(reasons().some(r => r === 'SuccessfulRescale: New size: 1; reason: All metrics below target'), reasons().join('\n'));
+		await eventually(() => reasons().some(r => r === 'SuccessfulRescale: New size: 1; reason: All metrics below target'), 'the scale-down event');
 	});
 
 	it('scales on the connections a Service takes, counted by the service proxy', async () => {
@@ -137,7 +138,21 @@ describe('HorizontalPodAutoscaler (real CPU load, manual clock)', () => {
 		const current = (web().status as Rec).currentMetrics[0].object;
 		assert.equal(current.metric.name, 'connections_per_second');
 		assert.ok(Number(String(current.current.value).replace(/m$/, '')) / 1000 >= 2, `a rate above target: ${JSON.stringify(current)}`);
-		assert.ok(reasons().some(r => r.startsWith('SuccessfulRescale: New size: 3; reason: connections_per_second metric on Service/web above target')), reasons().join('\n'));
+		await eventually(() => reasons().some(r => r.startsWith('SuccessfulRescale: New size: 3; reason: connections_per_second metric on Service/web above target')), 'the SuccessfulRescale event');
+	});
+
+	it('brings a target outside minReplicas..maxReplicas inside without asking the metrics', async () => {
+		await engine.registry.create(deployType, 'default', {
+			apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'crowd', namespace: 'default'},
+			spec: {replicas: 5, selector: {matchLabels: {app: 'crowd'}}, template: {metadata: {labels: {app: 'crowd'}}, spec: {terminationGracePeriodSeconds: 1, containers: [{name: 'main', image: 'kubedeck/agnhost', args: ['pause']}]}}},
+		} as KubeObject);
+		await engine.registry.create(hpaType, 'default', {
+			apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: {name: 'crowd', namespace: 'default'},
+			spec: {scaleTargetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'crowd'}, minReplicas: 1, maxReplicas: 3},
+		} as KubeObject);
+		await eventually(() => Number((engine.store.get('deployments', 'default', 'crowd')!.spec as Rec).replicas) === 3, 'scaled to maxReplicas');
+		await eventually(() => reasons().includes('SuccessfulRescale: New size: 3; reason: Current number of replicas above Spec.MaxReplicas'), 'the event');
+		await engine.registry.delete(deployType, 'default', 'crowd');
 	});
 
 	it('says why it cannot scale: a target that does not exist, a container without a request', async () => {

@@ -168,13 +168,24 @@ describe('StatefulSets and DaemonSets', () => {
 		await eventually(() => podsOf('db').length === 3, 'three db pods while none is ready', 60_000);
 		assert.ok(podsOf('db').every(p => !isPodReady(p)));
 		await eventually(() => [0, 1, 2].every(n => claim(`data-db-${n}`)), 'three claims');
-		assert.ok(reasons('db').includes('FailedToFindService'), 'a missing Service is a warning, not a failure');
+		await eventually(() => reasons('db').includes('FailedToFindService'), 'a missing Service is a warning, not a failure');
 		await patch(stsType, 'db', {spec: {replicas: 1}});
 		await eventually(() => !claim('data-db-1') && !claim('data-db-2'), 'the scaled-away claims deleted', 60_000);
 		assert.ok(claim('data-db-0'));
 		await engine.registry.delete(stsType, 'default', 'db');
 		await eventually(() => !claim('data-db-0') && podsOf('db').length === 0, 'the last claim deleted with the set', 60_000);
 		// Retain (web's default) keeps claims after the set is gone.
+	});
+
+	it('keeps history for a set whose selector has only matchExpressions', async () => {
+		const set = statefulSet('expr', {replicas: 1, selector: {matchExpressions: [{key: 'app', operator: 'In', values: ['expr']}]}}, 'sleep 3600');
+		await engine.registry.create(stsType, 'default', set);
+		await eventually(() => podsOf('expr').length === 1, 'the pod');
+		await patch(stsType, 'expr', {spec: {template: {metadata: {annotations: {version: 'two'}}}}});
+		const revisions = () => engine.store.scan('controllerrevisions', 'default', r => r.metadata.ownerReferences?.[0]?.name === 'expr').map(r => r.revision).sort();
+		await eventually(() => revisions().join() === '1,2', 'revisions 1 and 2');
+		await engine.registry.delete(stsType, 'default', 'expr');
+		await eventually(() => podsOf('expr').length === 0, 'its pod gone', 30_000);
 	});
 
 	it('runs a DaemonSet pod on every fitting node, following nodes as they come, change and go', async () => {
@@ -211,6 +222,19 @@ describe('StatefulSets and DaemonSets', () => {
 		// A node that goes takes its pod with it.
 		await engine.registry.delete(nodeType, undefined, 'joined');
 		await eventually(() => nodesOf().join() === 'sim-1,sim-2', 'the gone node\'s pod removed', 30_000);
+	});
+
+	it('runs a DaemonSet whose template names a node on that node alone, without churn', async () => {
+		await engine.registry.create(dsType, 'default', {
+			apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: {name: 'pinned', namespace: 'default'},
+			spec: {selector: {matchLabels: {app: 'pinned'}}, template: {metadata: {labels: {app: 'pinned'}}, spec: {nodeName: 'sim-2', containers: [{name: 'main', image: 'busybox', command: ['sleep', '3600']}]}}},
+		} as KubeObject);
+		await eventually(() => podsOf('pinned').length === 1 && isPodReady(podsOf('pinned')[0]), 'one pod');
+		const first = podsOf('pinned')[0].metadata.uid;
+		await new Promise(r => setTimeout(r, 500));
+		assert.deepEqual(podsOf('pinned').map(p => p.metadata.uid), [first], 'the same pod, not replaced');
+		assert.equal((engine.store.get('daemonsets', 'default', 'pinned')!.status as Rec).desiredNumberScheduled, 1);
+		await engine.registry.delete(dsType, 'default', 'pinned');
 	});
 
 	it('rolls a DaemonSet\'s pods to a new template, keeping its revisions', async () => {

@@ -87,7 +87,7 @@ describe('storage: StorageClass, PersistentVolume, PersistentVolumeClaim', () =>
 		assert.equal((pv.spec as Rec).claimRef.uid, bound.metadata.uid);
 		assert.deepEqual((pv.spec as Rec).nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, [(getPod('writer')!.spec as Rec).nodeName]);
 		assert.equal((bound.status as Rec).capacity.storage, '100Mi');
-		assert.ok(reasons('data').includes('ProvisioningSucceeded'));
+		await eventually(() => reasons('data').includes('ProvisioningSucceeded'), 'the ProvisioningSucceeded event');
 		const dir = (pv.spec as Rec).local.path as string;
 		assert.equal(fs.readFileSync(path.join(dir, 'file'), 'utf8'), 'kept\n');
 
@@ -201,6 +201,40 @@ describe('storage: StorageClass, PersistentVolume, PersistentVolumeClaim', () =>
 		assert.match(conflict.message, /volume node affinity conflict|ReadWriteOnce/);
 		await engine.registry.create(podType, 'default', pod('beside', 'shared', 'true'));
 		await eventually(() => (getPod('beside')?.spec as Rec)?.nodeName === 'sim-1', 'a pod without a selector lands beside the first');
+	});
+
+	it('keeps a pre-bound volume for its claim, and a claim that names a volume waits for it', async () => {
+		const staticPV = (name: string, spec: Rec = {}) => {
+			fs.mkdirSync(path.join(hostDirs, name), {recursive: true});
+			return engine.registry.create(pvType, undefined, {
+				apiVersion: 'v1', kind: 'PersistentVolume', metadata: {name},
+				spec: {capacity: {storage: '1Gi'}, accessModes: ['ReadWriteOnce'], storageClassName: 'manual', hostPath: {path: path.join(hostDirs, name)}, ...spec},
+			} as KubeObject);
+		};
+		// Reserved for a claim that does not exist yet: Available, and no other claim takes it.
+		await staticPV('reserved', {claimRef: {namespace: 'default', name: 'later'}});
+		await eventually(() => phase(getPV('reserved')) === 'Available', 'the reserved volume Available');
+		await engine.registry.create(pvcType, 'default', claim('other', {storageClassName: 'manual'}));
+		// No PV for it and no class of that name: as kube-controller-manager says it.
+		await eventually(() => reasons('other').includes('ProvisioningFailed'), 'the other claim told there is nothing for it');
+		assert.equal(phase(getPV('reserved')), 'Available');
+		await engine.registry.create(pvcType, 'default', claim('later', {storageClassName: 'manual'}));
+		await eventually(() => phase(getClaim('later')) === 'Bound' && (getClaim('later')!.spec as Rec).volumeName === 'reserved', 'the reserved claim bound to its volume');
+		// A claim naming a volume that is not there yet waits, Pending (not Lost), and binds when it comes.
+		await engine.registry.create(pvcType, 'default', claim('named', {storageClassName: 'manual', volumeName: 'future'}));
+		await eventually(() => reasons('named').includes('FailedBinding'), 'the named claim waiting');
+		assert.equal(phase(getClaim('named')), 'Pending');
+		await staticPV('future');
+		await eventually(() => phase(getClaim('named')) === 'Bound', 'the named claim bound once its volume exists');
+		assert.equal((getPV('future')!.spec as Rec).claimRef.name, 'named');
+	});
+
+	it('lets one of two pods created together have a ReadWriteOncePod claim, not neither', async () => {
+		await engine.registry.create(pvcType, 'default', claim('solo', {accessModes: ['ReadWriteOncePod']}));
+		await Promise.all(['solo-a', 'solo-b'].map(n => engine.registry.create(podType, 'default', pod(n, 'solo', 'sleep 30', {nodeName: undefined}))));
+		await eventually(() => ['solo-a', 'solo-b'].filter(n => phase(getPod(n)) === 'Running').length === 1, 'one of them running', 60_000);
+		await new Promise(r => setTimeout(r, 500));
+		assert.equal(['solo-a', 'solo-b'].filter(n => (getPod(n)!.spec as Rec).nodeName).length, 1, 'the other is not scheduled');
 	});
 
 	it('never mounts a volume whose path reaches kubedeck\'s own files', async () => {

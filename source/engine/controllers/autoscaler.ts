@@ -117,11 +117,37 @@ export class HorizontalPodAutoscalerController implements Controller {
 		}
 		const current = Number((target.spec as Rec).replicas ?? 1);
 		const minReplicas = spec.minReplicas ?? 1;
+		/** Set the target's replicas; false (with the condition and event) if the write failed. */
+		const rescale = async (desired: number, reason: string): Promise<boolean> => {
+			try {
+				await this.registry.patch(type!, namespace, ref.name, 'application/merge-patch+json', {spec: {replicas: desired}});
+			} catch (error) {
+				set('AbleToScale', false, 'FailedUpdateScale', `the HPA controller was unable to update the target scale: ${(error as Error).message}`);
+				void this.events.record(hpa, 'Warning', 'FailedRescale', `New size: ${desired}; reason: ${reason}; error: ${(error as Error).message}`, component);
+				return false;
+			}
+			const history = this.scaleEvents.get(hpa.metadata.uid!) ?? [];
+			history.push({at: this.clock.now(), change: desired - current});
+			this.scaleEvents.set(hpa.metadata.uid!, history);
+			void this.events.record(hpa, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${reason}`, component);
+			status.lastScaleTime = isoTime(this.clock.now());
+			set('AbleToScale', true, 'SucceededRescale', `the HPA controller was able to update the target scale to ${desired}`);
+			return true;
+		};
 		status.currentReplicas = Number((target.status as Rec)?.replicas ?? current);
 		if (current === 0 && minReplicas !== 0) {
 			status.desiredReplicas = 0;
 			set('AbleToScale', true, 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale');
 			set('ScalingActive', false, 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero');
+			return finish();
+		}
+		// Outside min/max: brought inside first, without asking the metrics (reconcileAutoscaler).
+		if (current > spec.maxReplicas || current < minReplicas) {
+			const above = current > spec.maxReplicas;
+			const desired = above ? spec.maxReplicas : minReplicas;
+			status.desiredReplicas = desired;
+			set('ScalingLimited', true, above ? 'TooManyReplicas' : 'TooFewReplicas', above ? 'the desired replica count is more than the maximum replica count' : 'the desired replica count is less than the minimum replica count');
+			await rescale(desired, above ? 'Current number of replicas above Spec.MaxReplicas' : 'Current number of replicas below Spec.MinReplicas');
 			return finish();
 		}
 
@@ -151,6 +177,13 @@ export class HorizontalPodAutoscalerController implements Controller {
 			return finish();
 		}
 		const best = proposals.reduce((a, b) => (b.replicas > a.replicas ? b : a));
+		// A metric that could not be read may be the one that wants more: no scale-down on the others' word (computeReplicasForMetrics).
+		if (failure && best.replicas < current) {
+			set('AbleToScale', true, 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale');
+			set('ScalingActive', false, failure.reason, `the HPA was unable to compute the replica count: ${failure.message}`);
+			status.desiredReplicas = current;
+			return finish();
+		}
 		set('ScalingActive', true, 'ValidMetricFound', `the HPA was able to successfully calculate a replica count from ${best.description}`);
 
 		const {desired, limit, stabilized} = this.normalize(hpa, current, best.replicas);
@@ -158,20 +191,7 @@ export class HorizontalPodAutoscalerController implements Controller {
 		else set('ScalingLimited', false, 'DesiredWithinRange', 'the desired count is within the acceptable range');
 
 		if (desired !== current) {
-			try {
-				await this.registry.patch(type!, namespace, ref.name, 'application/merge-patch+json', {spec: {replicas: desired}});
-			} catch (error) {
-				const message = `the HPA controller was unable to update the target scale: ${(error as Error).message}`;
-				set('AbleToScale', false, 'FailedUpdateScale', message);
-				void this.events.record(hpa, 'Warning', 'FailedRescale', `New size: ${desired}; reason: ${this.reason(best, desired, current)}; error: ${(error as Error).message}`, component);
-				return finish();
-			}
-			const history = this.scaleEvents.get(hpa.metadata.uid!) ?? [];
-			history.push({at: this.clock.now(), change: desired - current});
-			this.scaleEvents.set(hpa.metadata.uid!, history);
-			void this.events.record(hpa, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${this.reason(best, desired, current)}`, component);
-			status.lastScaleTime = isoTime(this.clock.now());
-			set('AbleToScale', true, 'SucceededRescale', `the HPA controller was able to update the target scale to ${desired}`);
+			if (!(await rescale(desired, this.reason(best, desired, current)))) return finish();
 		} else if (stabilized && best.replicas < current) {
 			set('AbleToScale', true, 'ScaleDownStabilized', 'recent recommendations were higher than current one, applying the highest recent recommendation');
 		} else {
@@ -216,10 +236,8 @@ export class HorizontalPodAutoscalerController implements Controller {
 				if (r === undefined && utilization) throw new MetricError('FailedGetResourceMetric', `failed to get ${resource} utilization: missing request for ${resource} in container ${c.name} of Pod ${pod.metadata.name}`);
 				request += parseQuantity(String(r ?? 0)) ?? 0;
 			}
-			if ((pod.status as Rec)?.phase !== 'Running' || !(pod.spec as Rec).nodeName) {
-				missing.push({request});
-				continue;
-			}
+			// Pending pods are left out altogether (groupPods); Running ones without a sample are "missing".
+			if ((pod.status as Rec)?.phase !== 'Running' || !(pod.spec as Rec).nodeName) continue;
 			const usage = this.metrics.podUsage(pod.metadata.uid!);
 			if (!usage) missing.push({request});
 			else if (resource === 'cpu' && !isPodReady(pod)) unready.push({request});

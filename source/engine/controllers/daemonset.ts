@@ -105,13 +105,17 @@ export class DaemonSetController implements Controller {
 		}
 
 		// Nodes the set should not be on (gone, or no longer fitting) lose their pods; failed pods go too.
+		let changed = false;
 		for (const [node, pods] of byNode) {
 			for (const pod of pods) {
 				if (pod.metadata.deletionTimestamp) continue;
-				if (!keep.has(node)) await this.deletePod(ds, pod);
-				else if (isTerminal(pod)) {
+				if (!keep.has(node)) {
+					await this.deletePod(ds, pod);
+					changed = true;
+				} else if (isTerminal(pod)) {
 					void this.events.record(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${namespace}/${pod.metadata.name} on node ${node}, will try to kill it`, component);
 					await this.deletePod(ds, pod);
+					changed = true;
 				}
 			}
 		}
@@ -121,14 +125,19 @@ export class DaemonSetController implements Controller {
 			const pods = live(node);
 			if (pods.length === 0) {
 				if (!wanted.has(node)) continue;
-				if (!(byNode.get(node) ?? []).some(p => p.metadata.deletionTimestamp)) await this.createPod(ds, revision, node);
-			} else if (pods.length > 1 && (spec.updateStrategy?.rollingUpdate?.maxSurge ?? 0) === 0) {
+				if (!(byNode.get(node) ?? []).some(p => p.metadata.deletionTimestamp)) {
+					await this.createPod(ds, revision, node);
+					changed = true;
+				}
+			} else if (pods.length > 1 && resolveIntOrPercent(spec.updateStrategy?.rollingUpdate?.maxSurge ?? 0, keep.size, true) === 0) {
 				const sorted = [...pods].sort((a, b) => Date.parse(a.metadata.creationTimestamp!) - Date.parse(b.metadata.creationTimestamp!));
 				for (const extra of sorted.slice(1)) await this.deletePod(ds, extra);
+				changed = true;
 			}
 		}
 
-		if ((spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') await this.rollingUpdate(ds, revision, [...wanted], live, available);
+		// The update works from a settled picture: after any change above, the pods' events bring the next step.
+		if (!changed && (spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') await this.rollingUpdate(ds, revision, [...wanted], live, available);
 
 		return this.writeStatus(ds, hash, revisions, wanted);
 	}

@@ -55,7 +55,8 @@ export async function updateRevision(store: Store, registry: Registry, owner: Ku
 		apiVersion: 'apps/v1', kind: 'ControllerRevision',
 		metadata: {
 			name, namespace: owner.metadata.namespace, ownerReferences: [controllerRef(owner)],
-			labels: {...(owner.spec as Rec).selector?.matchLabels, [revisionHashLabel]: hash},
+			// The template's labels, as history.NewControllerRevision copies them: they satisfy any selector, matchExpressions too.
+			labels: {...(owner.spec as Rec).template?.metadata?.labels, [revisionHashLabel]: hash},
 			// kubectl's rollout history reads the change cause from the revision.
 			...(owner.metadata.annotations?.['kubernetes.io/change-cause'] ? {annotations: {'kubernetes.io/change-cause': owner.metadata.annotations['kubernetes.io/change-cause']}} : {}),
 		},

@@ -211,7 +211,7 @@ export class StatefulSetController implements Controller {
 		}
 	}
 
-	/** whenDeleted: the set owns its replicas' claims under Delete, and not under Retain (a changed policy applies to claims that exist). */
+	/** whenDeleted: the set owns its replicas' claims under Delete, and not under Retain (a changed policy applies to claims that exist); no pod owns them. */
 	private async syncRetention(sts: KubeObject, start: number, replicas: number): Promise<void> {
 		const spec = sts.spec as Rec;
 		const owned = (spec.persistentVolumeClaimRetentionPolicy?.whenDeleted ?? 'Retain') === 'Delete';
@@ -220,8 +220,11 @@ export class StatefulSetController implements Controller {
 				const claim = this.store.peek('persistentvolumeclaims', sts.metadata.namespace!, claimName(template, sts, ordinal));
 				if (!claim || claim.metadata.deletionTimestamp) continue;
 				const refs = claim.metadata.ownerReferences ?? [];
-				if (refs.some(r => r.uid === sts.metadata.uid) === owned) continue;
-				const next = owned ? [...refs, controllerRef(sts)] : refs.filter(r => r.uid !== sts.metadata.uid);
+				// A claim given to a scaled-away pod is the ordinal's again once it is back in range (updateClaimOwnerRefForSetAndPod).
+				const kept = refs.filter(r => r.kind !== 'Pod');
+				if (kept.length === refs.length && refs.some(r => r.uid === sts.metadata.uid) === owned) continue;
+				const withoutSet = kept.filter(r => r.uid !== sts.metadata.uid);
+				const next = owned ? [...withoutSet, controllerRef(sts)] : withoutSet;
 				await this.registry.patch(pvcType, claim.metadata.namespace, claim.metadata.name!, 'application/merge-patch+json', {metadata: {ownerReferences: next.length ? next : null}});
 			}
 		}

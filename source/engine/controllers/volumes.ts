@@ -57,6 +57,9 @@ export function podsUsing(store: Store, namespace: string, claim: string): reado
 	return store.scan('pods', namespace, p => !isTerminal(p) && claimsOf(p).includes(claim));
 }
 
+/** Pods that hold a claim against deletion: those on a node (pvc-protection ignores pods not yet scheduled). */
+const podsHolding = (store: Store, namespace: string, claim: string) => podsUsing(store, namespace, claim).filter(p => (p.spec as Rec)?.nodeName);
+
 /** A volume's required node affinity terms (local volumes name their node). */
 export const volumeNodeTerms = (pv: KubeObject): Rec[] | undefined => (pv.spec as Rec)?.nodeAffinity?.required?.nodeSelectorTerms;
 
@@ -67,7 +70,7 @@ export class ClaimBinder implements Controller {
 	readonly watches;
 
 	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly clock: Clock, private readonly storageRoot: string) {
-		const pending = () => this.store.scan('persistentvolumeclaims', undefined, c => !(c.spec as Rec)?.volumeName).map(keyOf);
+		const pending = () => this.store.scan('persistentvolumeclaims', undefined, c => (c.status as Rec)?.phase !== 'Bound').map(keyOf);
 		this.watches = [
 			{resource: 'persistentvolumeclaims'},
 			// A volume that appears or frees up may bind a waiting claim; its own claim needs a look too.
@@ -86,7 +89,7 @@ export class ClaimBinder implements Controller {
 		const claim = this.store.get('persistentvolumeclaims', namespace, name);
 		if (!claim) return undefined;
 		if (claim.metadata.deletionTimestamp) {
-			if (claim.metadata.finalizers?.includes(pvcProtection) && podsUsing(this.store, namespace, name).length === 0) {
+			if (claim.metadata.finalizers?.includes(pvcProtection) && podsHolding(this.store, namespace, name).length === 0) {
 				await this.registry.update(pvcType, namespace, name, {...claim, metadata: {...claim.metadata, finalizers: claim.metadata.finalizers.filter(f => f !== pvcProtection)}});
 			}
 			return undefined;
@@ -190,6 +193,10 @@ export class ClaimBinder implements Controller {
 		const spec = claim.spec as Rec;
 		const pv = this.store.get('persistentvolumes', '', spec.volumeName);
 		if (!pv || ((pv.spec as Rec).claimRef?.uid && (pv.spec as Rec).claimRef.uid !== claim.metadata.uid)) {
+			// Lost only once it was bound; a claim that names a volume not there yet (or taken) waits for it (syncUnboundClaim).
+			if (claim.metadata.annotations?.['pv.kubernetes.io/bind-completed'] !== 'yes') {
+				return this.pending(claim, 'Normal', 'FailedBinding', pv ? `volume "${spec.volumeName}" already bound to a different claim.` : `volume "${spec.volumeName}" not found`);
+			}
 			if ((claim.status as Rec)?.phase !== 'Lost') void this.events.record(claim, 'Warning', 'ClaimLost', `Bound claim has lost its PersistentVolume. Data on the volume is lost!`, component);
 			return this.writeClaimStatus(claim, {phase: 'Lost'});
 		}
@@ -261,6 +268,8 @@ export class VolumeReclaimer implements Controller {
 		const spec = pv.spec as Rec;
 		const ref = spec.claimRef;
 		const claim = ref ? this.store.get('persistentvolumeclaims', ref.namespace, ref.name) : undefined;
+		// Pre-bound (a claimRef without a uid): kept for that claim, Available, whether or not it exists yet.
+		if (ref && !ref.uid && !pv.metadata.deletionTimestamp) return this.phase(pv, 'Available');
 		const claimed = !!claim && (!ref.uid || claim.metadata.uid === ref.uid);
 		if (pv.metadata.deletionTimestamp) {
 			if (pv.metadata.finalizers?.includes(pvProtection) && !(claimed && (claim!.spec as Rec).volumeName === name)) {

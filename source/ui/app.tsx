@@ -262,7 +262,9 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const hint = (c: (typeof commands)[number]) => `<${c.keys[0]}> ${c.description.replace(/ \(.*\)$/, '')}`;
 	// Only the keys that apply here: x reveals only on a Secret's YAML.
 	const applies = (c: (typeof commands)[number]) => c.id !== 'secret.reveal' || (mode.kind === 'text' && !!mode.secret);
-	const footer = commands.filter(c => c.scopes.includes(scope) && !c.quiet && !pinnedIds.includes(c.id) && applies(c)).map(hint).join('  ');
+	// A kind's own keys (t and S on CronJobs) lead the footer where they work, and stay out of it elsewhere.
+	const ownKeys = scope === 'list' && mode.kind === 'list' && type.kind === 'CronJob' ? commands.filter(c => c.id.startsWith('cronjob.')) : [];
+	const footer = [...ownKeys, ...commands.filter(c => c.scopes.includes(scope) && !c.quiet && !pinnedIds.includes(c.id) && applies(c))].map(hint).join('  ');
 	const pinned = commands.filter(c => pinnedIds.includes(c.id)).map(hint).join('  ');
 	return (
 		// One row short of the terminal: at full height Ink clears the screen on every frame (flicker).

@@ -522,6 +522,7 @@ describe('dashboard (ink-testing-library)', () => {
 			await command('cj');
 			await until(/view: cronjobs[^]*^[> ] nightly\s/m, 'the cronjob');
 			await selectRow('nightly');
+			assert.match(frame(), /<t> run a CronJob now  <S> suspend or resume a CronJob/, 'the CronJob keys lead the footer here');
 			type('t');
 			await until(/job\.batch\/nightly-manual-\w+ created from cronjob\.batch\/nightly/, 'a Job made now');
 			const jobs = (await client.list(resolveType('jobs')!, {namespace: 'default'})).items.filter(j => j.metadata.ownerReferences?.[0]?.name === 'nightly');

@@ -26,7 +26,7 @@ import type {Registry} from '../../server/registry.js';
 import type {Store} from '../../store/store.js';
 import type {Clock} from '../clock.js';
 import type {EventRecorder} from '../events.js';
-import {type Controller, splitKey} from './runner.js';
+import {type Controller, keyOf, splitKey} from './runner.js';
 
 type Rec = Record<string, any>;
 const hpaType = typeByPlural('horizontalpodautoscalers')!;
@@ -72,7 +72,11 @@ const bytes = (n: number) => `${Math.round(n)}`;
 export class HorizontalPodAutoscalerController implements Controller {
 	readonly name = component;
 	readonly primary = 'horizontalpodautoscalers';
-	readonly watches = [{resource: 'horizontalpodautoscalers'}];
+	readonly watches = [{resource: 'horizontalpodautoscalers', keys: (hpa: KubeObject, type: string) => {
+		// A deleted HPA's history goes with it (the reconcile no longer has its uid).
+		if (type === 'DELETED') this.forget(hpa.metadata.uid!);
+		return [keyOf(hpa)];
+	}}];
 	/** Per HPA (uid): recent recommendations, scale events, and the counters' last readings. */
 	private readonly recommendations = new Map<string, {at: number; replicas: number}[]>();
 	private readonly scaleEvents = new Map<string, {at: number; change: number}[]>();
@@ -81,6 +85,13 @@ export class HorizontalPodAutoscalerController implements Controller {
 	private readonly synced = new Map<string, {at: number; generation: number}>();
 
 	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly clock: Clock, private readonly metrics: AutoscalerMetrics) {}
+
+	private forget(uid: string): void {
+		this.recommendations.delete(uid);
+		this.scaleEvents.delete(uid);
+		this.synced.delete(uid);
+		for (const key of this.counters.keys()) if (key.startsWith(`${uid}/`)) this.counters.delete(key);
+	}
 
 	async reconcile(key: string) {
 		const [namespace, name] = splitKey(key);

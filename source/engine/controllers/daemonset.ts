@@ -65,7 +65,10 @@ export class DaemonSetController implements Controller {
 			{resource: 'daemonsets'},
 			{resource: 'pods', keys: ownerKeys('DaemonSet')},
 			// A node that appears, goes, or changes its labels or taints: every DaemonSet looks again.
-			{resource: 'nodes', keys: (node: KubeObject, type: string) => (type === 'MODIFIED' ? this.changedNodeKeys(node) : this.store.scan('daemonsets').map(keyOf))},
+			{resource: 'nodes', keys: (node: KubeObject, type: string) => {
+				if (type === 'DELETED') this.nodeShapes.delete(node.metadata.name!);
+				return type === 'MODIFIED' ? this.changedNodeKeys(node) : this.store.scan('daemonsets').map(keyOf);
+			}},
 		];
 	}
 

@@ -11,6 +11,7 @@ import {typeByPlural} from '../api/resources.js';
 import type {Registry} from '../server/registry.js';
 import {isoTime} from '../api/time.js';
 import type {Clock} from './clock.js';
+import {StoreClosedError} from '../store/store.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -47,6 +48,8 @@ export class EventRecorder {
 				await this.registry.patch(eventType, namespace, existing, 'application/merge-patch+json', {count: Number(event.count ?? 1) + 1, lastTimestamp: now, message});
 				return;
 			} catch (error) {
+				// Best effort: an event that comes as the engine stops is dropped, not a rejection nobody handles.
+				if (error instanceof StoreClosedError) return;
 				if (!(error instanceof StatusError && error.code === 404)) throw error;
 			}
 		}
@@ -63,8 +66,8 @@ export class EventRecorder {
 		await this.registry.store.write(tx => {
 			if (tx.peek('namespaces', '', namespace)) tx.create(eventType, event);
 		}).catch(error => {
-			// Events are best effort: a namespace being deleted must not fail the caller.
-			if (!(error instanceof StatusError)) throw error;
+			// Events are best effort: a namespace being deleted, or the engine stopping, must not fail the caller.
+			if (!(error instanceof StatusError) && !(error instanceof StoreClosedError)) throw error;
 		});
 	}
 }

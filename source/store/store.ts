@@ -249,6 +249,13 @@ interface PendingWrite {
 	reject: (error: unknown) => void;
 }
 
+/** A write after close (a controller's last step racing the engine's stop). */
+export class StoreClosedError extends Error {
+	constructor() {
+		super('the state store is closed');
+	}
+}
+
 export class Store {
 	readonly db: Database.Database;
 	readonly box: SecretBox;
@@ -365,7 +372,7 @@ export class Store {
 	 * durably committed.
 	 */
 	write<T>(run: (tx: Transaction) => T): Promise<T> {
-		if (this.closed) return Promise.reject(new Error('the state store is closed'));
+		if (this.closed) return Promise.reject(new StoreClosedError());
 		return new Promise<T>((resolve, reject) => {
 			this.queue.push({run, resolve, reject});
 			if (!this.flushScheduled) {

@@ -155,6 +155,34 @@ describe('HorizontalPodAutoscaler (real CPU load, manual clock)', () => {
 		await engine.registry.delete(deployType, 'default', 'crowd');
 	});
 
+	it('does not scale down on one metric while another cannot be read', async () => {
+		await engine.registry.create(deployType, 'default', {
+			apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'idle', namespace: 'default'},
+			spec: {replicas: 2, selector: {matchLabels: {app: 'idle'}}, template: {metadata: {labels: {app: 'idle'}}, spec: {terminationGracePeriodSeconds: 1, containers: [{name: 'main', image: 'kubedeck/agnhost', args: ['pause'], resources: {requests: {cpu: '100m'}}}]}}},
+		} as KubeObject);
+		await engine.registry.create(hpaType, 'default', {
+			apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: {name: 'idle', namespace: 'default'},
+			spec: {
+				scaleTargetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'idle'}, minReplicas: 1, maxReplicas: 4,
+				metrics: [
+					{type: 'Resource', resource: {name: 'cpu', target: {type: 'Utilization', averageUtilization: 50}}},
+					{type: 'Object', object: {metric: {name: 'queue_depth'}, describedObject: {apiVersion: 'v1', kind: 'Service', name: 'idle'}, target: {type: 'Value', value: '10'}}},
+				],
+			},
+		} as KubeObject);
+		const active = await eventually(async () => {
+			await pass(15_000);
+			// Once the pods have CPU samples, the one failure left is the Object metric's.
+			return ((engine.store.get('horizontalpodautoscalers', 'default', 'idle')?.status as Rec)?.conditions ?? []).find((c: Rec) => c.type === 'ScalingActive' && c.status === 'False' && c.reason === 'FailedGetObjectMetric');
+		}, 'ScalingActive False on the unreadable metric', 60_000);
+		assert.equal(typeof (engine.store.get('horizontalpodautoscalers', 'default', 'idle')!.status as Rec).currentMetrics[0].resource.current.averageUtilization, 'number', 'the CPU metric was read');
+		// The idle CPU alone would ask for 1; the unreadable metric might want more, so nothing moves.
+		assert.match(active.message, /queue_depth/);
+		assert.equal(Number((engine.store.get('deployments', 'default', 'idle')!.spec as Rec).replicas), 2);
+		assert.equal((engine.store.get('horizontalpodautoscalers', 'default', 'idle')!.status as Rec).desiredReplicas, 2);
+		await engine.registry.delete(deployType, 'default', 'idle');
+	});
+
 	it('says why it cannot scale: a target that does not exist, a container without a request', async () => {
 		await engine.registry.create(hpaType, 'default', {
 			apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: {name: 'orphan', namespace: 'default'},

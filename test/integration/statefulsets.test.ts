@@ -219,6 +219,12 @@ describe('StatefulSets and DaemonSets', () => {
 		await patch(nodeType, 'sim-1', {spec: {taints: null}});
 		await patch(nodeType, 'sim-2', {metadata: {labels: {tier: 'edge'}}});
 		await eventually(() => nodesOf().join() === 'joined,sim-1,sim-2', 'pods back on both');
+		// A cordoned node keeps its daemon pod, and takes a replacement: daemon pods tolerate unschedulable.
+		await patch(nodeType, 'sim-1', {spec: {unschedulable: true}});
+		const onSim1 = podsOf('agent').find(p => (p.spec as Rec).nodeName === 'sim-1')!;
+		await engine.registry.delete(podType, 'default', onSim1.metadata.name!);
+		await eventually(() => podsOf('agent').some(p => (p.spec as Rec).nodeName === 'sim-1' && p.metadata.uid !== onSim1.metadata.uid && isPodReady(p)), 'a new pod on the cordoned node');
+		await patch(nodeType, 'sim-1', {spec: {unschedulable: null}});
 		// A node that goes takes its pod with it.
 		await engine.registry.delete(nodeType, undefined, 'joined');
 		await eventually(() => nodesOf().join() === 'sim-1,sim-2', 'the gone node\'s pod removed', 30_000);

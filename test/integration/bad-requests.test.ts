@@ -202,7 +202,13 @@ describe('bad requests get kube-apiserver\'s Status', () => {
 			assertStatus(await request('GET', `${pods}/plain`), 404, 'NotFound');
 			assertStatus(await request('PATCH', `${pods}/plain`, json({}), {'Content-Type': 'application/json'}), 415, 'UnsupportedMediaType',
 				'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml');
-			assertStatus(await request('POST', pods, 'x', {'Content-Type': 'application/vnd.kubernetes.protobuf'}), 415, 'UnsupportedMediaType', /does not decode protobuf/);
+			// Protobuf is taken (kubectl's generators send it); what is not a protobuf message, or a broken one, is a 400.
+			const pb = {'Content-Type': 'application/vnd.kubernetes.protobuf'};
+			assertStatus(await request('POST', pods, 'x', pb), 400, 'BadRequest', /provided data does not appear to be a protobuf message, expected prefix \[107 56 115 0\]/);
+			assertStatus(await request('POST', pods, Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, 0xff, 0xff]), pb), 400, 'BadRequest');
+			// runtime.Unknown{typeMeta{apiVersion "v1", kind "Nope"}}
+			const unknownKind = Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x0a, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x04, 0x4e, 0x6f, 0x70, 0x65]);
+			assertStatus(await request('POST', pods, unknownKind, pb), 400, 'BadRequest', /no kind "Nope" is registered for version "v1"/);
 			const yaml = 'apiVersion: v1\nkind: Pod\nmetadata: {name: from-yaml}\nspec:\n  containers: [{name: c, image: kubedeck/pause}]\n';
 			assert.equal((await request('POST', pods, yaml, {'Content-Type': 'application/yaml; charset=utf-8'})).code, 201);
 		});

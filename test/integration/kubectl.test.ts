@@ -161,7 +161,7 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 	});
 
 	it('runs a Job to completion and waits for it; kubedeck makes one from a CronJob; an unparseable schedule is refused', async () => {
-		// kubectl's generators (create job, create cronjob) send protobuf, which the engine does not take yet; their YAML goes through apply.
+		// kubectl's generators (create job, create cronjob) send protobuf bodies (1.32 and newer); a manifest goes through apply.
 		const manifest = async (args: string[]) => {
 			const r = await kubectl(['--dry-run=client', '-o', 'yaml', ...args]);
 			assert.equal(r.code, 0, r.stderr);
@@ -169,13 +169,14 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 			fs.writeFileSync(file, r.stdout);
 			return file;
 		};
-		const applied = await kubectl(['apply', '-f', await manifest(['create', 'job', 'hello', '--image=busybox', '--', 'sh', '-c', 'echo hello'])]);
-		assert.equal(applied.stdout.trim(), 'job.batch/hello created', applied.stderr);
+		const created = await kubectl(['create', 'job', 'hello', '--image=busybox', '--', 'sh', '-c', 'echo hello']);
+		assert.equal(created.stdout.trim(), 'job.batch/hello created', created.stderr);
 		const waited = await kubectl(['wait', '--for=condition=complete', 'job/hello', '--timeout=60s']);
 		assert.equal(waited.stdout.trim(), 'job.batch/hello condition met', waited.stderr);
 		assert.match((await kubectl(['get', 'jobs'])).stdout, /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\nhello\s+Complete\s+1\/1\s+\d+s\s+\d+s\n$/);
 		assert.equal((await kubectl(['logs', 'job/hello'])).stdout, 'hello\n');
-		assert.equal((await kubectl(['apply', '-f', await manifest(['create', 'cronjob', 'tick', '--image=busybox', '--schedule=*/5 * * * *', '--', 'true'])])).code, 0);
+		const tick = await kubectl(['create', 'cronjob', 'tick', '--image=busybox', '--schedule=*/5 * * * *', '--', 'true']);
+		assert.equal(tick.stdout.trim(), 'cronjob.batch/tick created', tick.stderr);
 		const manual = await runCli(['create', 'job', 'tick-now', '--from=cronjob/tick'], {home});
 		assert.equal(manual.stdout.trim(), 'job.batch/tick-now created', manual.stderr);
 		const owner = await kubectl(['get', 'job', 'tick-now', '-o', 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.annotations.cronjob\\.kubernetes\\.io/instantiate}']);
@@ -186,6 +187,33 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 		assert.match(bad.stderr.trim(), /The CronJob "bad" is invalid: spec\.schedule: Invalid value: "61 \* \* \* \*": Invalid value for minute: 61$/);
 		assert.equal((await kubectl(['delete', 'cronjob', 'tick'])).code, 0);
 		assert.equal((await kubectl(['delete', 'job', 'hello'])).code, 0);
+	});
+
+	it('takes the protobuf bodies of kubectl\'s generators: create namespace, configmap, secret, deployment, service, autoscale', async () => {
+		const run = async (args: string[], line: string) => {
+			const r = await kubectl(args);
+			assert.equal(r.stdout.trim(), line, r.stderr);
+		};
+		await run(['create', 'namespace', 'gen'], 'namespace/gen created');
+		await run(['create', 'configmap', 'settings', '-n', 'gen', '--from-literal=mode=fast'], 'configmap/settings created');
+		await run(['create', 'secret', 'generic', 'creds', '-n', 'gen', '--from-literal=password=s3cret'], 'secret/creds created');
+		await run(['create', 'deployment', 'web', '-n', 'gen', '--image=kubedeck/agnhost', '--replicas=0', '--port=8080'], 'deployment.apps/web created');
+		await run(['create', 'service', 'clusterip', 'web', '-n', 'gen', '--tcp=80:8080'], 'service/web created');
+		await run(['autoscale', 'deploy', 'web', '-n', 'gen', '--min=1', '--max=5', '--cpu-percent=50'], 'horizontalpodautoscaler.autoscaling/web autoscaled');
+		const get = async (what: string) => JSON.parse((await kubectl(['get', what, '-n', 'gen', '-o', 'json'])).stdout);
+		assert.deepEqual((await get('cm/settings')).data, {mode: 'fast'});
+		assert.equal(Buffer.from((await get('secret/creds')).data.password, 'base64').toString(), 's3cret');
+		const deploy = await get('deploy/web');
+		// Zeros a client sets on pointer fields stay; the zeros Go writes for fields never set do not.
+		assert.equal(deploy.spec.replicas, 0);
+		assert.deepEqual(deploy.spec.template.spec.containers[0].ports, [{containerPort: 8080, protocol: 'TCP'}]);
+		assert.equal(deploy.spec.template.spec.hostNetwork, undefined);
+		assert.equal(deploy.metadata.creationTimestamp.endsWith('Z') && !deploy.metadata.creationTimestamp.startsWith('1970'), true);
+		const svc = await get('svc/web');
+		assert.deepEqual(svc.spec.ports.map((p: Record<string, unknown>) => [p.port, p.targetPort, p.protocol]), [[80, 8080, 'TCP']]);
+		const hpa = await get('hpa/web');
+		assert.deepEqual(hpa.spec, {scaleTargetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'web'}, minReplicas: 1, maxReplicas: 5, metrics: [{type: 'Resource', resource: {name: 'cpu', target: {type: 'Utilization', averageUtilization: 50}}}]});
+		assert.equal((await kubectl(['delete', 'namespace', 'gen'])).code, 0);
 	});
 
 	it('rolls a StatefulSet with claims and a DaemonSet out, shows their history and undoes a revision', async () => {

@@ -11,11 +11,12 @@ import type {NumberLiterals} from '../../api/decode.js';
 import {requestEntityTooLarge, StatusError, unsupportedMediaType} from '../../api/errors.js';
 import {patchTypes} from '../../api/patch.js';
 import {JsonSyntaxError, maxDepth, scanJson} from './json-scan.js';
+import {decodeProtobuf} from './protobuf.js';
 
 /** k8s.io/apiserver's DefaultMaxRequestBodyBytes: 3 MiB. */
 export const maxBodyBytes = 3 * 1024 * 1024;
 
-const protobuf = 'application/vnd.kubernetes.protobuf';
+export const protobuf = 'application/vnd.kubernetes.protobuf';
 /** What the built-in kinds' serializers accept for create, update and delete bodies, in kube-apiserver's order. */
 export const objectMediaTypes = ['application/json', 'application/yaml', protobuf];
 export const patchMediaTypes = [patchTypes.json, patchTypes.merge, patchTypes.strategic, patchTypes.apply];
@@ -29,12 +30,6 @@ export function mediaType(req: http.IncomingMessage): string {
 /** Refuse a media type the verb does not take, before reading the body. */
 export function checkMediaType(type: string, accepted: string[]): void {
 	if (!accepted.includes(type)) throw unsupportedMediaType(accepted);
-	if (type === protobuf) {
-		throw new StatusError({
-			kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 415, reason: 'UnsupportedMediaType',
-			message: 'kubedeck does not decode protobuf bodies; use JSON (for kubectl create <generator>, pipe --dry-run=client -o yaml into kubectl apply -f -)',
-		});
-	}
 }
 
 /**
@@ -67,6 +62,14 @@ export class BodySyntaxError extends Error {}
 /** Parse a JSON or YAML body; throws BodySyntaxError with the Go-side wording. */
 export function decodeBody(buf: Buffer, type: string): Decoded {
 	if (type.includes('yaml') && type !== patchTypes.apply) return {value: decodeYaml(buf)};
+	if (type === protobuf) {
+		try {
+			return {value: decodeProtobuf(buf)};
+		} catch (error) {
+			// A malformed message (protobufjs's RangeError and friends) is the client's, a 400 as kube-apiserver gives.
+			throw new BodySyntaxError((error as Error).message);
+		}
+	}
 	try {
 		const numbers = scanJson(buf);
 		return {value: JSON.parse(buf.toString('utf8')), numbers};

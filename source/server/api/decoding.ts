@@ -12,7 +12,7 @@ import {badRequest, field, invalid} from '../../api/errors.js';
 import type {KubeObject} from '../../api/object.js';
 import {apiVersionOf, type ResourceType, typeForKind} from '../../api/resources.js';
 import {loadSchema} from '../../api/schema.js';
-import {BodySyntaxError, decodeBody, decodePatchBody, summarizeData} from './body.js';
+import {BodySyntaxError, decodeBody, decodePatchBody, summarizeData, protobuf} from './body.js';
 
 /** The struct encoding/json fills to find a body's kind (runtime/serializer/json's SimpleMetaFactory), as reflect prints it. */
 const findKindType = 'struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }';
@@ -29,7 +29,7 @@ export async function decodeObject(type: ResourceType, buf: Buffer, contentType:
 		decoded = decodeBody(buf, contentType);
 	} catch (error) {
 		if (!(error instanceof BodySyntaxError)) throw error;
-		throw unrecognized(error.message.startsWith('error converting YAML') ? error.message : `couldn't get version/kind; json parse error: ${error.message}`);
+		throw unrecognized(error.message.startsWith('error converting YAML') || contentType === protobuf ? error.message : `couldn't get version/kind; json parse error: ${error.message}`);
 	}
 	let value = decoded.value;
 	if (value === null || value === undefined) value = {};

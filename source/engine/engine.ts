@@ -184,6 +184,7 @@ export class Engine {
 		const processNodes = this.config.nodes.some(n => n.kind === 'process');
 		const host = processNodes ? this.prepareHost(ledger) : {dataRoot: podDataRoot(home), memory: memoryRoot(home), imagesDir: builtinImagesDir};
 		const volumeRoot = storageRoot(host.dataRoot);
+		fs.mkdirSync(volumeRoot, {recursive: true, mode: 0o755});
 		const ips = new PodIPAllocator(store, this.ranges.pod);
 		const sandboxed = processNodes && hasBubblewrap();
 		this.runtime = new ContainerRuntime();

@@ -141,7 +141,7 @@ export class ClaimBinder implements Controller {
 		const node = selectedNode ?? this.store.scan('nodes', undefined, n => ((n.status as Rec)?.conditions ?? []).some((c: Rec) => c.type === 'Ready' && c.status === 'True'))[0]?.metadata.name;
 		if (!node) return this.pending(claim, 'Warning', 'ProvisioningFailed', 'no ready node to provision a local-path volume on');
 		const want = requestOf(claim);
-		fs.mkdirSync(this.storageRoot, {recursive: true, mode: 0o755});
+		// The root is the engine's (made at start): a step racing the engine's stop and its data's removal fails here rather than make it again.
 		const free = fs.statfsSync(this.storageRoot);
 		if (want > free.bavail * free.bsize) {
 			return this.pending(claim, 'Warning', 'ProvisioningFailed', `failed to provision volume with StorageClass "${cls.metadata.name}": insufficient space on node ${node}: ${spec.resources?.requests?.storage} requested, ${formatBytes(free.bavail * free.bsize)} available`);
@@ -149,7 +149,7 @@ export class ClaimBinder implements Controller {
 		void this.events.record(claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${ns}/${claim.metadata.name}"`, localPathProvisioner);
 		const dir = provisionedPath(this.storageRoot, pvName);
 		// Any of the pod's uids may write, as with emptyDir (and k3s's local-path volumes).
-		fs.mkdirSync(dir, {recursive: true, mode: 0o777});
+		if (!fs.existsSync(dir)) fs.mkdirSync(dir, {mode: 0o777});
 		fs.chmodSync(dir, 0o777);
 		const pv: KubeObject = {
 			apiVersion: 'v1', kind: 'PersistentVolume',

@@ -101,10 +101,23 @@ function signalContainer(c: Container, signal: NodeJS.Signals): void {
 	if (delivered === 0 && c.sandboxed) killContainer(c);
 }
 
+/** Removals still being retried, by the container's cgroup path. */
+const pendingRemovals = new Map<string, NodeJS.Timeout>();
+
 /** Remove a container's cgroups once the kernel has reaped its members (a few ms after the kill). */
 function removeLater(set: CgroupSet, attempt = 0): void {
+	pendingRemovals.delete(set.containment);
 	if (tryRemoveSet(set) || attempt > 100) return;
-	setTimeout(() => removeLater(set, attempt + 1), 20);
+	pendingRemovals.set(set.containment, setTimeout(() => removeLater(set, attempt + 1), 20));
+}
+
+/**
+ * A restarted container gets the same cgroup path: the last instance's removal, still retrying,
+ * would take the new directory away before the program joins it ("cgroup.procs: Directory nonexistent").
+ */
+function cancelRemoval(set: CgroupSet): void {
+	clearTimeout(pendingRemovals.get(set.containment));
+	pendingRemovals.delete(set.containment);
 }
 
 async function start(req: Extract<ShimRequest, {op: 'start'}>): Promise<void> {
@@ -121,7 +134,10 @@ async function start(req: Extract<ShimRequest, {op: 'start'}>): Promise<void> {
 		}
 		log = new LogWriter(req.logFile, Date.now, {dirExists: true});
 		await makeDirs(req.dirs);
-		if (req.cgroup) await createSet(req.cgroup);
+		if (req.cgroup) {
+			cancelRemoval(req.cgroup);
+			await createSet(req.cgroup);
+		}
 		child = spawn(req.argv[0], req.argv.slice(1), {cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']});
 	} catch (error) {
 		log?.write('stderr', `${(error as Error).message}\n`);

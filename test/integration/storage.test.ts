@@ -229,6 +229,15 @@ describe('storage: StorageClass, PersistentVolume, PersistentVolumeClaim', () =>
 		assert.equal((getPV('future')!.spec as Rec).claimRef.name, 'named');
 	});
 
+	it('lets a claim whose only user never got a node be deleted (pvc-protection counts scheduled pods)', async () => {
+		await engine.registry.create(pvcType, 'default', claim('stranded', {storageClassName: 'no-such-class'}));
+		await engine.registry.create(podType, 'default', pod('stuck', 'stranded', 'true'));
+		await eventually(() => ((getPod('stuck')?.status as Rec)?.conditions ?? []).some((c: Rec) => c.type === 'PodScheduled' && c.status === 'False'), 'the pod unschedulable');
+		await engine.registry.delete(pvcType, 'default', 'stranded');
+		await eventually(() => !getClaim('stranded'), 'the claim gone although a pending pod names it');
+		await engine.registry.delete(podType, 'default', 'stuck');
+	});
+
 	it('lets one of two pods created together have a ReadWriteOncePod claim, not neither', async () => {
 		await engine.registry.create(pvcType, 'default', claim('solo', {accessModes: ['ReadWriteOncePod']}));
 		await Promise.all(['solo-a', 'solo-b'].map(n => engine.registry.create(podType, 'default', pod(n, 'solo', 'sleep 30', {nodeName: undefined}))));

@@ -8,6 +8,7 @@ import path from 'node:path';
 import {after, before} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {EmbeddedClient} from '../source/client/embedded.js';
+import type {ManualClock} from '../source/engine/clock.js';
 import {socketPath} from '../source/engine/home.js';
 import {removeRoots} from '../source/engine/layout.js';
 import {releaseRanges} from '../source/engine/network/ranges.js';
@@ -97,6 +98,19 @@ export function removeHome(home: string): void {
 	removeRoots(home);
 	releaseRanges(home);
 	fs.rmSync(home, {recursive: true, force: true});
+}
+
+/**
+ * Time passing on a manual clock in steps of 5 s, each given `realMs` of real
+ * time, so the node's heartbeats (and the kubelet's samples) keep up with it.
+ */
+export function passing(clock: ManualClock, realMs = 20) {
+	return async (ms: number) => {
+		for (let done = 0; done < ms; done += 5000) {
+			clock.advance(Math.min(5000, ms - done));
+			await new Promise(r => setTimeout(r, realMs));
+		}
+	};
 }
 
 /** Wait until `check` returns a truthy value, polling; fails with `what` after the timeout. */

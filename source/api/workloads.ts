@@ -1,6 +1,9 @@
-// Names the Deployment machinery shares between the controller and the
-// rollout commands: the revision annotation and the pod-template-hash label
-// that ReplicaSets add to their Deployment's template.
+// What the workload controllers and the clients (rollout, create, the
+// dashboard) both read: the Deployment revision annotation and the
+// pod-template-hash label, the template a ControllerRevision holds, and the
+// Job a CronJob makes by hand.
+import type {KubeObject} from './object.js';
+
 export const revisionAnnotation = 'deployment.kubernetes.io/revision';
 export const podTemplateHashLabel = 'pod-template-hash';
 
@@ -11,6 +14,12 @@ export function withoutPodTemplateHash(template: Rec): Rec {
 	const copy = structuredClone(template);
 	if (copy.metadata?.labels) delete copy.metadata.labels[podTemplateHashLabel];
 	return copy;
+}
+
+/** The pod template a ControllerRevision puts back (its data is the patch `{spec: {template: {..., $patch: replace}}}`). */
+export function revisionTemplate(revision: KubeObject): Rec {
+	const {$patch: _, ...template} = ((revision.data as Rec | undefined)?.spec?.template ?? {}) as Rec;
+	return template;
 }
 
 /**

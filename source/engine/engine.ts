@@ -49,7 +49,7 @@ import {ensureRoot, memoryRoot, podDataRoot, runningAsRoot, stateId, storageRoot
 import {NodeAgent, NodeLifecycleController} from './nodes.js';
 import {Scheduler} from './scheduler.js';
 import {logHandler} from './log-endpoint.js';
-import {nodeMetrics, podMetrics} from './metrics-api.js';
+import {nodeMetrics, podMetrics, podUsage} from './metrics-api.js';
 
 export interface EngineOptions {
 	home: string;
@@ -378,23 +378,10 @@ export class Engine {
 
 	private stopped = false;
 
-	/** Stop serving, finish queued writes, close the state file, release the lock. */
 	/** What the autoscaler reads: the kubelets' samples, and the data path's counters (started after the controllers, so read late). */
 	private autoscalerMetrics(): AutoscalerMetrics {
 		return {
-			podUsage: uid => {
-				for (const kubelet of this.kubelets) {
-					const sample = kubelet.usage.get(uid);
-					if (!sample) continue;
-					let cpu = 0, memory = 0;
-					for (const c of sample.containers.values()) {
-						cpu += c.cpuCores;
-						memory += c.memoryBytes;
-					}
-					return {cpu, memory};
-				}
-				return undefined;
-			},
+			podUsage: uid => podUsage(this.kubelets, uid),
 			serviceCounter: (namespace, name, metric) => {
 				const service = `${namespace}/${name}`;
 				if (metric === 'requests_per_second') {
@@ -403,12 +390,15 @@ export class Engine {
 					for (const [backend, count] of this.ingress.requests) if (backend.startsWith(`${service}:`)) n += count;
 					return n;
 				}
-				if (metric === 'connections_per_second') return (this.proxy?.connections ?? this.nftables?.connections())?.get(service) ?? (this.proxy || this.nftables ? 0 : undefined);
-				return undefined;
+				if (metric !== 'connections_per_second') return undefined;
+				// One data path counts: the user-space proxy, or the kernel's rules.
+				const connections = this.proxy?.connections ?? this.nftables?.connections();
+				return connections ? connections.get(service) ?? 0 : undefined;
 			},
 		};
 	}
 
+	/** Stop serving, finish queued writes, close the state file, release the lock. */
 	async stop(): Promise<void> {
 		if (this.stopped) return;
 		this.stopped = true;

@@ -32,6 +32,21 @@ export function podMetrics(kubelets: Kubelet[], store: Store, namespace?: string
 	return items.sort((a, b) => a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name));
 }
 
+/** A pod's latest usage summed over its containers (CPU in cores, memory in bytes), for the autoscaler. */
+export function podUsage(kubelets: Kubelet[], uid: string): {cpu: number; memory: number} | undefined {
+	for (const kubelet of kubelets) {
+		const sample = kubelet.usage.get(uid);
+		if (!sample) continue;
+		let cpu = 0, memory = 0;
+		for (const c of sample.containers.values()) {
+			cpu += c.cpuCores;
+			memory += c.memoryBytes;
+		}
+		return {cpu, memory};
+	}
+	return undefined;
+}
+
 export function nodeMetrics(kubelets: Kubelet[], store: Store, name?: string) {
 	const usage = new Map<string, {cpu: number; memory: number}>();
 	for (const kubelet of kubelets) {

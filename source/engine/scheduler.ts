@@ -8,7 +8,6 @@
 import type {KubeObject} from '../api/object.js';
 import {parseQuantity} from '../api/quantity.js';
 import {typeByPlural} from '../api/resources.js';
-import {fromLabelSelector, matchesLabels} from '../api/selectors.js';
 import type {Registry} from '../server/registry.js';
 import type {Store, WatchEvent} from '../store/store.js';
 import type {Clock} from './clock.js';
@@ -43,7 +42,7 @@ function isTerminal(pod: KubeObject): boolean {
 }
 
 /** What the filters and scores read from a node; heartbeat timestamps are not part of it. */
-function schedulingSignature(node: KubeObject): string {
+export function schedulingSignature(node: KubeObject): string {
 	const status = (node.status ?? {}) as Rec;
 	const ready = (status.conditions ?? []).find((c: Rec) => c.type === 'Ready')?.status;
 	return JSON.stringify([ready, status.allocatable, node.metadata.labels, (node.spec as Rec)?.taints, (node.spec as Rec)?.unschedulable]);

@@ -372,9 +372,7 @@ function describeAutoscaler(w: Writer, hpa: KubeObject): void {
 	const conditions: Rec[] = status.conditions ?? [];
 	if (conditions.length) {
 		w.text('Conditions:');
-		const rows = [['Type', 'Status', 'Reason', 'Message'], ['----', '------', '------', '-------'], ...conditions.map(c => [c.type, c.status, c.reason ?? '', c.message ?? ''])];
-		const widths = rows[0].map((_, i) => Math.max(...rows.map(r => String(r[i]).length)) + 2);
-		for (const r of rows) w.text(`  ${r.map((cell, i) => (i === r.length - 1 ? cell : String(cell).padEnd(widths[i]))).join('')}`);
+		for (const line of indentedTable([['Type', 'Status', 'Reason', 'Message'], ['----', '------', '------', '-------'], ...conditions.map(c => [String(c.type), String(c.status), c.reason ?? '', c.message ?? ''])])) w.text(line);
 	}
 }
 
@@ -413,7 +411,12 @@ export function eventLines(events: KubeObject[], now: number): string[] {
 		const when = count > 1 && e.firstTimestamp ? `${age(last, now)} (x${count} over ${age(e.firstTimestamp as string, now)})` : age(last, now);
 		rows.push([String(e.type ?? 'Normal'), String(e.reason ?? ''), when, String((e.source as Rec)?.component ?? e.reportingComponent ?? ''), String(e.message ?? '').trim()]);
 	}
+	return ['Events:', ...indentedTable(rows)];
+}
+
+/** A table under a describe heading, as kubectl's tabwriter prints Events and Conditions: indented 2, columns 2 apart. */
+function indentedTable(rows: string[][]): string[] {
 	const widths = rows[0].map((_, i) => Math.max(...rows.map(r => r[i].length)) + 2);
-	return ['Events:', ...rows.map(r => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('')}`)];
+	return rows.map(r => `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('')}`);
 }
 

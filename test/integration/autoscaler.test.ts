@@ -14,7 +14,7 @@ import {ManualClock} from '../../source/engine/clock.js';
 import type {NodeConfig} from '../../source/engine/config.js';
 import {Engine} from '../../source/engine/engine.js';
 import {hasBubblewrap} from '../../source/engine/kubelet/kubelet.js';
-import {eventually, removeHome, tempHome} from '../helpers.js';
+import {eventually, passing, removeHome, tempHome} from '../helpers.js';
 
 type Rec = Record<string, any>;
 const deployType = typeByPlural('deployments')!;
@@ -26,13 +26,8 @@ describe('HorizontalPodAutoscaler (real CPU load, manual clock)', () => {
 	let home: string;
 	let control: string;
 	const clock = new ManualClock(Date.now());
-	/** Clock time in 5 s steps (the kubelet samples every 5 s), each given real time so a CPU sample spans a fair window. */
-	const pass = async (ms: number) => {
-		for (let done = 0; done < ms; done += 5000) {
-			clock.advance(Math.min(5000, ms - done));
-			await new Promise(r => setTimeout(r, 250));
-		}
-	};
+	// Each 5 s step (the kubelet samples every 5 s) gets 250 ms of real time, so a CPU sample spans a fair window.
+	const pass = passing(clock, 250);
 	before(async () => {
 		home = tempHome();
 		control = fs.mkdtempSync(path.join(path.dirname(home), 'kubedeck-hpa-'));

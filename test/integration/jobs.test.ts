@@ -11,7 +11,7 @@ import {ManualClock} from '../../source/engine/clock.js';
 import type {NodeConfig} from '../../source/engine/config.js';
 import {trackingFinalizer} from '../../source/engine/controllers/job.js';
 import {Engine} from '../../source/engine/engine.js';
-import {eventually, removeHome, tempHome} from '../helpers.js';
+import {eventually, passing, removeHome, tempHome} from '../helpers.js';
 
 type Rec = Record<string, any>;
 const jobType = typeByPlural('jobs')!;
@@ -19,15 +19,6 @@ const podType = typeByPlural('pods')!;
 const cronType = typeByPlural('cronjobs')!;
 const node: NodeConfig = {name: 'local', kind: 'process', cpu: '4', memory: '8Gi', pods: 110, labels: {}, taints: []};
 
-/** Time passing on a manual clock in steps of 5 s, each given a moment of real time, so the node's heartbeats keep up with it. */
-function passing(clock: ManualClock) {
-	return async (ms: number) => {
-		for (let done = 0; done < ms; done += 5000) {
-			clock.advance(Math.min(5000, ms - done));
-			await new Promise(r => setTimeout(r, 20));
-		}
-	};
-}
 
 function job(name: string, spec: Rec, script: string, restartPolicy = 'Never'): KubeObject {
 	return {

@@ -4,7 +4,7 @@ import {deepEqual, type KubeObject} from '../../api/object.js';
 import {knownKind, objectRef, type ResourceType} from '../../api/resources.js';
 import {formatLabelSelector, fromLabelSelector} from '../../api/selectors.js';
 import {isoTime} from '../../api/time.js';
-import {revisionAnnotation, withoutPodTemplateHash} from '../../api/workloads.js';
+import {revisionAnnotation, revisionTemplate, withoutPodTemplateHash} from '../../api/workloads.js';
 import {CliError} from '../errors.js';
 import type {ClusterClient} from '../types.js';
 
@@ -28,10 +28,7 @@ export async function historyOf(client: ClusterClient, obj: KubeObject): Promise
 	const selector = formatLabelSelector(fromLabelSelector((obj.spec as Rec).selector));
 	const list = await client.list(knownKind('ControllerRevision')!, {namespace: obj.metadata.namespace, labelSelector: selector});
 	return list.items.filter(r => r.metadata.ownerReferences?.some(o => o.controller && o.uid === obj.metadata.uid))
-		.map(r => {
-			const {$patch: _, ...template} = ((r.data as Rec)?.spec?.template ?? {}) as Rec;
-			return {revision: Number(r.revision ?? 0), changeCause: r.metadata.annotations?.['kubernetes.io/change-cause'], template};
-		})
+		.map(r => ({revision: Number(r.revision ?? 0), changeCause: r.metadata.annotations?.['kubernetes.io/change-cause'], template: revisionTemplate(r)}))
 		.sort((a, b) => a.revision - b.revision);
 }
 

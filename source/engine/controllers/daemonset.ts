@@ -16,6 +16,7 @@ import type {Store} from '../../store/store.js';
 import type {Clock} from '../clock.js';
 import type {EventRecorder} from '../events.js';
 import {placementConflict} from '../node-match.js';
+import {schedulingSignature} from '../scheduler.js';
 import {resolveIntOrPercent} from './deployment.js';
 import {pruneRevisions, revisionHashLabel, revisionTemplate, updateRevision} from './history.js';
 import {isControlledBy, podFromTemplate} from './pods.js';
@@ -74,10 +75,9 @@ export class DaemonSetController implements Controller {
 
 	private readonly nodeShapes = new Map<string, string>();
 
-	/** Heartbeats change a node every few seconds; only labels, taints and readiness matter here. */
+	/** Heartbeats change a node every few seconds; only what placement reads (the scheduler's signature) matters here. */
 	private changedNodeKeys(node: KubeObject): string[] {
-		const ready = ((node.status as Rec)?.conditions ?? []).find((c: Rec) => c.type === 'Ready')?.status;
-		const shape = JSON.stringify([node.metadata.labels, (node.spec as Rec)?.taints, ready]);
+		const shape = schedulingSignature(node);
 		if (this.nodeShapes.get(node.metadata.name!) === shape) return [];
 		this.nodeShapes.set(node.metadata.name!, shape);
 		return this.store.scan('daemonsets').map(keyOf);

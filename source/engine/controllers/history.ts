@@ -22,11 +22,7 @@ export function revisionData(owner: KubeObject): Rec {
 	return {spec: {template: {...structuredClone((owner.spec as Rec).template), $patch: 'replace'}}};
 }
 
-/** The template a revision puts back. */
-export function revisionTemplate(revision: KubeObject): Rec {
-	const {$patch: _, ...template} = ((revision.data as Rec)?.spec?.template ?? {}) as Rec;
-	return template;
-}
+export {revisionTemplate} from '../../api/workloads.js';
 
 /** The owner's revisions, oldest first. */
 export function revisionsOf(store: Store, owner: KubeObject): KubeObject[] {

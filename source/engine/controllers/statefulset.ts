@@ -49,8 +49,8 @@ export class StatefulSetController implements Controller {
 	readonly name = component;
 	readonly primary = 'statefulsets';
 	readonly watches;
-	/** The sets already warned about a missing Service, per generation (the event is not repeated on every step). */
-	private readonly warned = new Set<string>();
+	/** The generation each set (uid) was last warned at about a missing Service: the event is not repeated on every step. */
+	private readonly warned = new Map<string, number>();
 
 	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly clock: Clock) {
 		this.watches = [
@@ -238,9 +238,9 @@ export class StatefulSetController implements Controller {
 	/** A serviceName with no Service: the pods run and keep their names, and the set says why they have no DNS names. */
 	private warnMissingService(sts: KubeObject): void {
 		const service = (sts.spec as Rec).serviceName;
-		const key = `${sts.metadata.uid}/${sts.metadata.generation}`;
-		if (!service || this.warned.has(key) || this.store.peek('services', sts.metadata.namespace!, service)) return;
-		this.warned.add(key);
+		const generation = sts.metadata.generation ?? 0;
+		if (!service || this.warned.get(sts.metadata.uid!) === generation || this.store.peek('services', sts.metadata.namespace!, service)) return;
+		this.warned.set(sts.metadata.uid!, generation);
 		void this.events.record(sts, 'Warning', 'FailedToFindService', `service "${service}" not found: the pods run, but have no DNS names until a headless Service of that name exists`, component);
 	}
 

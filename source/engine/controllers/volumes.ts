@@ -79,8 +79,10 @@ export class ClaimBinder implements Controller {
 				return [...(ref ? [`${ref.namespace}/${ref.name}`] : []), ...pending()];
 			}},
 			{resource: 'storageclasses', keys: pending},
-			// Pods going away release protected claims.
-			{resource: 'pods', keys: (pod: KubeObject) => claimsOf(pod).map(c => `${pod.metadata.namespace}/${c}`)},
+			// Pods going away release protected claims: only claims being deleted wait for that (pods change often).
+			{resource: 'pods', keys: (pod: KubeObject) => claimsOf(pod)
+				.filter(c => this.store.peek('persistentvolumeclaims', pod.metadata.namespace!, c)?.metadata.deletionTimestamp)
+				.map(c => `${pod.metadata.namespace}/${c}`)},
 		];
 	}
 
@@ -236,10 +238,8 @@ export class ClaimBinder implements Controller {
 
 async function writeVolumePhase(store: Store, registry: Registry, clock: Clock, pv: KubeObject, phase: string, message?: string): Promise<void> {
 	const current = store.get('persistentvolumes', '', pv.metadata.name!);
-	if (!current) return;
-	const status: Rec = {phase, ...(message ? {message} : {}), lastPhaseTransitionTime: (current.status as Rec)?.lastPhaseTransitionTime};
-	if ((current.status as Rec)?.phase === phase && (current.status as Rec)?.message === message) return;
-	status.lastPhaseTransitionTime = isoTime(clock.now());
+	if (!current || ((current.status as Rec)?.phase === phase && (current.status as Rec)?.message === message)) return;
+	const status: Rec = {phase, ...(message ? {message} : {}), lastPhaseTransitionTime: isoTime(clock.now())};
 	await registry.update(pvType, undefined, current.metadata.name!, {...current, status}, {subresource: 'status'});
 }
 

@@ -4,6 +4,7 @@
 // atomic with respect to every other write. The HTTP layer and the engine's
 // controllers both go through here; nothing else writes to the store.
 import crypto from 'node:crypto';
+import type {VersionView} from '../api/conversion.js';
 import {admissionErrors} from '../api/admission.js';
 import {badRequest, conflict, field, type FieldError, forbidden, invalid, notFound, StatusError} from '../api/errors.js';
 import {clone, type KubeObject} from '../api/object.js';
@@ -22,6 +23,8 @@ export interface WriteOptions {
 	typeCheck?: (obj: KubeObject) => void;
 	/** Refuse an object larger than etcd would store (API writes; the engine's own writes are small). */
 	maxBytes?: boolean;
+	/** For patch: the patch is written against this served version of the object, not the stored one. */
+	view?: VersionView;
 }
 
 /** etcd's default --max-request-bytes, the largest object a Kubernetes cluster stores. */
@@ -113,9 +116,11 @@ export class Registry {
 		return this.write(options, tx => {
 			const current = tx.get(type.plural, type.namespaced ? namespace ?? '' : '', name);
 			if (!current) throw notFound(type, name);
-			const base = options.subresource === 'scale' ? toScale(type, current) : current;
-			const patched = applyPatch(base, contentType, patch);
+			const {view} = options;
+			const base = options.subresource === 'scale' ? toScale(type, current) : view ? view.fromStored(current) : current;
+			let patched = applyPatch(base, contentType, patch);
 			options.typeCheck?.(patched);
+			if (view && options.subresource !== 'scale') patched = view.toStored(patched);
 			if (options.subresource === 'scale') return this.writeScale(tx, type, current, patched);
 			const prepared = this.prepare(type, namespace, patched);
 			if (prepared.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: "${prepared.metadata.name}": field is immutable`);

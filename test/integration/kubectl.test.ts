@@ -98,8 +98,8 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 	let home: string;
 	let engine: EngineProcess;
 	let kubeconfig: string;
-	const kubectl = (args: string[]) => new Promise<{code: number; stdout: string; stderr: string}>(resolve => {
-		execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', path.join(home, 'kube-cache'), ...args], {timeout: 60_000}, (error, stdout, stderr) => {
+	const kubectl = (args: string[], binary = 'kubectl') => new Promise<{code: number; stdout: string; stderr: string}>(resolve => {
+		execFile(binary, ['--kubeconfig', kubeconfig, '--cache-dir', path.join(home, 'kube-cache'), ...args], {timeout: 60_000}, (error, stdout, stderr) => {
 			resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr});
 		});
 	});
@@ -214,6 +214,40 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 		const hpa = await get('hpa/web');
 		assert.deepEqual(hpa.spec, {scaleTargetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'web'}, minReplicas: 1, maxReplicas: 5, metrics: [{type: 'Resource', resource: {name: 'cpu', target: {type: 'Utilization', averageUtilization: 50}}}]});
 		assert.equal((await kubectl(['delete', 'namespace', 'gen'])).code, 0);
+	});
+
+	it('serves autoscaling/v1 beside v2: kubectl 1.27 autoscales, and a v1 read, patch and watch see the same object', async () => {
+		// kubectl 1.27 to 1.32 create the autoscaler as autoscaling/v1 (1.33 sends v2); the gcloud directory has the old ones.
+		const old = ['/usr/lib/google-cloud-sdk/bin/kubectl.1.27', '/usr/lib/google-cloud-sdk/bin/kubectl.1.32'].filter(f => fs.existsSync(f));
+		assert.equal((await kubectl(['create', 'namespace', 'v1hpa'])).code, 0);
+		assert.equal((await kubectl(['create', 'deployment', 'web', '-n', 'v1hpa', '--image=kubedeck/agnhost', '--replicas=0'])).code, 0);
+		for (const [i, binary] of [...old, 'kubectl'].entries()) {
+			const made = await kubectl(['autoscale', 'deploy', 'web', '-n', 'v1hpa', `--name=web${i}`, '--min=2', '--max=4', '--cpu-percent=40'], binary);
+			assert.equal(made.stdout.trim(), `horizontalpodautoscaler.autoscaling/web${i} autoscaled`, `${binary}: ${made.stderr}`);
+			const stored = JSON.parse((await kubectl(['get', `hpa/web${i}`, '-n', 'v1hpa', '-o', 'json'])).stdout);
+			assert.equal(stored.apiVersion, 'autoscaling/v2');
+			assert.deepEqual(stored.spec.metrics, [{type: 'Resource', resource: {name: 'cpu', target: {type: 'Utilization', averageUtilization: 40}}}], binary);
+		}
+		const asV1 = JSON.parse((await kubectl(['get', 'horizontalpodautoscalers.v1.autoscaling/web0', '-n', 'v1hpa', '-o', 'json'])).stdout);
+		assert.equal(asV1.apiVersion, 'autoscaling/v1');
+		assert.equal(asV1.spec.targetCPUUtilizationPercentage, 40);
+		assert.equal(asV1.spec.metrics, undefined);
+		// A merge patch written against v1 lands on the v2 object.
+		const patched = await kubectl(['patch', 'horizontalpodautoscalers.v1.autoscaling', 'web0', '-n', 'v1hpa', '--type=merge', '-p', '{"spec":{"targetCPUUtilizationPercentage":70}}']);
+		assert.equal(patched.code, 0, patched.stderr);
+		const after = JSON.parse((await kubectl(['get', 'hpa/web0', '-n', 'v1hpa', '-o', 'json'])).stdout);
+		assert.equal(after.spec.metrics[0].resource.target.averageUtilization, 70);
+		const watched = await kubectl(['get', '--raw', '/apis/autoscaling/v1/namespaces/v1hpa/horizontalpodautoscalers?watch=true&timeoutSeconds=1']);
+		const events = watched.stdout.trim().split('\n').map(line => JSON.parse(line));
+		assert.deepEqual(events.map(e => [e.type, e.object.apiVersion, e.object.metadata.name, e.object.spec.targetCPUUtilizationPercentage]).sort(),
+			[...old, 'kubectl'].map((_, i) => ['ADDED', 'autoscaling/v1', `web${i}`, i === 0 ? 70 : 40]));
+		const listed = JSON.parse((await kubectl(['get', '--raw', '/apis/autoscaling/v1/namespaces/v1hpa/horizontalpodautoscalers'])).stdout);
+		assert.equal(listed.apiVersion, 'autoscaling/v1');
+		assert.ok(listed.items.every((h: {apiVersion: string}) => h.apiVersion === 'autoscaling/v1'));
+		const discovery = JSON.parse((await kubectl(['get', '--raw', '/apis/autoscaling'])).stdout);
+		assert.deepEqual(discovery.versions.map((v: {version: string}) => v.version), ['v2', 'v1']);
+		assert.equal(discovery.preferredVersion.version, 'v2');
+		assert.equal((await kubectl(['delete', 'namespace', 'v1hpa'])).code, 0);
 	});
 
 	it('rolls a StatefulSet with claims and a DaemonSet out, shows their history and undoes a revision', async () => {

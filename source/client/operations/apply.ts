@@ -3,8 +3,9 @@
 // namespace already exists); one bad document means nothing is written.
 import {admissionErrors} from '../../api/admission.js';
 import {fieldErrorMessage, formatStatus, StatusError} from '../../api/errors.js';
+import {toStoredVersion} from '../../api/conversion.js';
 import {clone, lastAppliedAnnotation, type KubeObject} from '../../api/object.js';
-import {apiVersionOf, knownKind, refOf, type ResourceType, typeForKind} from '../../api/resources.js';
+import {apiVersionOf, knownKind, refOf, resourceTypes, type ResourceType, typeForKind} from '../../api/resources.js';
 import {threeWayMergePatch} from '../../api/threeway.js';
 import {ConnectionError} from '../errors.js';
 import type {ClusterClient} from '../types.js';
@@ -27,11 +28,13 @@ export function planManifests(manifests: Manifest[], defaultNamespace: string, e
 	const planned: Planned[] = [];
 	const errors: string[] = [];
 	for (const manifest of manifests) {
-		const obj = clone(manifest.object);
+		let obj = clone(manifest.object);
 		if (!obj.apiVersion || !obj.kind) {
 			errors.push(`error: error validating ${where(manifest)}: ${!obj.apiVersion ? 'apiVersion' : 'kind'} not set`);
 			continue;
 		}
+		// An older version the server also serves (autoscaling/v1): sent as the stored one, the same object.
+		obj = toStoredVersion(obj, resourceTypes) ?? obj;
 		const type = typeForKind(obj.apiVersion, obj.kind);
 		if (!type) {
 			const other = knownKind(obj.kind);

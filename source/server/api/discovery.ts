@@ -1,6 +1,7 @@
 // Discovery documents (legacy /api, /apis, /api/v1, /apis/G/V), /version and a
 // minimal /openapi/v3, in the shapes the real kubectl accepts
 // (shared/reference/kubectl-compat.md sections 1 and 2).
+import {otherVersions, typeInVersion} from '../../api/conversion.js';
 import {apiVersionOf, resourcePath, resourceTypes, type ResourceType} from '../../api/resources.js';
 
 const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -10,9 +11,11 @@ export const serverVersion = {
 	buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23.0', compiler: 'gc', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
 };
 
+/** Every served group/version and its types: stored versions first, then the older ones also served (conversion.ts). */
 function groupVersions(): Map<string, ResourceType[]> {
 	const map = new Map<string, ResourceType[]>();
-	for (const t of resourceTypes) {
+	const served = [...resourceTypes, ...resourceTypes.flatMap(t => otherVersions(t).map(v => typeInVersion(t, v)))];
+	for (const t of served) {
 		const gv = apiVersionOf(t);
 		map.set(gv, [...(map.get(gv) ?? []), t]);
 	}
@@ -23,22 +26,28 @@ export function apiVersions(address: string) {
 	return {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{clientCIDR: '0.0.0.0/0', serverAddress: address}]};
 }
 
-export function apiGroupList() {
+function apiGroups() {
 	const groups = new Map<string, string[]>();
-	for (const t of resourceTypes) {
-		if (!t.group) continue;
-		const versions = groups.get(t.group) ?? [];
-		if (!versions.includes(t.version)) versions.push(t.version);
-		groups.set(t.group, versions);
+	for (const gv of groupVersions().keys()) {
+		if (!gv.includes('/')) continue;
+		const [group, version] = gv.split('/');
+		groups.set(group, [...(groups.get(group) ?? []), version]);
 	}
-	return {
-		kind: 'APIGroupList', apiVersion: 'v1',
-		groups: [...groups].map(([name, versions]) => ({
-			name,
-			versions: versions.map(v => ({groupVersion: `${name}/${v}`, version: v})),
-			preferredVersion: {groupVersion: `${name}/${versions[0]}`, version: versions[0]},
-		})),
-	};
+	return [...groups].map(([name, versions]) => ({
+		name,
+		versions: versions.map(v => ({groupVersion: `${name}/${v}`, version: v})),
+		preferredVersion: {groupVersion: `${name}/${versions[0]}`, version: versions[0]},
+	}));
+}
+
+export function apiGroupList() {
+	return {kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups()};
+}
+
+/** GET /apis/GROUP: one group's versions. */
+export function apiGroup(name: string) {
+	const group = apiGroups().find(g => g.name === name);
+	return group && {kind: 'APIGroup', apiVersion: 'v1', ...group};
 }
 
 export function apiResourceList(groupVersion: string) {

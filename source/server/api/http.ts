@@ -4,6 +4,7 @@
 // follow kube-apiserver (see shared/reference/kubectl-compat.md).
 import http from 'node:http';
 import {badRequest, internalError, isStatus, methodNotAllowed, pathNotFound, StatusError} from '../../api/errors.js';
+import {typeInVersion, viewOf, type VersionView} from '../../api/conversion.js';
 import type {KubeObject} from '../../api/object.js';
 import {patchTypes} from '../../api/patch.js';
 import {apiVersionOf, type ResourceType, typeByPlural} from '../../api/resources.js';
@@ -13,7 +14,7 @@ import {matcher, type Registry} from '../registry.js';
 import {authenticate, refuseBrowser} from './auth.js';
 import {checkMediaType, mediaType, objectMediaTypes, patchMediaTypes, readBody} from './body.js';
 import {decodeDeleteOptions, decodeObject, decodePatch, patchedTypeCheck} from './decoding.js';
-import {apiGroupList, apiResourceList, apiVersions, metricsResourceList, openapiGroupVersion, openapiIndex, serverVersion} from './discovery.js';
+import {apiGroup, apiGroupList, apiResourceList, apiVersions, metricsResourceList, openapiGroupVersion, openapiIndex, serverVersion} from './discovery.js';
 import {deleteParams, dryRunParam, type ListParams, listParams, selectorParams} from './query.js';
 import {page} from './paging.js';
 import {toTable, wantsTable} from './table.js';
@@ -23,6 +24,8 @@ interface Target {
 	namespace?: string;
 	name?: string;
 	subresource?: string;
+	/** Set when the path names a served version other than the stored one. */
+	view?: VersionView;
 }
 
 /** Split a resource path into type, namespace, name and subresource; undefined if it is not one. */
@@ -30,21 +33,26 @@ export function parseResourcePath(pathname: string): Target | undefined {
 	const parts = pathname.split('/').filter(Boolean).map(unescapePath);
 	let group = '';
 	let rest: string[];
+	let view: VersionView | undefined;
 	if (parts[0] === 'api' && parts[1] === 'v1') rest = parts.slice(2);
 	else if (parts[0] === 'apis' && parts.length >= 3) {
 		group = parts[1];
 		rest = parts.slice(3);
 		const type = rest.length ? typeByPlural(rest[0] === 'namespaces' && rest.length >= 3 ? rest[2] : rest[0], group) : undefined;
-		if (type && type.version !== parts[2]) return undefined;
+		if (type && type.version !== parts[2]) {
+			view = viewOf(type, parts[2]);
+			if (!view) return undefined;
+		}
 	} else return undefined;
+	const viewed = view ? {view} : {};
 	if (rest[0] === 'namespaces' && rest.length >= 3 && typeByPlural(rest[2], group)) {
 		const type = typeByPlural(rest[2], group)!;
 		if (!type.namespaced || rest.length > 5) return undefined;
-		return {type, namespace: rest[1], name: rest[3], subresource: rest[4]};
+		return {type, namespace: rest[1], name: rest[3], subresource: rest[4], ...viewed};
 	}
 	const type = rest.length ? typeByPlural(rest[0], group) : undefined;
 	if (!type || rest.length > 3) return undefined;
-	return {type, name: rest[1], subresource: rest[2]};
+	return {type, name: rest[1], subresource: rest[2], ...viewed};
 }
 
 /** A %-escape Go's url package would refuse ("%zz", a lone "%"), as its EscapeError words it. */
@@ -122,7 +130,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', token}: A
 		case '/api': return sendJson(res, 200, apiVersions(address));
 		case '/apis': {
 			const list = apiGroupList();
-			if (metrics) list.groups.push({name: 'metrics.k8s.io', versions: [{groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1'}], preferredVersion: {groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1'}});
+			if (metrics) list.groups.push(metricsGroup);
 			return sendJson(res, 200, list);
 		}
 		case '/openapi/v3': return sendJson(res, 200, openapiIndex());
@@ -132,6 +140,11 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', token}: A
 		return doc ? sendJson(res, 200, doc) : sendError(res, pathNotFound());
 	}
 	if (metrics && path.startsWith('/apis/metrics.k8s.io/')) return serveMetrics(metrics, path, res);
+	const group = path.match(/^\/apis\/([^/]+)$/)?.[1];
+	if (group) {
+		const doc = group === 'metrics.k8s.io' && metrics ? {kind: 'APIGroup', apiVersion: 'v1', ...metricsGroup} : apiGroup(group);
+		return doc ? sendJson(res, 200, doc) : sendError(res, pathNotFound());
+	}
 	const gv = path.match(/^\/api\/(v1)$/)?.[1] ?? path.match(/^\/apis\/([^/]+\/[^/]+)$/)?.[1];
 	if (gv) {
 		const list = apiResourceList(gv);
@@ -140,8 +153,12 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', token}: A
 
 	const target = parseResourcePath(path);
 	if (!target) return sendError(res, pathNotFound());
-	const {type, namespace, name, subresource} = target;
+	const {type, namespace, name, subresource, view} = target;
 	if (!type.namespaced && namespace) return sendError(res, pathNotFound());
+	// A served version other than the stored one: bodies are converted in, objects out.
+	const bodyType = typeInVersion(type, view);
+	const stored = (obj: KubeObject) => (view ? view.toStored(obj) : obj);
+	const present = (obj: KubeObject) => (view && obj?.kind === type.kind ? view.fromStored(obj) : obj);
 	if (subresource && !['status', ...(type.subresources ?? [])].includes(subresource)) return sendError(res, pathNotFound());
 	if (subresource === 'exec') {
 		// Served on the upgraded connection (exec.ts); a plain request cannot carry the streams.
@@ -166,8 +183,8 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', token}: A
 				const contentType = mediaType(req);
 				checkMediaType(contentType, objectMediaTypes);
 				const dryRun = dryRunParam(dryRunValues(q), 'CreateOptions');
-				const body = await decodeObject(type, await readBody(req), contentType);
-				return sendJson(res, 201, await registry.create(type, namespace, body, {dryRun, maxBytes: true}));
+				const body = stored(await decodeObject(bodyType, await readBody(req), contentType));
+				return sendJson(res, 201, present(await registry.create(type, namespace, body, {dryRun, maxBytes: true})));
 			}
 			case 'DELETE': {
 				// deletecollection: delete every object the selectors match.
@@ -175,8 +192,8 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', token}: A
 				const options = deleteParams(q, await deleteBody(req));
 				const items = registry.list(type, namespace, query).items;
 				const deleted: KubeObject[] = [];
-				for (const obj of items) deleted.push(await registry.delete(type, obj.metadata.namespace, obj.metadata.name!, options));
-				return sendJson(res, 200, {apiVersion: apiVersionOf(type), kind: `${type.kind}List`, metadata: {resourceVersion: registry.store.resourceVersion}, items: deleted});
+				for (const obj of items) deleted.push(present(await registry.delete(type, obj.metadata.namespace, obj.metadata.name!, options)));
+				return sendJson(res, 200, {apiVersion: apiVersionOf(bodyType), kind: `${type.kind}List`, metadata: {resourceVersion: registry.store.resourceVersion}, items: deleted});
 			}
 			default: throw methodNotAllowed(`${method} is not supported on a collection`);
 		}
@@ -186,15 +203,15 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', token}: A
 		case 'GET': {
 			if (subresource === 'scale') return sendJson(res, 200, registry.getScale(type, ns, name));
 			const obj = registry.get(type, ns, name);
-			return sendJson(res, 200, wantsTable(req.headers.accept) ? toTable(type.kind, [obj], obj.metadata.resourceVersion!, q.get('includeObject') ?? undefined) : obj);
+			return sendJson(res, 200, wantsTable(req.headers.accept) ? toTable(type.kind, [obj], obj.metadata.resourceVersion!, q.get('includeObject') ?? undefined) : present(obj));
 		}
 		case 'PUT': {
 			const contentType = mediaType(req);
 			checkMediaType(contentType, objectMediaTypes);
 			const dryRun = dryRunParam(dryRunValues(q), 'UpdateOptions');
-			const body = await decodeObject(subresource === 'scale' ? scaleType : type, await readBody(req), contentType);
+			const body = await decodeObject(subresource === 'scale' ? scaleType : bodyType, await readBody(req), contentType);
 			if (subresource === 'scale') return sendJson(res, 200, await registry.updateScale(type, ns, name, body, {dryRun}));
-			return sendJson(res, 200, await registry.update(type, namespace, name, body, {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true}));
+			return sendJson(res, 200, present(await registry.update(type, namespace, name, stored(body), {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true})));
 		}
 		case 'PATCH': {
 			const contentType = mediaType(req);
@@ -202,16 +219,18 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', token}: A
 			const dryRun = dryRunParam(dryRunValues(q), 'PatchOptions');
 			const body = decodePatch(await readBody(req), contentType);
 			if (contentType === patchTypes.apply) return applyPatchServerSide(registry, target, body as KubeObject, q, dryRun, res);
-			const typeCheck = await patchedTypeCheck(subresource === 'scale' ? scaleType : type);
-			return sendJson(res, 200, await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresourceWrite, typeCheck, maxBytes: true}));
+			const typeCheck = await patchedTypeCheck(subresource === 'scale' ? scaleType : bodyType);
+			return sendJson(res, 200, present(await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresourceWrite, typeCheck, maxBytes: true, view})));
 		}
 		case 'DELETE': {
 			const options = deleteParams(q, await deleteBody(req));
-			return sendJson(res, 200, await registry.delete(type, namespace, name, options));
+			return sendJson(res, 200, present(await registry.delete(type, namespace, name, options)));
 		}
 		default: throw methodNotAllowed(`${method} is not supported on an object`);
 	}
 }
+
+const metricsGroup = {name: 'metrics.k8s.io', versions: [{groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1'}], preferredVersion: {groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1'}};
 
 /** The Scale subresource's own type, for decoding its bodies. */
 const scaleType: ResourceType = {kind: 'Scale', group: 'autoscaling', version: 'v1', plural: 'scale', singular: 'scale', shortNames: [], namespaced: true};
@@ -238,20 +257,21 @@ async function deleteBody(req: http.IncomingMessage): Promise<Record<string, unk
  */
 async function applyPatchServerSide(registry: Registry, target: Target, body: KubeObject, q: URLSearchParams, dryRun: boolean, res: http.ServerResponse): Promise<void> {
 	if (!q.get('fieldManager')) throw badRequest('PATCH /apply requires a non-empty fieldManager');
-	const {type, namespace, name} = target;
+	const {type, namespace, name, view} = target;
 	if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the apply patch must be an object');
-	const typeCheck = await patchedTypeCheck(type);
+	const typeCheck = await patchedTypeCheck(typeInVersion(type, view));
+	const present = (obj: KubeObject) => (view ? view.fromStored(obj) : obj);
 	try {
 		registry.get(type, namespace ?? '', name!);
 	} catch (error) {
 		if (error instanceof StatusError && error.code === 404) {
 			const obj = {...body, metadata: {...(typeof body.metadata === 'object' ? body.metadata : {}), name}} as KubeObject;
 			typeCheck(obj);
-			return sendJson(res, 201, await registry.create(type, namespace, obj, {dryRun, maxBytes: true}));
+			return sendJson(res, 201, present(await registry.create(type, namespace, view ? view.toStored(obj) : obj, {dryRun, maxBytes: true})));
 		}
 		throw error;
 	}
-	return sendJson(res, 200, await registry.patch(type, namespace, name!, patchTypes.strategic, body, {dryRun, typeCheck, maxBytes: true}));
+	return sendJson(res, 200, present(await registry.patch(type, namespace, name!, patchTypes.strategic, body, {dryRun, typeCheck, maxBytes: true, view})));
 }
 
 function serveMetrics(metrics: MetricsHandler, path: string, res: http.ServerResponse): void {
@@ -281,8 +301,10 @@ function list(registry: Registry, target: Target, params: ListParams, q: URLSear
 		const table = toTable(type.kind, chunk.items.map(e => JSON.parse(e.json) as KubeObject), chunk.resourceVersion, q.get('includeObject') ?? undefined);
 		return sendJson(res, 200, {...table, metadata: {...table.metadata, ...metadata}});
 	}
-	const head = JSON.stringify({apiVersion: apiVersionOf(type), kind: `${type.kind}List`, metadata});
-	sendJson(res, 200, `${head.slice(0, -1)},"items":[${chunk.items.map(e => e.json).join(',')}]}`);
+	const {view} = target;
+	const head = JSON.stringify({apiVersion: apiVersionOf(typeInVersion(type, view)), kind: `${type.kind}List`, metadata});
+	const items = chunk.items.map(e => (view ? JSON.stringify(view.fromStored(JSON.parse(e.json))) : e.json));
+	sendJson(res, 200, `${head.slice(0, -1)},"items":[${items.join(',')}]}`);
 }
 
 /**
@@ -298,8 +320,10 @@ function watch(registry: Registry, target: Target, params: ListParams, q: URLSea
 	const includeObject = q.get('includeObject') ?? undefined;
 	res.writeHead(200, {'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache'});
 	res.flushHeaders();
+	const {view} = target;
 	const write = (eventType: string, obj: KubeObject, json?: string) => {
-		const body = table ? JSON.stringify(toTable(type.kind, [obj], obj.metadata.resourceVersion!, includeObject, false)) : json ?? JSON.stringify(obj);
+		const body = table ? JSON.stringify(toTable(type.kind, [obj], obj.metadata.resourceVersion!, includeObject, false))
+			: view ? JSON.stringify(view.fromStored(obj)) : json ?? JSON.stringify(obj);
 		res.write(`{"type":"${eventType}","object":${body}}\n`);
 	};
 	const snapshot = registry.store.listEntries(type.plural, type.namespaced ? namespace : undefined, {filter});
@@ -310,7 +334,7 @@ function watch(registry: Registry, target: Target, params: ListParams, q: URLSea
 		for (const entry of snapshot) write('ADDED', entry.object, entry.json);
 		from = Number(registry.store.resourceVersion);
 		if (params.sendInitialEvents) {
-			res.write(`${JSON.stringify({type: 'BOOKMARK', object: {kind: type.kind, apiVersion: apiVersionOf(type), metadata: {resourceVersion: String(from), annotations: {'k8s.io/initial-events-end': 'true'}}}})}\n`);
+			res.write(`${JSON.stringify({type: 'BOOKMARK', object: {kind: type.kind, apiVersion: apiVersionOf(typeInVersion(type, view)), metadata: {resourceVersion: String(from), annotations: {'k8s.io/initial-events-end': 'true'}}}})}\n`);
 		}
 	} else {
 		from = params.fromVersion;

@@ -16,6 +16,8 @@ import {execCommand} from './source/commands/exec.js';
 import {portForwardCommand} from './source/commands/port-forward.js';
 import {getCommand} from './source/commands/get.js';
 import {kubeconfigCommand} from './source/commands/kubeconfig.js';
+import {usersCommand} from './source/commands/users.js';
+import {auditCommand} from './source/commands/audit.js';
 import {snapshotCommand} from './source/commands/snapshot.js';
 import {topCommand} from './source/commands/top.js';
 import {logsCommand} from './source/commands/logs.js';
@@ -26,7 +28,7 @@ import {stateHome} from './source/engine/home.js';
 const commands: Command[] = [
 	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, portForwardCommand, topCommand, scaleCommand, autoscaleCommand, rolloutCommand, setCommand,
 	labelCommand, annotateCommand, patchCommand,
-	apiResourcesCommand, summaryCommand, dashboardCommand, serveCommand, stopCommand, kubeconfigCommand, snapshotCommand, versionCommand,
+	apiResourcesCommand, summaryCommand, dashboardCommand, serveCommand, stopCommand, kubeconfigCommand, usersCommand, auditCommand, snapshotCommand, versionCommand,
 ];
 
 function help(): string {

@@ -11,12 +11,14 @@ import {validateObjectMeta} from './validation/meta.js';
 
 /** Kinds whose names are DNS-1123 labels rather than subdomains. */
 const labelNamedKinds = new Set(['Namespace', 'Service']);
+/** Kinds whose names are path segments (anything without '/' or '%'): RBAC's, whose defaults are named system:... */
+const pathNamedKinds = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
 
 /** Default `obj` in place and return what is wrong with it. */
 export function admissionErrors(type: ResourceType, obj: KubeObject, old?: KubeObject): FieldError[] {
 	applyDefaults(obj);
 	return [
-		...validateObjectMeta(obj, type.namespaced, labelNamedKinds.has(type.kind) ? 'label' : 'subdomain'),
+		...validateObjectMeta(obj, type.namespaced, labelNamedKinds.has(type.kind) ? 'label' : pathNamedKinds.has(type.kind) ? 'path' : 'subdomain'),
 		...validateObject(obj),
 		...(old ? validateUpdate(obj, old) : []),
 	];

@@ -110,9 +110,20 @@ const hpaV1: VersionView = {
 	},
 };
 
+/** A version whose shape is the stored one's (only apiVersion differs). */
+function sameShape(group: string, version: string, stored: string): VersionView {
+	return {
+		version,
+		toStored: obj => ({...obj, apiVersion: `${group}/${stored}`}),
+		fromStored: obj => ({...obj, apiVersion: `${group}/${version}`}),
+	};
+}
+
 /** Served versions by "group/Kind". */
 const views: Record<string, VersionView[]> = {
 	'autoscaling/HorizontalPodAutoscaler': [hpaV1],
+	// kubectl 1.27's `auth whoami` asks v1beta1, then v1alpha1 (v1 from 1.28).
+	'authentication.k8s.io/SelfSubjectReview': [sameShape('authentication.k8s.io', 'v1beta1', 'v1'), sameShape('authentication.k8s.io', 'v1alpha1', 'v1')],
 };
 
 /** The versions a type is served in besides its stored one, newest first. */

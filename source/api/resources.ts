@@ -16,7 +16,12 @@ export interface ResourceType {
 	verbs?: string[];
 	/** Subresources served besides the object itself (status is implied). */
 	subresources?: string[];
+	/** Never stored: a POST is answered from the body (the access and token reviews). */
+	review?: true;
 }
+
+const rbacGroup = 'rbac.authorization.k8s.io';
+const reviewVerbs = ['create'];
 
 const all = ['all'];
 
@@ -43,6 +48,16 @@ export const resourceTypes: ResourceType[] = [
 	{kind: 'IngressClass', group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', singular: 'ingressclass', shortNames: [], namespaced: false},
 	{kind: 'Ingress', group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', singular: 'ingress', shortNames: ['ing'], namespaced: true},
 	{kind: 'StorageClass', group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', singular: 'storageclass', shortNames: ['sc'], namespaced: false},
+	{kind: 'Role', group: rbacGroup, version: 'v1', plural: 'roles', singular: 'role', shortNames: [], namespaced: true},
+	{kind: 'RoleBinding', group: rbacGroup, version: 'v1', plural: 'rolebindings', singular: 'rolebinding', shortNames: [], namespaced: true},
+	{kind: 'ClusterRole', group: rbacGroup, version: 'v1', plural: 'clusterroles', singular: 'clusterrole', shortNames: [], namespaced: false},
+	{kind: 'ClusterRoleBinding', group: rbacGroup, version: 'v1', plural: 'clusterrolebindings', singular: 'clusterrolebinding', shortNames: [], namespaced: false},
+	{kind: 'SelfSubjectAccessReview', group: 'authorization.k8s.io', version: 'v1', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', shortNames: [], namespaced: false, verbs: reviewVerbs, review: true},
+	{kind: 'SelfSubjectRulesReview', group: 'authorization.k8s.io', version: 'v1', plural: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', shortNames: [], namespaced: false, verbs: reviewVerbs, review: true},
+	{kind: 'SubjectAccessReview', group: 'authorization.k8s.io', version: 'v1', plural: 'subjectaccessreviews', singular: 'subjectaccessreview', shortNames: [], namespaced: false, verbs: reviewVerbs, review: true},
+	{kind: 'LocalSubjectAccessReview', group: 'authorization.k8s.io', version: 'v1', plural: 'localsubjectaccessreviews', singular: 'localsubjectaccessreview', shortNames: [], namespaced: true, verbs: reviewVerbs, review: true},
+	{kind: 'SelfSubjectReview', group: 'authentication.k8s.io', version: 'v1', plural: 'selfsubjectreviews', singular: 'selfsubjectreview', shortNames: [], namespaced: false, verbs: reviewVerbs, review: true},
+	{kind: 'TokenReview', group: 'authentication.k8s.io', version: 'v1', plural: 'tokenreviews', singular: 'tokenreview', shortNames: [], namespaced: false, verbs: reviewVerbs, review: true},
 	{kind: 'HorizontalPodAutoscaler', group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', shortNames: ['hpa'], namespaced: true, categories: all},
 ];
 

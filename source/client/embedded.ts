@@ -62,6 +62,11 @@ export class EmbeddedClient implements ClusterClient {
 		});
 	}
 
+	/** A request to one of the engine-only endpoints (users); JSON in and out. */
+	engine(method: string, path: string, body?: unknown): Promise<unknown> {
+		return this.request(method, path, body);
+	}
+
 	version() {
 		return this.request('GET', '/version') as Promise<{gitVersion: string; major: string; minor: string}>;
 	}

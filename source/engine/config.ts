@@ -26,6 +26,8 @@ export interface EngineConfig {
 	/** Where NodePorts listen on the host (kube-proxy's --nodeport-addresses): every address by default, as in a cluster. */
 	/** Filled in by networkDefaults where a config (a test's) leaves it out. */
 	network?: NetworkSettings;
+	/** api.extraSANs: more names (DNS names or IPv4 addresses) for the API's serving certificate. */
+	api?: {extraSANs: string[]};
 }
 
 /** What a config may say of the network: any part, the rest defaulted. */
@@ -90,7 +92,12 @@ export function loadConfig(home: string): EngineConfig {
 	}
 	const proxyMode: NetworkConfig['proxyMode'] = raw.network?.proxyMode ?? 'userspace';
 	if (!['userspace', 'nftables'].includes(proxyMode)) throw new ConfigError(`${file}: network.proxyMode: Unsupported value: ${JSON.stringify(proxyMode)}: supported values: "userspace", "nftables"`);
+	const extraSANs = raw.api?.extraSANs ?? [];
+	if (!Array.isArray(extraSANs) || extraSANs.some(n => typeof n !== 'string' || !(net.isIP(n) === 4 || /^[a-z0-9*]([-a-z0-9.]*[a-z0-9])?$/i.test(n)))) {
+		throw new ConfigError(`${file}: api.extraSANs: Invalid value: ${JSON.stringify(extraSANs)}: must be a list of DNS names and IPv4 addresses`);
+	}
 	return {
+		api: {extraSANs},
 		nodes, images, scheduler: {scoring: raw.scheduler?.scoring === 'LeastAllocated' ? 'LeastAllocated' : 'MostAllocated'},
 		network: networkDefaults({nodePortAddress, ingress, proxyMode}),
 	};

@@ -12,10 +12,15 @@ import type {KubeObject} from '../api/object.js';
 import {typeByPlural, typeForKind} from '../api/resources.js';
 import {defaultClassAnnotation, Registry} from '../server/registry.js';
 import {type ApiServerOptions, createApiHandler} from '../server/api/http.js';
-import {authenticate, ensureApiToken, lastApiPort, refuseBrowser, removeEndpoint, saveApiPort, writeEndpoint} from '../server/api/auth.js';
+import {ensureApiToken, lastApiPort, refuseBrowser, removeEndpoint, saveApiPort, writeEndpoint} from '../server/api/auth.js';
+import {Access} from '../server/auth/access.js';
+import {anonymous, requestAttributes} from '../server/auth/attributes.js';
+import {AuditLog, auditPath} from '../server/auth/audit.js';
+import {unauthorized} from '../server/auth/authn.js';
+import {ClusterCA} from '../server/auth/ca.js';
+import {AggregationController, defaultClusterRoleBindings, defaultClusterRoles} from '../server/auth/policy.js';
 import {apiServiceIp, dnsServiceIp} from '../server/allocators.js';
 import {type ExecProcess, type ExecRequest, execUpgradeHandler} from '../server/api/exec.js';
-import {ensureServingCert} from '../server/api/tls.js';
 import {Store, type StoreOptions} from '../store/store.js';
 import {acquireLock, type HeldLock, socketPath} from './home.js';
 import {serveIdentity} from './identity.js';
@@ -92,6 +97,10 @@ export class Engine {
 	ingress?: IngressController;
 	/** Cluster DNS, when it could listen. */
 	dns?: ClusterDns;
+	/** Authentication, RBAC and audit, for both listeners. */
+	access?: Access;
+	private certTimer?: NodeJS.Timeout;
+	private aggregation?: AggregationController;
 	private readonly log: (line: string) => void;
 
 	private constructor(readonly options: EngineOptions) {
@@ -137,6 +146,8 @@ export class Engine {
 		for (const ns of this.store.list('namespaces').items) {
 			await this.ensure({apiVersion: 'v1', kind: 'ServiceAccount', metadata: {name: 'default', namespace: ns.metadata.name}});
 		}
+		// kube-apiserver's bootstrap policy: the default roles and their bindings, when missing.
+		for (const obj of [...defaultClusterRoles(), ...defaultClusterRoleBindings()]) await this.ensure(obj);
 	}
 
 	/**
@@ -279,9 +290,14 @@ export class Engine {
 	}
 
 	private async listen(): Promise<void> {
+		const home = this.options.home;
+		const token = ensureApiToken(home);
+		const access = (this.access = new Access(this.store, {adminToken: token}, new AuditLog(auditPath(home))));
+		this.aggregation = new AggregationController(this.store, this.registry);
+		const ca = ClusterCA.ensure(home);
 		const options: ApiServerOptions = {
-			registry: this.registry,
-			logs: logHandler(this.options.home, this.store, this.clock),
+			registry: this.registry, access, ca,
+			logs: logHandler(home, this.store, this.clock),
 			metrics: (resource, namespace, name) => (resource === 'pods' ? podMetrics(this.kubelets, this.store, namespace, name) : nodeMetrics(this.kubelets, this.store, name)),
 		};
 		const handler = createApiHandler(options);
@@ -291,27 +307,41 @@ export class Engine {
 			socket.once('close', () => this.upgraded.delete(socket));
 			upgrade(req, socket, head, authorize);
 		};
-		const sock = socketPath(this.options.home);
+		const sock = socketPath(home);
 		// We hold the lock, so a socket file left behind belongs to a dead engine.
 		fs.rmSync(sock, {force: true});
 		// The unix socket also answers the engine's identity check (identity.ts), before the API sees the request.
+		// Its caller is the local admin (the socket is 0600, the state directory's owner's).
 		const unix = http.createServer((req, res) => {
 			if (!serveIdentity(this.lock.token, req, res)) handler(req, res);
 		}).on('upgrade', track(refuseBrowser));
 		await new Promise<void>((resolve, reject) => unix.once('error', reject).listen(sock, () => resolve()));
 		fs.chmodSync(sock, 0o600);
 		this.servers.push(unix);
-		// The TCP port is TLS and asks for the state directory's bearer token (server/api/auth.ts, tls.ts);
-		// its address is written beside the token for `kubedeck kubeconfig`, and removed when it closes.
-		// Exec streams (upgrades) pass the same checks before they are accepted. It is always served: pods
-		// reach the API through the `kubernetes` Service, as in every cluster. Without --port it is the
-		// port of the last start when that is free (so a kubeconfig keeps working), else any free one.
-		const token = ensureApiToken(this.options.home);
-		const tcp = https.createServer(ensureServingCert(this.options.home), createApiHandler({...options, token}))
+		// The TCP port is TLS with the cluster CA's serving certificate (server/auth/ca.ts); callers present a
+		// bearer token or a client certificate the CA signed, and RBAC decides (server/auth/). Its address is
+		// written beside the token for `kubedeck kubeconfig`, and removed when it closes. Exec streams (upgrades)
+		// pass the same checks before they are accepted. It is always served: pods reach the API through the
+		// `kubernetes` Service, as in every cluster. Without --port it is the port of the last start when that
+		// is free (so a kubeconfig keeps working), else any free one.
+		const names = ClusterCA.servingNames(apiServiceIp(this.ranges.service), this.config.api?.extraSANs);
+		const serving = ca.servingCert(names);
+		const identify = (req: http.IncomingMessage) => access.authenticator.authenticate(req);
+		const tcp = https.createServer({cert: serving.cert, key: serving.key, ca: [ca.certPem], requestCert: true, rejectUnauthorized: false},
+			createApiHandler({...options, identify}))
 			.on('upgrade', track(req => {
 				refuseBrowser(req);
-				authenticate(req, token);
+				const user = identify(req);
+				if (user === anonymous) throw unauthorized();
+				const url = new URL(req.url ?? '/', 'http://localhost');
+				// An exec is a create of pods/exec whatever the method of its upgrade (kube-apiserver checks create too).
+				access.authorize({...requestAttributes(user, 'POST', url.pathname, url.searchParams)});
 			}));
+		// Renewed before it expires: checked daily, and the listener takes the new one without a restart.
+		this.certTimer = setInterval(() => {
+			const next = ca.servingCert(names);
+			if (next.renewed) tcp.setSecureContext({cert: next.cert, key: next.key, ca: [ca.certPem]});
+		}, 24 * 3600 * 1000).unref();
 		const listenOn = (port: number) => new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(port, '127.0.0.1', () => {
 			tcp.off('error', reject);
 			resolve();
@@ -408,6 +438,9 @@ export class Engine {
 			server.closeAllConnections();
 		})));
 		for (const runner of this.runners) runner.stop();
+		if (this.certTimer) clearInterval(this.certTimer);
+		this.aggregation?.stop();
+		this.access?.stop();
 		await this.proxy?.stop();
 		this.nftables?.stop();
 		await this.dns?.stop();

@@ -25,6 +25,8 @@ export interface WriteOptions {
 	maxBytes?: boolean;
 	/** For patch: the patch is written against this served version of the object, not the stored one. */
 	view?: VersionView;
+	/** The requester's own check of the object as it will be stored (RBAC escalation prevention); throws a Status. */
+	guard?: (type: ResourceType, obj: KubeObject) => void;
 }
 
 /** etcd's default --max-request-bytes, the largest object a Kubernetes cluster stores. */
@@ -93,6 +95,7 @@ export class Registry {
 			// The uid is the server's, assigned before defaulting (a Job's generated selector uses it).
 			obj.metadata.uid = crypto.randomUUID();
 			this.admit(tx, type, obj, undefined);
+			options.guard?.(type, obj);
 			if (options.maxBytes) checkObjectSize(obj);
 			return tx.create(type, obj);
 		});
@@ -271,6 +274,7 @@ export class Registry {
 		if ('status' in old) obj.status = old.status;
 		else delete obj.status;
 		this.admit(tx, type, obj, old);
+		options.guard?.(type, obj);
 		if (options.maxBytes) checkObjectSize(obj);
 		return tx.update(type, obj);
 	}

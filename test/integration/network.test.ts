@@ -19,7 +19,7 @@ import {EmbeddedClient} from '../../source/client/embedded.js';
 import {hasBubblewrap} from '../../source/engine/kubelet/kubelet.js';
 import {podPaths, stateId} from '../../source/engine/layout.js';
 import {nftAvailable} from '../../source/engine/network/nftables.js';
-import {selfSignedCert} from '../../source/server/api/tls.js';
+import {selfSignedCert} from '../../source/server/auth/ca.js';
 import {cliPath, closeEngine, type EngineProcess, eventually, openEngine, repoRoot, runCli, startEngine} from '../helpers.js';
 
 type Rec = Record<string, any>;

@@ -301,6 +301,12 @@ export function validateObject(obj: KubeObject): FieldError[] {
 			}
 			return errors;
 		}
+		case 'Role':
+		case 'ClusterRole':
+			return validateRules(obj.rules);
+		case 'RoleBinding':
+		case 'ClusterRoleBinding':
+			return validateBinding(obj);
 		case 'Node': {
 			const errors: FieldError[] = [];
 			for (const [i, t] of ((spec?.taints ?? []) as Rec[]).entries()) {
@@ -371,6 +377,10 @@ export function validateUpdate(next: KubeObject, old: KubeObject): FieldError[] 
 			if (o.clusterIP && n.clusterIP !== undefined && n.clusterIP !== '' && n.clusterIP !== o.clusterIP) errors.push(field.invalid('spec.clusterIP', n.clusterIP, 'field is immutable'));
 			return errors;
 		}
+		case 'RoleBinding':
+		case 'ClusterRoleBinding':
+			// pkg/apis/rbac/validation ValidateRoleBindingUpdate.
+			return deepEqual(next.roleRef, old.roleRef) ? [] : [field.invalid('roleRef', next.roleRef, 'cannot change roleRef')];
 		case 'Pod': {
 			// Only image, activeDeadlineSeconds and tolerations additions may change on a pod.
 			const strip = (spec: Rec) => ({...spec, containers: (spec.containers ?? []).map((c: Rec) => ({...c, image: undefined})), activeDeadlineSeconds: undefined, tolerations: undefined, nodeName: undefined});
@@ -382,4 +392,39 @@ export function validateUpdate(next: KubeObject, old: KubeObject): FieldError[] 
 		default:
 			return [];
 	}
+}
+
+/** PolicyRules as pkg/apis/rbac/validation ValidatePolicyRule checks them. */
+function validateRules(rules: unknown): FieldError[] {
+	const errors: FieldError[] = [];
+	if (rules !== undefined && !Array.isArray(rules)) return [field.invalid('rules', rules, 'must be a list')];
+	for (const [i, r] of ((rules ?? []) as Rec[]).entries()) {
+		const at = `rules[${i}]`;
+		if (!r?.verbs?.length) errors.push(field.required(`${at}.verbs`, 'verbs must contain at least one value'));
+		if (r?.nonResourceURLs?.length) {
+			if (r.apiGroups?.length || r.resources?.length || r.resourceNames?.length) errors.push(field.invalid(`${at}.nonResourceURLs`, r.nonResourceURLs, 'rules cannot apply to both regular resources and non-resource URLs'));
+			continue;
+		}
+		if (!r?.apiGroups?.length) errors.push(field.required(`${at}.apiGroups`, 'resource rules must supply at least one api group'));
+		if (!r?.resources?.length) errors.push(field.required(`${at}.resources`, 'resource rules must supply at least one resource'));
+	}
+	return errors;
+}
+
+const subjectKinds = ['ServiceAccount', 'User', 'Group'];
+
+function validateBinding(obj: KubeObject): FieldError[] {
+	const errors: FieldError[] = [];
+	const ref = obj.roleRef as Rec | undefined;
+	const kinds = obj.kind === 'RoleBinding' ? ['Role', 'ClusterRole'] : ['ClusterRole'];
+	if (!ref?.name) errors.push(field.required('roleRef.name'));
+	if (ref?.apiGroup !== 'rbac.authorization.k8s.io') errors.push(field.notSupported('roleRef.apiGroup', ref?.apiGroup ?? '', ['rbac.authorization.k8s.io']));
+	if (!kinds.includes(ref?.kind)) errors.push(field.notSupported('roleRef.kind', ref?.kind ?? '', kinds));
+	for (const [i, sub] of ((obj.subjects ?? []) as Rec[]).entries()) {
+		const at = `subjects[${i}]`;
+		if (!sub?.name) errors.push(field.required(`${at}.name`));
+		if (!subjectKinds.includes(sub?.kind)) errors.push(field.notSupported(`${at}.kind`, sub?.kind ?? '', subjectKinds));
+		else if (sub.kind === 'ServiceAccount' && !sub.namespace && obj.kind === 'ClusterRoleBinding') errors.push(field.required(`${at}.namespace`));
+	}
+	return errors;
 }

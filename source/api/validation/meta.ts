@@ -94,14 +94,20 @@ export function validateAnnotations(annotations: unknown, path: string): FieldEr
 	return errors;
 }
 
-export type NameRule = 'label' | 'subdomain';
+export type NameRule = 'label' | 'subdomain' | 'path';
+
+/** ValidatePathSegmentName: what RBAC objects' names need (system:aggregate-to-view is one). */
+function pathSegment(value: string): string[] {
+	if (value === '.' || value === '..') return [`may not be '${value}'`];
+	return ['/', '%'].filter(c => value.includes(c)).map(c => `may not contain '${c}'`);
+}
 
 /** ValidateObjectMeta: name (or generateName), namespace, labels, annotations. */
 export function validateObjectMeta(obj: KubeObject, namespaced: boolean, nameRule: NameRule): FieldError[] {
 	const errors: FieldError[] = [];
 	const meta = obj.metadata;
 	if (typeof meta !== 'object' || meta === null) return [field.required('metadata')];
-	const check = nameRule === 'label' ? dns1123Label : dns1123Subdomain;
+	const check = nameRule === 'label' ? dns1123Label : nameRule === 'path' ? pathSegment : dns1123Subdomain;
 	// generateName is validated as a name prefix, before a suffix is added (apimachinery ValidateObjectMeta).
 	if (typeof meta.generateName === 'string' && meta.generateName) {
 		for (const p of check(meta.generateName.replace(/-$/, 'a'))) errors.push(field.invalid('metadata.generateName', meta.generateName, p));

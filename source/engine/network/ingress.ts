@@ -26,7 +26,7 @@ import tls from 'node:tls';
 import {type Dispatcher, Pool} from 'undici';
 import type {KubeObject} from '../../api/object.js';
 import {typeByPlural} from '../../api/resources.js';
-import {selfSignedCert} from '../../server/api/tls.js';
+import {selfSignedCert} from '../../server/auth/ca.js';
 import type {Registry} from '../../server/registry.js';
 import type {Store} from '../../store/store.js';
 import type {EventRecorder} from '../events.js';

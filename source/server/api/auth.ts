@@ -1,10 +1,10 @@
-// Who may use the TCP listener, until TLS and users come (issue 13): a caller
-// that presents the engine's bearer token. The token is made once, kept in the
-// state directory (0600) and printed by `kubedeck kubeconfig`; the port is
-// written beside it so the CLI can find the listener. The unix socket stays
-// the local admin's (its 0600 mode is its access control). A request that a
-// browser made (it carries Origin) is refused on either, so a web page cannot
-// drive the engine through a user's browser.
+// The engine's admin token and where its TCP listener is. The token is made
+// once, kept in the state directory (0600) and printed by `kubedeck
+// kubeconfig`; it names the local admin (system:masters) on the TCP listener,
+// as the unix socket's 0600 mode does there (server/auth/ holds the rest of
+// authentication). The port is written beside it so the CLI can find the
+// listener. A request that a browser made (it carries Origin) is refused on
+// either, so a web page cannot drive the engine through a user's browser.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
@@ -68,30 +68,10 @@ export function removeEndpoint(home: string): void {
 	fs.rmSync(endpointPath(home), {force: true});
 }
 
-function status(code: number, reason: string, message: string): StatusError {
-	return new StatusError({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code});
-}
-
-/** kube-apiserver's answer to a request with no or a wrong credential. */
-export const unauthorized = () => status(401, 'Unauthorized', 'Unauthorized');
-
-/** The paths kube-apiserver's default RBAC (system:public-info-viewer) leaves open. */
-const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
-
 /** Browsers send Origin on cross-site requests (and on every POST); kubectl and client libraries never do. */
 export function refuseBrowser(req: http.IncomingMessage): void {
-	if (req.headers.origin !== undefined) throw status(403, 'Forbidden', 'requests from a web browser (with an Origin header) are not accepted by the kubedeck API');
-}
-
-/** The TCP listener's check: a bearer token compared in constant time, except on the public paths. */
-export function authenticate(req: http.IncomingMessage, token: string): void {
-	const pathname = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
-	if (publicPaths.has(pathname)) return;
-	const header = req.headers.authorization ?? '';
-	const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-	const given = Buffer.from(m?.[1] ?? '');
-	const expected = Buffer.from(token);
-	// timingSafeEqual needs equal lengths; compare against the token itself when they differ, so the time does not say why.
-	const same = crypto.timingSafeEqual(given.length === expected.length ? given : expected, expected) && given.length === expected.length;
-	if (!same) throw unauthorized();
+	if (req.headers.origin !== undefined) {
+		throw new StatusError({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 403, reason: 'Forbidden',
+			message: 'requests from a web browser (with an Origin header) are not accepted by the kubedeck API'});
+	}
 }

@@ -56,10 +56,10 @@ export function apiResourceList(groupVersion: string) {
 	const resources: object[] = [];
 	for (const t of types) {
 		resources.push({
-			name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs,
+			name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: t.verbs ?? verbs,
 			...(t.shortNames.length ? {shortNames: t.shortNames} : {}), ...(t.categories ? {categories: t.categories} : {}),
 		});
-		resources.push({name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update']});
+		if (!t.review) resources.push({name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update']});
 		for (const sub of t.subresources ?? []) {
 			if (sub === 'scale') resources.push({name: `${t.plural}/scale`, singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update']});
 			if (sub === 'log') resources.push({name: `${t.plural}/log`, singularName: '', namespaced: true, kind: t.kind, verbs: ['get']});

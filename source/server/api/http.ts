@@ -10,8 +10,14 @@ import {patchTypes} from '../../api/patch.js';
 import {apiVersionOf, type ResourceType, typeByPlural} from '../../api/resources.js';
 import {loadSchema} from '../../api/schema.js';
 import type {WatchEvent} from '../../store/store.js';
-import {matcher, type Registry} from '../registry.js';
-import {authenticate, refuseBrowser} from './auth.js';
+import {matcher, type Registry, type WriteOptions} from '../registry.js';
+import type {Access} from '../auth/access.js';
+import {anonymous, localAdmin, requestAttributes, type UserInfo} from '../auth/attributes.js';
+import {publicPaths, unauthorized} from '../auth/authn.js';
+import type {ClusterCA} from '../auth/ca.js';
+import {answerReview} from '../auth/reviews.js';
+import {serveUsersApi, usersApiPrefix} from '../auth/users-api.js';
+import {refuseBrowser} from './auth.js';
 import {checkMediaType, mediaType, objectMediaTypes, patchMediaTypes, readBody} from './body.js';
 import {decodeDeleteOptions, decodeObject, decodePatch, patchedTypeCheck} from './decoding.js';
 import {apiGroup, apiGroupList, apiResourceList, apiVersions, metricsResourceList, openapiGroupVersion, openapiIndex, serverVersion} from './discovery.js';
@@ -103,8 +109,12 @@ export interface ApiServerOptions {
 	metrics?: MetricsHandler;
 	/** Shown in /api's serverAddressByClientCIDRs. */
 	address?: string;
-	/** Required as a bearer token on every request but the public paths (the TCP listener). */
-	token?: string;
+	/** Authentication, RBAC and the audit log; without it every caller is the local admin (tests of the REST shape). */
+	access?: Access;
+	/** Who a request comes from (the TCP listener's authenticator); the local admin when not given (the unix socket). */
+	identify?: (req: http.IncomingMessage) => UserInfo;
+	/** Signs users' client certificates (the users endpoint). */
+	ca?: ClusterCA;
 }
 
 export function createApiHandler(options: ApiServerOptions): http.RequestListener {
@@ -115,14 +125,27 @@ export function createApiHandler(options: ApiServerOptions): http.RequestListene
 	};
 }
 
-async function handle({registry, logs, metrics, address = '127.0.0.1', token}: ApiServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle({registry, logs, metrics, address = '127.0.0.1', access, identify, ca}: ApiServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
 	refuseBrowser(req);
-	if (token !== undefined) authenticate(req, token);
+	const caller = identify ? identify(req) : localAdmin;
 	checkEscapes(req.url ?? '/');
 	const url = new URL(req.url ?? '/', 'http://localhost');
 	const path = url.pathname.replace(/\/+$/, '') || '/';
 	const q = url.searchParams;
 	const method = req.method ?? 'GET';
+	// Anonymous callers reach the health and version paths only (kube-apiserver would let RBAC refuse them with 403; they get 401 here).
+	if (caller === anonymous && !publicPaths.has(path)) throw unauthorized();
+	const user = access ? access.impersonate(caller, req.headers) : caller;
+	const attrs = requestAttributes(user, method, path, q);
+	if (access) {
+		access.authorize(attrs);
+		access.track(req, res, attrs, path.match(/^\/apis?\/((?:[^/]+\/)?v[^/]+)/)?.[1]);
+	}
+	if (path === usersApiPrefix || path.startsWith(`${usersApiPrefix}/`)) {
+		if (!access) return sendError(res, pathNotFound());
+		const answer = await serveUsersApi(access.users, ca, method, path, async () => jsonBody(req));
+		return sendJson(res, answer.code, answer.body);
+	}
 
 	switch (path) {
 		case '/version': return sendJson(res, 200, serverVersion);
@@ -155,6 +178,16 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', token}: A
 	if (!target) return sendError(res, pathNotFound());
 	const {type, namespace, name, subresource, view} = target;
 	if (!type.namespaced && namespace) return sendError(res, pathNotFound());
+	if (type.review) {
+		if (method !== 'POST' || name !== undefined || subresource) throw methodNotAllowed(`${type.plural}.${type.group} supports create only`);
+		if (!access) throw badRequest('this server has no authorizer to review with');
+		const contentType = mediaType(req);
+		checkMediaType(contentType, objectMediaTypes);
+		const reviewType = view ? {...type, version: view.version} : type;
+		const body = await decodeObject(reviewType, await readBody(req), contentType);
+		const answer = answerReview(type, view ? view.toStored(body) : body, user, namespace, access.authorizer, access.authenticator);
+		return sendJson(res, 201, view ? view.fromStored(answer) : answer);
+	}
 	// A served version other than the stored one: bodies are converted in, objects out.
 	const bodyType = typeInVersion(type, view);
 	const stored = (obj: KubeObject) => (view ? view.toStored(obj) : obj);
@@ -172,6 +205,8 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', token}: A
 	}
 	const ns = namespace ?? '';
 	const subresourceWrite = subresource as 'status' | 'scale' | undefined;
+	// Roles and bindings may grant only what their author holds (escalation prevention).
+	const guard = access && type.group === 'rbac.authorization.k8s.io' ? access.escalationCheck(user) : undefined;
 
 	if (name === undefined) {
 		switch (method) {
@@ -184,7 +219,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', token}: A
 				checkMediaType(contentType, objectMediaTypes);
 				const dryRun = dryRunParam(dryRunValues(q), 'CreateOptions');
 				const body = stored(await decodeObject(bodyType, await readBody(req), contentType));
-				return sendJson(res, 201, present(await registry.create(type, namespace, body, {dryRun, maxBytes: true})));
+				return sendJson(res, 201, present(await registry.create(type, namespace, body, {dryRun, maxBytes: true, guard})));
 			}
 			case 'DELETE': {
 				// deletecollection: delete every object the selectors match.
@@ -211,16 +246,16 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', token}: A
 			const dryRun = dryRunParam(dryRunValues(q), 'UpdateOptions');
 			const body = await decodeObject(subresource === 'scale' ? scaleType : bodyType, await readBody(req), contentType);
 			if (subresource === 'scale') return sendJson(res, 200, await registry.updateScale(type, ns, name, body, {dryRun}));
-			return sendJson(res, 200, present(await registry.update(type, namespace, name, stored(body), {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true})));
+			return sendJson(res, 200, present(await registry.update(type, namespace, name, stored(body), {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true, guard})));
 		}
 		case 'PATCH': {
 			const contentType = mediaType(req);
 			checkMediaType(contentType, patchMediaTypes);
 			const dryRun = dryRunParam(dryRunValues(q), 'PatchOptions');
 			const body = decodePatch(await readBody(req), contentType);
-			if (contentType === patchTypes.apply) return applyPatchServerSide(registry, target, body as KubeObject, q, dryRun, res);
+			if (contentType === patchTypes.apply) return applyPatchServerSide(registry, target, body as KubeObject, q, dryRun, res, guard);
 			const typeCheck = await patchedTypeCheck(subresource === 'scale' ? scaleType : bodyType);
-			return sendJson(res, 200, present(await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresourceWrite, typeCheck, maxBytes: true, view})));
+			return sendJson(res, 200, present(await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresourceWrite, typeCheck, maxBytes: true, view, guard})));
 		}
 		case 'DELETE': {
 			const options = deleteParams(q, await deleteBody(req));
@@ -240,6 +275,17 @@ function dryRunValues(q: URLSearchParams): string[] | undefined {
 	return values.length > 0 ? values : undefined;
 }
 
+/** A JSON body of the engine-only endpoints. */
+async function jsonBody(req: http.IncomingMessage): Promise<Record<string, any>> {
+	const buf = await readBody(req);
+	if (buf.length === 0) return {};
+	try {
+		const value = JSON.parse(buf.toString('utf8'));
+		if (value && typeof value === 'object' && !Array.isArray(value)) return value;
+	} catch {}
+	throw badRequest('the body must be a JSON object');
+}
+
 /** A DELETE may carry DeleteOptions; an empty body is no body, and needs no Content-Type. */
 async function deleteBody(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
 	const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
@@ -255,7 +301,7 @@ async function deleteBody(req: http.IncomingMessage): Promise<Record<string, unk
  * Server-side apply, approximated: the manifest is merged onto the live object
  * (or created). Field ownership (managedFields) is not tracked yet.
  */
-async function applyPatchServerSide(registry: Registry, target: Target, body: KubeObject, q: URLSearchParams, dryRun: boolean, res: http.ServerResponse): Promise<void> {
+async function applyPatchServerSide(registry: Registry, target: Target, body: KubeObject, q: URLSearchParams, dryRun: boolean, res: http.ServerResponse, guard?: WriteOptions['guard']): Promise<void> {
 	if (!q.get('fieldManager')) throw badRequest('PATCH /apply requires a non-empty fieldManager');
 	const {type, namespace, name, view} = target;
 	if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the apply patch must be an object');
@@ -267,11 +313,11 @@ async function applyPatchServerSide(registry: Registry, target: Target, body: Ku
 		if (error instanceof StatusError && error.code === 404) {
 			const obj = {...body, metadata: {...(typeof body.metadata === 'object' ? body.metadata : {}), name}} as KubeObject;
 			typeCheck(obj);
-			return sendJson(res, 201, present(await registry.create(type, namespace, view ? view.toStored(obj) : obj, {dryRun, maxBytes: true})));
+			return sendJson(res, 201, present(await registry.create(type, namespace, view ? view.toStored(obj) : obj, {dryRun, maxBytes: true, guard})));
 		}
 		throw error;
 	}
-	return sendJson(res, 200, present(await registry.patch(type, namespace, name!, patchTypes.strategic, body, {dryRun, typeCheck, maxBytes: true, view})));
+	return sendJson(res, 200, present(await registry.patch(type, namespace, name!, patchTypes.strategic, body, {dryRun, typeCheck, maxBytes: true, view, guard})));
 }
 
 function serveMetrics(metrics: MetricsHandler, path: string, res: http.ServerResponse): void {

@@ -1,0 +1,185 @@
+// Users, client certificates, tokens and RBAC, through the real kubectl (the
+// one on PATH, and 1.27 from the gcloud directory when it is there) against a
+// real engine over TLS: the seed's "a user granted dev1 works in dev1 alone".
+import assert from 'node:assert/strict';
+import {execFile} from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import {after, before, describe, it} from 'node:test';
+import YAML from 'yaml';
+import {selfSignedCert} from '../../source/server/auth/ca.js';
+import {type EngineProcess, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
+
+const kubectl127 = '/usr/lib/google-cloud-sdk/bin/kubectl.1.27';
+const hasKubectl = (process.env.PATH ?? '').split(':').some(dir => fs.existsSync(path.join(dir, 'kubectl')));
+
+describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubectl is not on PATH'}, () => {
+	let home: string;
+	let engine: EngineProcess;
+	const configs: Record<string, string> = {};
+
+	const kubectl = (who: string, args: string[], binary = 'kubectl') => new Promise<{code: number; stdout: string; stderr: string}>(resolve => {
+		execFile(binary, ['--kubeconfig', configs[who], '--cache-dir', path.join(home, `cache-${who}-${path.basename(binary)}`), ...args], {timeout: 60_000}, (error, stdout, stderr) => {
+			resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr: stderr.trim()});
+		});
+	});
+	const cli = async (args: string[]) => {
+		const r = await runCli(args, {home});
+		assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+		return r.stdout;
+	};
+	const writeConfig = (who: string, text: string) => {
+		configs[who] = path.join(home, `${who}.kubeconfig`);
+		fs.writeFileSync(configs[who], text, {mode: 0o600});
+	};
+
+	before(async () => {
+		home = tempHome();
+		engine = await startEngine(home, {port: 0});
+		writeConfig('admin', await cli(['kubeconfig']));
+		assert.match(await cli(['users', 'add', 'alice', '--namespace', 'dev1', '--role', 'edit']), /rolebinding\.rbac\.authorization\.k8s\.io\/kubedeck-user-alice created \(edit in dev1\)/);
+		await cli(['users', 'add', 'bob', '--namespace', 'dev1', '--role', 'view']);
+		await cli(['users', 'add', 'carol', '--namespace', 'dev1', '--role', 'admin']);
+		assert.equal((await kubectl('admin', ['create', 'namespace', 'dev2'])).code, 0);
+		writeConfig('alice', await cli(['kubeconfig', '--user', 'alice']));
+		writeConfig('bob', await cli(['kubeconfig', '--user', 'bob', '--token']));
+		writeConfig('carol', await cli(['kubeconfig', '--user', 'carol']));
+	});
+	after(async () => {
+		await engine.stop();
+		removeHome(home);
+	});
+
+	it('gives a user a client certificate from the cluster CA, in a context for their namespace', () => {
+		const config = YAML.parse(fs.readFileSync(configs.alice, 'utf8'));
+		assert.equal(config['current-context'], 'alice@kubedeck');
+		assert.equal(config.contexts[0].context.namespace, 'dev1');
+		assert.ok(config.users[0].user['client-certificate-data'] && config.users[0].user['client-key-data']);
+		assert.equal(config.clusters[0].cluster['certificate-authority-data'], Buffer.from(fs.readFileSync(path.join(home, 'ca.crt'))).toString('base64'));
+		assert.equal(fs.statSync(path.join(home, 'ca.key')).mode & 0o777, 0o600);
+		// Nothing but hashes of tokens is kept.
+		const bobToken = YAML.parse(fs.readFileSync(configs.bob, 'utf8')).users[0].user.token as string;
+		assert.ok(!fs.readFileSync(path.join(home, 'state.db')).includes(bobToken));
+	});
+
+	it('lets alice (edit in dev1) work in dev1 and nowhere else, with kube-apiserver\'s 403s', async () => {
+		assert.equal((await kubectl('alice', ['create', 'deployment', 'web', '--image=kubedeck/agnhost', '--replicas=0'])).stdout.trim(), 'deployment.apps/web created');
+		assert.equal((await kubectl('alice', ['scale', 'deployment', 'web', '--replicas=0'])).code, 0);
+		assert.match((await kubectl('alice', ['get', 'deployments'])).stdout, /^NAME\s+READY/);
+		const refused = [
+			[['get', 'pods', '-n', 'dev2'], 'Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "dev2"'],
+			[['get', 'pods', '-A'], 'Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" at the cluster scope'],
+			[['get', 'namespaces'], 'Error from server (Forbidden): namespaces is forbidden: User "alice" cannot list resource "namespaces" in API group "" at the cluster scope'],
+			[['get', 'rolebindings'], 'Error from server (Forbidden): rolebindings.rbac.authorization.k8s.io is forbidden: User "alice" cannot list resource "rolebindings" in API group "rbac.authorization.k8s.io" in the namespace "dev1"'],
+		] as const;
+		for (const [args, message] of refused) {
+			const r = await kubectl('alice', [...args]);
+			assert.equal(r.code, 1, args.join(' '));
+			assert.equal(r.stderr, message);
+		}
+		const as = await kubectl('alice', ['get', 'pods', '--as=bob']);
+		assert.equal(as.stderr, 'Error from server (Forbidden): users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope');
+		// Her own namespace she may read by name (view's namespaces rule, in the namespace it names).
+		assert.equal((await kubectl('alice', ['get', 'namespace', 'dev1', '-o', 'name'])).stdout.trim(), 'namespace/dev1');
+	});
+
+	it('lets bob (view, by token) read but not scale, write or read Secrets', async () => {
+		assert.match((await kubectl('bob', ['get', 'deployment', 'web'])).stdout, /^NAME\s+READY/);
+		const scale = await kubectl('bob', ['scale', 'deployment', 'web', '--replicas=1']);
+		assert.equal(scale.stderr, 'Error from server (Forbidden): deployments.apps "web" is forbidden: User "bob" cannot patch resource "deployments/scale" in API group "apps" in the namespace "dev1"');
+		assert.equal((await kubectl('admin', ['create', 'secret', 'generic', 'creds', '-n', 'dev1', '--from-literal=password=s3cret'])).code, 0);
+		const secret = await kubectl('bob', ['get', 'secret', 'creds', '-o', 'yaml']);
+		assert.equal(secret.code, 1);
+		assert.match(secret.stderr, /secrets "creds" is forbidden: User "bob" cannot get resource "secrets"/);
+		assert.doesNotMatch(secret.stdout, /czNjcmV0/);
+		// A rotated token replaces the old one at once.
+		await cli(['users', 'token', 'bob']);
+		assert.equal((await kubectl('bob', ['get', 'deployments'])).stderr, 'error: You must be logged in to the server (Unauthorized)');
+	});
+
+	it('refuses a bad token, a certificate from another CA and no credential with 401, and leaves the health paths open', async () => {
+		const bad = YAML.parse(fs.readFileSync(configs.bob, 'utf8'));
+		bad.users[0].user.token = 'kd_not-a-token';
+		writeConfig('bad', YAML.stringify(bad));
+		// kubectl words a 401 on discovery differently from one on the request itself.
+		const loggedOut = /error: You must be logged in to the server \((Unauthorized|the server has asked for the client to provide credentials)\)$/;
+		assert.match((await kubectl('bad', ['get', 'pods'])).stderr, loggedOut);
+		const stranger = selfSignedCert('alice', {});
+		const other = YAML.parse(fs.readFileSync(configs.alice, 'utf8'));
+		other.users[0].user = {'client-certificate-data': Buffer.from(stranger.cert).toString('base64'), 'client-key-data': Buffer.from(stranger.key).toString('base64')};
+		writeConfig('stranger', YAML.stringify(other));
+		assert.match((await kubectl('stranger', ['get', 'pods'])).stderr, loggedOut);
+		const ca = fs.readFileSync(path.join(home, 'ca.crt'));
+		const get = (p: string) => new Promise<number>((resolve, reject) => {
+			https.get({host: '127.0.0.1', port: engine.port, path: p, ca}, res => {
+				res.resume();
+				resolve(res.statusCode ?? 0);
+			}).on('error', reject);
+		});
+		// The serving certificate is the cluster CA's, for 127.0.0.1: verified here, not skipped.
+		assert.equal(await get('/api/v1/pods'), 401);
+		for (const open of ['/healthz', '/readyz', '/livez', '/version']) assert.equal(await get(open), 200, open);
+	});
+
+	it('answers auth can-i, can-i --list and auth whoami, on kubectl 1.27 too', async () => {
+		const binaries = ['kubectl', ...(fs.existsSync(kubectl127) ? [kubectl127] : [])];
+		for (const binary of binaries) {
+			assert.equal((await kubectl('alice', ['auth', 'can-i', 'create', 'deployments'], binary)).stdout.trim(), 'yes', binary);
+			const no = await kubectl('alice', ['auth', 'can-i', 'create', 'deployments', '-n', 'dev2'], binary);
+			assert.equal([no.code, no.stdout.trim()].join(' '), '1 no', binary);
+			// Impersonation: the admin asks as bob (view in dev1).
+			assert.equal((await kubectl('admin', ['auth', 'can-i', 'get', 'secrets', '-n', 'dev1', '--as=bob'], binary)).stdout.trim(), 'no');
+			assert.equal((await kubectl('admin', ['auth', 'can-i', 'list', 'pods', '-n', 'dev1', '--as=bob'], binary)).stdout.trim(), 'yes');
+			assert.equal((await kubectl('admin', ['auth', 'can-i', '*', '*'], binary)).stdout.trim(), 'yes');
+			const who = await kubectl('alice', ['auth', 'whoami'], binary);
+			assert.match(who.stdout, /^ATTRIBUTE\s+VALUE\nUsername\s+alice\nGroups\s+\[system:authenticated\]\n$/, `${binary}: ${who.stderr}`);
+			const list = await kubectl('alice', ['auth', 'can-i', '--list'], binary);
+			assert.match(list.stdout, /^deployments\.apps\s+\[\]\s+\[\]\s+\[create delete deletecollection patch update get list watch\]$/m, binary);
+			assert.doesNotMatch(list.stdout, /^roles\.rbac/m);
+		}
+		assert.match((await kubectl('admin', ['auth', 'whoami'])).stdout, /Username\s+system:admin\nGroups\s+\[system:masters system:authenticated\]/);
+	});
+
+	it('keeps a user from granting what they do not hold, as kube-apiserver\'s escalation check does', async () => {
+		// carol is admin in dev1: she may bind view or edit there, not cluster-admin, and may not write a role beyond hers.
+		assert.equal((await kubectl('carol', ['create', 'rolebinding', 'dave-view', '--clusterrole=view', '--user=dave'])).code, 0);
+		const sneaky = await kubectl('carol', ['create', 'rolebinding', 'sneaky', '--clusterrole=cluster-admin', '--user=carol']);
+		assert.equal(sneaky.code, 1);
+		assert.match(sneaky.stderr, /rolebindings\.rbac\.authorization\.k8s\.io "sneaky" is forbidden: user "carol" \(groups=\["system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}/);
+		const nodes = await kubectl('carol', ['create', 'role', 'nodes', '--verb=get', '--resource=nodes']);
+		assert.match(nodes.stderr, /attempting to grant RBAC permissions not currently held:\n\{APIGroups:\[""\], Resources:\["nodes"\], Verbs:\["get"\]\}/);
+		assert.equal((await kubectl('carol', ['create', 'role', 'pod-reader', '--verb=get', '--resource=pods'])).code, 0);
+		// The binding she made works for dave at once (the rule cache follows the bindings).
+		assert.equal((await kubectl('admin', ['auth', 'can-i', 'list', 'pods', '-n', 'dev1', '--as=dave'])).stdout.trim(), 'yes');
+		const changed = await kubectl('admin', ['patch', 'rolebinding', 'dave-view', '-n', 'dev1', '--type=merge', '-p', '{"roleRef":{"name":"edit"}}']);
+		assert.match(changed.stderr, /roleRef: Invalid value: .*cannot change roleRef/);
+	});
+
+	it('writes every change to the audit log with its user and response code, and prints it', async () => {
+		const r = await runCli(['audit', '--user', 'carol'], {home});
+		assert.equal(r.code, 0, r.stderr);
+		const lines = r.stdout.trim().split('\n');
+		assert.match(lines[0], /^TIME\s+USER\s+VERB\s+RESOURCE\s+NAMESPACE\s+NAME\s+CODE$/);
+		assert.ok(lines.some(l => /carol\s+create\s+rolebindings\.rbac\.authorization\.k8s\.io\s+dev1\s+\S*\s*201$/.test(l)), r.stdout);
+		assert.ok(lines.some(l => /carol\s+create\s+rolebindings\.rbac\.authorization\.k8s\.io\s+dev1\s+\S*\s*403$/.test(l)), r.stdout);
+		assert.ok(lines.slice(1).every(l => /\scarol\s/.test(l)));
+		assert.equal(fs.statSync(path.join(home, 'audit.log')).mode & 0o777, 0o600);
+		const events = fs.readFileSync(path.join(home, 'audit.log'), 'utf8').trim().split('\n').map(l => JSON.parse(l));
+		assert.ok(events.every(e => e.apiVersion === 'audit.k8s.io/v1' && e.kind === 'Event' && e.user.username));
+		assert.ok(!events.some(e => e.verb === 'list' || e.verb === 'get'), 'reads are not audited');
+	});
+
+	it('lists and removes users, with the bindings it made for them', async () => {
+		const list = await cli(['users', 'list']);
+		assert.match(list, /^NAME\s+GROUPS\s+ROLES\s+TOKEN\s+SSH KEYS\s+AGE\nalice\s+<none>\s+edit@dev1\s+no\s+0\s+\S+\nbob\s+<none>\s+view@dev1\s+yes\s+0/);
+		await cli(['users', 'remove', 'alice']);
+		assert.doesNotMatch(await cli(['users', 'list']), /^alice/m);
+		assert.equal((await kubectl('admin', ['get', 'rolebinding', 'kubedeck-user-alice', '-n', 'dev1'])).code, 1);
+		// Her certificate is the CA's and still valid, but it names no user any more.
+		assert.equal((await kubectl('alice', ['get', 'deployments'])).stderr, 'error: You must be logged in to the server (Unauthorized)');
+		const bad = await runCli(['users', 'add', 'system:me'], {home});
+		assert.equal(bad.code, 1);
+		assert.match(bad.stderr, /invalid user name "system:me"/);
+	});
+});

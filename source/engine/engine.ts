@@ -18,6 +18,8 @@ import {anonymous, requestAttributes} from '../server/auth/attributes.js';
 import {AuditLog, auditPath} from '../server/auth/audit.js';
 import {unauthorized} from '../server/auth/authn.js';
 import {ClusterCA} from '../server/auth/ca.js';
+import {ServiceAccountTokens} from '../server/auth/tokens.js';
+import {ServiceAccountsController} from './controllers/serviceaccounts.js';
 import {AggregationController, defaultClusterRoleBindings, defaultClusterRoles} from '../server/auth/policy.js';
 import {apiServiceIp, dnsServiceIp} from '../server/allocators.js';
 import {type ExecProcess, type ExecRequest, execUpgradeHandler} from '../server/api/exec.js';
@@ -100,6 +102,9 @@ export class Engine {
 	/** Authentication, RBAC and audit, for both listeners. */
 	access?: Access;
 	private certTimer?: NodeJS.Timeout;
+	private ca?: ClusterCA;
+	/** Signs and checks ServiceAccount tokens. */
+	tokens?: ServiceAccountTokens;
 	private aggregation?: AggregationController;
 	private readonly log: (line: string) => void;
 
@@ -136,6 +141,10 @@ export class Engine {
 
 	/** Create what a fresh cluster has: the built-in namespaces and their default ServiceAccounts. */
 	private async bootstrap(): Promise<void> {
+		// The cluster CA first: each namespace publishes it (kube-root-ca.crt), and pods' tokens are signed beside it.
+		this.ca = ClusterCA.ensure(this.options.home);
+		this.registry.rootCA = this.ca.certPem;
+		this.tokens = new ServiceAccountTokens(this.options.home, this.store, () => this.clock.now());
 		for (const name of builtinNamespaces) {
 			await this.ensure({apiVersion: 'v1', kind: 'Namespace', metadata: {name}});
 		}
@@ -208,6 +217,7 @@ export class Engine {
 				images: this.config.images, imagesDir: host.imagesDir, ledger, runtime: this.runtime, sandboxed, cgroups: this.cgroups, readOnlyPaths,
 				protectedPaths: [home, host.dataRoot, host.memory], storageRoot: volumeRoot, oomKilled: new Set(), log: this.log,
 				allocateIP: uid => ips.allocate(uid), releaseIP: uid => ips.release(uid), dns,
+				serviceAccountToken: (pod, audience) => this.tokens?.forPod(pod, audience),
 			});
 			this.kubelets.push(kubelet);
 		}
@@ -238,6 +248,7 @@ export class Engine {
 			new EndpointsController(store, registry, events),
 			new LoadBalancerController(store, registry, events, this.ranges.service),
 			new HorizontalPodAutoscalerController(store, registry, events, clock, this.autoscalerMetrics()),
+			new ServiceAccountsController(store, registry),
 		];
 		for (const controller of controllers) {
 			const runner = new ControllerRunner(controller, store, clock, this.log);
@@ -292,11 +303,12 @@ export class Engine {
 	private async listen(): Promise<void> {
 		const home = this.options.home;
 		const token = ensureApiToken(home);
-		const access = (this.access = new Access(this.store, {adminToken: token}, new AuditLog(auditPath(home))));
+		const tokens = this.tokens!;
+		const access = (this.access = new Access(this.store, {adminToken: token, serviceAccount: t => tokens.authenticate(t)}, new AuditLog(auditPath(home))));
 		this.aggregation = new AggregationController(this.store, this.registry);
-		const ca = ClusterCA.ensure(home);
+		const ca = this.ca!;
 		const options: ApiServerOptions = {
-			registry: this.registry, access, ca,
+			registry: this.registry, access, ca, tokens,
 			logs: logHandler(home, this.store, this.clock),
 			metrics: (resource, namespace, name) => (resource === 'pods' ? podMetrics(this.kubelets, this.store, namespace, name) : nodeMetrics(this.kubelets, this.store, name)),
 		};

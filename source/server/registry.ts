@@ -5,6 +5,7 @@
 // controllers both go through here; nothing else writes to the store.
 import crypto from 'node:crypto';
 import type {VersionView} from '../api/conversion.js';
+import {admitPodServiceAccount, namespaceDefaults} from './serviceaccounts.js';
 import {admissionErrors} from '../api/admission.js';
 import {badRequest, conflict, field, type FieldError, forbidden, invalid, notFound, StatusError} from '../api/errors.js';
 import {clone, type KubeObject} from '../api/object.js';
@@ -60,6 +61,9 @@ export interface ListQuery {
 const immortalNamespaces = new Set(['default', 'kube-system', 'kube-public']);
 
 export class Registry {
+	/** The cluster CA (PEM), published in each namespace's kube-root-ca.crt. */
+	rootCA?: string;
+
 	constructor(readonly store: Store, readonly serviceRange?: AddressRange) {}
 
 	/** The type an object's apiVersion/kind names, or a 400 like kube-apiserver's RESTMapper. */
@@ -89,16 +93,27 @@ export class Registry {
 
 	create(type: ResourceType, namespace: string | undefined, body: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
 		const obj = this.prepare(type, namespace, body);
-		return this.write(options, tx => {
-			if (type.namespaced) this.requireNamespace(tx, obj.metadata.namespace!);
-			if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = this.generateName(tx, type, obj);
-			// The uid is the server's, assigned before defaulting (a Job's generated selector uses it).
-			obj.metadata.uid = crypto.randomUUID();
-			this.admit(tx, type, obj, undefined);
-			options.guard?.(type, obj);
-			if (options.maxBytes) checkObjectSize(obj);
-			return tx.create(type, obj);
-		});
+		return this.write(options, tx => this.createIn(tx, type, obj, options));
+	}
+
+	private createIn(tx: Transaction, type: ResourceType, obj: KubeObject, options: WriteOptions): KubeObject {
+		if (type.namespaced) this.requireNamespace(tx, obj.metadata.namespace!);
+		if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = this.generateName(tx, type, obj);
+		// The uid is the server's, assigned before defaulting (a Job's generated selector uses it).
+		obj.metadata.uid = crypto.randomUUID();
+		this.admit(tx, type, obj, undefined);
+		if (type.kind === 'Pod') admitPodServiceAccount(tx, obj);
+		options.guard?.(type, obj);
+		if (options.maxBytes) checkObjectSize(obj);
+		const created = tx.create(type, obj);
+		if (type.kind === 'Namespace') {
+			// Its default ServiceAccount and root CA come in the same write (serviceaccounts.ts says why).
+			for (const extra of namespaceDefaults(obj.metadata.name!, this.rootCA)) {
+				const extraType = this.typeOf(extra);
+				if (!tx.peek(extraType.plural, extra.metadata.namespace!, extra.metadata.name!)) this.createIn(tx, extraType, this.prepare(extraType, extra.metadata.namespace, extra), {});
+			}
+		}
+		return created;
 	}
 
 	/** PUT: replace the object (or its status). */

@@ -22,7 +22,7 @@ export function configSource(store: Store, kind: 'configmaps' | 'secrets', names
 	return {...data, ...Object.fromEntries(Object.entries((obj.binaryData ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))};
 }
 
-function fieldRef(pod: KubeObject, fieldPath: string, podIP: string): string {
+export function fieldRef(pod: KubeObject, fieldPath: string, podIP: string): string {
 	const labelMatch = fieldPath.match(/^metadata\.(labels|annotations)\['(.+)'\]$/);
 	if (labelMatch) return (pod.metadata[labelMatch[1] as 'labels'] ?? {})[labelMatch[2]] ?? '';
 	switch (fieldPath) {
@@ -82,6 +82,14 @@ export function containerEnv(container: Rec, ctx: EnvContext): Record<string, st
 		HOSTNAME: podHostname(pod), POD_NAME: pod.metadata.name!, POD_NAMESPACE: namespace, POD_IP: ctx.podIP, HOST: ctx.podIP, NODE_NAME: ctx.nodeName,
 	};
 	if ((pod.spec as Rec).enableServiceLinks !== false) Object.assign(env, serviceLinks(store, namespace));
+	// The API's own Service, in every pod whatever its namespace, as the kubelet adds it (in-cluster clients read these).
+	const api = store.get('services', 'default', 'kubernetes')?.spec as Rec | undefined;
+	if (api?.clusterIP && api.ports?.length) {
+		env.KUBERNETES_SERVICE_HOST = api.clusterIP;
+		env.KUBERNETES_SERVICE_PORT = String(api.ports[0].port);
+		env.KUBERNETES_SERVICE_PORT_HTTPS = String(api.ports[0].port);
+		env.KUBERNETES_PORT = `tcp://${api.clusterIP}:${api.ports[0].port}`;
+	}
 	if (!ctx.sandboxed) {
 		for (const m of ctx.mounts) env[`KUBEDECK_MOUNT_${m.target.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '').toUpperCase()}`] = m.source;
 	}

@@ -38,6 +38,8 @@ export interface KubeletContext {
 	protectedPaths: string[];
 	/** Where local-path volumes live (inside the protected data root; a PV may name only its own directory there). */
 	storageRoot: string;
+	/** Issues the pods' ServiceAccount tokens (projected volumes). */
+	serviceAccountToken?: (pod: KubeObject, audience?: string) => string | undefined;
 	/** pids the kubelet killed for exceeding their memory limit. */
 	oomKilled: Set<number>;
 	log(line: string): void;

@@ -206,6 +206,7 @@ export class PodWorker {
 		return prepareVolumes({
 			store: this.ctx.store, pod, paths, podGroup: root ? podId(this.podIP!) : undefined, podOwner: root ? podUser(pod, this.podIP!) : undefined,
 			fsGroup: sc.fsGroup, protectedPaths: this.ctx.protectedPaths, storageRoot: this.ctx.storageRoot,
+			serviceAccountToken: this.ctx.serviceAccountToken, podIP: this.podIP,
 		});
 	}
 

@@ -19,7 +19,7 @@ import path from 'node:path';
 import type {KubeObject} from '../../api/object.js';
 import type {Store} from '../../store/store.js';
 import {makeDir, type PodPaths, provisionedPath} from '../layout.js';
-import {ContainerConfigError, configSource, expand} from './environment.js';
+import {ContainerConfigError, configSource, expand, fieldRef} from './environment.js';
 import type {SandboxMount} from './sandbox.js';
 
 type Rec = Record<string, any>;
@@ -43,6 +43,9 @@ export interface VolumeContext {
 	protectedPaths: string[];
 	/** Where provisioned volumes live: a PV may name its own directory there, nothing else. */
 	storageRoot: string;
+	/** A token for the pod's ServiceAccount, bound to the pod (projected serviceAccountToken sources). */
+	serviceAccountToken?: (pod: KubeObject, audience?: string) => string | undefined;
+	podIP?: string;
 }
 
 const asRoot = process.getuid?.() === 0;
@@ -148,6 +151,15 @@ export function prepareVolumes(ctx: VolumeContext): Map<string, Volume> {
 			const dir = path.join(paths.memory, 'secrets', v.name);
 			writeItems(dir, data, v.secret.items, v.secret.defaultMode ?? 0o644, filesOwner);
 			volumes.set(v.name, {dir, readOnly: true});
+		} else if (v.projected || v.downwardAPI) {
+			// Projected (ServiceAccount token, configMap, secret and downwardAPI sources) and downwardAPI volumes hold
+			// tokens and the pod's own fields: in memory, as secrets are, read-only for the pod.
+			const data = v.projected ? projectedData(ctx, v.projected.sources ?? []) : downwardData(ctx, v.downwardAPI.items ?? []);
+			makeDir(paths.memory, 0o750, rootOwned);
+			makeDir(path.join(paths.memory, 'projected'), 0o750, rootOwned);
+			const dir = path.join(paths.memory, 'projected', v.name);
+			writeItems(dir, data, undefined, (v.projected ?? v.downwardAPI).defaultMode ?? 0o644, filesOwner);
+			volumes.set(v.name, {dir, readOnly: true});
 		} else if (v.hostPath) {
 			const dir = hostDirectory(String(v.hostPath.path), 'hostPath', ctx);
 			if (v.hostPath.type === 'DirectoryOrCreate') fs.mkdirSync(dir, {recursive: true});
@@ -174,6 +186,45 @@ export function prepareVolumes(ctx: VolumeContext): Map<string, Volume> {
 		}
 	}
 	return volumes;
+}
+
+/** A downwardAPI volume's files: fieldRef values (and resourceFieldRef, from the first container's limits). */
+function downwardData(ctx: VolumeContext, items: Rec[]): Record<string, string> {
+	const data: Record<string, string> = {};
+	for (const item of items) {
+		if (item.fieldRef) data[item.path] = fieldRef(ctx.pod, item.fieldRef.fieldPath, ctx.podIP ?? '');
+		else if (item.resourceFieldRef) {
+			const containers = ((ctx.pod.spec as Rec).containers ?? []) as Rec[];
+			const c = containers.find(x => x.name === item.resourceFieldRef.containerName) ?? containers[0];
+			const [kind, resource] = String(item.resourceFieldRef.resource).split('.');
+			data[item.path] = String(c?.resources?.[kind]?.[resource] ?? '0');
+		}
+	}
+	return data;
+}
+
+/** The files of a projected volume, source by source; an item's mode is kept per file by writeItems' caller. */
+function projectedData(ctx: VolumeContext, sources: Rec[]): Record<string, string> {
+	const data: Record<string, string> = {};
+	const namespace = ctx.pod.metadata.namespace!;
+	const pick = (source: Record<string, string>, items: Rec[] | undefined) => {
+		if (!items?.length) Object.assign(data, source);
+		else for (const i of items) if (i.key in source) data[i.path] = source[i.key];
+	};
+	for (const s of sources) {
+		if (s.serviceAccountToken) {
+			const token = ctx.serviceAccountToken?.(ctx.pod, s.serviceAccountToken.audience);
+			if (token === undefined) throw new ContainerConfigError(`cannot make a token for the pod's ServiceAccount (${(ctx.pod.spec as Rec).serviceAccountName ?? 'default'})`);
+			data[s.serviceAccountToken.path] = token;
+		} else if (s.configMap) {
+			pick(configSource(ctx.store, 'configmaps', namespace, s.configMap.name, !!s.configMap.optional) ?? {}, s.configMap.items);
+		} else if (s.secret) {
+			pick(configSource(ctx.store, 'secrets', namespace, s.secret.name, !!s.secret.optional) ?? {}, s.secret.items);
+		} else if (s.downwardAPI) {
+			Object.assign(data, downwardData(ctx, s.downwardAPI.items ?? []));
+		}
+	}
+	return data;
 }
 
 /**

@@ -62,6 +62,7 @@ export function apiResourceList(groupVersion: string) {
 		if (!t.review) resources.push({name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update']});
 		for (const sub of t.subresources ?? []) {
 			if (sub === 'scale') resources.push({name: `${t.plural}/scale`, singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update']});
+			if (sub === 'token') resources.push({name: `${t.plural}/token`, singularName: '', namespaced: true, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create']});
 			if (sub === 'log') resources.push({name: `${t.plural}/log`, singularName: '', namespaced: true, kind: t.kind, verbs: ['get']});
 		}
 	}

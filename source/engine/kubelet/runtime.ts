@@ -64,8 +64,13 @@ export class ContainerRuntime {
 		for (let i = 0; i < this.shims.length; i++) this.ensureShim();
 	}
 
-	private ensureShim(): ChildProcess {
-		const slot = this.turn++ % this.shims.length;
+	/**
+	 * A shim by turn, or, for a container with a cgroup, always the same shim for that cgroup's path: a
+	 * restarted container reuses its path, and only the shim that removes the last instance's cgroup
+	 * (retrying while the kernel reaps it) can cancel that removal before making the directory again.
+	 */
+	private ensureShim(affinity?: string): ChildProcess {
+		const slot = affinity === undefined ? this.turn++ % this.shims.length : stableSlot(affinity, this.shims.length);
 		const existing = this.shims[slot];
 		if (existing && existing.connected) return existing;
 		// detached: a session of its own, so a signal to the engine's process group (ctrl-c, kill -- -PGID) leaves it
@@ -101,7 +106,7 @@ export class ContainerRuntime {
 	private readonly owner = new Map<number, ChildProcess>();
 
 	start(spec: ContainerSpec): Promise<RunningContainer> {
-		const shim = this.ensureShim();
+		const shim = this.ensureShim(spec.cgroup?.containment);
 		const id = this.nextId++;
 		return new Promise(resolve => {
 			let resolveExit!: (status: ExitStatus) => void;
@@ -238,4 +243,10 @@ export function killUser(uid: number): number {
 		} catch {}
 	}
 	return killed;
+}
+
+function stableSlot(key: string, slots: number): number {
+	let h = 0;
+	for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
+	return h % slots;
 }

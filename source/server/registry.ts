@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type {VersionView} from '../api/conversion.js';
 import {admitPodServiceAccount, namespaceDefaults} from './serviceaccounts.js';
+import {describeViolations, namespaceLevel, violations} from '../api/pod-security.js';
 import {admissionErrors} from '../api/admission.js';
 import {badRequest, conflict, field, type FieldError, forbidden, invalid, notFound, StatusError} from '../api/errors.js';
 import {clone, type KubeObject} from '../api/object.js';
@@ -102,7 +103,10 @@ export class Registry {
 		// The uid is the server's, assigned before defaulting (a Job's generated selector uses it).
 		obj.metadata.uid = crypto.randomUUID();
 		this.admit(tx, type, obj, undefined);
-		if (type.kind === 'Pod') admitPodServiceAccount(tx, obj);
+		if (type.kind === 'Pod') {
+			enforcePodSecurity(tx, obj);
+			admitPodServiceAccount(tx, obj);
+		}
 		options.guard?.(type, obj);
 		if (options.maxBytes) checkObjectSize(obj);
 		const created = tx.create(type, obj);
@@ -341,6 +345,15 @@ function podNeedsGracefulDeletion(pod: KubeObject, gracePeriodSeconds: number | 
 }
 
 /** The status a new object starts with (phase Pending for pods, Active for namespaces...). */
+/** Pod Security admission's enforce mode: a pod that breaks its namespace's level is refused (api/pod-security.ts). */
+function enforcePodSecurity(tx: Transaction, pod: KubeObject): void {
+	const level = namespaceLevel(tx.peek('namespaces', '', pod.metadata.namespace!), 'enforce');
+	const found = level ? violations(pod.spec as Record<string, any>, level) : [];
+	if (found.length === 0) return;
+	throw new StatusError({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 403, reason: 'Forbidden',
+		message: `pods "${pod.metadata.name ?? ''}" is forbidden: violates ${describeViolations(level!, found)}`, details: {name: pod.metadata.name, kind: 'pods'}});
+}
+
 function initialStatus(obj: KubeObject): void {
 	switch (obj.kind) {
 		case 'Pod': obj.status = {phase: 'Pending', qosClass: qosClass(obj), ...(obj.status as object | undefined)}; break;

@@ -84,6 +84,23 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 		assert.equal((await kubectl('alice', ['get', 'namespace', 'dev1', '-o', 'name'])).stdout.trim(), 'namespace/dev1');
 	});
 
+	it('keeps alice\'s namespace at the baseline Pod Security level: no hostPath or privileged pods, a warning for such a template', async () => {
+		const labels = JSON.parse((await kubectl('admin', ['get', 'namespace', 'dev1', '-o', 'json'])).stdout).metadata.labels;
+		assert.equal(labels['pod-security.kubernetes.io/enforce'], 'baseline');
+		const file = path.join(home, 'hostile.json');
+		const spec = {containers: [{name: 'main', image: 'busybox', command: ['sleep', '60'], securityContext: {privileged: true}, volumeMounts: [{name: 'root', mountPath: '/host'}]}], volumes: [{name: 'root', hostPath: {path: '/'}}]};
+		fs.writeFileSync(file, JSON.stringify({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'hostile'}, spec}));
+		const pod = await kubectl('alice', ['apply', '-f', file]);
+		assert.equal(pod.code, 1);
+		assert.match(pod.stderr, /pods "hostile" is forbidden: violates PodSecurity "baseline:latest": privileged \(container "main" must not set securityContext\.privileged=true\), hostPath volume \("root"\)/);
+		fs.writeFileSync(file, JSON.stringify({apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'hostile'},
+			spec: {replicas: 0, selector: {matchLabels: {app: 'hostile'}}, template: {metadata: {labels: {app: 'hostile'}}, spec}}}));
+		const deploy = await kubectl('alice', ['apply', '-f', file]);
+		assert.equal(deploy.code, 0, deploy.stderr);
+		assert.match(deploy.stderr, /^Warning: would violate PodSecurity "baseline:latest": privileged \(container "main" must not set securityContext\.privileged=true\), hostPath volume \("root"\)$/m);
+		assert.equal((await kubectl('alice', ['delete', 'deployment', 'hostile'])).code, 0);
+	});
+
 	it('lets bob (view, by token) read but not scale, write or read Secrets', async () => {
 		assert.match((await kubectl('bob', ['get', 'deployment', 'web'])).stdout, /^NAME\s+READY/);
 		const scale = await kubectl('bob', ['scale', 'deployment', 'web', '--replicas=1']);

@@ -7,6 +7,7 @@ import {badRequest, conflict, field, internalError, invalid, isStatus, methodNot
 import {typeInVersion, viewOf, type VersionView} from '../../api/conversion.js';
 import type {KubeObject} from '../../api/object.js';
 import {patchTypes} from '../../api/patch.js';
+import {type Level, levels, namespaceLevel, podSpecOf, violations, workloadKinds, describeViolations} from '../../api/pod-security.js';
 import {apiVersionOf, type ResourceType, typeByPlural} from '../../api/resources.js';
 import {loadSchema} from '../../api/schema.js';
 import type {WatchEvent} from '../../store/store.js';
@@ -75,6 +76,19 @@ function unescapePath(part: string): string {
 		// Well-formed escapes of bytes that are not UTF-8 (%C3%28): Go keeps the bytes; a name can never be made of them.
 		throw badRequest(`invalid URL escape ${JSON.stringify(part)}`);
 	}
+}
+
+/**
+ * Pod Security's warn mode, and its enforce level for workload templates (whose pods enforce refuses later):
+ * a Warning header, which kubectl prints as "Warning: would violate PodSecurity ...".
+ */
+function warnPodSecurity(res: http.ServerResponse, registry: Registry, obj: KubeObject): void {
+	if (obj?.kind !== 'Pod' && !workloadKinds.has(obj?.kind)) return;
+	const ns = registry.store.get('namespaces', '', obj.metadata.namespace ?? '');
+	const wanted = [namespaceLevel(ns, 'warn'), ...(obj.kind === 'Pod' ? [] : [namespaceLevel(ns, 'enforce')])].filter(Boolean) as Level[];
+	const level = levels.filter(l => wanted.includes(l)).pop();
+	const found = level ? violations(podSpecOf(obj), level) : [];
+	if (found.length) res.setHeader('Warning', `299 - ${JSON.stringify(`would violate ${describeViolations(level!, found)}`)}`);
 }
 
 function sendJson(res: http.ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
@@ -230,7 +244,9 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 				checkMediaType(contentType, objectMediaTypes);
 				const dryRun = dryRunParam(dryRunValues(q), 'CreateOptions');
 				const body = stored(await decodeObject(bodyType, await readBody(req), contentType));
-				return sendJson(res, 201, present(await registry.create(type, namespace, body, {dryRun, maxBytes: true, guard})));
+				const created = await registry.create(type, namespace, body, {dryRun, maxBytes: true, guard});
+				warnPodSecurity(res, registry, created);
+				return sendJson(res, 201, present(created));
 			}
 			case 'DELETE': {
 				// deletecollection: delete every object the selectors match.
@@ -257,7 +273,9 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 			const dryRun = dryRunParam(dryRunValues(q), 'UpdateOptions');
 			const body = await decodeObject(subresource === 'scale' ? scaleType : bodyType, await readBody(req), contentType);
 			if (subresource === 'scale') return sendJson(res, 200, await registry.updateScale(type, ns, name, body, {dryRun}));
-			return sendJson(res, 200, present(await registry.update(type, namespace, name, stored(body), {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true, guard})));
+			const updated = await registry.update(type, namespace, name, stored(body), {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true, guard});
+			if (!subresource) warnPodSecurity(res, registry, updated);
+			return sendJson(res, 200, present(updated));
 		}
 		case 'PATCH': {
 			const contentType = mediaType(req);
@@ -266,7 +284,9 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 			const body = decodePatch(await readBody(req), contentType);
 			if (contentType === patchTypes.apply) return applyPatchServerSide(registry, target, body as KubeObject, q, dryRun, res, guard);
 			const typeCheck = await patchedTypeCheck(subresource === 'scale' ? scaleType : bodyType);
-			return sendJson(res, 200, present(await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresourceWrite, typeCheck, maxBytes: true, view, guard})));
+			const patched = await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresourceWrite, typeCheck, maxBytes: true, view, guard});
+			if (!subresource) warnPodSecurity(res, registry, patched);
+			return sendJson(res, 200, present(patched));
 		}
 		case 'DELETE': {
 			const options = deleteParams(q, await deleteBody(req));

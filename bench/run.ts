@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {repoRoot} from '../test/helpers.js';
 import {type BenchRow, type Benchmark, formatRows} from './harness.js';
+import {access} from './access.js';
 import {dashboard} from './dashboard.js';
 import {network} from './network.js';
 import {podStart} from './pod-start.js';
@@ -12,7 +13,7 @@ import {scheduler} from './scheduler.js';
 import {storeWrites} from './store-writes.js';
 import {workloads} from './workloads.js';
 
-const benchmarks: Benchmark[] = [storeWrites, podStart, scheduler, dashboard, network, workloads];
+const benchmarks: Benchmark[] = [storeWrites, podStart, scheduler, dashboard, network, workloads, access];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -26,7 +26,7 @@ describe('apply interrupted by the engine\'s death', () => {
 			// Kill the engine (-9) from a watch on the objects as they appear: the fifth create is the last it sees.
 			let seen = 0;
 			const watch = watcher.watch(cmType, {namespace: 'default'}, event => {
-				if (event.type === 'ADDED' && ++seen === 5) engine.child.kill('SIGKILL');
+				if (event.type === 'ADDED' && event.object.metadata.name?.startsWith('cm-') && ++seen === 5) engine.child.kill('SIGKILL');
 			});
 			const r = await runCli(['apply', '-f', file], {home});
 			watch.stop();

@@ -347,7 +347,8 @@ describe('chunked lists (limit and continue)', () => {
 		home = tempHome();
 		engine = await startEngine(home);
 		await request('POST', '/api/v1/namespaces', json({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'paged'}}));
-		for (const name of ['a', 'b', 'c', 'd', 'e']) await request('POST', '/api/v1/namespaces/paged/configmaps', json({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name}}));
+		// Secrets: a namespace starts with none (its ConfigMaps include kube-root-ca.crt).
+		for (const name of ['a', 'b', 'c', 'd', 'e']) await request('POST', '/api/v1/namespaces/paged/secrets', json({apiVersion: 'v1', kind: 'Secret', metadata: {name}}));
 	});
 	after(async () => {
 		await engine.stop();
@@ -355,13 +356,13 @@ describe('chunked lists (limit and continue)', () => {
 	});
 
 	it('pages a list, each page naming where the next starts, at the first page\'s resourceVersion', async () => {
-		const path = '/api/v1/namespaces/paged/configmaps';
+		const path = '/api/v1/namespaces/paged/secrets';
 		const first = await request('GET', `${path}?limit=2`);
 		assert.equal(first.code, 200);
 		assert.deepEqual(first.body.items.map((i: any) => i.metadata.name), ['a', 'b']);
 		assert.equal(first.body.metadata.remainingItemCount, 3);
 		assert.ok(first.body.metadata.continue);
-		await request('POST', `${path}`, json({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'f'}}));
+		await request('POST', `${path}`, json({apiVersion: 'v1', kind: 'Secret', metadata: {name: 'f'}}));
 		const second = await request('GET', `${path}?limit=2&continue=${encodeURIComponent(first.body.metadata.continue)}`);
 		assert.deepEqual(second.body.items.map((i: any) => i.metadata.name), ['c', 'd']);
 		assert.equal(second.body.metadata.resourceVersion, first.body.metadata.resourceVersion, 'a continued page carries the first page\'s resourceVersion');

@@ -40,7 +40,8 @@ describe('kubedeck CLI against a running engine', () => {
 		const secret = await kd(['get', 'secret', 'edu-msa-secret', '-o', 'json']);
 		assert.equal(JSON.parse(secret.stdout).data.edu, 'bXNhaA==');
 		const names = await kd(['get', 'cm,secret', '-o', 'name']);
-		assert.equal(names.stdout, 'configmap/edu-msa-configmap\nsecret/edu-msa-secret\n');
+		// Every namespace also has the cluster CA's ConfigMap, as in Kubernetes.
+		assert.equal(names.stdout, 'configmap/edu-msa-configmap\nconfigmap/kube-root-ca.crt\nsecret/edu-msa-secret\n');
 	});
 
 	it('describes a pod with its envFrom sources, and a secret without its values', async () => {

@@ -627,7 +627,10 @@ describe('dashboard (ink-testing-library)', () => {
 		try {
 			await until(/ns: marks/, 'the first frame');
 			await command('cm');
-			await until(/^> mk-1/m, 'the configmaps');
+			// The namespace's kube-root-ca.crt comes first; the rows to mark start below it.
+			await until(/^> kube-root-ca\.crt[^]*^  mk-1/m, 'the configmaps');
+			type('j');
+			await until(/^> mk-1/m, 'on the first of ours');
 			type(' ');
 			await until(/^>\*mk-1/m, 'the first marked');
 			type('jj');

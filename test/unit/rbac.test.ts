@@ -82,3 +82,10 @@ describe('default policy', () => {
 		}
 	});
 });
+
+describe('certificate serials', () => {
+	it('are positive DER integers without a leading zero byte, so OpenSSL loads every certificate', async () => {
+		const {serial} = await import('../../source/server/auth/ca.js');
+		for (let i = 0; i < 2000; i++) assert.match(serial(), /^[1-7][0-9a-f]{31}$/);
+	});
+});

@@ -38,9 +38,14 @@ function newKey(): {keyPem: string; publicKey: forge.pki.PublicKey} {
 	};
 }
 
-function serial(): string {
-	// A positive integer: the first hex digit below 8.
-	return crypto.randomBytes(16).toString('hex').replace(/^[89a-f]/, '1');
+/**
+ * A random serial, as hex forge writes as a DER INTEGER unchanged: its first digit 1-7, so the number is
+ * positive and its first byte not zero (a leading 00 byte is DER's "illegal padding", which OpenSSL refuses
+ * when it loads the certificate: one start in a few hundred failed so).
+ */
+export function serial(): string {
+	const hex = crypto.randomBytes(16).toString('hex');
+	return `${1 + (parseInt(hex[0], 16) % 7)}${hex.slice(1)}`;
 }
 
 interface CertSpec {

@@ -17,7 +17,8 @@ import {readApiToken, readEndpoint} from '../server/api/auth.js';
 import {caCertPath} from '../server/auth/ca.js';
 import {type Command, type CommandContext} from './context.js';
 import {CliError} from '../client/errors.js';
-import {bindingsOf, engineApi} from './users.js';
+import {bindingsOf} from '../client/operations/users.js';
+import {engineApi} from './users.js';
 
 type Rec = Record<string, any>;
 

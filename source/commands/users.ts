@@ -7,13 +7,10 @@
 // shows them.
 import fs from 'node:fs';
 import {StatusError} from '../api/errors.js';
-import type {KubeObject} from '../api/object.js';
 import {knownKind} from '../api/resources.js';
-import {EmbeddedClient} from '../client/embedded.js';
+import {bindingsOf, engineUsers, usersTable} from '../client/operations/users.js';
 import {CliError} from '../client/errors.js';
 import type {ClusterClient} from '../client/types.js';
-import {age, alignColumns} from '../render/format.js';
-import type {UserRecord} from '../server/auth/users.js';
 import {type Command, type CommandContext} from './context.js';
 
 export const userLabel = 'kubedeck.io/user';
@@ -22,14 +19,7 @@ const roles = ['view', 'edit', 'admin'];
 /** The engine-only endpoint, through the local admin's connection. */
 export async function engineApi(ctx: CommandContext): Promise<{client: ClusterClient; call: (method: string, path: string, body?: unknown) => Promise<any>}> {
 	const client = await ctx.client();
-	if (!(client instanceof EmbeddedClient)) throw new CliError('error: users are kept by the kubedeck engine; this command needs the local engine, not a kubeconfig cluster');
-	return {client, call: (method, path, body) => client.engine(method, `/kubedeck/v1/users${path}`, body)};
-}
-
-/** The RoleBindings and ClusterRoleBindings naming a user as a subject. */
-export async function bindingsOf(client: ClusterClient, user: string): Promise<KubeObject[]> {
-	const [rbs, crbs] = await Promise.all([client.list(knownKind('RoleBinding')!), client.list(knownKind('ClusterRoleBinding')!)]);
-	return [...rbs.items, ...crbs.items].filter(b => ((b.subjects ?? []) as {kind: string; name: string}[]).some(s => s.kind === 'User' && s.name === user));
+	return {client, call: engineUsers(client)};
 }
 
 async function ensureNamespace(client: ClusterClient, name: string, level: string, out: (line: string) => void): Promise<void> {
@@ -75,20 +65,9 @@ async function add(ctx: CommandContext, name: string): Promise<number> {
 }
 
 async function list(ctx: CommandContext): Promise<number> {
-	const {client, call} = await engineApi(ctx);
-	const users = ((await call('GET', '')) as {items: UserRecord[]}).items;
-	if (users.length === 0) {
-		ctx.io.stderr.write('No users. Add one with: kubedeck users add NAME --namespace NS --role edit\n');
-		return 0;
-	}
-	const bindings = await Promise.all(users.map(u => bindingsOf(client, u.name)));
-	const now = Date.now();
-	const rows = [['NAME', 'GROUPS', 'ROLES', 'TOKEN', 'SSH KEYS', 'AGE']];
-	users.forEach((u, i) => {
-		const grants = bindings[i].map(b => `${(b.roleRef as {name: string}).name}${b.metadata.namespace ? `@${b.metadata.namespace}` : ' (cluster)'}`);
-		rows.push([u.name, u.groups.join(',') || '<none>', grants.join(',') || '<none>', u.hasToken ? 'yes' : 'no', String(u.sshKeys.length), age(u.created, now)]);
-	});
-	ctx.out(alignColumns(rows));
+	const table = await usersTable(await ctx.client());
+	if (table === undefined) ctx.io.stderr.write('No users. Add one with: kubedeck users add NAME --namespace NS --role edit\n');
+	else ctx.out(table);
 	return 0;
 }
 

@@ -347,7 +347,7 @@ export class Engine {
 				if (user === anonymous) throw unauthorized();
 				const url = new URL(req.url ?? '/', 'http://localhost');
 				// An exec is a create of pods/exec whatever the method of its upgrade (kube-apiserver checks create too).
-				access.authorize({...requestAttributes(user, 'POST', url.pathname, url.searchParams)});
+				access.authorize(requestAttributes(access.impersonate(user, req.headers), 'POST', url.pathname, url.searchParams));
 			}));
 		// Renewed before it expires: checked daily, and the listener takes the new one without a restart.
 		this.certTimer = setInterval(() => {

@@ -13,6 +13,7 @@ import {applyManifests} from '../client/operations/apply.js';
 import {describeText} from '../client/operations/describe.js';
 import {readManifests} from '../client/operations/manifests.js';
 import {rolloutRestart, rolloutUndo} from '../client/operations/rollout.js';
+import {usersTable} from '../client/operations/users.js';
 import type {ClusterClient} from '../client/types.js';
 import {toYaml} from '../render/yaml.js';
 import * as B from './editor/buffer.js';
@@ -138,6 +139,13 @@ export function runEffect(effect: Effect, deps: EffectDeps): void {
 			return;
 		case 'save': return save(effect.editor, effect.overwrite, effect.namespace, deps);
 		case 'xray': return xray(effect, deps, report);
+		case 'users':
+			// The engine's users and their bindings; an engine-only endpoint that RBAC gives to cluster-admins alone.
+			return report(usersTable(client).then(table => {
+				const lines = table?.split('\n') ?? ['No users. Add one with: kubedeck users add NAME --namespace NS --role edit'];
+				dispatch({kind: 'show', mode: {kind: 'text', title: 'Users and their roles (kubedeck users; esc closes)', offset: 0, lines}});
+				return `${Math.max(0, lines.length - 1)} users`;
+			}));
 	}
 }
 

@@ -128,7 +128,8 @@ export type Effect =
 	| {kind: 'forward'; target: KubeObject; label: string; remote: {host: string; port: number}; local: number; exact: boolean}
 	| {kind: 'stopForward'; id: number}
 	| {kind: 'save'; editor: EditorState; overwrite: boolean; namespace: string}
-	| {kind: 'xray'; of: keyof XrayObjects; namespace: string | undefined; ownPods: boolean};
+	| {kind: 'xray'; of: keyof XrayObjects; namespace: string | undefined; ownPods: boolean}
+	| {kind: 'users'};
 
 /** What happens to the dashboard: a key, or an effect's result. */
 export type Msg =

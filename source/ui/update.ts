@@ -33,7 +33,7 @@ export const restoreWindowMs = 60_000;
 /** How many entries each prompt's history keeps. */
 const promptHistoryLimit = 100;
 
-export const builtinCommandWords = ['ns', 'apply', 'theme', 'pf', 'xray', 'pulses', 'aliases', 'quit'];
+export const builtinCommandWords = ['ns', 'apply', 'theme', 'pf', 'xray', 'pulses', 'aliases', 'users', 'quit'];
 /** Every kind by its names, plural first (computed once: `:` asks on each Tab and unknown word). */
 const kindNames = [...panes.flatMap(p => p.kinds), ...resourceTypes].map(t => [t.plural, ...t.shortNames]);
 const kindWords = kindNames.flat();
@@ -368,6 +368,9 @@ class Reducer {
 				this.status(`applying ${arg}…`, 'busy');
 				return this.do({kind: 'apply', path: arg, namespace: namespace ?? 'default'});
 			case 'theme': return this.do({kind: 'theme', name: arg});
+			case 'users':
+				this.status('users…', 'busy');
+				return this.do({kind: 'users'});
 		}
 		const type = resolveType(first);
 		if (!type) {
@@ -382,7 +385,7 @@ class Reducer {
 		const kinds = [...new Map(resourceTypes.map(t => [t.plural, t])).values()].map(t => `  ${t.plural.padEnd(28)}${[t.singular, ...t.shortNames].join(', ')}`);
 		return {
 			kind: 'text', title: 'Aliases: what : takes (esc closes)', offset: 0,
-			lines: [...(user.length ? ['Yours:', ...user, ''] : []), 'Kinds:', ...kinds, '', 'Commands:', '  ns NAME, apply [FILE], theme NAME, pf, xray KIND [NS], pulses, aliases, quit', '', `Add your own in ${this.env.prefsPath}: "aliases": {"dp": "deployments"}`],
+			lines: [...(user.length ? ['Yours:', ...user, ''] : []), 'Kinds:', ...kinds, '', 'Commands:', '  ns NAME, apply [FILE], theme NAME, pf, xray KIND [NS], pulses, aliases, users, quit', '', `Add your own in ${this.env.prefsPath}: "aliases": {"dp": "deployments"}`],
 		};
 	}
 

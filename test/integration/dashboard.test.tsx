@@ -724,6 +724,21 @@ describe('dashboard (ink-testing-library)', () => {
 		}
 	});
 
+	it(':users lists the engine\'s users and the roles their bindings give', async () => {
+		await client.engine('POST', '/kubedeck/v1/users', {name: 'dora', groups: ['ops']});
+		await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'dora-ns'}});
+		await client.create({apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: {name: 'dora', namespace: 'dora-ns'},
+			roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view'}, subjects: [{apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'dora'}]});
+		const {app, until, command} = open();
+		try {
+			await until(/ns: default/, 'the first frame');
+			await command('users');
+			await until(/Users and their roles[^]*NAME\s+GROUPS\s+ROLES\s+TOKEN\s+SSH KEYS\s+AGE\n\s*dora\s+ops\s+view@dora-ns\s+no\s+0/, 'dora and her role');
+		} finally {
+			app.unmount();
+		}
+	});
+
 	it('switches namespaces with :ns and remembers them on the number keys', async () => {
 		await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'team-a'}});
 		const {app, until, type, command} = open();

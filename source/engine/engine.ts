@@ -351,8 +351,12 @@ export class Engine {
 			}));
 		// Renewed before it expires: checked daily, and the listener takes the new one without a restart.
 		this.certTimer = setInterval(() => {
-			const next = ca.servingCert(names);
-			if (next.renewed) tcp.setSecureContext({cert: next.cert, key: next.key, ca: [ca.certPem]});
+			try {
+				const next = ca.servingCert(names);
+				if (next.renewed) tcp.setSecureContext({cert: next.cert, key: next.key, ca: [ca.certPem]});
+			} catch (error) {
+				this.log(`kubedeck: could not renew the API's serving certificate: ${(error as Error).message}`);
+			}
 		}, 24 * 3600 * 1000).unref();
 		const listenOn = (port: number) => new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(port, '127.0.0.1', () => {
 			tcp.off('error', reject);

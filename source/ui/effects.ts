@@ -8,6 +8,7 @@ import path from 'node:path';
 import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import {refOf, resolveType, typeForKind} from '../api/resources.js';
+import {EmbeddedClient} from '../client/embedded.js';
 import {CliError} from '../client/errors.js';
 import {applyManifests} from '../client/operations/apply.js';
 import {describeText} from '../client/operations/describe.js';
@@ -15,6 +16,7 @@ import {readManifests} from '../client/operations/manifests.js';
 import {rolloutRestart, rolloutUndo} from '../client/operations/rollout.js';
 import {usersTable} from '../client/operations/users.js';
 import type {ClusterClient} from '../client/types.js';
+import {age} from '../render/format.js';
 import {toYaml} from '../render/yaml.js';
 import * as B from './editor/buffer.js';
 import {saveBuffer} from './editor/save.js';
@@ -192,7 +194,8 @@ async function open(effect: Extract<Effect, {kind: 'open'}>, deps: EffectDeps): 
 	const ref = refOf(obj);
 	switch (effect.view) {
 		case 'describe': {
-			return dispatch({kind: 'show', mode: {kind: 'text', title: `Describe ${ref}`, lines: (await describeText(client, obj)).split('\n'), offset: 0}});
+			const [text, changed] = await Promise.all([describeText(client, obj), lastChangedLine(client, obj)]);
+			return dispatch({kind: 'show', mode: {kind: 'text', title: `Describe ${ref}`, lines: [...(changed ? [changed] : []), ...text.split('\n')], offset: 0}});
 		}
 		case 'yaml':
 			if (obj.kind === 'Secret') return dispatch({kind: 'show', mode: {kind: 'text', title: `YAML ${ref} (values hidden; x reveals)`, lines: toYaml(maskSecret(obj)).split('\n'), offset: 0, secret: obj, yaml: true}});
@@ -200,6 +203,23 @@ async function open(effect: Extract<Effect, {kind: 'open'}>, deps: EffectDeps): 
 		case 'edit': return dispatch({kind: 'show', mode: editorMode(`Edit ${ref} (ctrl+s saves, esc closes)`, toYaml(obj), 'update')});
 		case 'duplicate': return dispatch({kind: 'show', mode: editorMode(`Duplicate of ${ref} (ctrl+s creates after a dry run)`, duplicateOf(obj), 'create')});
 		case 'editExternal': return editExternally(obj, ref, deps);
+	}
+}
+
+/**
+ * "Last changed by alice (patch) 3m ago", from the engine's audit log through its engine-only endpoint;
+ * nothing on a kubeconfig cluster, for a caller RBAC does not let read it, or when the log has no change.
+ */
+async function lastChangedLine(client: ClusterClient, obj: KubeObject): Promise<string | undefined> {
+	if (!(client instanceof EmbeddedClient)) return undefined;
+	const type = typeForKind(obj.apiVersion, obj.kind);
+	if (!type) return undefined;
+	const q = new URLSearchParams({resource: type.plural, group: type.group, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name!});
+	try {
+		const last = (await client.engine('GET', `/kubedeck/v1/audit/last?${q}`)) as {user?: string; verb?: string; time?: string};
+		return last.user ? `Last changed:   by ${last.user} (${last.verb}) ${age(last.time, Date.now())} ago` : undefined;
+	} catch {
+		return undefined;
 	}
 }
 

@@ -647,7 +647,9 @@ describe('dashboard (ink-testing-library)', () => {
 			type(keys.enter);
 			await until(/3 of 3 configmaps deleted/, 'the marked ones deleted');
 			assert.deepEqual(await names(), ['mk-4']);
-			// ctrl-\ clears marks.
+			// ctrl-\ clears marks (mk-4 is below kube-root-ca.crt).
+			if (!/^> mk-4/m.test(frame())) type('j');
+			await until(/^> mk-4/m, 'on mk-4');
 			type(' ');
 			await until(/^>\*mk-4/m, 'marked');
 			type('\u001c');
@@ -729,11 +731,16 @@ describe('dashboard (ink-testing-library)', () => {
 		await client.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'dora-ns'}});
 		await client.create({apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: {name: 'dora', namespace: 'dora-ns'},
 			roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view'}, subjects: [{apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'dora'}]});
-		const {app, until, command} = open();
+		const {app, until, command, type} = open();
 		try {
 			await until(/ns: default/, 'the first frame');
 			await command('users');
 			await until(/Users and their roles[^]*NAME\s+GROUPS\s+ROLES\s+TOKEN\s+SSH KEYS\s+AGE\n\s*dora\s+ops\s+view@dora-ns\s+no\s+0/, 'dora and her role');
+			// describe says who last changed an object, from the audit log.
+			await command('rolebindings dora-ns');
+			await until(/^> dora/m, 'the binding listed');
+			type('d');
+			await until(/Describe rolebinding\.rbac\.authorization\.k8s\.io\/dora[^]*Last changed:\s+by system:admin \(create\) \d+s ago/, 'who made it');
 		} finally {
 			app.unmount();
 		}

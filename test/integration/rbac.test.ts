@@ -167,6 +167,8 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 		const nodes = await kubectl('carol', ['create', 'role', 'nodes', '--verb=get', '--resource=nodes']);
 		assert.match(nodes.stderr, /attempting to grant RBAC permissions not currently held:\n\{APIGroups:\[""\], Resources:\["nodes"\], Verbs:\["get"\]\}/);
 		assert.equal((await kubectl('carol', ['create', 'role', 'pod-reader', '--verb=get', '--resource=pods'])).code, 0);
+		// A role that does not exist yet could hold anything: binding it takes more than carol holds.
+		assert.match((await kubectl('carol', ['create', 'rolebinding', 'later', '--clusterrole=not-yet', '--user=carol'])).stderr, /attempting to grant RBAC permissions not currently held/);
 		// The binding she made works for dave at once (the rule cache follows the bindings).
 		assert.equal((await kubectl('admin', ['auth', 'can-i', 'list', 'pods', '-n', 'dev1', '--as=dave'])).stdout.trim(), 'yes');
 		const changed = await kubectl('admin', ['patch', 'rolebinding', 'dave-view', '-n', 'dev1', '--type=merge', '-p', '{"roleRef":{"name":"edit"}}']);
@@ -194,6 +196,9 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 		assert.doesNotMatch(await cli(['users', 'list']), /^alice/m);
 		assert.equal((await kubectl('admin', ['get', 'rolebinding', 'kubedeck-user-alice', '-n', 'dev1'])).code, 1);
 		// Her certificate is the CA's and still valid, but it names no user any more.
+		assert.equal((await kubectl('alice', ['get', 'deployments'])).stderr, 'error: You must be logged in to the server (Unauthorized)');
+		// Added again, alice is a new user: the certificate issued to the old one does not work for her.
+		await cli(['users', 'add', 'alice', '--namespace', 'dev1', '--role', 'edit']);
 		assert.equal((await kubectl('alice', ['get', 'deployments'])).stderr, 'error: You must be logged in to the server (Unauthorized)');
 		const bad = await runCli(['users', 'add', 'system:me'], {home});
 		assert.equal(bad.code, 1);

@@ -77,9 +77,15 @@ describe('default policy', () => {
 		const extra = {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: {name: 'widgets-view', labels: {'rbac.authorization.k8s.io/aggregate-to-view': 'true'}},
 			rules: [{verbs: ['get'], apiGroups: ['example.com'], resources: ['widgets']}]};
 		const all = [...roles, extra];
+		// As the controller settles: each aggregated role from the others' stored rules, view before edit before admin.
 		for (const name of ['view', 'edit', 'admin']) {
-			assert.ok(aggregatedRules(role(name), all).some(r => r.apiGroups?.includes('example.com')), name);
+			role(name).rules = aggregatedRules(role(name), all);
+			assert.ok((role(name).rules as PolicyRule[]).some(r => r.apiGroups?.includes('example.com')), name);
 		}
+		// Roles that select each other settle too, and never recurse.
+		const a = {metadata: {name: 'a', labels: {x: 'b'}}, aggregationRule: {clusterRoleSelectors: [{matchLabels: {x: 'a'}}]}, rules: [{verbs: ['get'], apiGroups: [''], resources: ['pods']}]};
+		const b = {metadata: {name: 'b', labels: {x: 'a'}}, aggregationRule: {clusterRoleSelectors: [{matchLabels: {x: 'b'}}]}, rules: [{verbs: ['list'], apiGroups: [''], resources: ['pods']}]};
+		assert.deepEqual(aggregatedRules(a as never, [a, b] as never), b.rules);
 	});
 });
 

@@ -88,7 +88,8 @@ function warnPodSecurity(res: http.ServerResponse, registry: Registry, obj: Kube
 	const wanted = [namespaceLevel(ns, 'warn'), ...(obj.kind === 'Pod' ? [] : [namespaceLevel(ns, 'enforce')])].filter(Boolean) as Level[];
 	const level = levels.filter(l => wanted.includes(l)).pop();
 	const found = level ? violations(podSpecOf(obj), level) : [];
-	if (found.length) res.setHeader('Warning', `299 - ${JSON.stringify(`would violate ${describeViolations(level!, found)}`)}`);
+	// A header is Latin-1: anything beyond ASCII from the manifest is escaped rather than refused after the write.
+	if (found.length) res.setHeader('Warning', `299 - ${JSON.stringify(`would violate ${describeViolations(level!, found)}`).replace(/[^\x20-\x7e]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`);
 }
 
 function sendJson(res: http.ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
@@ -153,10 +154,21 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 	// Anonymous callers reach the health and version paths only (kube-apiserver would let RBAC refuse them with 403; they get 401 here).
 	if (caller === anonymous && !publicPaths.has(path)) throw unauthorized();
 	const user = access ? access.impersonate(caller, req.headers) : caller;
+	// An empty segment (/namespaces//pods) would mean one thing to RBAC and another to a handler.
+	if (/\/\//.test(url.pathname)) throw pathNotFound();
 	const attrs = requestAttributes(user, method, path, q);
 	if (access) {
+		// Tracked first, so a refused change is in the audit log too.
+		access.track(req, res, attrs, path.match(/^\/apis?\/((?:[^/]+\/)?v[^/]+)/)?.[1], user === caller ? undefined : caller);
 		access.authorize(attrs);
-		access.track(req, res, attrs, path.match(/^\/apis?\/((?:[^/]+\/)?v[^/]+)/)?.[1]);
+	}
+	if (path === '/kubedeck/v1/audit/last') {
+		// Engine-only: who last changed an object, from the audit log (RBAC's non-resource check above guards it).
+		if (!access?.audit) return sendError(res, pathNotFound());
+		const name = q.get('name');
+		if (!name || !q.get('resource')) throw badRequest('resource and name are required');
+		const event = access.audit.lastChange({resource: q.get('resource')!, apiGroup: q.get('group') ?? '', namespace: q.get('namespace') ?? '', name});
+		return sendJson(res, 200, event ? {user: event.user.username, verb: event.verb, time: event.stageTimestamp, code: event.responseStatus.code} : {});
 	}
 	if (path === usersApiPrefix || path.startsWith(`${usersApiPrefix}/`)) {
 		if (!access) return sendError(res, pathNotFound());
@@ -245,6 +257,8 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 				const dryRun = dryRunParam(dryRunValues(q), 'CreateOptions');
 				const body = stored(await decodeObject(bodyType, await readBody(req), contentType));
 				const created = await registry.create(type, namespace, body, {dryRun, maxBytes: true, guard});
+				// The audit line names what was made, as kube-apiserver's objectRef does once the name is known.
+				attrs.name ??= created.metadata.name;
 				warnPodSecurity(res, registry, created);
 				return sendJson(res, 201, present(created));
 			}

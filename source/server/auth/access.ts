@@ -16,6 +16,7 @@ import {Authorizer, missingRules, type PolicyRule} from './rbac.js';
 import {Users} from './users.js';
 
 const rbacGroup = 'rbac.authorization.k8s.io';
+const everything: PolicyRule[] = [{verbs: ['*'], apiGroups: ['*'], resources: ['*']}, {verbs: ['*'], nonResourceURLs: ['*']}];
 
 export class Access {
 	readonly users: Users;
@@ -56,16 +57,21 @@ export class Access {
 			if (type.kind === 'Role' || type.kind === 'ClusterRole') {
 				if (can('escalate', type.plural, name)) return;
 				wanted = (obj.rules ?? []) as PolicyRule[];
+				// An aggregated role can come to hold anything: only a holder of everything may write one, as kube-apiserver says.
+				if (((obj.aggregationRule as {clusterRoleSelectors?: unknown[]} | undefined)?.clusterRoleSelectors ?? []).length > 0) wanted = [...wanted, ...everything];
 			} else {
 				const ref = (obj.roleRef ?? {}) as {kind?: string; name?: string};
 				if (can('bind', ref.kind === 'Role' ? 'roles' : 'clusterroles', ref.name ?? '')) return;
-				wanted = this.authorizer.rulesOfRef(ref, namespace);
+				// A role that does not exist yet could hold anything once made: binding it takes `bind`.
+				wanted = this.authorizer.roleExists(ref, namespace) ? this.authorizer.rulesOfRef(ref, namespace) : everything;
 			}
 			const missing = missingRules(this.authorizer.heldRules(user, namespace), wanted);
 			if (missing.length === 0) return;
 			const attrs: Attributes = {user, verb: 'create', resourceRequest: true, apiGroup: rbacGroup, resource: type.plural, namespace: namespace || undefined, name};
 			const error = forbiddenError(attrs);
-			error.status.message = `${type.plural}.${rbacGroup} ${JSON.stringify(name)} is forbidden: user ${JSON.stringify(user.name)} (groups=${JSON.stringify(user.groups)}) is attempting to grant RBAC permissions not currently held:\n${missing.join('\n')}`;
+			// Go's %q of a []string: ["a" "b"].
+			const groupList = `[${user.groups.map(g => JSON.stringify(g)).join(' ')}]`;
+			error.status.message = `${type.plural}.${rbacGroup} ${JSON.stringify(name)} is forbidden: user ${JSON.stringify(user.name)} (groups=${groupList}) is attempting to grant RBAC permissions not currently held:\n${missing.join('\n')}`;
 			throw error;
 		};
 	}
@@ -100,7 +106,7 @@ export class Access {
 	}
 
 	/** Starts the audit line of a request that changes something. */
-	track(req: http.IncomingMessage, res: http.ServerResponse, attrs: Attributes, apiVersion?: string): void {
-		this.audit?.track(req, res, attrs, apiVersion);
+	track(req: http.IncomingMessage, res: http.ServerResponse, attrs: Attributes, apiVersion?: string, impersonator?: UserInfo): void {
+		this.audit?.track(req, res, attrs, apiVersion, impersonator);
 	}
 }

@@ -81,8 +81,13 @@ export function requestAttributes(user: UserInfo, method: string, pathname: stri
 		case 'DELETE': verb = name === undefined ? 'deletecollection' : 'delete'; break;
 		default: verb = lower;
 	}
-	// A watch or list of one object by field selector is still a list (fieldSelector=metadata.name=x is kubectl's get -w NAME).
-	return {user, verb, resourceRequest: true, apiGroup, resource, subresource, namespace, name};
+	// A list or watch of one object by name (kubectl get NAME -w) names it, as RequestInfoFactory reads metadata.name from the field selector.
+	let named = name;
+	if (named === undefined && (verb === 'list' || verb === 'watch')) {
+		const m = /^metadata\.name==?([^,]+)$/.exec(query.get('fieldSelector') ?? '');
+		if (m) named = m[1];
+	}
+	return {user, verb, resourceRequest: true, apiGroup, resource, subresource, namespace, name: named};
 }
 
 /** "pods", "deployments.apps": the resource as a Status names it. */

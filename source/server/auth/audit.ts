@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
-import type {Attributes} from './attributes.js';
+import type {Attributes, UserInfo} from './attributes.js';
 
 export const auditPath = (home: string) => path.join(home, 'audit.log');
 
@@ -25,6 +25,7 @@ export interface AuditEvent {
 	requestURI: string;
 	verb: string;
 	user: {username: string; groups: string[]; uid?: string};
+	impersonatedUser?: {username: string; groups: string[]};
 	sourceIPs: string[];
 	userAgent?: string;
 	objectRef?: {resource?: string; namespace?: string; name?: string; apiGroup?: string; apiVersion?: string; subresource?: string};
@@ -33,8 +34,15 @@ export interface AuditEvent {
 	stageTimestamp: string;
 }
 
+type Ref = {resource: string; apiGroup?: string; namespace?: string; name: string};
+const refKey = (r: Ref) => JSON.stringify([r.resource, r.apiGroup ?? '', r.namespace ?? '', r.name]);
+/** How many objects' last changes are kept in memory for "who changed this". */
+const indexSize = 50_000;
+
 export class AuditLog {
 	private size: number;
+	/** Each object's last successful change: read from the files once, on the first question, then kept up as lines are written. */
+	private index?: Map<string, AuditEvent>;
 
 	constructor(readonly file: string, private readonly maxBytes = 10 * 1024 * 1024, private readonly backups = 3) {
 		try {
@@ -45,7 +53,7 @@ export class AuditLog {
 	}
 
 	/** Records the request when its response has gone (or the connection closed first). */
-	track(req: http.IncomingMessage, res: http.ServerResponse, attrs: Attributes, requestVersion?: string): void {
+	track(req: http.IncomingMessage, res: http.ServerResponse, attrs: Attributes, requestVersion?: string, impersonator?: UserInfo): void {
 		if (!mutatingVerbs.has(attrs.verb) && !(attrs.resourceRequest && attrs.subresource === 'exec')) return;
 		const received = new Date().toISOString();
 		// Read now: once the connection is gone (a refused body closes it) the request has no socket.
@@ -58,7 +66,10 @@ export class AuditLog {
 			this.write({
 				kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: crypto.randomUUID(), stage: 'ResponseComplete',
 				requestURI: req.url ?? '/', verb: attrs.verb,
-				user: {username: attrs.user.name, groups: attrs.user.groups, ...(attrs.user.uid ? {uid: attrs.user.uid} : {})},
+				// The real caller is the user; whom they acted as is impersonatedUser, as kube-apiserver records it.
+				...(impersonator
+					? {user: {username: impersonator.name, groups: impersonator.groups}, impersonatedUser: {username: attrs.user.name, groups: attrs.user.groups}}
+					: {user: {username: attrs.user.name, groups: attrs.user.groups, ...(attrs.user.uid ? {uid: attrs.user.uid} : {})}}),
 				sourceIPs, ...(userAgent ? {userAgent} : {}),
 				...(attrs.resourceRequest ? {objectRef: {
 					resource: attrs.resource, ...(attrs.namespace ? {namespace: attrs.namespace} : {}), ...(attrs.name ? {name: attrs.name} : {}),
@@ -74,6 +85,7 @@ export class AuditLog {
 
 	write(event: AuditEvent): void {
 		const line = `${JSON.stringify(event)}\n`;
+		if (this.index) this.remember(event);
 		try {
 			if (this.size + line.length > this.maxBytes && this.size > 0) this.rotate();
 			fs.appendFileSync(this.file, line, {mode: 0o600});
@@ -82,6 +94,24 @@ export class AuditLog {
 			// A full disk must not take the API down with it; the engine's log says what was lost.
 			console.error(`kubedeck: could not write the audit log ${this.file}: ${(error as Error).message}`);
 		}
+	}
+
+	private remember(e: AuditEvent): void {
+		const o = e.objectRef;
+		if (!this.index || !o?.name || !o.resource || e.responseStatus.code >= 400 || !mutatingVerbs.has(e.verb) || o.subresource === 'status') return;
+		const key = refKey({resource: o.resource, apiGroup: o.apiGroup, namespace: o.namespace, name: o.name});
+		this.index.delete(key);
+		this.index.set(key, e);
+		if (this.index.size > indexSize) this.index.delete(this.index.keys().next().value!);
+	}
+
+	/** The last successful change of one object (create, update, patch, delete), if the log still has it. */
+	lastChange(ref: Ref): AuditEvent | undefined {
+		if (!this.index) {
+			this.index = new Map();
+			for (const e of readAudit(this.file, this.backups)) this.remember(e);
+		}
+		return this.index.get(refKey(ref));
 	}
 
 	private rotate(): void {

@@ -11,6 +11,7 @@ import type http from 'node:http';
 import type {TLSSocket} from 'node:tls';
 import {StatusError} from '../../api/errors.js';
 import {anonymous, authenticatedUser, localAdmin, type UserInfo} from './attributes.js';
+import {userUnitPrefix} from './ca.js';
 import type {Users} from './users.js';
 
 export const unauthorized = () => new StatusError({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401});
@@ -61,8 +62,11 @@ export class Authenticator {
 				// A certificate another CA signed, or one out of its validity: not a user.
 				if (!socket.authorized) throw unauthorized();
 				// A user removed from the engine loses their certificates too (kubedeck's choice: Kubernetes cannot revoke them).
+				// A certificate names the user record it was issued for (its OU): an earlier user of the same name's does not work.
 				const user = certificateUser(socket);
-				if (!user || !this.options.users.get(user.name)) throw unauthorized();
+				const record = user && this.options.users.get(user.name);
+				const ou = socket.getPeerCertificate().subject?.OU as string | string[] | undefined;
+				if (!user || !record || ![ou ?? []].flat().includes(`${userUnitPrefix}${record.uid}`)) throw unauthorized();
 				return user;
 			}
 		}

@@ -25,6 +25,8 @@ const day = 24 * 3600 * 1000;
 /** A serving certificate is made again when it has fewer days than this left. */
 export const renewBefore = 30 * day;
 
+export const userUnitPrefix = 'kubedeck-user:';
+
 export interface KeyPair {
 	cert: string;
 	key: string;
@@ -170,9 +172,17 @@ export class ClusterCA {
 		}
 	}
 
-	/** A client certificate for a user (CN) and their groups (O), as kubeadm issues them; one year. */
-	clientCert(user: string, groups: string[], now = Date.now()): KeyPair {
-		const subject: forge.pki.CertificateField[] = [...groups.map(g => ({name: 'organizationName', value: g})), {name: 'commonName', value: user}];
+	/**
+	 * A client certificate for a user (CN) and their groups (O), as kubeadm issues them; one year. The OU
+	 * names the user record it was issued for (Kubernetes reads no OU), so a user removed and added again
+	 * does not inherit the old one's certificates.
+	 */
+	clientCert(user: string, groups: string[], recordUid?: string, now = Date.now()): KeyPair {
+		const subject: forge.pki.CertificateField[] = [
+			...groups.map(g => ({name: 'organizationName', value: g})),
+			...(recordUid ? [{name: 'organizationalUnitName', value: `${userUnitPrefix}${recordUid}`}] : []),
+			{name: 'commonName', value: user},
+		];
 		return this.issue({subject, lifetimeMs: 365 * day, clientAuth: true}, now);
 	}
 }

@@ -88,7 +88,11 @@ export function defaultClusterRoles(): KubeObject[] {
 		]),
 		clusterRole('system:public-info-viewer', [{verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/']}]),
 	];
-	for (const role of roles) if (role.aggregationRule) role.rules = aggregatedRules(role, roles);
+	// view, then edit (which takes view's), then admin (which takes edit's): as the aggregation controller settles.
+	for (const name of ['view', 'edit', 'admin']) {
+		const role = roles.find(r => r.metadata.name === name)!;
+		role.rules = aggregatedRules(role, roles);
+	}
 	return roles;
 }
 
@@ -123,8 +127,9 @@ export function aggregatedRules(role: KubeObject, all: KubeObject[]): PolicyRule
 	for (const selector of selectors) {
 		for (const source of sources) {
 			if (!matchesLabels(fromLabelSelector(selector), source.metadata.labels)) continue;
-			const sourceRules = source.aggregationRule ? aggregatedRules(source, all.filter(r => r !== role)) : ((source.rules ?? []) as PolicyRule[]);
-			for (const r of sourceRules) {
+			// The source's stored rules: an aggregated source's were filled by this controller already (never recursion,
+			// which roles that select each other would make endless).
+			for (const r of (source.rules ?? []) as PolicyRule[]) {
 				const key = JSON.stringify(r);
 				if (!seen.has(key)) {
 					seen.add(key);

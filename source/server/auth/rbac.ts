@@ -134,7 +134,7 @@ export class Authorizer {
 
 	/** The rules that apply to a user in a namespace ('' for cluster-scoped requests). */
 	rulesFor(user: UserInfo, namespace = ''): RulesFor {
-		const key = `${user.name}\0${user.groups.join('\0')}\0${namespace}`;
+		const key = JSON.stringify([user.name, user.groups, namespace]);
 		const cached = this.cache.get(key);
 		if (cached) return cached;
 		const {cluster, namespaced} = this.bindings();
@@ -170,6 +170,11 @@ export class Authorizer {
 		if (user.groups.includes(builtinGroups.masters)) return [{verbs: ['*'], apiGroups: ['*'], resources: ['*']}, {verbs: ['*'], nonResourceURLs: ['*']}];
 		const {cluster, namespaced} = this.rulesFor(user, namespace);
 		return [...cluster, ...namespaced];
+	}
+
+	roleExists(ref: {kind?: string; name?: string} | undefined, namespace: string): boolean {
+		if (!ref?.name) return false;
+		return ref.kind === 'Role' ? !!this.store.get('roles', namespace, ref.name) : ref.kind === 'ClusterRole' && !!this.store.get('clusterroles', '', ref.name);
 	}
 
 	/** The rules a binding's roleRef names, read as the evaluator reads them. */

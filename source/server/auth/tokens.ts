@@ -111,7 +111,9 @@ export class ServiceAccountTokens {
 		if (!sa || sa.metadata.uid !== k.serviceaccount.uid) return undefined;
 		if (k.pod) {
 			const pod = this.store.get('pods', k.namespace, k.pod.name);
-			if (!pod || pod.metadata.uid !== k.pod.uid || pod.metadata.deletionTimestamp) return undefined;
+			// A terminating pod keeps its token a minute past its deletion time, so a preStop hook can still call the API.
+			const deleted = pod?.metadata.deletionTimestamp ? Date.parse(pod.metadata.deletionTimestamp) : undefined;
+			if (!pod || pod.metadata.uid !== k.pod.uid || (deleted !== undefined && this.now() > deleted + 60_000)) return undefined;
 		}
 		if (cached) return cached.user;
 		const user = authenticatedUser(claims.sub, [groups.serviceAccounts, `${groups.serviceAccounts}:${k.namespace}`], {

@@ -58,7 +58,7 @@ export async function serveUsersApi(users: Users, ca: ClusterCA | undefined, met
 			if (!ca) throw badRequest('this engine has no certificate authority');
 			const info = authenticatedUser(user.name, user.groups);
 			// system:authenticated is added by the API to every user; it is not written into the certificate.
-			const pair = ca.clientCert(info.name, user.groups);
+			const pair = ca.clientCert(info.name, user.groups, user.uid);
 			return {code: 200, body: {certificate: pair.cert, key: pair.key, ca: ca.certPem}};
 		}
 	}

@@ -16,6 +16,8 @@ export const userType: ResourceType = {kind: 'User', group: 'kubedeck.io', versi
 
 export interface UserRecord {
 	name: string;
+	/** Changes when a user of the same name is added again; their certificates carry it. */
+	uid: string;
 	groups: string[];
 	sshKeys: string[];
 	hasToken: boolean;
@@ -43,7 +45,7 @@ export function checkUserName(name: string): void {
 
 function toRecord(obj: KubeObject): UserRecord {
 	const spec = (obj.spec ?? {}) as UserSpec;
-	return {name: obj.metadata.name!, groups: spec.groups ?? [], sshKeys: spec.sshKeys ?? [], hasToken: !!spec.tokenHash, created: obj.metadata.creationTimestamp};
+	return {name: obj.metadata.name!, uid: obj.metadata.uid ?? '', groups: spec.groups ?? [], sshKeys: spec.sshKeys ?? [], hasToken: !!spec.tokenHash, created: obj.metadata.creationTimestamp};
 }
 
 export class Users {

@@ -14,7 +14,7 @@ import {defaultClassAnnotation, Registry} from '../server/registry.js';
 import {type ApiServerOptions, createApiHandler} from '../server/api/http.js';
 import {ensureApiToken, lastApiPort, refuseBrowser, removeEndpoint, saveApiPort, writeEndpoint} from '../server/api/auth.js';
 import {Access} from '../server/auth/access.js';
-import {anonymous, requestAttributes} from '../server/auth/attributes.js';
+import {anonymous, localAdmin, requestAttributes} from '../server/auth/attributes.js';
 import {AuditLog, auditPath} from '../server/auth/audit.js';
 import {unauthorized} from '../server/auth/authn.js';
 import {ClusterCA} from '../server/auth/ca.js';
@@ -326,7 +326,11 @@ export class Engine {
 		// Its caller is the local admin (the socket is 0600, the state directory's owner's).
 		const unix = http.createServer((req, res) => {
 			if (!serveIdentity(this.lock.token, req, res)) handler(req, res);
-		}).on('upgrade', track(refuseBrowser));
+		}).on('upgrade', track(req => {
+			refuseBrowser(req);
+			const url = new URL(req.url ?? '/', 'http://localhost');
+			access.audit?.recordUpgrade(req, requestAttributes(localAdmin, 'POST', url.pathname, url.searchParams), 101);
+		}));
 		await new Promise<void>((resolve, reject) => unix.once('error', reject).listen(sock, () => resolve()));
 		fs.chmodSync(sock, 0o600);
 		this.servers.push(unix);
@@ -347,7 +351,14 @@ export class Engine {
 				if (user === anonymous) throw unauthorized();
 				const url = new URL(req.url ?? '/', 'http://localhost');
 				// An exec is a create of pods/exec whatever the method of its upgrade (kube-apiserver checks create too).
-				access.authorize(requestAttributes(access.impersonate(user, req.headers), 'POST', url.pathname, url.searchParams));
+				const attrs = requestAttributes(access.impersonate(user, req.headers), 'POST', url.pathname, url.searchParams);
+				try {
+					access.authorize(attrs);
+				} catch (error) {
+					access.audit?.recordUpgrade(req, attrs, 403);
+					throw error;
+				}
+				access.audit?.recordUpgrade(req, attrs, 101);
 			}));
 		// Renewed before it expires: checked daily, and the listener takes the new one without a restart.
 		this.certTimer = setInterval(() => {

@@ -99,6 +99,13 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 		assert.equal(deploy.code, 0, deploy.stderr);
 		assert.match(deploy.stderr, /^Warning: would violate PodSecurity "baseline:latest": privileged \(container "main" must not set securityContext\.privileged=true\), hostPath volume \("root"\)$/m);
 		assert.equal((await kubectl('alice', ['delete', 'deployment', 'hostile'])).code, 0);
+		// audit mode: what a change would break of the audit level is written on its audit event.
+		assert.equal((await kubectl('admin', ['label', 'namespace', 'dev1', 'pod-security.kubernetes.io/audit=restricted'])).code, 0);
+		assert.equal((await kubectl('alice', ['create', 'deployment', 'plain', '--image=busybox', '--replicas=0'])).code, 0);
+		const events = fs.readFileSync(path.join(home, 'audit.log'), 'utf8').trim().split('\n').map(l => JSON.parse(l));
+		const made = events.find(e => e.verb === 'create' && e.objectRef?.resource === 'deployments' && e.objectRef?.name === 'plain');
+		assert.match(made.annotations['pod-security.kubernetes.io/audit-violations'], /^would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
+		assert.equal((await kubectl('alice', ['delete', 'deployment', 'plain'])).code, 0);
 	});
 
 	it('lets bob (view, by token) read but not scale, write or read Secrets', async () => {
@@ -187,6 +194,12 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 		const events = fs.readFileSync(path.join(home, 'audit.log'), 'utf8').trim().split('\n').map(l => JSON.parse(l));
 		assert.ok(events.every(e => e.apiVersion === 'audit.k8s.io/v1' && e.kind === 'Event' && e.user.username));
 		assert.ok(!events.some(e => e.verb === 'list' || e.verb === 'get'), 'reads are not audited');
+		// An exec is audited as the create of pods/exec it is, refused ones too.
+		assert.equal((await kubectl('admin', ['run', 'sleeper', '-n', 'dev1', '--image=busybox', '--', 'sleep', '300'])).code, 0);
+		const execed = await kubectl('admin', ['exec', '-n', 'dev1', 'sleeper', '--as=bob', '--', 'true']);
+		assert.match(execed.stderr, /forbidden: User "bob" cannot create resource "pods\/exec" in API group "" in the namespace "dev1"/);
+		const after = fs.readFileSync(path.join(home, 'audit.log'), 'utf8').trim().split('\n').map(l => JSON.parse(l));
+		assert.ok(after.some(e => e.objectRef?.subresource === 'exec' && e.user.username === 'bob' && e.responseStatus.code === 403), 'the refused exec');
 	});
 
 	it('lists and removes users, with the bindings it made for them', async () => {

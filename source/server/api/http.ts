@@ -13,7 +13,7 @@ import {loadSchema} from '../../api/schema.js';
 import type {WatchEvent} from '../../store/store.js';
 import {matcher, type Registry, type WriteOptions} from '../registry.js';
 import type {Access} from '../auth/access.js';
-import {anonymous, localAdmin, requestAttributes, type UserInfo} from '../auth/attributes.js';
+import {anonymous, type Attributes, localAdmin, requestAttributes, type UserInfo} from '../auth/attributes.js';
 import {publicPaths, unauthorized} from '../auth/authn.js';
 import type {ClusterCA} from '../auth/ca.js';
 import {answerReview} from '../auth/reviews.js';
@@ -82,9 +82,13 @@ function unescapePath(part: string): string {
  * Pod Security's warn mode, and its enforce level for workload templates (whose pods enforce refuses later):
  * a Warning header, which kubectl prints as "Warning: would violate PodSecurity ...".
  */
-function warnPodSecurity(res: http.ServerResponse, registry: Registry, obj: KubeObject): void {
+function warnPodSecurity(res: http.ServerResponse, registry: Registry, obj: KubeObject, attrs: Attributes): void {
 	if (obj?.kind !== 'Pod' && !workloadKinds.has(obj?.kind)) return;
 	const ns = registry.store.get('namespaces', '', obj.metadata.namespace ?? '');
+	// audit mode: the violations ride on the request's audit event, as the admission plugin's annotation.
+	const audited = namespaceLevel(ns, 'audit');
+	const auditFound = audited ? violations(podSpecOf(obj), audited) : [];
+	if (auditFound.length) attrs.auditAnnotations = {'pod-security.kubernetes.io/audit-violations': `would violate ${describeViolations(audited!, auditFound)}`};
 	const wanted = [namespaceLevel(ns, 'warn'), ...(obj.kind === 'Pod' ? [] : [namespaceLevel(ns, 'enforce')])].filter(Boolean) as Level[];
 	const level = levels.filter(l => wanted.includes(l)).pop();
 	const found = level ? violations(podSpecOf(obj), level) : [];
@@ -259,7 +263,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 				const created = await registry.create(type, namespace, body, {dryRun, maxBytes: true, guard});
 				// The audit line names what was made, as kube-apiserver's objectRef does once the name is known.
 				attrs.name ??= created.metadata.name;
-				warnPodSecurity(res, registry, created);
+				warnPodSecurity(res, registry, created, attrs);
 				return sendJson(res, 201, present(created));
 			}
 			case 'DELETE': {
@@ -288,7 +292,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 			const body = await decodeObject(subresource === 'scale' ? scaleType : bodyType, await readBody(req), contentType);
 			if (subresource === 'scale') return sendJson(res, 200, await registry.updateScale(type, ns, name, body, {dryRun}));
 			const updated = await registry.update(type, namespace, name, stored(body), {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true, guard});
-			if (!subresource) warnPodSecurity(res, registry, updated);
+			if (!subresource) warnPodSecurity(res, registry, updated, attrs);
 			return sendJson(res, 200, present(updated));
 		}
 		case 'PATCH': {
@@ -299,7 +303,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 			if (contentType === patchTypes.apply) return applyPatchServerSide(registry, target, body as KubeObject, q, dryRun, res, guard);
 			const typeCheck = await patchedTypeCheck(subresource === 'scale' ? scaleType : bodyType);
 			const patched = await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresourceWrite, typeCheck, maxBytes: true, view, guard});
-			if (!subresource) warnPodSecurity(res, registry, patched);
+			if (!subresource) warnPodSecurity(res, registry, patched, attrs);
 			return sendJson(res, 200, present(patched));
 		}
 		case 'DELETE': {

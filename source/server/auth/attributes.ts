@@ -40,6 +40,8 @@ export interface Attributes {
 	subresource?: string;
 	namespace?: string;
 	name?: string;
+	/** Annotations admission adds to the request's audit event (Pod Security's audit mode). */
+	auditAnnotations?: Record<string, string>;
 }
 
 /** Subresources of a namespace that are not resources of their own (/api/v1/namespaces/NS/status). */

@@ -26,6 +26,7 @@ export interface AuditEvent {
 	verb: string;
 	user: {username: string; groups: string[]; uid?: string};
 	impersonatedUser?: {username: string; groups: string[]};
+	annotations?: Record<string, string>;
 	sourceIPs: string[];
 	userAgent?: string;
 	objectRef?: {resource?: string; namespace?: string; name?: string; apiGroup?: string; apiVersion?: string; subresource?: string};
@@ -52,6 +53,18 @@ export class AuditLog {
 		}
 	}
 
+	/** An exec stream, recorded when it is accepted (101) or refused: it runs a command in a pod, so it is audited like a change. */
+	recordUpgrade(req: http.IncomingMessage, attrs: Attributes, code: number): void {
+		const now = new Date().toISOString();
+		this.write({
+			kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: crypto.randomUUID(), stage: 'ResponseComplete',
+			requestURI: req.url ?? '/', verb: 'create', user: {username: attrs.user.name, groups: attrs.user.groups},
+			sourceIPs: [req.socket?.remoteAddress ?? 'local'],
+			objectRef: {resource: attrs.resource, namespace: attrs.namespace, name: attrs.name, apiGroup: attrs.apiGroup ?? '', subresource: attrs.subresource},
+			responseStatus: {metadata: {}, code}, requestReceivedTimestamp: now, stageTimestamp: now,
+		});
+	}
+
 	/** Records the request when its response has gone (or the connection closed first). */
 	track(req: http.IncomingMessage, res: http.ServerResponse, attrs: Attributes, requestVersion?: string, impersonator?: UserInfo): void {
 		if (!mutatingVerbs.has(attrs.verb) && !(attrs.resourceRequest && attrs.subresource === 'exec')) return;
@@ -76,6 +89,7 @@ export class AuditLog {
 					apiGroup: attrs.apiGroup, ...(requestVersion ? {apiVersion: requestVersion} : {}), ...(attrs.subresource ? {subresource: attrs.subresource} : {}),
 				}} : {}),
 				responseStatus: {metadata: {}, code: res.statusCode},
+				...(attrs.auditAnnotations ? {annotations: attrs.auditAnnotations} : {}),
 				requestReceivedTimestamp: received, stageTimestamp: new Date().toISOString(),
 			});
 		};

@@ -2,6 +2,8 @@
 // kubedeck's entry point: argument parsing and dispatch only.
 import {formatStatus, StatusError} from './source/api/errors.js';
 import {connectEmbedded} from './source/client/connect.js';
+import {EmbeddedClient} from './source/client/embedded.js';
+import {kubeconfigTarget} from './source/client/kubeconfig.js';
 import {CliError, ConnectionError} from './source/client/errors.js';
 import {annotateCommand, labelCommand} from './source/commands/label.js';
 import {applyCommand} from './source/commands/apply.js';
@@ -47,12 +49,28 @@ function help(): string {
 		'Flags for every command:',
 		'  -n, --namespace NAME     the namespace to work in (default "default")',
 		'  -h, --help               help for a command',
+		'  --kubeconfig FILE [--context C] [--user U] [--as U]',
+		'                           work on the cluster a kubeconfig names (a real cluster, or this engine as a user)',
 		'',
 		'State lives in $KUBEDECK_HOME (default $XDG_STATE_HOME/kubedeck or ~/.local/state/kubedeck).',
 	].join('\n');
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
+/** `kubedeck --kubeconfig F get pods`: the connection flags may come before the command, as kubectl takes them. */
+function commandFirst(argv: string[]): string[] {
+	const leading: string[] = [];
+	let i = 0;
+	while (i < argv.length && /^--(kubeconfig|context|user|as)(=|$)/.test(argv[i])) {
+		leading.push(argv[i]);
+		if (!argv[i].includes('=') && i + 1 < argv.length) leading.push(argv[++i]);
+		i++;
+	}
+	const rest = argv.slice(i);
+	return rest.length && !rest[0].startsWith('-') ? [rest[0], ...leading, ...rest.slice(1)] : [...leading, ...rest];
+}
+
+export async function main(args: string[], io: Io): Promise<number> {
+	let argv = commandFirst(args);
 	const [name] = argv;
 	if (name === '--help' || name === '-h' || name === 'help') {
 		io.stdout.write(`${help()}\n`);
@@ -73,8 +91,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
 			io.stdout.write(`${command.summary}\n\nUsage:\n  ${command.usage}\n`);
 			return 0;
 		}
-		const ctx = new CommandContext(io, parsed.positionals, parsed.values, parsed.rest, () =>
-			connectEmbedded({home: stateHome(io.env), notice: message => io.stderr.write(`${message}\n`)}));
+		// --kubeconfig: that cluster, as that user; otherwise the embedded engine, as its local admin.
+		const kubeconfig = typeof parsed.values.kubeconfig === 'string' ? parsed.values.kubeconfig : undefined;
+		const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+		const target = kubeconfig ? await kubeconfigTarget(kubeconfig, {context: str(parsed.values.context), user: str(parsed.values.user), as: str(parsed.values.as)}) : undefined;
+		const connect = target
+			? async () => new EmbeddedClient(target.endpoint, target.description)
+			: () => connectEmbedded({home: stateHome(io.env), notice: message => io.stderr.write(`${message}\n`)});
+		const ctx = new CommandContext(io, parsed.positionals, parsed.values, parsed.rest, connect, target?.namespace);
 		try {
 			return (await command.run(ctx)) ?? 0;
 		} finally {

@@ -2,6 +2,7 @@
 // engine's unix socket (or any http base URL), Status bodies turned back into
 // StatusErrors.
 import http from 'node:http';
+import https from 'node:https';
 import {badRequest, isStatus, StatusError} from '../api/errors.js';
 import type {KubeList, KubeObject} from '../api/object.js';
 import {patchTypes} from '../api/patch.js';
@@ -14,19 +15,34 @@ export interface Endpoint {
 	socketPath?: string;
 	host?: string;
 	port?: number;
+	/** A TLS server (a kubeconfig's cluster): its CA, and the client certificate when the user has one. */
+	tls?: {ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean; servername?: string};
+	/** Sent on every request: Authorization for a token, Impersonate-User for --as. */
+	headers?: Record<string, string>;
+}
+
+/** The connection options of an endpoint, for http(s).request. */
+function connection(e: Endpoint) {
+	const {tls, headers: _headers, ...address} = e;
+	return {...address, ...(tls ?? {})};
 }
 
 export class EmbeddedClient implements ClusterClient {
-	private readonly agent = new http.Agent({keepAlive: true});
+	private readonly agent: http.Agent;
+	private readonly transport: typeof http | typeof https;
 
-	constructor(private readonly endpoint: Endpoint, readonly description: string) {}
+	constructor(private readonly endpoint: Endpoint, readonly description: string) {
+		this.transport = endpoint.tls ? https : http;
+		this.agent = endpoint.tls ? new https.Agent({keepAlive: true, ...endpoint.tls}) : new http.Agent({keepAlive: true});
+	}
+
 
 	private request(method: string, path: string, body?: unknown, contentType = 'application/json', retried = false): Promise<unknown> {
 		const payload = body === undefined ? undefined : JSON.stringify(body);
 		return new Promise((resolve, reject) => {
-			const req = http.request({
-				...this.endpoint, agent: this.agent, method, path,
-				headers: {Accept: 'application/json', ...(payload !== undefined ? {'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload)} : {})},
+			const req = this.transport.request({
+				...connection(this.endpoint), agent: this.agent, method, path,
+				headers: {Accept: 'application/json', ...this.endpoint.headers, ...(payload !== undefined ? {'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload)} : {})},
 			}, res => {
 				const chunks: Buffer[] = [];
 				res.on('data', chunk => chunks.push(chunk));
@@ -112,8 +128,9 @@ export class EmbeddedClient implements ClusterClient {
 		params.set('stderr', String(!options.tty));
 		params.set('tty', String(options.tty));
 		const path = `${resourcePath(typeForKind('v1', 'Pod')!, namespace, pod, 'exec')}?${params}`;
-		const url = this.endpoint.socketPath ? `ws+unix://${this.endpoint.socketPath}:${path}` : `ws://${this.endpoint.host ?? '127.0.0.1'}:${this.endpoint.port}${path}`;
-		return openExec(url, options);
+		const {socketPath, host = '127.0.0.1', port, tls} = this.endpoint;
+		const url = socketPath ? `ws+unix://${socketPath}:${path}` : `${tls ? 'wss' : 'ws'}://${host}:${port}${path}`;
+		return openExec(url, options, this.endpoint.headers, tls);
 	}
 
 	scale(type: ResourceType, namespace: string, name: string, replicas: number): Promise<KubeObject> {
@@ -157,7 +174,7 @@ export class EmbeddedClient implements ClusterClient {
 	private stream(path: string, onChunk: (text: string) => void, onEnd?: () => void): Watch {
 		let req: http.ClientRequest | undefined;
 		const done = new Promise<void>((resolve, reject) => {
-			req = http.request({...this.endpoint, method: 'GET', path, headers: {Accept: 'application/json'}}, res => {
+			req = this.transport.request({...connection(this.endpoint), method: 'GET', path, headers: {Accept: 'application/json', ...this.endpoint.headers}}, res => {
 				if ((res.statusCode ?? 500) >= 400) {
 					const chunks: Buffer[] = [];
 					res.on('data', c => chunks.push(c));

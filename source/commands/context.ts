@@ -18,6 +18,11 @@ export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 export const globalFlags: FlagSpec = {
 	namespace: {type: 'string', short: 'n'},
 	help: {type: 'boolean', short: 'h'},
+	// Another cluster (or the engine as another user), as kubectl's flags name them.
+	kubeconfig: {type: 'string'},
+	context: {type: 'string'},
+	user: {type: 'string'},
+	as: {type: 'string'},
 };
 
 export interface Command {
@@ -38,6 +43,8 @@ export class CommandContext {
 		/** Everything after `--`. */
 		readonly rest: string[],
 		private readonly connect: () => Promise<ClusterClient>,
+		/** The kubeconfig context's namespace, when one is used and names one. */
+		readonly contextNamespace?: string,
 	) {}
 
 	client(): Promise<ClusterClient> {
@@ -50,9 +57,9 @@ export class CommandContext {
 		client?.close();
 	}
 
-	/** The namespace from -n, else "default" (kubectl's context default). */
+	/** The namespace from -n, else the context's (kubectl's default), else "default". */
 	get namespace(): string {
-		return (this.flags.namespace as string | undefined) || 'default';
+		return (this.flags.namespace as string | undefined) || this.contextNamespace || 'default';
 	}
 
 	get explicitNamespace(): string | undefined {

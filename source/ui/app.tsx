@@ -250,6 +250,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'editor': return <EditorView state={mode} height={bodyHeight} width={columns} theme={theme} />;
 			case 'logs': return <LogView title={mode.title} session={mode.session} view={mode.view} height={bodyHeight} width={columns} theme={theme} />;
 			default: {
+				if (snapshot.state === 'forbidden') return <Line width={columns} color={theme.error} segments={[snapshot.error ?? 'forbidden']} />;
 				const table = <ResourceTable type={type} items={items} top={top} selected={Math.max(0, selected)} height={height} width={split ? splitLeftWidth(columns) - 1 : columns} allNamespaces={!namespace} sort={view.sort} theme={theme} extra={usageColumns ?? reachColumns} wide={state.wide} marked={marks} />;
 				return split ? <SplitView columns={columns} height={bodyHeight} theme={theme} focus={split.focus} pane={split.pane} list={table} /> : table;
 			}

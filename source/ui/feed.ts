@@ -9,6 +9,7 @@
 // watch alike, with repeated strings and subtrees shared through an Interner
 // the feed keeps (emptied on each relist); without one, objects are stored
 // as received.
+import {formatStatus, StatusError} from '../api/errors.js';
 import type {KubeObject} from '../api/object.js';
 import type {ResourceType} from '../api/resources.js';
 import type {ClusterClient, Watch} from '../client/types.js';
@@ -25,7 +26,8 @@ export interface FeedOptions {
 
 export interface FeedSnapshot {
 	items: KubeObject[];
-	state: 'loading' | 'live' | 'reconnecting' | 'error';
+	/** forbidden: RBAC refuses the list or watch (the error says so in kubectl's words); asked again every 10 s. */
+	state: 'loading' | 'live' | 'reconnecting' | 'error' | 'forbidden';
 	error?: string;
 	/** Objects per tally value ("Running" -> 3), when the feed keeps a tally. */
 	tally: ReadonlyMap<string, number>;
@@ -105,6 +107,12 @@ export class ResourceFeed {
 				});
 				await this.watch.done;
 			} catch (error) {
+				if (error instanceof StatusError && (error.code === 403 || error.code === 401)) {
+					// Not a lost connection: this user may not list these. Ask again now and then (a binding may come).
+					this.publish('forbidden', formatStatus(error.status));
+					await new Promise(r => setTimeout(r, 10_000).unref?.());
+					continue;
+				}
 				this.publish('error', (error as Error).message);
 			}
 			if (this.stopped) return;

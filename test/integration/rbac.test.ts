@@ -78,6 +78,12 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 			assert.equal(r.code, 1, args.join(' '));
 			assert.equal(r.stderr, message);
 		}
+		// kubedeck's own CLI takes the same kubeconfig, and gets the same answers.
+		const own = await runCli(['--kubeconfig', configs.alice, 'get', 'deployments'], {home});
+		assert.match(own.stdout, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/0/, own.stderr);
+		const ownAll = await runCli(['--kubeconfig', configs.alice, 'get', 'pods', '-A'], {home});
+		assert.equal(ownAll.code, 1);
+		assert.equal(ownAll.stderr.trim(), 'Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" at the cluster scope');
 		const as = await kubectl('alice', ['get', 'pods', '--as=bob']);
 		assert.equal(as.stderr, 'Error from server (Forbidden): users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope');
 		// Her own namespace she may read by name (view's namespaces rule, in the namespace it names).

@@ -1,0 +1,53 @@
+// A cluster named by a kubeconfig, for `kubedeck --kubeconfig FILE`: the
+// context (--context, else the current one), its cluster's server and CA,
+// and its user's credentials (--user picks another user entry, as kubectl's
+// flag does): a token, a token file, a client certificate, or an exec
+// plugin. @kubernetes/client-node reads the file and the credentials (it
+// knows every kind a kubeconfig can hold); the requests are ours, so the CLI
+// and the dashboard talk to that cluster exactly as to the engine.
+import {CliError} from './errors.js';
+import type {Endpoint} from './embedded.js';
+
+export interface KubeconfigTarget {
+	endpoint: Endpoint;
+	/** The context's namespace, when it names one. */
+	namespace?: string;
+	/** "alice@kubedeck (https://127.0.0.1:6443)", for messages. */
+	description: string;
+}
+
+export async function kubeconfigTarget(file: string, options: {context?: string; user?: string; as?: string} = {}): Promise<KubeconfigTarget> {
+	const {KubeConfig} = await import('@kubernetes/client-node');
+	const kc = new KubeConfig();
+	try {
+		kc.loadFromFile(file);
+	} catch (error) {
+		throw new CliError(`error: cannot read the kubeconfig ${file}: ${(error as Error).message}`);
+	}
+	const contextName = options.context ?? kc.getCurrentContext();
+	const context = kc.getContextObject(contextName);
+	if (!context) throw new CliError(`error: context "${contextName}" does not exist in ${file}`);
+	if (options.user) {
+		if (!kc.getUser(options.user)) throw new CliError(`error: auth info "${options.user}" does not exist in ${file}`);
+		// A context of our own for the chosen user, so the library applies that user's credentials.
+		kc.addContext({...context, name: `${contextName}/kubedeck-user-${options.user}`, user: options.user});
+		kc.setCurrentContext(`${contextName}/kubedeck-user-${options.user}`);
+	} else {
+		kc.setCurrentContext(contextName);
+	}
+	const cluster = kc.getCurrentCluster();
+	if (!cluster?.server) throw new CliError(`error: the kubeconfig ${file} names no server for context "${contextName}"`);
+	const url = new URL(cluster.server);
+	const opts: Record<string, any> = {headers: {}};
+	await kc.applyToHTTPSOptions(opts);
+	const headers: Record<string, string> = {...opts.headers};
+	if (options.as) headers['Impersonate-User'] = options.as;
+	const tls = url.protocol === 'https:'
+		? {ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !cluster.skipTLSVerify, ...(cluster.tlsServerName ? {servername: cluster.tlsServerName} : {})}
+		: undefined;
+	return {
+		endpoint: {host: url.hostname, port: Number(url.port || (tls ? 443 : 80)), ...(tls ? {tls} : {}), headers},
+		namespace: context.namespace,
+		description: `${kc.getCurrentUser()?.name ?? 'anonymous'}@${cluster.name} (${cluster.server})`,
+	};
+}

@@ -1,0 +1,75 @@
+// The dashboard as a user with a kubeconfig sees it: the built binary in tmux
+// against a real engine over TLS, as bob (view in dev1) and alice (edit in
+// dev1). It opens on their namespace, refuses with RBAC's words what they may
+// not list, and gives a view user the read-only dashboard.
+import assert from 'node:assert/strict';
+import {execFileSync, spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {after, before, describe, it} from 'node:test';
+import {cliPath, type EngineProcess, eventually, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+describe('the dashboard with a user\'s kubeconfig, in tmux', {skip: !hasTmux && 'tmux is not installed'}, () => {
+	let home: string;
+	let engine: EngineProcess;
+	const socket = `kdu-${process.pid}`;
+	let socketPath = '';
+	const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
+	const screen = (session: string) => tmux('capture-pane', '-p', '-t', session);
+	const until = (session: string, pattern: RegExp, what: string) => eventually(() => pattern.test(screen(session)), what, 15_000).catch(error => {
+		throw new Error(`${(error as Error).message}; the screen:\n${screen(session)}`);
+	});
+	const open = async (user: string) => {
+		const r = await runCli(['kubeconfig', '--user', user], {home});
+		assert.equal(r.code, 0, r.stderr);
+		const file = path.join(home, `${user}.kubeconfig`);
+		fs.writeFileSync(file, r.stdout, {mode: 0o600});
+		tmux('new-session', '-d', '-s', user, '-x', '130', '-y', '30', `CI=true KUBEDECK_HOME=${home} KUBEDECK_CONFIG_DIR=${home}/conf-${user} ${process.execPath} ${cliPath} --kubeconfig ${file}`);
+		socketPath ||= tmux('display-message', '-p', '#{socket_path}').trim();
+	};
+
+	before(async () => {
+		home = tempHome();
+		engine = await startEngine(home, {port: 0});
+		for (const [user, role] of [['alice', 'edit'], ['bob', 'view']]) {
+			const r = await runCli(['users', 'add', user, '--namespace', 'dev1', '--role', role], {home});
+			assert.equal(r.code, 0, r.stderr);
+		}
+		const r = await runCli(['create', 'deployment', 'web', '-n', 'dev1', '--image=kubedeck/agnhost', '--replicas=1'], {home});
+		assert.equal(r.code, 0, r.stderr);
+	});
+	after(async () => {
+		try {
+			tmux('kill-server');
+		} catch {}
+		if (socketPath) fs.rmSync(socketPath, {force: true});
+		await engine.stop();
+		removeHome(home);
+	});
+
+	it('opens bob\'s namespace, read-only, and shows what RBAC refuses him', async () => {
+		await open('bob');
+		await until('bob', /kubedeck \[read-only\] bob@kubedeck \(https:\/\/127\.0\.0\.1:\d+\)[^\n]*ns: dev1\s+view: pods\s+● live/, 'bob\'s first screen');
+		await until('bob', /^[> ] web-\S+\s+1\/1\s+Running/m, 'the web pod');
+		tmux('send-keys', '-t', 'bob', ':');
+		tmux('send-keys', '-t', 'bob', 'ns', 'Enter');
+		await until('bob', /● forbidden[^]*Error from server \(Forbidden\): namespaces is forbidden: User "bob" cannot list resource "namespaces"/, 'the namespaces refused');
+		tmux('send-keys', '-t', 'bob', 'Escape');
+		await until('bob', /view: pods/, 'back on the pods');
+		tmux('send-keys', '-t', 'bob', 'C-d');
+		await until('bob', /^read-only: .* is disabled/m, 'delete refused as read-only');
+		assert.doesNotMatch(screen('bob'), /Delete pod/);
+	});
+
+	it('lets alice (edit) change things: the dashboard is not read-only for her', async () => {
+		await open('alice');
+		await until('alice', /kubedeck alice@kubedeck[^\n]*ns: dev1\s+view: pods\s+● live/, 'alice\'s first screen');
+		await until('alice', /^[> ] web-\S+\s+1\/1\s+Running/m, 'the web pod');
+		assert.doesNotMatch(screen('alice').split('\n')[0], /read-only/);
+		tmux('send-keys', '-t', 'alice', 'C-d');
+		await until('alice', /Delete pod\/web-\S+ in namespace dev1\?/, 'delete asks');
+		tmux('send-keys', '-t', 'alice', 'Escape');
+	});
+});

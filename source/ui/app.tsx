@@ -10,6 +10,7 @@ import {Box, useApp, useStdin, useStdout} from 'ink';
 import {useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react';
 import type {KubeObject} from '../api/object.js';
 import {resolveType} from '../api/resources.js';
+import {EmbeddedClient} from '../client/embedded.js';
 import type {ClusterClient} from '../client/types.js';
 import {podStatus} from '../render/columns.js';
 import {formatCores, formatMebibytes} from '../render/format.js';
@@ -97,6 +98,11 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const podFeed = useFeed(client, feed, 'Pod', 'pods', namespace, podStatus);
 	const nodeFeed = useFeed(client, feed, 'Node', 'nodes', undefined, nodeReadiness);
 	const namespaceFeed = useFeed(client, feed, 'Namespace', 'namespaces', undefined);
+	const ownNamespaces = useRef<string[]>([]);
+	useEffect(() => {
+		if (!(client instanceof EmbeddedClient)) return;
+		client.engine('GET', '/kubedeck/v1/namespaces').then(r => (ownNamespaces.current = (r as {namespaces: string[]}).namespaces), () => {});
+	}, [client]);
 	// The header subscribes to summaries, not to the lists: a heartbeat of 100 nodes (10 events a
 	// second) or a pod's status change elsewhere redraws nothing unless a count changes.
 	const podCounts = useSyncExternalStore(podFeed.subscribe, () => podSummary(podFeed.getSnapshot()));
@@ -158,7 +164,9 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const envOf = (s: DashState): Env => {
 		const layout = layoutOf(s);
 		return {
-			items: rowsOf(s), pods: podsNow, namespaces: () => namespaceFeed.getSnapshot().items.map(n => n.metadata.name!),
+			items: rowsOf(s), pods: podsNow,
+			// A user who may not list namespaces completes the ones they are bound in (the engine says which).
+			namespaces: () => (namespaceFeed.getSnapshot().state === 'forbidden' ? ownNamespaces.current : namespaceFeed.getSnapshot().items.map(n => n.metadata.name!)),
 			forwards: forwards.list(), commands, bodyHeight: layout.bodyHeight, readonly, typeName,
 			favourites: prefs.favourites(context), aliases: prefs.aliases(), prefsPath: prefs.path, themes, files: pathCandidates,
 			examplesOffered: layout.examplesOffered, canExec: !!client.exec, now: Date.now(),
@@ -250,7 +258,14 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			case 'editor': return <EditorView state={mode} height={bodyHeight} width={columns} theme={theme} />;
 			case 'logs': return <LogView title={mode.title} session={mode.session} view={mode.view} height={bodyHeight} width={columns} theme={theme} />;
 			default: {
-				if (snapshot.state === 'forbidden') return <Line width={columns} color={theme.error} segments={[snapshot.error ?? 'forbidden']} />;
+				if (snapshot.state === 'forbidden') {
+					return (
+						<Box flexDirection="column">
+							<Line width={columns} color={theme.error} segments={[snapshot.error ?? 'forbidden']} />
+							{type.kind === 'Namespace' && ownNamespaces.current.length > 0 && <Line width={columns} segments={[`Namespaces you are bound in: ${ownNamespaces.current.join(', ')} (:ns NAME opens one)`]} />}
+						</Box>
+					);
+				}
 				const table = <ResourceTable type={type} items={items} top={top} selected={Math.max(0, selected)} height={height} width={split ? splitLeftWidth(columns) - 1 : columns} allNamespaces={!namespace} sort={view.sort} theme={theme} extra={usageColumns ?? reachColumns} wide={state.wide} marked={marks} />;
 				return split ? <SplitView columns={columns} height={bodyHeight} theme={theme} focus={split.focus} pane={split.pane} list={table} /> : table;
 			}

@@ -56,6 +56,7 @@ describe('the dashboard with a user\'s kubeconfig, in tmux', {skip: !hasTmux && 
 		tmux('send-keys', '-t', 'bob', ':');
 		tmux('send-keys', '-t', 'bob', 'ns', 'Enter');
 		await until('bob', /● forbidden[^]*Error from server \(Forbidden\): namespaces is forbidden: User "bob" cannot list resource "namespaces"/, 'the namespaces refused');
+		await until('bob', /Namespaces you are bound in: dev1/, 'his own namespaces, from the engine');
 		tmux('send-keys', '-t', 'bob', 'Escape');
 		await until('bob', /view: pods/, 'back on the pods');
 		tmux('send-keys', '-t', 'bob', 'C-d');

@@ -86,6 +86,9 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 		assert.equal(ownAll.stderr.trim(), 'Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" at the cluster scope');
 		const as = await kubectl('alice', ['get', 'pods', '--as=bob']);
 		assert.equal(as.stderr, 'Error from server (Forbidden): users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope');
+		// The engine tells each user their namespaces; its users are for cluster-admins only.
+		assert.deepEqual(JSON.parse((await kubectl('alice', ['get', '--raw', '/kubedeck/v1/namespaces'])).stdout), {namespaces: ['dev1']});
+		assert.match((await kubectl('alice', ['get', '--raw', '/kubedeck/v1/users'])).stderr, /forbidden: User "alice" cannot get path "\/kubedeck\/v1\/users"/);
 		// Her own namespace she may read by name (view's namespaces rule, in the namespace it names).
 		assert.equal((await kubectl('alice', ['get', 'namespace', 'dev1', '-o', 'name'])).stdout.trim(), 'namespace/dev1');
 	});
@@ -167,8 +170,28 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 			const list = await kubectl('alice', ['auth', 'can-i', '--list'], binary);
 			assert.match(list.stdout, /^deployments\.apps\s+\[\]\s+\[\]\s+\[create delete deletecollection patch update get list watch\]$/m, binary);
 			assert.doesNotMatch(list.stdout, /^roles\.rbac/m);
+			// The same refusals, whatever the kubectl.
+			assert.equal((await kubectl('alice', ['get', 'pods', '-n', 'dev2'], binary)).stderr.split('\n').pop(), 'Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "dev2"');
+			assert.match((await kubectl('carol', ['scale', 'deployment', 'web', '--replicas=0'], binary)).stdout, /deployment\.apps\/web scaled/);
 		}
 		assert.match((await kubectl('admin', ['auth', 'whoami'])).stdout, /Username\s+system:admin\nGroups\s+\[system:masters system:authenticated\]/);
+		// SubjectAccessReview and TokenReview, as a webhook or a controller asks them.
+		const review = async (obj: object) => {
+			const file = path.join(home, 'review.json');
+			fs.writeFileSync(file, JSON.stringify(obj));
+			const r = await kubectl('admin', ['create', '-f', file, '-o', 'json']);
+			assert.equal(r.code, 0, r.stderr);
+			return JSON.parse(r.stdout).status;
+		};
+		const sar = (user: string, verb: string) => ({apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: {user, resourceAttributes: {namespace: 'dev1', verb, group: 'apps', resource: 'deployments'}}});
+		assert.equal((await review(sar('alice', 'delete'))).allowed, true);
+		assert.equal((await review(sar('bob', 'delete'))).allowed, false);
+		const bobToken = (await cli(['users', 'token', 'bob'])).trim();
+		const tokenReview = await review({apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: {token: bobToken}});
+		assert.deepEqual([tokenReview.authenticated, tokenReview.user?.username], [true, 'bob']);
+		assert.equal((await review({apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: {token: 'kd_nope'}})).authenticated, false);
+		// Only who may create them can ask about someone else.
+		assert.match((await kubectl('alice', ['auth', 'can-i', 'list', 'pods', '--as=bob'])).stderr, /cannot impersonate resource "users"/);
 	});
 
 	it('keeps a user from granting what they do not hold, as kube-apiserver\'s escalation check does', async () => {

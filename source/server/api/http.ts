@@ -166,6 +166,13 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 		access.track(req, res, attrs, path.match(/^\/apis?\/((?:[^/]+\/)?v[^/]+)/)?.[1], user === caller ? undefined : caller);
 		access.authorize(attrs);
 	}
+	if (path === '/kubedeck/v1/namespaces') {
+		// Engine-only: the namespaces the caller is bound in, or every one when they may list namespaces.
+		if (!access || method !== 'GET') return sendError(res, pathNotFound());
+		const all = access.authorizer.authorize({user, verb: 'list', resourceRequest: true, apiGroup: '', resource: 'namespaces'});
+		const names = all ? registry.store.list('namespaces').items.map(n => n.metadata.name!).sort() : access.authorizer.namespacesOf(user);
+		return sendJson(res, 200, {namespaces: names});
+	}
 	if (path === '/kubedeck/v1/audit/last') {
 		// Engine-only: who last changed an object, from the audit log (RBAC's non-resource check above guards it).
 		if (!access?.audit) return sendError(res, pathNotFound());

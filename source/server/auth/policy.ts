@@ -86,6 +86,8 @@ export function defaultClusterRoles(): KubeObject[] {
 			rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
 			rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
 		]),
+		// kubedeck's: each user may ask which namespaces they are bound in (the dashboard's namespaces for a user who may not list them).
+		clusterRole('kubedeck:own-namespaces', [{verbs: ['get'], nonResourceURLs: ['/kubedeck/v1/namespaces']}]),
 		clusterRole('system:public-info-viewer', [{verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/']}]),
 	];
 	// view, then edit (which takes view's), then admin (which takes edit's): as the aggregation controller settles.
@@ -109,6 +111,7 @@ export function defaultClusterRoleBindings(): KubeObject[] {
 		binding('cluster-admin', 'cluster-admin', [{kind: 'Group', name: 'system:masters'}]),
 		binding('system:discovery', 'system:discovery', [{kind: 'Group', name: 'system:authenticated'}]),
 		binding('system:basic-user', 'system:basic-user', [{kind: 'Group', name: 'system:authenticated'}]),
+		binding('kubedeck:own-namespaces', 'kubedeck:own-namespaces', [{kind: 'Group', name: 'system:authenticated'}]),
 		binding('system:public-info-viewer', 'system:public-info-viewer', [{kind: 'Group', name: 'system:authenticated'}, {kind: 'Group', name: 'system:unauthenticated'}]),
 	];
 }

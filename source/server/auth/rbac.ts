@@ -172,6 +172,13 @@ export class Authorizer {
 		return [...cluster, ...namespaced];
 	}
 
+	/** The namespaces whose RoleBindings grant the user something (the engine-only "your namespaces" answer). */
+	namespacesOf(user: UserInfo): string[] {
+		const {namespaced} = this.bindings();
+		const keys = userKeys(user);
+		return [...namespaced].filter(([ns, map]) => keys.some(k => (map.get(k) ?? []).some(b => ((b.subjects ?? []) as Subject[]).some(s => subjectMatches(s, user, ns))))).map(([ns]) => ns).sort();
+	}
+
 	roleExists(ref: {kind?: string; name?: string} | undefined, namespace: string): boolean {
 		if (!ref?.name) return false;
 		return ref.kind === 'Role' ? !!this.store.get('roles', namespace, ref.name) : ref.kind === 'ClusterRole' && !!this.store.get('clusterroles', '', ref.name);

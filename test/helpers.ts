@@ -1,7 +1,7 @@
 // Shared test helpers: temp state directories, the built CLI run as a real
 // process, and a real engine process. Everything a test starts is stopped in
 // its cleanup.
-import {spawn, type ChildProcess} from 'node:child_process';
+import {execFileSync, spawn, type ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -177,4 +177,34 @@ export function engineForSuite(setup?: (kd: (args: string[], input?: string) => 
 		removeHome(suite.home);
 	});
 	return suite;
+}
+
+/**
+ * A tmux server of its own for a test (-L NAME): sessions running a command, their screens, a wait
+ * that shows the screen when it times out, and a close that kills the server and removes its socket
+ * file (tmux leaves it behind whether the server was killed or exited with its last window).
+ */
+export function tmuxServer(name: string) {
+	const tmux = (...args: string[]) => execFileSync('tmux', ['-L', name, ...args], {encoding: 'utf8'});
+	let socketFile = '';
+	const screen = (session: string) => tmux('capture-pane', '-p', '-t', session);
+	return {
+		tmux,
+		screen,
+		open(session: string, command: string, columns = 120, rows = 32): void {
+			tmux('new-session', '-d', '-s', session, '-x', String(columns), '-y', String(rows), command);
+			socketFile ||= tmux('display-message', '-p', '#{socket_path}').trim();
+		},
+		until(session: string, pattern: RegExp, what: string, timeoutMs = 15_000): Promise<unknown> {
+			return eventually(() => pattern.test(screen(session)), what, timeoutMs).catch(error => {
+				throw new Error(`${(error as Error).message}; the screen:\n${screen(session)}`);
+			});
+		},
+		close(): void {
+			try {
+				tmux('kill-server');
+			} catch {}
+			if (socketFile) fs.rmSync(socketFile, {force: true});
+		},
+	};
 }

@@ -40,8 +40,8 @@ function kubeconfigEntries(server: string, caPem: string, user: string, credenti
 	};
 }
 
-export function kubeconfigFor(server: string, token: string, caPem: string, name = 'kubedeck'): string {
-	const e = kubeconfigEntries(server, caPem, name, {token});
+/** A kubeconfig of one cluster, user and context. */
+function kubeconfigOf(e: ReturnType<typeof kubeconfigEntries>): string {
 	return YAML.stringify({apiVersion: 'v1', kind: 'Config', clusters: [e.cluster], contexts: [e.context], 'current-context': e.context.name, users: [e.user], preferences: {}});
 }
 
@@ -106,9 +106,7 @@ export const kubeconfigCommand: Command = {
 			ctx.out(`Context "${entries.context.name}" merged into ${file}; use it with: kubectl config use-context ${entries.context.name}`);
 			return 0;
 		}
-		ctx.io.stdout.write(YAML.stringify({
-			apiVersion: 'v1', kind: 'Config', clusters: [entries.cluster], contexts: [entries.context], 'current-context': entries.context.name, users: [entries.user], preferences: {},
-		}));
+		ctx.io.stdout.write(kubeconfigOf(entries));
 		return 0;
 	},
 };

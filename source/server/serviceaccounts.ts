@@ -15,6 +15,7 @@ import crypto from 'node:crypto';
 import type {KubeObject} from '../api/object.js';
 import type {Transaction} from '../store/store.js';
 import {StatusError} from '../api/errors.js';
+import {mountedTokenSeconds} from './auth/tokens.js';
 
 type Rec = Record<string, any>;
 
@@ -36,7 +37,7 @@ export function tokenVolume(): Rec {
 		projected: {
 			defaultMode: 0o644,
 			sources: [
-				{serviceAccountToken: {expirationSeconds: 3607, path: 'token'}},
+				{serviceAccountToken: {expirationSeconds: mountedTokenSeconds, path: 'token'}},
 				{configMap: {name: rootCAConfigMap, items: [{key: 'ca.crt', path: 'ca.crt'}]}},
 				{downwardAPI: {items: [{path: 'namespace', fieldRef: {apiVersion: 'v1', fieldPath: 'metadata.namespace'}}]}},
 			],

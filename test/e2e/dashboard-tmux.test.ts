@@ -1,41 +1,32 @@
 // The dashboard as a person uses it: the built binary in tmux against a real
 // engine; keys with send-keys, the screen with capture-pane.
 import assert from 'node:assert/strict';
-import {execFileSync, spawnSync} from 'node:child_process';
-import fs from 'node:fs';
+import {spawnSync} from 'node:child_process';
 import {after, before, describe, it} from 'node:test';
-import {cliPath, type EngineProcess, eventually, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
+import {cliPath, type EngineProcess, eventually, removeHome, runCli, startEngine, tempHome, tmuxServer} from '../helpers.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 describe('the dashboard in tmux', {skip: !hasTmux && 'tmux is not installed'}, () => {
 	let home: string;
 	let engine: EngineProcess;
-	let socketPath = '';
 	const session = `kd-${process.pid}`;
-	const socket = `kd-${process.pid}`;
-	const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
-	const screen = () => tmux('capture-pane', '-p', '-t', session);
+	const server = tmuxServer(`kd-${process.pid}`);
+	const {tmux} = server;
+	const screen = () => server.screen(session);
 	const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k);
 	// On a timeout, the screen as it was is part of the failure.
-	const until = (pattern: RegExp, what: string) => eventually(() => pattern.test(screen()), what, 15_000).catch(error => {
-		throw new Error(`${(error as Error).message}; the screen:\n${screen()}`);
-	});
+	const until = (pattern: RegExp, what: string) => server.until(session, pattern, what);
 
 	before(async () => {
 		home = tempHome();
 		engine = await startEngine(home);
 		const r = await runCli(['create', 'deployment', 'web', '--image=kubedeck/agnhost', '--replicas=1'], {home});
 		assert.equal(r.code, 0, r.stderr);
-		tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '32', `CI=true KUBEDECK_HOME=${home} KUBEDECK_CONFIG_DIR=${home}/conf ${process.execPath} ${cliPath}`);
-		socketPath = tmux('display-message', '-p', '#{socket_path}').trim();
+		server.open(session, `CI=true KUBEDECK_HOME=${home} KUBEDECK_CONFIG_DIR=${home}/conf ${process.execPath} ${cliPath}`);
 	});
 	after(async () => {
-		try {
-			tmux('kill-server');
-		} catch {}
-		// tmux leaves its socket file behind, whether the server was killed or exited with its last window.
-		if (socketPath) fs.rmSync(socketPath, {force: true});
+		server.close();
 		await engine.stop();
 		removeHome(home);
 	});

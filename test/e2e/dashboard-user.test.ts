@@ -3,31 +3,25 @@
 // dev1). It opens on their namespace, refuses with RBAC's words what they may
 // not list, and gives a view user the read-only dashboard.
 import assert from 'node:assert/strict';
-import {execFileSync, spawnSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
-import {cliPath, type EngineProcess, eventually, removeHome, runCli, startEngine, tempHome} from '../helpers.js';
+import {cliPath, type EngineProcess, removeHome, runCli, startEngine, tempHome, tmuxServer} from '../helpers.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 describe('the dashboard with a user\'s kubeconfig, in tmux', {skip: !hasTmux && 'tmux is not installed'}, () => {
 	let home: string;
 	let engine: EngineProcess;
-	const socket = `kdu-${process.pid}`;
-	let socketPath = '';
-	const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
-	const screen = (session: string) => tmux('capture-pane', '-p', '-t', session);
-	const until = (session: string, pattern: RegExp, what: string) => eventually(() => pattern.test(screen(session)), what, 15_000).catch(error => {
-		throw new Error(`${(error as Error).message}; the screen:\n${screen(session)}`);
-	});
+	const server = tmuxServer(`kdu-${process.pid}`);
+	const {tmux, screen, until} = server;
 	const open = async (user: string) => {
 		const r = await runCli(['kubeconfig', '--user', user], {home});
 		assert.equal(r.code, 0, r.stderr);
 		const file = path.join(home, `${user}.kubeconfig`);
 		fs.writeFileSync(file, r.stdout, {mode: 0o600});
-		tmux('new-session', '-d', '-s', user, '-x', '130', '-y', '30', `CI=true KUBEDECK_HOME=${home} KUBEDECK_CONFIG_DIR=${home}/conf-${user} ${process.execPath} ${cliPath} --kubeconfig ${file}`);
-		socketPath ||= tmux('display-message', '-p', '#{socket_path}').trim();
+		server.open(user, `CI=true KUBEDECK_HOME=${home} KUBEDECK_CONFIG_DIR=${home}/conf-${user} ${process.execPath} ${cliPath} --kubeconfig ${file}`, 130, 30);
 	};
 
 	before(async () => {
@@ -41,10 +35,7 @@ describe('the dashboard with a user\'s kubeconfig, in tmux', {skip: !hasTmux && 
 		assert.equal(r.code, 0, r.stderr);
 	});
 	after(async () => {
-		try {
-			tmux('kill-server');
-		} catch {}
-		if (socketPath) fs.rmSync(socketPath, {force: true});
+		server.close();
 		await engine.stop();
 		removeHome(home);
 	});

@@ -63,6 +63,18 @@ export function parseResourcePath(pathname: string): Target | undefined {
 	return {type, name: rest[1], subresource: rest[2], ...viewed};
 }
 
+/**
+ * A served version other than the stored one: the type bodies are decoded as, and bodies converted in
+ * (stored) and objects out (present; a Status passes unchanged).
+ */
+function versioned({type, view}: Target) {
+	return {
+		bodyType: typeInVersion(type, view),
+		stored: (obj: KubeObject) => (view ? view.toStored(obj) : obj),
+		present: (obj: KubeObject) => (view && obj?.kind === type.kind ? view.fromStored(obj) : obj),
+	};
+}
+
 /** A %-escape Go's url package would refuse ("%zz", a lone "%"), as its EscapeError words it. */
 function checkEscapes(text: string): void {
 	const m = /%(?![0-9a-fA-F]{2})(.{0,2})/s.exec(text);
@@ -84,7 +96,7 @@ function unescapePath(part: string): string {
  */
 function warnPodSecurity(res: http.ServerResponse, registry: Registry, obj: KubeObject, attrs: Attributes): void {
 	if (obj?.kind !== 'Pod' && !workloadKinds.has(obj?.kind)) return;
-	const ns = registry.store.get('namespaces', '', obj.metadata.namespace ?? '');
+	const ns = registry.store.peek('namespaces', '', obj.metadata.namespace ?? '');
 	// audit mode: the violations ride on the request's audit event, as the admission plugin's annotation.
 	const audited = namespaceLevel(ns, 'audit');
 	const auditFound = audited ? violations(podSpecOf(obj), audited) : [];
@@ -218,20 +230,15 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 	if (!target) return sendError(res, pathNotFound());
 	const {type, namespace, name, subresource, view} = target;
 	if (!type.namespaced && namespace) return sendError(res, pathNotFound());
+	const {bodyType, stored, present} = versioned(target);
 	if (type.review) {
 		if (method !== 'POST' || name !== undefined || subresource) throw methodNotAllowed(`${type.plural}.${type.group} supports create only`);
 		if (!access) throw badRequest('this server has no authorizer to review with');
 		const contentType = mediaType(req);
 		checkMediaType(contentType, objectMediaTypes);
-		const reviewType = view ? {...type, version: view.version} : type;
-		const body = await decodeObject(reviewType, await readBody(req), contentType);
-		const answer = answerReview(type, view ? view.toStored(body) : body, user, namespace, access.authorizer, access.authenticator);
-		return sendJson(res, 201, view ? view.fromStored(answer) : answer);
+		const body = await decodeObject(bodyType, await readBody(req), contentType);
+		return sendJson(res, 201, present(answerReview(type, stored(body), user, namespace, access.authorizer, access.authenticator)));
 	}
-	// A served version other than the stored one: bodies are converted in, objects out.
-	const bodyType = typeInVersion(type, view);
-	const stored = (obj: KubeObject) => (view ? view.toStored(obj) : obj);
-	const present = (obj: KubeObject) => (view && obj?.kind === type.kind ? view.fromStored(obj) : obj);
 	if (subresource && !['status', ...(type.subresources ?? [])].includes(subresource)) return sendError(res, pathNotFound());
 	if (subresource === 'exec') {
 		// Served on the upgraded connection (exec.ts); a plain request cannot carry the streams.
@@ -391,15 +398,15 @@ async function applyPatchServerSide(registry: Registry, target: Target, body: Ku
 	if (!q.get('fieldManager')) throw badRequest('PATCH /apply requires a non-empty fieldManager');
 	const {type, namespace, name, view} = target;
 	if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the apply patch must be an object');
-	const typeCheck = await patchedTypeCheck(typeInVersion(type, view));
-	const present = (obj: KubeObject) => (view ? view.fromStored(obj) : obj);
+	const {bodyType, stored, present} = versioned(target);
+	const typeCheck = await patchedTypeCheck(bodyType);
 	try {
 		registry.get(type, namespace ?? '', name!);
 	} catch (error) {
 		if (error instanceof StatusError && error.code === 404) {
 			const obj = {...body, metadata: {...(typeof body.metadata === 'object' ? body.metadata : {}), name}} as KubeObject;
 			typeCheck(obj);
-			return sendJson(res, 201, present(await registry.create(type, namespace, view ? view.toStored(obj) : obj, {dryRun, maxBytes: true, guard})));
+			return sendJson(res, 201, present(await registry.create(type, namespace, stored(obj), {dryRun, maxBytes: true, guard})));
 		}
 		throw error;
 	}

@@ -8,7 +8,7 @@
 // anonymous requests everywhere else with 401, before authorization).
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import type {TLSSocket} from 'node:tls';
+import type {PeerCertificate, TLSSocket} from 'node:tls';
 import {StatusError} from '../../api/errors.js';
 import {anonymous, authenticatedUser, localAdmin, type UserInfo} from './attributes.js';
 import {userUnitPrefix} from './ca.js';
@@ -34,9 +34,8 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /** The subject's CN and Os, as node prints a peer certificate (a repeated field is an array). */
-function certificateUser(socket: TLSSocket): UserInfo | undefined {
-	const cert = socket.getPeerCertificate?.();
-	if (!cert || !cert.subject) return undefined;
+function certificateUser(cert: PeerCertificate): UserInfo | undefined {
+	if (!cert.subject) return undefined;
 	const cn = cert.subject.CN as string | string[] | undefined;
 	const o = cert.subject.O as string | string[] | undefined;
 	const name = Array.isArray(cn) ? cn[0] : cn;
@@ -57,15 +56,15 @@ export class Authenticator {
 		}
 		const socket = req.socket as TLSSocket;
 		if (socket.encrypted && socket.getPeerCertificate) {
-			const presented = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
-			if (presented) {
+			const cert = socket.getPeerCertificate();
+			if (cert && Object.keys(cert).length > 0) {
 				// A certificate another CA signed, or one out of its validity: not a user.
 				if (!socket.authorized) throw unauthorized();
 				// A user removed from the engine loses their certificates too (kubedeck's choice: Kubernetes cannot revoke them).
 				// A certificate names the user record it was issued for (its OU): an earlier user of the same name's does not work.
-				const user = certificateUser(socket);
+				const user = certificateUser(cert);
 				const record = user && this.options.users.get(user.name);
-				const ou = socket.getPeerCertificate().subject?.OU as string | string[] | undefined;
+				const ou = cert.subject?.OU as string | string[] | undefined;
 				if (!user || !record || ![ou ?? []].flat().includes(`${userUnitPrefix}${record.uid}`)) throw unauthorized();
 				return user;
 			}

@@ -114,10 +114,10 @@ export class Authorizer {
 				if (!list.includes(b)) list.push(b);
 			} else map.set(key, [b]);
 		};
-		for (const b of this.store.list('clusterrolebindings').items) {
+		for (const b of this.store.scan('clusterrolebindings')) {
 			for (const s of (b.subjects ?? []) as Subject[]) add(cluster, subjectKey(s, ''), b);
 		}
-		for (const b of this.store.list('rolebindings').items) {
+		for (const b of this.store.scan('rolebindings')) {
 			const ns = b.metadata.namespace!;
 			let map = namespaced.get(ns);
 			if (!map) namespaced.set(ns, (map = new Map()));
@@ -128,7 +128,7 @@ export class Authorizer {
 
 	private roleRules(ref: {kind?: string; name?: string} | undefined, namespace: string): PolicyRule[] {
 		if (!ref?.name) return [];
-		const role = ref.kind === 'Role' ? this.store.get('roles', namespace, ref.name) : ref.kind === 'ClusterRole' ? this.store.get('clusterroles', '', ref.name) : undefined;
+		const role = ref.kind === 'Role' ? this.store.peek('roles', namespace, ref.name) : ref.kind === 'ClusterRole' ? this.store.peek('clusterroles', '', ref.name) : undefined;
 		return ((role?.rules ?? []) as PolicyRule[]);
 	}
 
@@ -181,7 +181,7 @@ export class Authorizer {
 
 	roleExists(ref: {kind?: string; name?: string} | undefined, namespace: string): boolean {
 		if (!ref?.name) return false;
-		return ref.kind === 'Role' ? !!this.store.get('roles', namespace, ref.name) : ref.kind === 'ClusterRole' && !!this.store.get('clusterroles', '', ref.name);
+		return ref.kind === 'Role' ? !!this.store.peek('roles', namespace, ref.name) : ref.kind === 'ClusterRole' && !!this.store.peek('clusterroles', '', ref.name);
 	}
 
 	/** The rules a binding's roleRef names, read as the evaluator reads them. */

@@ -107,10 +107,11 @@ export class ServiceAccountTokens {
 		const now = Math.floor(this.now() / 1000);
 		if (claims.exp <= now || claims.nbf > now + 60 || !claims.aud.includes(audience)) return undefined;
 		const k = claims['kubernetes.io'];
-		const sa = this.store.get('serviceaccounts', k.namespace, k.serviceaccount.name);
+		// Every request of an in-cluster client comes here: the cached objects are read, not copied.
+		const sa = this.store.peek('serviceaccounts', k.namespace, k.serviceaccount.name);
 		if (!sa || sa.metadata.uid !== k.serviceaccount.uid) return undefined;
 		if (k.pod) {
-			const pod = this.store.get('pods', k.namespace, k.pod.name);
+			const pod = this.store.peek('pods', k.namespace, k.pod.name);
 			// A terminating pod keeps its token a minute past its deletion time, so a preStop hook can still call the API.
 			const deleted = pod?.metadata.deletionTimestamp ? Date.parse(pod.metadata.deletionTimestamp) : undefined;
 			if (!pod || pod.metadata.uid !== k.pod.uid || (deleted !== undefined && this.now() > deleted + 60_000)) return undefined;

@@ -9,7 +9,6 @@
 //   POST   /kubedeck/v1/users/NAME/certificate a client certificate and key, with the CA
 //   POST   /kubedeck/v1/users/NAME/keys        {key}: add an SSH public key
 import {badRequest, methodNotAllowed, pathNotFound} from '../../api/errors.js';
-import {authenticatedUser} from './attributes.js';
 import type {ClusterCA} from './ca.js';
 import type {Users} from './users.js';
 
@@ -56,9 +55,8 @@ export async function serveUsersApi(users: Users, ca: ClusterCA | undefined, met
 			const user = users.get(name);
 			if (!user) throw badRequest(`no user ${JSON.stringify(name)}`);
 			if (!ca) throw badRequest('this engine has no certificate authority');
-			const info = authenticatedUser(user.name, user.groups);
 			// system:authenticated is added by the API to every user; it is not written into the certificate.
-			const pair = ca.clientCert(info.name, user.groups, user.uid);
+			const pair = ca.clientCert(user.name, user.groups, user.uid);
 			return {code: 200, body: {certificate: pair.cert, key: pair.key, ca: ca.certPem}};
 		}
 	}

@@ -65,7 +65,8 @@ export class Users {
 	}
 
 	get(name: string): UserRecord | undefined {
-		const obj = this.store.get(userType.plural, '', name);
+		// Read on every request a client certificate makes: the cached object, not a copy.
+		const obj = this.store.peek(userType.plural, '', name);
 		return obj && toRecord(obj);
 	}
 

@@ -1,22 +1,6 @@
 // `kubedeck` on a terminal (or `kubedeck dashboard`): the Ink dashboard.
 import {type Command, type CommandContext} from './context.js';
-import type {KubeObject} from '../api/object.js';
 import {CliError} from '../client/errors.js';
-import type {ClusterClient} from '../client/types.js';
-
-const writeVerbs = ['*', 'create', 'update', 'patch', 'delete'];
-
-/** Whether RBAC lets the user change anything in the namespace (SelfSubjectRulesReview); yes when it cannot be asked. */
-export async function mayChange(client: ClusterClient, namespace: string): Promise<boolean> {
-	try {
-		const review = await client.create({apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', metadata: {}, spec: {namespace}} as KubeObject);
-		const rules = ((review.status as {resourceRules?: {verbs: string[]; resources?: string[]}[]} | undefined)?.resourceRules ?? []);
-		// The reviews themselves are creates every user may make: they change nothing.
-		return rules.some(r => r.verbs.some(v => writeVerbs.includes(v)) && !(r.resources ?? []).every(res => /reviews$/.test(res)));
-	} catch {
-		return true;
-	}
-}
 
 export const dashboardCommand: Command = {
 	name: 'dashboard',
@@ -50,9 +34,8 @@ export const dashboardCommand: Command = {
 		const {runDashboard} = await import('../ui/run.js');
 		// A kubeconfig's context namespace is where its user works (a user bound in dev1 alone may list no others).
 		const namespace = ctx.explicitNamespace ?? ctx.contextNamespace;
-		// A user whose role there changes nothing (view) gets the read-only dashboard: no scale, edit or delete keys.
-		const readonly = ctx.bool('readonly') || (ctx.flags.kubeconfig !== undefined && !(await mayChange(client, namespace ?? 'default')));
-		await runDashboard(client, {namespace, readonly, theme});
+		// The keys RBAC would refuse are hidden by the dashboard itself (ui/permissions.ts), per namespace.
+		await runDashboard(client, {namespace, readonly: ctx.bool('readonly'), theme});
 		return 0;
 	},
 };

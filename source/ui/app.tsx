@@ -18,12 +18,13 @@ import {pathCandidates} from './completion.js';
 import {type EffectDeps, followLive, runEffect} from './effects.js';
 import {type FeedSnapshot, ResourceFeed} from './feed.js';
 import {useKeyQueue} from './hooks/use-key-queue.js';
-import {keyCommandsWith, type Scope} from './keymap.js';
+import {commandIn, type KeyCommand, keyCommandsWith, type Scope} from './keymap.js';
 import {MetricsHistory, sparkline} from './metrics-history.js';
 import {breadcrumb, historyLines, type View} from './navigation.js';
 import {podSelectorOf} from './objects.js';
 import {paneOf} from './panes.js';
 import {PortForwards} from '../client/operations/port-forward.js';
+import {Permissions, refusalText} from './permissions.js';
 import {Prefs} from './prefs.js';
 import {Pulses, pulsesLines} from './pulses.js';
 import {reachOf} from './reach.js';
@@ -73,9 +74,9 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const columns = stdout.columns || 80;
 	const prefs = useMemo(() => givenPrefs ?? new Prefs(), [givenPrefs]);
 	const context = client.description;
-	const readonly = !!readonlyFlag || prefs.protection(context) === 'readonly';
+	const readonlyAsked = !!readonlyFlag || prefs.protection(context) === 'readonly';
 	const typeName = prefs.protection(context) === 'type-name';
-	const {commands, warnings} = useMemo(() => keyCommandsWith(prefs.keyOverrides(), readonly), [prefs, readonly]);
+	const {commands, warnings} = useMemo(() => keyCommandsWith(prefs.keyOverrides(), readonlyAsked), [prefs, readonlyAsked]);
 
 	// The state lives in a ref as well as in React: keys typed faster than React renders each see the state the one before left.
 	const stateRef = useRef<DashState | undefined>(undefined);
@@ -89,6 +90,9 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const [state, setState] = useState<DashState>(stateRef.current);
 	const {view, mode, theme, split} = state;
 	const {type, namespace} = view;
+	// RBAC's answer for each namespace the user looks at: keys it would refuse are not offered.
+	const permissions = useMemo(() => new Permissions(client), [client]);
+	useSyncExternalStore(permissions.subscribe, permissions.getVersion);
 
 	// The lists keep what their views read (slim.ts); describe, YAML and the editors GET the whole object.
 	const feed = useMemo(() => new ResourceFeed(client, type, type.namespaced ? namespace : undefined, tallyFor(type.kind), slimFeed), [client, type, namespace]);
@@ -148,7 +152,23 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		rowsCache.current = {view: s.view, snapshot: snap, rows};
 		return rows;
 	};
-	const examplesOfferedIn = (s: DashState) => !readonly && s.mode.kind === 'list' && s.view.type.kind === 'Pod' && feed.type === s.view.type
+	/** The namespace whose rules apply to the selected row (its own in the all-namespaces view). */
+	const rulesNamespace = (s: DashState) => s.view.namespace ?? (s.view.type.namespaced ? rowsOf(s)[Math.max(0, selectedIndex(s.view, rowsOf(s)))]?.metadata.namespace : undefined) ?? 'default';
+	const readonlyIn = (s: DashState) => readonlyAsked || permissions.changesNothing(rulesNamespace(s));
+	/** The keys this view offers: what the user asked for less what RBAC would refuse on the selected row. */
+	const commandsIn = (s: DashState) => {
+		const ns = rulesNamespace(s);
+		const row = rowsOf(s)[Math.max(0, selectedIndex(s.view, rowsOf(s)))];
+		return commands.filter(c => !permissions.refused(c.id, s.view.type, ns, row));
+	};
+	/** Why a key that is not offered here would be refused, in kube-apiserver's words. */
+	const refusalIn = (s: DashState) => (name: string, scope: Scope) => {
+		const id = commandIn(commands, scope, name);
+		const ns = rulesNamespace(s);
+		const need = id && permissions.refused(id, s.view.type, ns, rowsOf(s)[Math.max(0, selectedIndex(s.view, rowsOf(s)))]);
+		return need ? refusalText(need, ns, s.view.type) : undefined;
+	};
+	const examplesOfferedIn = (s: DashState) => !readonlyIn(s) && s.mode.kind === 'list' && s.view.type.kind === 'Pod' && feed.type === s.view.type
 		&& feed.getSnapshot().state === 'live' && feed.getSnapshot().items.length === 0 && !s.view.filter && haveExamples;
 	// Rows for the body: the terminal less the header (2), status and footer (2), Ink's spare row,
 	// and whatever sits under the body now (a dialog, a prompt, the examples offer, the breadcrumb).
@@ -167,7 +187,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			items: rowsOf(s), pods: podsNow,
 			// A user who may not list namespaces completes the ones they are bound in (the engine says which).
 			namespaces: () => (namespaceFeed.getSnapshot().state === 'forbidden' ? ownNamespaces.current : namespaceFeed.getSnapshot().items.map(n => n.metadata.name!)),
-			forwards: forwards.list(), commands, bodyHeight: layout.bodyHeight, readonly, typeName,
+			forwards: forwards.list(), commands: commandsIn(s), refusal: refusalIn(s), bodyHeight: layout.bodyHeight, readonly: readonlyIn(s), typeName,
 			favourites: prefs.favourites(context), aliases: prefs.aliases(), prefsPath: prefs.path, themes, files: pathCandidates,
 			examplesOffered: layout.examplesOffered, canExec: !!client.exec, now: Date.now(),
 		};
@@ -275,17 +295,18 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 	const scope: Scope = mode.kind === 'logs' || (mode.kind === 'list' && split?.focus === 'logs' && split.pane) ? 'logs' : mode.kind === 'editor' ? 'editor' : mode.kind === 'text' || mode.kind === 'help' ? 'text' : 'list';
 	// Help and quit are pinned to the footer's right end: the rest gives way on a narrow terminal.
 	const pinnedIds = scope === 'list' ? ['app.help', 'app.quit'] : [];
-	const hint = (c: (typeof commands)[number]) => `<${c.keys[0]}> ${c.description.replace(/ \(.*\)$/, '')}`;
+	const offered = commandsIn(state);
+	const hint = (c: KeyCommand) => `<${c.keys[0]}> ${c.description.replace(/ \(.*\)$/, '')}`;
 	// Only the keys that apply here: x reveals only on a Secret's YAML.
-	const applies = (c: (typeof commands)[number]) => c.id !== 'secret.reveal' || (mode.kind === 'text' && !!mode.secret);
+	const applies = (c: KeyCommand) => c.id !== 'secret.reveal' || (mode.kind === 'text' && !!mode.secret);
 	// A kind's own keys (t and S on CronJobs) lead the footer where they work, and stay out of it elsewhere.
-	const ownKeys = scope === 'list' && mode.kind === 'list' && type.kind === 'CronJob' ? commands.filter(c => c.id.startsWith('cronjob.')) : [];
-	const footer = [...ownKeys, ...commands.filter(c => c.scopes.includes(scope) && !c.quiet && !pinnedIds.includes(c.id) && applies(c))].map(hint).join('  ');
-	const pinned = commands.filter(c => pinnedIds.includes(c.id)).map(hint).join('  ');
+	const ownKeys = scope === 'list' && mode.kind === 'list' && type.kind === 'CronJob' ? offered.filter(c => c.id.startsWith('cronjob.')) : [];
+	const footer = [...ownKeys, ...offered.filter(c => c.scopes.includes(scope) && !c.quiet && !pinnedIds.includes(c.id) && applies(c))].map(hint).join('  ');
+	const pinned = offered.filter(c => pinnedIds.includes(c.id)).map(hint).join('  ');
 	return (
 		// One row short of the terminal: at full height Ink clears the screen on every frame (flicker).
 		<Box flexDirection="column" height={rows - 1}>
-			<Header width={columns} theme={theme} readonly={readonly} where={client.description} namespace={namespace} type={type} state={snapshot.state}
+			<Header width={columns} theme={theme} readonly={readonlyIn(state)} where={client.description} namespace={namespace} type={type} state={snapshot.state}
 				nodes={nodeCounts} pods={podCounts} memoryMb={memoryMb} pane={paneOf(type)} shown={items.length} total={snapshot.items.length} filter={view.filter} sort={view.sort} />
 			{showTrail && <Line width={columns} color={theme.muted} segments={[breadcrumb(state.history, {...view, top}, columns - 24), '  (esc back, H history)']} />}
 			{/* No overflow="hidden": Ink would cut every line again with its slow ANSI slicer; the views fit their lines and rows already. */}

@@ -85,7 +85,10 @@ export interface Env {
 	/** Namespace names, for completion. */
 	namespaces(): string[];
 	forwards: readonly Forward[];
+	/** The keys offered here: the keymap less what RBAC would refuse on the selected row. */
 	commands: KeyCommand[];
+	/** Why a key not offered here would be refused (RBAC, in kube-apiserver's words), if that is why. */
+	refusal?(name: string, scope: 'list' | 'text'): string | undefined;
 	/** Rows for the body (a table's header and rows, a text view's title and lines). */
 	bodyHeight: number;
 	readonly: boolean;

@@ -481,6 +481,8 @@ class Reducer {
 		}
 		const command = commandIn(env.commands, 'list', name);
 		if (!command) {
+			const refusal = env.refusal?.(name, 'list');
+			if (refusal) return this.status(refusal, 'error');
 			const blocked = env.readonly && commandIn(defaultKeyCommands, 'list', name);
 			if (blocked) this.status(`read-only: ${defaultKeyCommands.find(c => c.id === blocked)!.description} is disabled`, 'error');
 			return;

@@ -1,7 +1,9 @@
 // The dashboard as a user with a kubeconfig sees it: the built binary in tmux
 // against a real engine over TLS, as bob (view in dev1) and alice (edit in
-// dev1). It opens on their namespace, refuses with RBAC's words what they may
-// not list, and gives a view user the read-only dashboard.
+// dev1, and carol: view and a Role that may scale Deployments). It opens on
+// their namespace, refuses with RBAC's words what they may not list, gives a
+// view user the read-only dashboard, and offers each user the keys their
+// rules allow.
 import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
@@ -27,12 +29,21 @@ describe('the dashboard with a user\'s kubeconfig, in tmux', {skip: !hasTmux && 
 	before(async () => {
 		home = tempHome();
 		engine = await startEngine(home, {port: 0});
-		for (const [user, role] of [['alice', 'edit'], ['bob', 'view']]) {
+		for (const [user, role] of [['alice', 'edit'], ['bob', 'view'], ['carol', 'view']]) {
 			const r = await runCli(['users', 'add', user, '--namespace', 'dev1', '--role', role], {home});
 			assert.equal(r.code, 0, r.stderr);
 		}
 		const r = await runCli(['create', 'deployment', 'web', '-n', 'dev1', '--image=kubedeck/agnhost', '--replicas=1'], {home});
 		assert.equal(r.code, 0, r.stderr);
+		const scaler = path.join(home, 'scaler.yaml');
+		fs.writeFileSync(scaler, [
+			'apiVersion: rbac.authorization.k8s.io/v1', 'kind: Role', 'metadata: {name: scaler, namespace: dev1}',
+			'rules: [{apiGroups: [apps], resources: [deployments/scale], verbs: [get, patch, update]}]', '---',
+			'apiVersion: rbac.authorization.k8s.io/v1', 'kind: RoleBinding', 'metadata: {name: carol-scaler, namespace: dev1}',
+			'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: scaler}', 'subjects: [{kind: User, name: carol, apiGroup: rbac.authorization.k8s.io}]', '',
+		].join('\n'));
+		const applied = await runCli(['apply', '-f', scaler], {home});
+		assert.equal(applied.code, 0, applied.stderr);
 	});
 	after(async () => {
 		server.close();
@@ -50,9 +61,26 @@ describe('the dashboard with a user\'s kubeconfig, in tmux', {skip: !hasTmux && 
 		await until('bob', /Namespaces you are bound in: dev1/, 'his own namespaces, from the engine');
 		tmux('send-keys', '-t', 'bob', 'Escape');
 		await until('bob', /view: pods/, 'back on the pods');
+		assert.doesNotMatch(screen('bob'), /<ctrl\+d> delete|<e> edit|<s> scale/, 'no keys that change things in the footer');
 		tmux('send-keys', '-t', 'bob', 'C-d');
-		await until('bob', /^read-only: .* is disabled/m, 'delete refused as read-only');
+		await until('bob', /^forbidden: you cannot delete resource "pods" in API group "" in the namespace "dev1" \(RBAC\)/m, 'delete refused in RBAC\'s words');
 		assert.doesNotMatch(screen('bob'), /Delete pod/);
+	});
+
+	it('offers carol the scale key on Deployments, and neither edit nor delete', async () => {
+		await open('carol');
+		await until('carol', /kubedeck carol@kubedeck[^\n]*ns: dev1\s+view: pods\s+● live/, 'carol\'s first screen (she may change something, so not read-only)');
+		tmux('send-keys', '-t', 'carol', ':');
+		tmux('send-keys', '-t', 'carol', 'deploy', 'Enter');
+		await until('carol', /^> web\s+1\/1/m, 'the web Deployment');
+		await until('carol', /<s> scale/, 'scale offered');
+		assert.doesNotMatch(screen('carol'), /<ctrl\+d> delete|<e> edit/, 'edit and delete not offered');
+		tmux('send-keys', '-t', 'carol', 's');
+		await until('carol', /replicas: 1/, 'the scale prompt');
+		tmux('send-keys', '-t', 'carol', '2', 'Enter');
+		await until('carol', /^> web\s+\d\/2/m, 'scaled to 2');
+		tmux('send-keys', '-t', 'carol', 'e');
+		await until('carol', /^forbidden: you cannot update resource "deployments" in API group "apps" in the namespace "dev1" \(RBAC\)/m, 'edit refused in RBAC\'s words');
 	});
 
 	it('lets alice (edit) change things: the dashboard is not read-only for her', async () => {

@@ -17,6 +17,7 @@ import {fitTable, looseRegex, parseFilter, scrollWindow, shortenMiddle, visibleO
 import {initialTheme, loadTheme} from '../../source/ui/theme.js';
 import {fit} from '../../source/ui/views/fit.js';
 import {reachOf} from '../../source/ui/reach.js';
+import {grants, needsOf} from '../../source/ui/permissions.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -380,5 +381,32 @@ describe('where a Service or an Ingress is reached from the host', () => {
 	it('gives an Ingress\'s URLs with its listener ports', () => {
 		const ing: KubeObject = {apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: {name: 'i'}, spec: {tls: [{hosts: ['shop.example']}], rules: [{host: 'shop.example', http: {paths: [{path: '/'}]}}, {host: 'blog.example', http: {paths: [{path: '/b'}]}}]}, status: {loadBalancer: {ingress: [{ip: '127.0.0.1', ports: [{port: 8080}, {port: 8443}]}]}}};
 		assert.equal(reachOf(ing, {privileged: false}), 'https://shop.example:8443/ http://blog.example:8080/b');
+	});
+});
+
+describe('the keys RBAC allows', () => {
+	const deployments = resolveType('deployments')!;
+	const pods = resolveType('pods')!;
+	it('matches rules as RBAC does: "*" is every resource and subresource, "*/scale" every scale', () => {
+		const scale = {verb: 'patch', group: 'apps', resource: 'deployments/scale'};
+		assert.equal(grants([{verbs: ['*'], apiGroups: ['*'], resources: ['*']}], scale), true);
+		assert.equal(grants([{verbs: ['patch'], apiGroups: ['apps'], resources: ['*/scale']}], scale), true);
+		assert.equal(grants([{verbs: ['patch'], apiGroups: ['apps'], resources: ['deployments']}], scale), false, 'the object is not its subresource');
+		assert.equal(grants([{verbs: ['patch'], apiGroups: [''], resources: ['deployments/scale']}], scale), false, 'another group');
+		assert.equal(grants([{verbs: ['get', 'list'], apiGroups: ['apps'], resources: ['deployments/scale']}], scale), false, 'another verb');
+	});
+	it('takes resourceNames: only the named objects', () => {
+		const rules = [{verbs: ['delete'], apiGroups: [''], resources: ['pods'], resourceNames: ['web-1']}];
+		const need = {verb: 'delete', group: '', resource: 'pods'};
+		assert.equal(grants(rules, need, 'web-1'), true);
+		assert.equal(grants(rules, need, 'web-2'), false);
+		assert.equal(grants(rules, need), false);
+	});
+	it('knows what each changing key needs, per kind', () => {
+		assert.deepEqual(needsOf('object.scale', deployments), [{verb: 'patch', group: 'apps', resource: 'deployments/scale'}]);
+		assert.deepEqual(needsOf('object.scale', pods), [{verb: 'create', group: '', resource: 'pods/exec'}], 's on a pod is its shell');
+		assert.deepEqual(needsOf('object.delete', pods), [{verb: 'delete', group: '', resource: 'pods'}]);
+		assert.deepEqual(needsOf('cronjob.trigger', resolveType('cronjobs')!), [{verb: 'create', group: 'batch', resource: 'jobs'}]);
+		assert.deepEqual(needsOf('nav.down', pods), []);
 	});
 });

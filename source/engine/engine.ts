@@ -217,7 +217,7 @@ export class Engine {
 				images: this.config.images, imagesDir: host.imagesDir, ledger, runtime: this.runtime, sandboxed, cgroups: this.cgroups, readOnlyPaths,
 				protectedPaths: [home, host.dataRoot, host.memory], storageRoot: volumeRoot, oomKilled: new Set(), log: this.log,
 				allocateIP: uid => ips.allocate(uid), releaseIP: uid => ips.release(uid), dns,
-				serviceAccountToken: (pod, audience) => this.tokens?.forPod(pod, audience),
+				serviceAccountToken: (pod, audience, expirationSeconds) => this.tokens?.forPod(pod, audience, expirationSeconds),
 			});
 			this.kubelets.push(kubelet);
 		}

@@ -8,7 +8,11 @@ import {execFile} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {after, before, describe, it} from 'node:test';
+import {ManualClock} from '../../source/engine/clock.js';
+import {Engine} from '../../source/engine/engine.js';
 import {hasBubblewrap} from '../../source/engine/kubelet/kubelet.js';
+import {memoryRoot} from '../../source/engine/layout.js';
+import {typeByPlural} from '../../source/api/resources.js';
 import {eventually, type EngineProcess, removeHome, repoRoot, runCli, startEngine, tempHome} from '../helpers.js';
 
 const hasKubectl = (process.env.PATH ?? '').split(':').some(dir => fs.existsSync(path.join(dir, 'kubectl')));
@@ -43,6 +47,8 @@ describe('ServiceAccounts and their tokens', {skip: !hasKubectl && 'kubectl is n
 		assert.equal(ca, fs.readFileSync(path.join(home, 'ca.crt'), 'utf8'));
 		assert.equal((await kubectl(['delete', 'serviceaccount', 'default', '-n', 'team'])).code, 0);
 		await eventually(async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', 'team'])).code === 0, 'the default ServiceAccount to come back');
+		assert.equal((await kubectl(['delete', 'configmap', 'kube-root-ca.crt', '-n', 'team'])).code, 0);
+		await eventually(async () => (await kubectl(['get', 'configmap', 'kube-root-ca.crt', '-n', 'team', '-o', 'jsonpath={.data.ca\\.crt}'])).stdout === ca, 'the root CA ConfigMap to come back');
 		const missing = await kubectl(['run', 'nobody', '-n', 'team', '--image=busybox', '--overrides={"spec":{"serviceAccountName":"ghost"}}', '--', 'true']);
 		assert.match(missing.stderr, /pods "nobody" is forbidden: error looking up service account team\/ghost: serviceaccount "ghost" not found/);
 	});
@@ -112,5 +118,39 @@ for (const namespace of ['team', 'default']) {
 		assert.equal(await logs('tokenless'), 'team: ENOENT\ndefault: ENOENT\n');
 		const volumes = JSON.parse((await kubectl(['get', 'pod', 'tokenless', '-n', 'team', '-o', 'json'])).stdout).spec.volumes;
 		assert.ok(!volumes.some((v: {name: string}) => v.name.startsWith('kube-api-access-')));
+	});
+});
+
+describe('a pod\'s projected ServiceAccount token', () => {
+	it('is written again at 80% of its life, as the kubelet does, and the fresh token works', async () => {
+		const home = tempHome();
+		const clock = new ManualClock();
+		const engine = await Engine.start({home, clock, config: {nodes: [{name: 'n', kind: 'process', cpu: '4', memory: '8Gi', pods: 10, labels: {}, taints: []}], images: {}, scheduler: {scoring: 'MostAllocated'}}, log: () => {}});
+		try {
+			const volume = {name: 'token', projected: {sources: [{serviceAccountToken: {path: 'token', expirationSeconds: 600}}]}};
+			await engine.registry.create(typeByPlural('pods')!, 'default', {
+				apiVersion: 'v1', kind: 'Pod', metadata: {name: 'client', namespace: 'default'},
+				spec: {automountServiceAccountToken: false, volumes: [volume], containers: [{name: 'main', image: 'busybox', command: ['sleep', '3600'], volumeMounts: [{name: 'token', mountPath: '/token'}]}]},
+			});
+			await eventually(() => (engine.store.get('pods', 'default', 'client')?.status as {phase?: string})?.phase === 'Running', 'the pod to run');
+			const file = path.join(memoryRoot(home), engine.store.get('pods', 'default', 'client')!.metadata.uid!, 'projected', 'token', 'token');
+			const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as {exp: number; iat: number};
+			const first = fs.readFileSync(file, 'utf8');
+			assert.equal(claims(first).exp - claims(first).iat, 600, 'the life asked for (only kube-api-access\'s 3607 s is extended)');
+			assert.equal(engine.tokens!.authenticate(first)?.name, 'system:serviceaccount:default:default');
+			clock.advance(470_000);
+			assert.equal(fs.readFileSync(file, 'utf8'), first, 'not yet: 470 s of 600');
+			clock.advance(20_000);
+			const second = fs.readFileSync(file, 'utf8');
+			assert.notEqual(second, first, 'written again at 480 s');
+			assert.equal(claims(second).iat, claims(first).iat + 480);
+			assert.equal(engine.tokens!.authenticate(second)?.name, 'system:serviceaccount:default:default');
+			clock.advance(200_000);
+			assert.equal(engine.tokens!.authenticate(first), undefined, 'the first one has expired');
+			assert.equal(engine.tokens!.authenticate(fs.readFileSync(file, 'utf8'))?.name, 'system:serviceaccount:default:default', 'and the file holds a good one still');
+		} finally {
+			await engine.stop();
+			removeHome(home);
+		}
 	});
 });

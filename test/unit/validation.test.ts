@@ -36,6 +36,11 @@ describe('validation', () => {
 		assert.deepEqual(errorsOf(deployment(d => (d.spec.replicas = -1))), ['spec.replicas: Invalid value: -1: must be greater than or equal to 0']);
 	});
 
+	it('refuses a projected token shorter than ten minutes, as kube-apiserver does', () => {
+		const errors = errorsOf(deployment(d => (d.spec.template.spec.volumes = [{name: 't', projected: {sources: [{serviceAccountToken: {path: 'token', expirationSeconds: 60}}]}}])));
+		assert.deepEqual(errors, ['spec.template.spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes']);
+	});
+
 	it('names a missing image by its path', () => {
 		assert.deepEqual(errorsOf(deployment(d => delete d.spec.template.spec.containers[0].image)), ['spec.template.spec.containers[0].image: Required value']);
 	});

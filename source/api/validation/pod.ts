@@ -79,6 +79,10 @@ function validateVolumePaths(v: Rec, p: string): FieldError[] {
 		if (source?.serviceAccountToken) {
 			if (!source.serviceAccountToken.path) errors.push(field.required(`${p}.projected.path`));
 			else errors.push(...localNonReservedPath(String(source.serviceAccountToken.path), `${p}.projected.path`));
+			const seconds = source.serviceAccountToken.expirationSeconds;
+			// The API server defaults it to an hour; the kubelet refreshes at 80% of it.
+			if (seconds !== undefined && (typeof seconds !== 'number' || seconds < 600)) errors.push(field.invalid(`${s}.serviceAccountToken.expirationSeconds`, seconds, 'may not specify a duration less than 10 minutes'));
+			else if (seconds > 2 ** 32) errors.push(field.invalid(`${s}.serviceAccountToken.expirationSeconds`, seconds, 'may not specify a duration larger than 2^32 seconds'));
 		}
 	}
 	return errors;

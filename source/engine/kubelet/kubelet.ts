@@ -39,7 +39,7 @@ export interface KubeletContext {
 	/** Where local-path volumes live (inside the protected data root; a PV may name only its own directory there). */
 	storageRoot: string;
 	/** Issues the pods' ServiceAccount tokens (projected volumes). */
-	serviceAccountToken?: (pod: KubeObject, audience?: string) => string | undefined;
+	serviceAccountToken?: (pod: KubeObject, audience?: string, expirationSeconds?: number) => string | undefined;
 	/** pids the kubelet killed for exceeding their memory limit. */
 	oomKilled: Set<number>;
 	log(line: string): void;

@@ -19,7 +19,7 @@ import {logFile} from './logs.js';
 import {ContainerConfigError, containerEnv, podHostname} from './environment.js';
 import {runProbe} from './probes.js';
 import {killUser, type RunningContainer} from './runtime.js';
-import {containerMounts, prepareVolumes, type Volume} from './volumes.js';
+import {containerMounts, prepareVolumes, refreshTokens, tokenRefreshSeconds, type Volume, type VolumeContext} from './volumes.js';
 import {type ContainerRecord, podStatusFor, willRestart} from './pod-status.js';
 import type {KubeletContext} from './kubelet.js';
 import type {SandboxMount} from './sandbox.js';
@@ -49,6 +49,8 @@ export class PodWorker {
 	private volumes?: Map<string, Volume>;
 	private lastStatus?: Rec;
 	private retryTimer?: {cancel(): void};
+	/** The next rewrite of the pod's projected tokens, before they expire. */
+	private tokenTimer?: {cancel(): void};
 	private readonly warned = new Set<string>();
 	/** The pod's log directory, in the state directory (the kubelet's /var/log/pods/<ns>_<name>_<uid>). */
 	readonly logDir: string;
@@ -203,11 +205,31 @@ export class PodWorker {
 		makeDir(dir.path, dir.mode, dir.owner);
 		const sc = ((pod.spec as Rec).securityContext ?? {}) as Rec;
 		const root = process.getuid?.() === 0;
-		return prepareVolumes({
+		const volumeContext: VolumeContext = {
 			store: this.ctx.store, pod, paths, podGroup: root ? podId(this.podIP!) : undefined, podOwner: root ? podUser(pod, this.podIP!) : undefined,
 			fsGroup: sc.fsGroup, protectedPaths: this.ctx.protectedPaths, storageRoot: this.ctx.storageRoot,
 			serviceAccountToken: this.ctx.serviceAccountToken, podIP: this.podIP,
-		});
+		};
+		const prepared = prepareVolumes(volumeContext);
+		this.refreshTokensLater(volumeContext, prepared);
+		return prepared;
+	}
+
+	/** Write the projected tokens again before they expire, for as long as the pod runs. */
+	private refreshTokensLater(volumeContext: VolumeContext, volumes: Map<string, Volume>): void {
+		const seconds = tokenRefreshSeconds(this.pod);
+		if (seconds === undefined) return;
+		this.tokenTimer?.cancel();
+		this.tokenTimer = this.ctx.clock.setTimeout(() => {
+			if (this.finished) return;
+			try {
+				refreshTokens(volumeContext, volumes);
+			} catch (error) {
+				// The ServiceAccount is gone (or the volume): the old token lives out its life, as the kubelet's does.
+				void this.ctx.events.record(this.pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed: cannot refresh the ServiceAccount token: ${(error as Error).message}`, 'kubelet');
+			}
+			this.refreshTokensLater(volumeContext, volumes);
+		}, seconds * 1000);
 	}
 
 	/** Say once that this pod is not sandboxed, and what it can therefore reach. */
@@ -506,6 +528,7 @@ export class PodWorker {
 	async shutdown(graceSeconds: number): Promise<void> {
 		this.finished = true;
 		this.retryTimer?.cancel();
+		this.tokenTimer?.cancel();
 		await Promise.all([...this.containers.values()].map(r => this.kill(r, graceSeconds)));
 		for (const r of this.containers.values()) for (const t of r.probeTimers.splice(0)) t.cancel();
 		this.releaseProcesses();
@@ -523,6 +546,7 @@ export class PodWorker {
 	private cleanup(): void {
 		this.finished = true;
 		this.retryTimer?.cancel();
+		this.tokenTimer?.cancel();
 		this.releaseProcesses();
 		if (this.podIP) this.ctx.releaseIP(this.pod.metadata.uid!);
 		fs.rmSync(this.logDir, {recursive: true, force: true});

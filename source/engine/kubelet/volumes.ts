@@ -44,8 +44,53 @@ export interface VolumeContext {
 	/** Where provisioned volumes live: a PV may name its own directory there, nothing else. */
 	storageRoot: string;
 	/** A token for the pod's ServiceAccount, bound to the pod (projected serviceAccountToken sources). */
-	serviceAccountToken?: (pod: KubeObject, audience?: string) => string | undefined;
+	serviceAccountToken?: (pod: KubeObject, audience?: string, expirationSeconds?: number) => string | undefined;
 	podIP?: string;
+}
+
+/** A projected token's life when its source names none (the API's default for serviceAccountToken). */
+const defaultTokenSeconds = 3600;
+
+const tokenSources = (pod: KubeObject) => (((pod.spec as Rec).volumes ?? []) as Rec[])
+	.flatMap(v => ((v.projected?.sources ?? []) as Rec[]).filter(s => s.serviceAccountToken).map(s => ({volume: String(v.name), mode: v.projected.defaultMode ?? 0o644, source: s.serviceAccountToken as Rec})));
+
+/**
+ * When the kubelet writes a pod's projected tokens again, in seconds from now: as the kubelet's
+ * token manager does, once a token is 80% through its requested life or a day old, whichever
+ * comes first. Undefined when the pod mounts no token.
+ */
+export function tokenRefreshSeconds(pod: KubeObject): number | undefined {
+	const lives = tokenSources(pod).map(t => Number(t.source.expirationSeconds ?? defaultTokenSeconds));
+	return lives.length ? Math.min(...lives.map(seconds => Math.min(0.8 * seconds, 24 * 3600))) : undefined;
+}
+
+/**
+ * Write the pod's projected tokens afresh, each file replaced whole (a new file renamed over the
+ * old: a client reading the token never sees half of one), before the old ones expire.
+ */
+export function refreshTokens(ctx: VolumeContext, volumes: Map<string, Volume>): void {
+	const owner = filesOwnerOf(ctx);
+	for (const {volume, mode, source} of tokenSources(ctx.pod)) {
+		const dir = volumes.get(volume)?.dir;
+		if (!dir) continue;
+		const token = ctx.serviceAccountToken?.(ctx.pod, source.audience, source.expirationSeconds);
+		if (token === undefined) throw new ContainerConfigError(`cannot make a token for the pod's ServiceAccount (${(ctx.pod.spec as Rec).serviceAccountName ?? 'default'})`);
+		checkRelative(String(source.path), 'serviceAccountToken path');
+		const target = path.resolve(dir, String(source.path));
+		if (!inside(target, dir)) throw new ContainerConfigError(`serviceAccountToken path "${source.path}" leaves its volume`);
+		// The directory is the engine's (0750, nothing of the pod's may write in it): the temporary name cannot be planted.
+		const fresh = path.join(path.dirname(target), `.${path.basename(target)}.new`);
+		fs.writeFileSync(fresh, token, {mode});
+		fs.chmodSync(fresh, mode);
+		if (asRoot && owner) fs.chownSync(fresh, 0, owner.gid);
+		fs.renameSync(fresh, target);
+	}
+}
+
+/** Who owns the files the kubelet writes into a pod's volumes (root, the pod's group) when it can set ownership. */
+function filesOwnerOf(ctx: VolumeContext): {uid: number; gid: number} | undefined {
+	const group = ctx.fsGroup ?? ctx.podGroup;
+	return group !== undefined ? {uid: 0, gid: group} : undefined;
 }
 
 const asRoot = process.getuid?.() === 0;
@@ -128,7 +173,7 @@ export function prepareVolumes(ctx: VolumeContext): Map<string, Volume> {
 	const namespace = pod.metadata.namespace!;
 	const group = ctx.fsGroup ?? ctx.podGroup;
 	const rootOwned = ctx.podGroup !== undefined ? {uid: 0, gid: ctx.podGroup} : undefined;
-	const filesOwner = group !== undefined ? {uid: 0, gid: group} : undefined;
+	const filesOwner = filesOwnerOf(ctx);
 	for (const v of ((pod.spec as Rec).volumes ?? []) as Rec[]) {
 		if (v.emptyDir) {
 			const memory = v.emptyDir.medium === 'Memory';
@@ -213,7 +258,7 @@ function projectedData(ctx: VolumeContext, sources: Rec[]): Record<string, strin
 	};
 	for (const s of sources) {
 		if (s.serviceAccountToken) {
-			const token = ctx.serviceAccountToken?.(ctx.pod, s.serviceAccountToken.audience);
+			const token = ctx.serviceAccountToken?.(ctx.pod, s.serviceAccountToken.audience, s.serviceAccountToken.expirationSeconds);
 			if (token === undefined) throw new ContainerConfigError(`cannot make a token for the pod's ServiceAccount (${(ctx.pod.spec as Rec).serviceAccountName ?? 'default'})`);
 			data[s.serviceAccountToken.path] = token;
 		} else if (s.configMap) {

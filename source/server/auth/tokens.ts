@@ -19,7 +19,12 @@ import {authenticatedUser, groups, type UserInfo} from './attributes.js';
 export const apiAudience = 'https://kubernetes.default.svc.cluster.local';
 const issuer = apiAudience;
 
-/** A kubelet-mounted token's requested life; it is issued for a year, as kube-apiserver's --service-account-extend-token-expiration does, so no refresh is missed. */
+/**
+ * The life kube-api-access volumes ask for. A token asked for with exactly this life is issued for a
+ * year, as kube-apiserver's --service-account-extend-token-expiration (on by default) does, so a
+ * client that never reads the file again keeps working; the kubelet still writes a fresh one at
+ * 80% of the hour (kubelet/volumes.ts).
+ */
 export const mountedTokenSeconds = 3607;
 const extendedSeconds = 365 * 24 * 3600;
 
@@ -91,12 +96,12 @@ export class ServiceAccountTokens {
 		return {token: `${head}.${signature}`, expirationTimestamp: new Date(exp * 1000).toISOString().replace(/\.\d+Z$/, 'Z')};
 	}
 
-	/** The token a kubelet mounts into a pod: bound to it, for the API's audience, extended to a year. */
-	forPod(pod: KubeObject, audience?: string): string | undefined {
+	/** The token a kubelet mounts into a pod: bound to it, for the API's audience unless named, for the life asked (extended as above). */
+	forPod(pod: KubeObject, audience?: string, expirationSeconds = 3600): string | undefined {
 		const name = (pod.spec as {serviceAccountName?: string} | undefined)?.serviceAccountName || 'default';
 		const sa = this.store.get('serviceaccounts', pod.metadata.namespace!, name);
 		if (!sa) return undefined;
-		return this.issue(sa, {pod, expirationSeconds: extendedSeconds, ...(audience ? {audiences: [audience]} : {})}).token;
+		return this.issue(sa, {pod, expirationSeconds: expirationSeconds === mountedTokenSeconds ? extendedSeconds : expirationSeconds, ...(audience ? {audiences: [audience]} : {})}).token;
 	}
 
 	/** The user a ServiceAccount token names, if it is one of ours and still good. */

@@ -5,6 +5,7 @@
 import {applyDefaults} from './defaults.js';
 import type {FieldError} from './errors.js';
 import type {KubeObject} from './object.js';
+import {labelErrors, labelsChanged} from './pod-security.js';
 import type {ResourceType} from './resources.js';
 import {validateObject, validateUpdate} from './validation/kinds.js';
 import {validateObjectMeta} from './validation/meta.js';
@@ -21,5 +22,7 @@ export function admissionErrors(type: ResourceType, obj: KubeObject, old?: KubeO
 		...validateObjectMeta(obj, type.namespaced, labelNamedKinds.has(type.kind) ? 'label' : pathNamedKinds.has(type.kind) ? 'path' : 'subdomain'),
 		...validateObject(obj),
 		...(old ? validateUpdate(obj, old) : []),
+		// Pod Security admission refuses labels that name no level, on create and when an update changes them.
+		...(type.kind === 'Namespace' && (!old || labelsChanged(obj, old)) ? labelErrors(obj.metadata.labels) : []),
 	];
 }

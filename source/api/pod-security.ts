@@ -7,6 +7,7 @@
 // pods they make are what enforce refuses. The checks and their words follow
 // the policy's checks (policy/check_*.go); AppArmor, SELinux and Windows
 // options are not checked (nothing here runs them).
+import {field, type FieldError} from './errors.js';
 import type {KubeObject} from './object.js';
 
 type Rec = Record<string, any>;
@@ -19,10 +20,37 @@ const defaultCapabilities = new Set(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FO
 const safeSysctls = new Set(['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes']);
 const restrictedVolumes = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
 
-/** A namespace's level for a mode (enforce, warn, audit); undefined when its label is absent or not a level. */
+/**
+ * A namespace's level for a mode (enforce, warn, audit); undefined when its label is absent. A label
+ * that names no level fails closed for enforce (restricted) and open for warn and audit, as Pod
+ * Security admission reads them; such labels are refused when written (labelErrors), so only an
+ * older state file holds one.
+ */
 export function namespaceLevel(ns: KubeObject | undefined, mode: 'enforce' | 'warn' | 'audit'): Level | undefined {
 	const value = ns?.metadata.labels?.[`${labelPrefix}${mode}`];
-	return levels.includes(value as Level) ? (value as Level) : undefined;
+	if (value === undefined) return undefined;
+	if (levels.includes(value as Level)) return value as Level;
+	return mode === 'enforce' ? 'restricted' : undefined;
+}
+
+const versionPattern = /^(latest|v1\.(0|[1-9][0-9]*))$/;
+
+/** The errors of a namespace's Pod Security labels, in Pod Security admission's words. */
+export function labelErrors(labels: Record<string, string> | undefined): FieldError[] {
+	const errors: FieldError[] = [];
+	for (const mode of ['enforce', 'audit', 'warn']) {
+		const level = labels?.[`${labelPrefix}${mode}`];
+		if (level !== undefined && !levels.includes(level as Level)) errors.push(field.invalid(`metadata.labels[${labelPrefix}${mode}]`, level, `must be one of ${levels.join(', ')}`));
+		const version = labels?.[`${labelPrefix}${mode}-version`];
+		if (version !== undefined && !versionPattern.test(version)) errors.push(field.invalid(`metadata.labels[${labelPrefix}${mode}-version]`, version, 'must be "latest" or "v1.x"'));
+	}
+	return errors;
+}
+
+/** Whether an update changes any Pod Security label (only then are they checked, as Pod Security admission does). */
+export function labelsChanged(next: KubeObject, old: KubeObject): boolean {
+	const pick = (o: KubeObject) => Object.entries(o.metadata.labels ?? {}).filter(([k]) => k.startsWith(labelPrefix)).sort().join('\n');
+	return pick(next) !== pick(old);
 }
 
 const list = (items: string[]) => items.map(i => JSON.stringify(i)).join(', ');

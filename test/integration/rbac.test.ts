@@ -115,6 +115,11 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 		const made = events.find(e => e.verb === 'create' && e.objectRef?.resource === 'deployments' && e.objectRef?.name === 'plain');
 		assert.match(made.annotations['pod-security.kubernetes.io/audit-violations'], /^would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
 		assert.equal((await kubectl('alice', ['delete', 'deployment', 'plain'])).code, 0);
+		// A label that names no level is refused as Pod Security admission refuses it, and nothing is written.
+		const typo = await kubectl('admin', ['label', '--overwrite', 'namespace', 'dev1', 'pod-security.kubernetes.io/enforce=baseine']);
+		assert.equal(typo.code, 1);
+		assert.equal(typo.stderr, 'The Namespace "dev1" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "baseine": must be one of privileged, baseline, restricted');
+		assert.equal(JSON.parse((await kubectl('admin', ['get', 'namespace', 'dev1', '-o', 'json'])).stdout).metadata.labels['pod-security.kubernetes.io/enforce'], 'baseline');
 	});
 
 	it('lets bob (view, by token) read but not scale, write or read Secrets', async () => {

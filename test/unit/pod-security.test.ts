@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
-import {violations} from '../../source/api/pod-security.js';
+import {labelErrors, namespaceLevel, violations} from '../../source/api/pod-security.js';
+import type {KubeObject} from '../../source/api/object.js';
 
 const container = (securityContext: object = {}, extra: object = {}) => ({name: 'main', image: 'busybox', securityContext, ...extra});
 const hardened = {allowPrivilegeEscalation: false, capabilities: {drop: ['ALL']}, runAsNonRoot: true, seccompProfile: {type: 'RuntimeDefault'}};
@@ -37,5 +38,14 @@ describe('Pod Security Standards', () => {
 			'seccompProfile (pod or container "main" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
 		]);
 		assert.deepEqual(violations({securityContext: {runAsUser: 0}, containers: [container(hardened)]}, 'restricted'), ['runAsUser=0 (pod must not set runAsUser=0)']);
+	});
+	it('fails closed on an enforce label that names no level, and open on warn and audit, as Pod Security admission does', () => {
+		const ns = {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'x', labels: {'pod-security.kubernetes.io/enforce': 'baseine', 'pod-security.kubernetes.io/warn': 'strict', 'pod-security.kubernetes.io/audit': 'baseline'}}} as KubeObject;
+		assert.equal(namespaceLevel(ns, 'enforce'), 'restricted');
+		assert.equal(namespaceLevel(ns, 'warn'), undefined);
+		assert.equal(namespaceLevel(ns, 'audit'), 'baseline');
+		assert.equal(namespaceLevel({...ns, metadata: {name: 'y'}}, 'enforce'), undefined, 'no label: no level');
+		assert.deepEqual(labelErrors(ns.metadata.labels).map(e => e.field), ['metadata.labels[pod-security.kubernetes.io/enforce]', 'metadata.labels[pod-security.kubernetes.io/warn]']);
+		assert.deepEqual(labelErrors({'pod-security.kubernetes.io/enforce-version': 'v1.30', 'pod-security.kubernetes.io/warn-version': '1.30'}).map(e => e.field), ['metadata.labels[pod-security.kubernetes.io/warn-version]']);
 	});
 });

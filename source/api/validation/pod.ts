@@ -79,13 +79,19 @@ function validateVolumePaths(v: Rec, p: string): FieldError[] {
 		if (source?.serviceAccountToken) {
 			if (!source.serviceAccountToken.path) errors.push(field.required(`${p}.projected.path`));
 			else errors.push(...localNonReservedPath(String(source.serviceAccountToken.path), `${p}.projected.path`));
+			// Undefined is an hour (the kubelet asks for that); the kubelet refreshes at 80% of it.
 			const seconds = source.serviceAccountToken.expirationSeconds;
-			// The API server defaults it to an hour; the kubelet refreshes at 80% of it.
-			if (seconds !== undefined && (typeof seconds !== 'number' || seconds < 600)) errors.push(field.invalid(`${s}.serviceAccountToken.expirationSeconds`, seconds, 'may not specify a duration less than 10 minutes'));
-			else if (seconds > 2 ** 32) errors.push(field.invalid(`${s}.serviceAccountToken.expirationSeconds`, seconds, 'may not specify a duration larger than 2^32 seconds'));
+			if (seconds !== undefined) errors.push(...tokenLifeErrors(`${s}.serviceAccountToken.expirationSeconds`, seconds));
 		}
 	}
 	return errors;
+}
+
+/** A token's requested life, as kube-apiserver bounds it (projected volumes and TokenRequest alike). */
+export function tokenLifeErrors(path: string, seconds: unknown): FieldError[] {
+	if (typeof seconds !== 'number' || seconds < 600) return [field.invalid(path, seconds, 'may not specify a duration less than 10 minutes')];
+	if (seconds > 2 ** 32) return [field.invalid(path, seconds, 'may not specify a duration larger than 2^32 seconds')];
+	return [];
 }
 
 function validateResources(resources: Rec | undefined, path: string): FieldError[] {

@@ -3,7 +3,7 @@
 // Paths, verbs, query parameters, Status errors, Tables and watch streams
 // follow kube-apiserver (see shared/reference/kubectl-compat.md).
 import http from 'node:http';
-import {badRequest, conflict, field, internalError, invalid, isStatus, methodNotAllowed, pathNotFound, StatusError} from '../../api/errors.js';
+import {badRequest, internalError, isStatus, methodNotAllowed, pathNotFound, StatusError} from '../../api/errors.js';
 import {typeInVersion, viewOf, type VersionView} from '../../api/conversion.js';
 import type {KubeObject} from '../../api/object.js';
 import {patchTypes} from '../../api/patch.js';
@@ -17,7 +17,7 @@ import {anonymous, type Attributes, localAdmin, requestAttributes, type UserInfo
 import {publicPaths, unauthorized} from '../auth/authn.js';
 import type {ClusterCA} from '../auth/ca.js';
 import {answerReview} from '../auth/reviews.js';
-import {apiAudience, type ServiceAccountTokens} from '../auth/tokens.js';
+import {type ServiceAccountTokens, tokenRequest, tokenRequestType} from '../auth/tokens.js';
 import {serveUsersApi, usersApiPrefix} from '../auth/users-api.js';
 import {refuseBrowser} from './auth.js';
 import {checkMediaType, mediaType, objectMediaTypes, patchMediaTypes, readBody} from './body.js';
@@ -329,36 +329,6 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 }
 
 const metricsGroup = {name: 'metrics.k8s.io', versions: [{groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1'}], preferredVersion: {groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1'}};
-
-const tokenRequestType: ResourceType = {kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', plural: 'token', singular: 'token', shortNames: [], namespaced: true};
-
-/** TokenRequest (kubectl create token): a token for the ServiceAccount, optionally bound to a pod, as the API validates it. */
-function tokenRequest(registry: Registry, tokens: ServiceAccountTokens, sa: KubeObject, request: KubeObject): KubeObject {
-	const spec = (request.spec ?? {}) as {audiences?: string[]; expirationSeconds?: number; boundObjectRef?: {kind?: string; apiVersion?: string; name?: string; uid?: string}};
-	const expirationSeconds = spec.expirationSeconds ?? 3600;
-	const errors = [];
-	if (expirationSeconds < 600) errors.push(field.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes'));
-	if (expirationSeconds > 2 ** 32) errors.push(field.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration larger than 2^32 seconds'));
-	let pod: KubeObject | undefined;
-	const ref = spec.boundObjectRef;
-	if (ref) {
-		if (ref.kind !== 'Pod') errors.push(field.notSupported('spec.boundObjectRef.kind', ref.kind ?? '', ['Pod']));
-		else {
-			pod = registry.get(typeByPlural('pods')!, sa.metadata.namespace!, ref.name ?? '');
-			if (ref.uid && ref.uid !== pod.metadata.uid) throw conflict(typeByPlural('pods')!, ref.name ?? '', `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
-			const podSA = (pod.spec as {serviceAccountName?: string}).serviceAccountName || 'default';
-			if (podSA !== sa.metadata.name) throw badRequest(`cannot bind token for serviceaccount "${sa.metadata.name}" to pod running with different serviceaccount name.`);
-		}
-	}
-	if (errors.length) throw invalid('TokenRequest', 'authentication.k8s.io', sa.metadata.name!, errors);
-	const issued = tokens.issue(sa, {audiences: spec.audiences, expirationSeconds, pod});
-	return {
-		kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
-		metadata: {name: sa.metadata.name, namespace: sa.metadata.namespace, creationTimestamp: null},
-		spec: {audiences: spec.audiences?.length ? spec.audiences : [apiAudience], expirationSeconds, boundObjectRef: ref ?? null},
-		status: issued,
-	} as unknown as KubeObject;
-}
 
 /** The Scale subresource's own type, for decoding its bodies. */
 const scaleType: ResourceType = {kind: 'Scale', group: 'autoscaling', version: 'v1', plural: 'scale', singular: 'scale', shortNames: [], namespaced: true};

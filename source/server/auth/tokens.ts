@@ -12,8 +12,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import {badRequest, conflict, field, invalid} from '../../api/errors.js';
 import type {KubeObject} from '../../api/object.js';
+import {type ResourceType, typeByPlural} from '../../api/resources.js';
+import {tokenLifeErrors} from '../../api/validation/pod.js';
 import type {Store} from '../../store/store.js';
+import type {Registry} from '../registry.js';
 import {authenticatedUser, groups, type UserInfo} from './attributes.js';
 
 export const apiAudience = 'https://kubernetes.default.svc.cluster.local';
@@ -144,4 +148,32 @@ export class ServiceAccountTokens {
 			return undefined;
 		}
 	}
+}
+
+export const tokenRequestType: ResourceType = {kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', plural: 'token', singular: 'token', shortNames: [], namespaced: true};
+
+/** TokenRequest (kubectl create token): a token for the ServiceAccount, optionally bound to a pod, as the API validates it. */
+export function tokenRequest(registry: Registry, tokens: ServiceAccountTokens, sa: KubeObject, request: KubeObject): KubeObject {
+	const spec = (request.spec ?? {}) as {audiences?: string[]; expirationSeconds?: number; boundObjectRef?: {kind?: string; apiVersion?: string; name?: string; uid?: string}};
+	const expirationSeconds = spec.expirationSeconds ?? 3600;
+	const errors = tokenLifeErrors('spec.expirationSeconds', expirationSeconds);
+	let pod: KubeObject | undefined;
+	const ref = spec.boundObjectRef;
+	if (ref) {
+		if (ref.kind !== 'Pod') errors.push(field.notSupported('spec.boundObjectRef.kind', ref.kind ?? '', ['Pod']));
+		else {
+			pod = registry.get(typeByPlural('pods')!, sa.metadata.namespace!, ref.name ?? '');
+			if (ref.uid && ref.uid !== pod.metadata.uid) throw conflict(typeByPlural('pods')!, ref.name ?? '', `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+			const podSA = (pod.spec as {serviceAccountName?: string}).serviceAccountName || 'default';
+			if (podSA !== sa.metadata.name) throw badRequest(`cannot bind token for serviceaccount "${sa.metadata.name}" to pod running with different serviceaccount name.`);
+		}
+	}
+	if (errors.length) throw invalid('TokenRequest', 'authentication.k8s.io', sa.metadata.name!, errors);
+	const issued = tokens.issue(sa, {audiences: spec.audiences, expirationSeconds, pod});
+	return {
+		kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
+		metadata: {name: sa.metadata.name, namespace: sa.metadata.namespace, creationTimestamp: null},
+		spec: {audiences: spec.audiences?.length ? spec.audiences : [apiAudience], expirationSeconds, boundObjectRef: ref ?? null},
+		status: issued,
+	} as unknown as KubeObject;
 }

@@ -58,7 +58,24 @@ function defaultTemplate(spec: Rec, restartPolicy = 'Always'): void {
 }
 
 /** Fill in defaults in place. Called on create and update, before validation. */
+/**
+ * What Go's decoding and encoding make of a built-in object: a null is the field's zero value,
+ * which the encoder omits (a template's `creationTimestamp: null`, as kubectl's rollout undo
+ * sends it), and so is an empty list (`ownerReferences: []`: every list field of the built-in
+ * kinds is omitempty). Empty objects stay: `emptyDir: {}` means something.
+ */
+export function omitEmpty(value: Rec): void {
+	for (const key of Object.keys(value)) {
+		const v = value[key];
+		if (v === null || (Array.isArray(v) && v.length === 0)) delete value[key];
+		else if (Array.isArray(v)) {
+			for (const item of v) if (item !== null && typeof item === 'object') omitEmpty(item);
+		} else if (typeof v === 'object') omitEmpty(v);
+	}
+}
+
 export function applyDefaults(obj: KubeObject): void {
+	omitEmpty(obj as unknown as Rec);
 	const spec = obj.spec as Rec | undefined;
 	switch (obj.kind) {
 		case 'Namespace':

@@ -250,6 +250,23 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 		assert.equal((await kubectl(['delete', 'namespace', 'v1hpa'])).code, 0);
 	});
 
+	it('undoes a Deployment\'s rollout onto its old ReplicaSet, which takes the next revision, and omits what Go omits', async () => {
+		assert.equal((await kubectl(['create', 'deployment', 'undo', '--image=busybox', '--replicas=0'])).code, 0);
+		await eventually(async () => (await kubectl(['get', 'rs', '-l', 'app=undo', '-o', 'name'])).stdout.trim().split('\n').length === 1, 'the first ReplicaSet');
+		assert.equal((await kubectl(['set', 'image', 'deployment/undo', 'busybox=busybox:2'])).code, 0);
+		await eventually(async () => (await kubectl(['get', 'rs', '-l', 'app=undo', '-o', 'name'])).stdout.trim().split('\n').length === 2, 'the second ReplicaSet');
+		const undo = await kubectl(['rollout', 'undo', 'deployment/undo']);
+		assert.equal(undo.stdout, 'deployment.apps/undo rolled back\n', undo.stderr);
+		// kubectl sends the old template with `creationTimestamp: null`: stored as Go stores it, it is the old template again.
+		assert.equal((await kubectl(['get', 'deployment', 'undo', '-o', 'jsonpath={.spec.template.metadata}'])).stdout, '{"labels":{"app":"undo"}}');
+		await eventually(async () => /\nREVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>\n/.test((await kubectl(['rollout', 'history', 'deployment/undo'])).stdout), 'revisions 2 and 3 (1 moved to 3)');
+		assert.equal((await kubectl(['get', 'rs', '-l', 'app=undo', '-o', 'name'])).stdout.trim().split('\n').length, 2, 'no third ReplicaSet');
+		// An empty list is omitted, as the Go encoder omits it.
+		const released = JSON.parse((await kubectl(['patch', 'deployment', 'undo', '--type=json', '-p', '[{"op":"add","path":"/metadata/finalizers","value":[]}]', '-o', 'json'])).stdout);
+		assert.equal('finalizers' in released.metadata, false);
+		assert.equal((await kubectl(['delete', 'deployment', 'undo'])).code, 0);
+	});
+
 	it('rolls a StatefulSet with claims and a DaemonSet out, shows their history and undoes a revision', async () => {
 		const file = path.join(home, 'stateful.yaml');
 		const manifest = (image: string) => `apiVersion: apps/v1

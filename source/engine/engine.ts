@@ -23,6 +23,7 @@ import {ServiceAccountsController} from './controllers/serviceaccounts.js';
 import {AggregationController, defaultClusterRoleBindings, defaultClusterRoles} from '../server/auth/policy.js';
 import {apiServiceIp, dnsServiceIp} from '../server/allocators.js';
 import {type ExecProcess, type ExecRequest, execUpgradeHandler} from '../server/api/exec.js';
+import {isPortForward, portForwardUpgradeHandler} from '../server/api/portforward.js';
 import {Store, type StoreOptions} from '../store/store.js';
 import {acquireLock, type HeldLock, socketPath} from './home.js';
 import {serveIdentity} from './identity.js';
@@ -313,7 +314,9 @@ export class Engine {
 			metrics: (resource, namespace, name) => (resource === 'pods' ? podMetrics(this.kubelets, this.store, namespace, name) : nodeMetrics(this.kubelets, this.store, name)),
 		};
 		const handler = createApiHandler(options);
-		const upgrade = execUpgradeHandler(this.registry, (pod, request) => this.execInPod(pod, request));
+		const execUpgrade = execUpgradeHandler(this.registry, (pod, request) => this.execInPod(pod, request));
+		const forwardUpgrade = portForwardUpgradeHandler(this.registry);
+		const upgrade: typeof execUpgrade = (req, ...rest) => (isPortForward(req.url) ? forwardUpgrade : execUpgrade)(req, ...rest);
 		const track = (authorize?: (req: http.IncomingMessage) => void) => (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
 			this.upgraded.add(socket);
 			socket.once('close', () => this.upgraded.delete(socket));

@@ -11,7 +11,9 @@
 //   stops decoding and wins, with the context of where it happened;
 // - an integer must parse with strconv.ParseInt and fit the type: 1e12 and
 //   3.0 into an int32 are "number 1e12", "number 3.0";
-// - null is accepted everywhere; unknown fields are skipped.
+// - null is accepted everywhere; unknown fields are skipped (and named, for
+//   fieldValidation: Strict refuses them, Warn says so, as kube-apiserver's
+//   strict decoder names them: "spec.template.spec.containers[0].bogus").
 import {quantityFormatMessage} from './quantity.js';
 import type {ModelSchema, Schema, TypeRef} from './schema.js';
 
@@ -31,7 +33,12 @@ interface Context {
 	struct?: string;
 	fields: string[];
 	saved?: string;
+	/** Unknown fields found, by path, when the caller asks. */
+	unknown?: string[];
 }
+
+/** A field's path as the strict decoder prints it: spec.containers[0].name. */
+const fieldPath = (path: (string | number)[]) => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('');
 
 function jsonKind(value: unknown): string {
 	if (Array.isArray(value)) return 'array';
@@ -156,7 +163,14 @@ function checkStruct(ctx: Context, obj: Record<string, unknown>, model: ModelSch
 	for (const [key, value] of Object.entries(obj)) {
 		// sigs.k8s.io/json matches field names case-sensitively; unknown fields are dropped.
 		const field = model.fields.get(key);
-		if (!field) continue;
+		if (!field) {
+			// Named for fieldValidation, and gone from the object, as the Go struct has nowhere to keep it.
+			if (ctx.unknown) {
+				ctx.unknown.push(fieldPath([...ctx.path, key]));
+				delete obj[key];
+			}
+			continue;
+		}
 		const struct = ctx.struct;
 		ctx.struct = model.goName;
 		ctx.fields.push(key);
@@ -169,8 +183,8 @@ function checkStruct(ctx: Context, obj: Record<string, unknown>, model: ModelSch
 }
 
 /** The Go decoder's error for `obj` decoded into `model`, or undefined when every field has the right type. */
-export function decodeError(schema: Schema, model: ModelSchema, obj: unknown, numbers?: NumberLiterals): string | undefined {
-	const ctx: Context = {schema, numbers, path: [], fields: []};
+export function decodeError(schema: Schema, model: ModelSchema, obj: unknown, numbers?: NumberLiterals, unknown?: string[]): string | undefined {
+	const ctx: Context = {schema, numbers, path: [], fields: [], unknown};
 	try {
 		check(ctx, obj, {kind: 'object', model: model.name});
 	} catch (error) {

@@ -250,6 +250,36 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 		assert.equal((await kubectl(['delete', 'namespace', 'v1hpa'])).code, 0);
 	});
 
+	it('explains kinds and validates fields from the official schemas: kubectl explain, apply of a List, fieldValidation Strict, Warn and Ignore, on kubectl 1.27 too', async () => {
+		const old = '/usr/lib/google-cloud-sdk/bin/kubectl.1.27';
+		for (const binary of ['kubectl', ...(fs.existsSync(old) ? [old] : [])]) {
+			// 1.27 reads /openapi/v2 (gnostic's protobuf) where newer ones read /openapi/v3.
+			const explained = await kubectl(['explain', 'deployment.spec.strategy'], binary);
+			assert.match(explained.stdout, /KIND:\s+Deployment\nVERSION:\s+v1\n[^]*FIELD:\s+strategy <DeploymentStrategy>[^]*The deployment strategy to use to replace existing pods with new ones\.[^]*rollingUpdate\s+<RollingUpdateDeployment>/, `${binary}: ${explained.stderr}`);
+			const file = path.join(home, 'list.yaml');
+			fs.writeFileSync(file, 'apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: listed-a}, data: {a: "1"}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: listed-b}}\n');
+			const listed = await kubectl(['apply', '-f', file], binary);
+			assert.match(listed.stdout, /^configmap\/listed-a (created|unchanged)\nconfigmap\/listed-b (created|unchanged)\n$/, `${binary}: ${listed.stderr}`);
+			// kubectl asks for Strict by default: an unknown field is refused, named by its path, and nothing is written.
+			fs.writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: strict}\ndata: {a: "1"}\nbogus: 1\n');
+			const strict = await kubectl(['apply', '-f', file], binary);
+			assert.equal(strict.code, 1);
+			assert.match(strict.stderr, /Error from server \(BadRequest\): error when creating "[^"]+": ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "bogus"/, binary);
+			assert.equal((await kubectl(['get', 'configmap', 'strict'], binary)).code, 1);
+		}
+		const file = path.join(home, 'warn.yaml');
+		fs.writeFileSync(file, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: fields}\nspec:\n  replicas: 0\n  selector: {matchLabels: {app: fields}}\n  template:\n    metadata: {labels: {app: fields}}\n    spec: {containers: [{name: m, image: busybox, bogusField: 1}]}\n');
+		const warned = await kubectl(['apply', '--validate=warn', '-f', file]);
+		assert.equal(warned.code, 0, warned.stderr);
+		assert.match(warned.stderr, /^Warning: unknown field "spec\.template\.spec\.containers\[0\]\.bogusField"$/m);
+		assert.equal((await kubectl(['get', 'deployment', 'fields', '-o', 'jsonpath={.spec.template.spec.containers[0].bogusField}'])).stdout, '', 'dropped, as the Go struct drops it');
+		fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('replicas: 0', 'replicas: 0\n  bogus: 1'));
+		const ignored = await kubectl(['apply', '--validate=false', '-f', file]);
+		assert.deepEqual([ignored.code, ignored.stderr], [0, ''], 'Ignore says nothing');
+		assert.equal((await kubectl(['delete', 'deployment', 'fields'])).code, 0);
+		assert.equal((await kubectl(['delete', 'configmap', 'listed-a', 'listed-b'])).code, 0);
+	});
+
 	it('undoes a Deployment\'s rollout onto its old ReplicaSet, which takes the next revision, and omits what Go omits', async () => {
 		assert.equal((await kubectl(['create', 'deployment', 'undo', '--image=busybox', '--replicas=0'])).code, 0);
 		await eventually(async () => (await kubectl(['get', 'rs', '-l', 'app=undo', '-o', 'name'])).stdout.trim().split('\n').length === 1, 'the first ReplicaSet');

@@ -22,7 +22,26 @@ const internalPackage: Record<string, string> = {'': 'core', apps: 'apps', batch
 
 const versionOf = (apiVersion: string) => apiVersion.split('/').pop()!;
 
-export async function decodeObject(type: ResourceType, buf: Buffer, contentType: string): Promise<KubeObject> {
+/**
+ * What a write does with fields its kind does not have (the fieldValidation parameter): drop them
+ * silently, drop them with a Warning each (the API server's default), or refuse the write.
+ */
+export interface FieldValidation {
+	mode: 'Ignore' | 'Warn' | 'Strict';
+	warn(text: string): void;
+}
+
+const strictError = (unknown: string[]) => `strict decoding error: ${unknown.map(f => `unknown field ${JSON.stringify(f)}`).join(', ')}`;
+
+/** Unknown fields found in a write, dealt with as its fieldValidation says (the caller throws a Strict refusal in its own words). */
+function unknownFields(validation: FieldValidation | undefined, unknown: string[]): string | undefined {
+	if (!validation || validation.mode === 'Ignore' || unknown.length === 0) return undefined;
+	if (validation.mode === 'Strict') return strictError(unknown);
+	for (const f of unknown) validation.warn(`unknown field ${JSON.stringify(f)}`);
+	return undefined;
+}
+
+export async function decodeObject(type: ResourceType, buf: Buffer, contentType: string, validation?: FieldValidation): Promise<KubeObject> {
 	const unrecognized = (why: string) => badRequest(`the object provided is unrecognized (must be of type ${type.kind}): ${why} (${summarizeData(buf)})`);
 	let decoded;
 	try {
@@ -56,7 +75,8 @@ export async function decodeObject(type: ResourceType, buf: Buffer, contentType:
 	const schema = await loadSchema();
 	const model = schema.modelForKind(type.version, type.kind);
 	if (model) {
-		const problem = decodeError(schema, model, obj, decoded.numbers);
+		const unknown: string[] = [];
+		const problem = decodeError(schema, model, obj, decoded.numbers, unknown) ?? unknownFields(validation, unknown);
 		if (problem) throw badRequest(`${head}: ${problem}`);
 	}
 	obj.apiVersion = apiVersion;
@@ -75,13 +95,24 @@ export function decodePatch(buf: Buffer, contentType: string): unknown {
 }
 
 /** A check of the patched object's types, run inside the patch's transaction before defaulting. */
-export async function patchedTypeCheck(type: ResourceType): Promise<(obj: KubeObject) => void> {
+export async function patchedTypeCheck(type: ResourceType, validation?: FieldValidation): Promise<(obj: KubeObject) => void> {
 	const schema = await loadSchema();
 	const model = schema.modelForKind(type.version, type.kind);
 	return obj => {
-		const problem = model && decodeError(schema, model, obj);
+		const unknown: string[] = [];
+		const problem = model && decodeError(schema, model, obj, undefined, unknown);
 		if (problem) throw invalid('', '', '', [field.invalid('patch', JSON.stringify(obj), problem)]);
+		const strict = unknownFields(validation, unknown);
+		if (strict) throw badRequest(strict);
 	};
+}
+
+/** The fieldValidation query parameter (Warn when absent, as kube-apiserver defaults it). */
+export function fieldValidationParam(q: URLSearchParams, warn: (text: string) => void): FieldValidation {
+	const value = q.get('fieldValidation') ?? '';
+	if (value === '') return {mode: 'Warn', warn};
+	if (value !== 'Ignore' && value !== 'Warn' && value !== 'Strict') throw badRequest(`fieldValidation: invalid value ${JSON.stringify(value)}: must be one of "Ignore", "Warn" or "Strict"`);
+	return {mode: value, warn};
 }
 
 /** A DELETE body: DeleteOptions, type-checked. kube-apiserver answers these decode errors with a 500; a 400 is what they are. */

@@ -1,7 +1,9 @@
-// Discovery documents (legacy /api, /apis, /api/v1, /apis/G/V), /version and a
-// minimal /openapi/v3, in the shapes the real kubectl accepts
-// (shared/reference/kubectl-compat.md sections 1 and 2).
+// Discovery documents (legacy /api, /apis, /api/v1, /apis/G/V), /version and
+// /openapi/v3 (each served kind's PATCH path and the official schemas), in
+// the shapes the real kubectl accepts (shared/reference/kubectl-compat.md
+// sections 1 and 2).
 import {otherVersions, typeInVersion} from '../../api/conversion.js';
+import {v3Schemas} from '../../api/openapi.js';
 import {apiVersionOf, resourcePath, resourceTypes, type ResourceType} from '../../api/resources.js';
 
 const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -70,7 +72,7 @@ export function apiResourceList(groupVersion: string) {
 }
 
 /** A hash of the document set, so kubectl's HTTP cache notices when it changes. */
-const openapiHash = 'kubedeck-' + resourceTypes.length;
+const openapiHash = 'kubedeck-v1.32-' + resourceTypes.length;
 
 export function openapiIndex() {
 	const paths: Record<string, {serverRelativeURL: string}> = {};
@@ -81,14 +83,19 @@ export function openapiIndex() {
 	return {paths};
 }
 
+const openapiDocuments = new Map<string, unknown>();
+
 /**
- * The smallest OpenAPI v3 document that lets kubectl apply/create/edit use
- * server-side field validation: a PATCH operation per kind carrying its GVK
- * and a `fieldValidation` parameter (kubectl-compat.md section 2.2).
+ * A group-version's OpenAPI v3 document: a PATCH operation per kind carrying its GVK and a
+ * `fieldValidation` parameter, which is how kubectl apply/create/edit learn that the server
+ * validates fields (kubectl-compat.md section 2.2), and the kinds' schemas (kubectl explain).
+ * Made once per group-version.
  */
 export function openapiGroupVersion(groupVersion: string) {
 	const types = groupVersions().get(groupVersion);
 	if (!types) return undefined;
+	const made = openapiDocuments.get(groupVersion);
+	if (made) return made;
 	const paths: Record<string, unknown> = {};
 	for (const t of types) {
 		const path = resourcePath(t, t.namespaced ? '{namespace}' : undefined, '{name}').replace(/%7B/g, '{').replace(/%7D/g, '}');
@@ -100,7 +107,9 @@ export function openapiGroupVersion(groupVersion: string) {
 			},
 		};
 	}
-	return {openapi: '3.0.0', info: {title: 'Kubernetes', version: serverVersion.gitVersion}, paths};
+	const doc = {openapi: '3.0.0', info: {title: 'Kubernetes', version: serverVersion.gitVersion}, paths, components: {schemas: v3Schemas(types)}};
+	openapiDocuments.set(groupVersion, doc);
+	return doc;
 }
 
 /** metrics.k8s.io/v1beta1 (served when the engine has kubelets measuring usage). */

@@ -9,6 +9,7 @@ import type {KubeObject} from '../../api/object.js';
 import {patchTypes} from '../../api/patch.js';
 import {type Level, levels, namespaceLevel, podSpecOf, violations, workloadKinds, describeViolations} from '../../api/pod-security.js';
 import {apiVersionOf, type ResourceType, typeByPlural} from '../../api/resources.js';
+import {v2Document, v2Protobuf} from '../../api/openapi.js';
 import {loadSchema} from '../../api/schema.js';
 import type {WatchEvent} from '../../store/store.js';
 import {matcher, type Registry, type WriteOptions} from '../registry.js';
@@ -21,7 +22,7 @@ import {type ServiceAccountTokens, tokenRequest, tokenRequestType} from '../auth
 import {serveUsersApi, usersApiPrefix} from '../auth/users-api.js';
 import {refuseBrowser} from './auth.js';
 import {checkMediaType, mediaType, objectMediaTypes, patchMediaTypes, readBody} from './body.js';
-import {decodeDeleteOptions, decodeObject, decodePatch, patchedTypeCheck} from './decoding.js';
+import {decodeDeleteOptions, decodeObject, decodePatch, fieldValidationParam, patchedTypeCheck} from './decoding.js';
 import {apiGroup, apiGroupList, apiResourceList, apiVersions, metricsResourceList, openapiGroupVersion, openapiIndex, serverVersion} from './discovery.js';
 import {deleteParams, dryRunParam, type ListParams, listParams, selectorParams} from './query.js';
 import {page} from './paging.js';
@@ -104,8 +105,16 @@ function warnPodSecurity(res: http.ServerResponse, registry: Registry, obj: Kube
 	const wanted = [namespaceLevel(ns, 'warn'), ...(obj.kind === 'Pod' ? [] : [namespaceLevel(ns, 'enforce')])].filter(Boolean) as Level[];
 	const level = levels.filter(l => wanted.includes(l)).pop();
 	const found = level ? violations(podSpecOf(obj), level) : [];
+	if (found.length) addWarning(res, `would violate ${describeViolations(level!, found)}`);
+}
+
+/** One more Warning header (kubectl prints each as "Warning: ..."); several may go on one answer. */
+function addWarning(res: http.ServerResponse, text: string): void {
+	if (res.headersSent) return;
+	const before = res.getHeader('Warning');
 	// A header is Latin-1: anything beyond ASCII from the manifest is escaped rather than refused after the write.
-	if (found.length) res.setHeader('Warning', `299 - ${JSON.stringify(`would violate ${describeViolations(level!, found)}`).replace(/[^\x20-\x7e]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`);
+	const value = `299 - ${JSON.stringify(text).replace(/[^\x20-\x7e]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
+	res.setHeader('Warning', [...(Array.isArray(before) ? before : before === undefined ? [] : [String(before)]), value]);
 }
 
 function sendJson(res: http.ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
@@ -209,6 +218,14 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 			return sendJson(res, 200, list);
 		}
 		case '/openapi/v3': return sendJson(res, 200, openapiIndex());
+		case '/openapi/v2': {
+			// kubectl 1.27-1.28 (and every version's client-side validation) ask for gnostic's protobuf; others for JSON.
+			if (!/application\/com\.github\.proto-openapi\.spec\.v2[@.]v1\.0\+protobuf/.test(String(req.headers.accept ?? ''))) return sendJson(res, 200, v2Document());
+			const body = v2Protobuf();
+			res.writeHead(200, {'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length});
+			res.end(body);
+			return;
+		}
 	}
 	if (path.startsWith('/openapi/v3/')) {
 		const doc = openapiGroupVersion(path.slice('/openapi/v3/'.length).replace(/^apis?\//, ''));
@@ -273,7 +290,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 				const contentType = mediaType(req);
 				checkMediaType(contentType, objectMediaTypes);
 				const dryRun = dryRunParam(dryRunValues(q), 'CreateOptions');
-				const body = stored(await decodeObject(bodyType, await readBody(req), contentType));
+				const body = stored(await decodeObject(bodyType, await readBody(req), contentType, fieldValidationParam(q, text => addWarning(res, text))));
 				const created = await registry.create(type, namespace, body, {dryRun, maxBytes: true, guard});
 				// The audit line names what was made, as kube-apiserver's objectRef does once the name is known.
 				attrs.name ??= created.metadata.name;
@@ -303,7 +320,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 			const contentType = mediaType(req);
 			checkMediaType(contentType, objectMediaTypes);
 			const dryRun = dryRunParam(dryRunValues(q), 'UpdateOptions');
-			const body = await decodeObject(subresource === 'scale' ? scaleType : bodyType, await readBody(req), contentType);
+			const body = await decodeObject(subresource === 'scale' ? scaleType : bodyType, await readBody(req), contentType, fieldValidationParam(q, text => addWarning(res, text)));
 			if (subresource === 'scale') return sendJson(res, 200, await registry.updateScale(type, ns, name, body, {dryRun}));
 			const updated = await registry.update(type, namespace, name, stored(body), {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true, guard});
 			if (!subresource) warnPodSecurity(res, registry, updated, attrs);
@@ -315,7 +332,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 			const dryRun = dryRunParam(dryRunValues(q), 'PatchOptions');
 			const body = decodePatch(await readBody(req), contentType);
 			if (contentType === patchTypes.apply) return applyPatchServerSide(registry, target, body as KubeObject, q, dryRun, res, guard);
-			const typeCheck = await patchedTypeCheck(subresource === 'scale' ? scaleType : bodyType);
+			const typeCheck = await patchedTypeCheck(subresource === 'scale' ? scaleType : bodyType, fieldValidationParam(q, text => addWarning(res, text)));
 			const patched = await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresourceWrite, typeCheck, maxBytes: true, view, guard});
 			if (!subresource) warnPodSecurity(res, registry, patched, attrs);
 			return sendJson(res, 200, present(patched));
@@ -369,7 +386,7 @@ async function applyPatchServerSide(registry: Registry, target: Target, body: Ku
 	const {type, namespace, name, view} = target;
 	if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the apply patch must be an object');
 	const {bodyType, stored, present} = versioned(target);
-	const typeCheck = await patchedTypeCheck(bodyType);
+	const typeCheck = await patchedTypeCheck(bodyType, fieldValidationParam(q, text => addWarning(res, text)));
 	try {
 		registry.get(type, namespace ?? '', name!);
 	} catch (error) {

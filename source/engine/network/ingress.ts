@@ -37,12 +37,31 @@ export const ingressClassName = 'kubedeck';
 export const ingressController = 'kubedeck.io/ingress-controller';
 const ingressType = typeByPlural('ingresses')!;
 
-interface Route {
-	ingress: KubeObject;
-	host?: string;
+interface PathRule {
 	path: string;
 	pathType: 'Exact' | 'Prefix';
-	backend: Rec;
+}
+
+/** Where a backend sends requests, resolved from its Service and Endpoints at sync: the endpoints to rotate over, or the status to answer with. */
+type Resolved = {key: string; origins: string[]} | {status: number; message: string};
+
+/** A rule's path with its backend resolved. */
+interface Target {
+	route: PathRule;
+	resolved: Resolved;
+}
+
+/**
+ * The rules by host, each host's in the order they are tried (longest path
+ * first, Exact first at a tie), built once per sync so that a request costs
+ * a map lookup or two and a short scan, not a filter and a sort.
+ */
+interface RouteTable {
+	exact: Map<string, Target[]>;
+	/** By the suffix a `*.` host matches (".apps.example" for "*.apps.example"). */
+	wildcard: Map<string, Target[]>;
+	anyHost: Target[];
+	defaultBackend?: Resolved;
 }
 
 export interface IngressOptions {
@@ -52,7 +71,7 @@ export interface IngressOptions {
 }
 
 /** Does a request path match a rule's path? Prefix matches whole elements (/foo matches /foo and /foo/bar, not /foobar). */
-export function pathMatches(route: Pick<Route, 'path' | 'pathType'>, requestPath: string): boolean {
+export function pathMatches(route: PathRule, requestPath: string): boolean {
 	if (route.pathType === 'Exact') return requestPath === route.path;
 	const prefix = route.path.replace(/\/+$/, '');
 	return prefix === '' || requestPath === prefix || requestPath.startsWith(`${prefix}/`);
@@ -68,17 +87,39 @@ export function hostMatches(ruleHost: string | undefined, host: string): boolean
 	return ruleHost === host;
 }
 
-/** The route for a request: the most specific host, then the longest path (Exact first at a tie). */
-export function chooseRoute(routes: Route[], host: string, requestPath: string): Route | undefined {
-	const rank = (r: Route) => (r.host === host ? 2 : r.host ? 1 : 0);
-	const matching = routes.filter(r => hostMatches(r.host, host) && pathMatches(r, requestPath));
-	matching.sort((a, b) => rank(b) - rank(a) || b.path.length - a.path.length || (a.pathType === 'Exact' ? -1 : 0) - (b.pathType === 'Exact' ? -1 : 0));
-	return matching[0];
+/** Longest first, Exact before Prefix at the same length; the sort is stable, so at a full tie the first Ingress listed wins. */
+const byPathSpecificity = (a: Target, b: Target) => b.route.path.length - a.route.path.length || (a.route.pathType === 'Exact' ? -1 : 0) - (b.route.pathType === 'Exact' ? -1 : 0);
+
+function firstMatch(targets: Target[] | undefined, requestPath: string): Target | undefined {
+	if (targets) for (const t of targets) if (pathMatches(t.route, requestPath)) return t;
+	return undefined;
+}
+
+/**
+ * The rule for a request: the most specific host (exact, then the one `*.`
+ * wildcard that can match, as hostMatches, then rules without a host), and
+ * in it the first path that matches.
+ */
+function lookup(table: RouteTable, host: string, requestPath: string): Target | undefined {
+	const dot = host.indexOf('.');
+	return firstMatch(table.exact.get(host), requestPath)
+		?? (dot > 0 ? firstMatch(table.wildcard.get(host.slice(dot)), requestPath) : undefined)
+		?? firstMatch(table.anyHost, requestPath);
+}
+
+/** Characters that new URL() leaves alone in a path; any other (or a dot segment, or a leading //) takes the slow, exact way. */
+const plainPath = /^\/(?!\/)[\w\-.~!$&'()*+,;=:@/]*$/;
+
+/** A request target's path as new URL() would normalise it (the query dropped), without parsing the URL when nothing needs normalising. */
+export function pathOf(url: string): string {
+	const q = url.indexOf('?');
+	const p = q < 0 ? url : url.slice(0, q);
+	if (plainPath.test(p) && !p.includes('/.')) return p;
+	return new URL(url, 'http://x').pathname;
 }
 
 export class IngressController {
-	private routes: Route[] = [];
-	private defaultBackend?: {ingress: KubeObject; backend: Rec};
+	private table: RouteTable = {exact: new Map(), wildcard: new Map(), anyHost: []};
 	private http?: http.Server;
 	private https?: https.Server;
 	private following?: Following;
@@ -115,36 +156,62 @@ export class IngressController {
 		return name === undefined || name === ingressClassName;
 	}
 
-	/** Routes from every Ingress of the class; listeners opened once there is one; status and warnings written. */
+	/**
+	 * Routes from every Ingress of the class, with their backends resolved
+	 * (this runs on every change of Ingresses, Services and Endpoints, so a
+	 * request needs not look them up); listeners opened once there is an
+	 * Ingress; status and warnings written.
+	 */
 	private sync(): void {
 		const ingresses = this.store.scan('ingresses', undefined, i => this.ours(i) && !i.metadata.deletionTimestamp);
-		const routes: Route[] = [];
-		this.defaultBackend = undefined;
+		const table: RouteTable = {exact: new Map(), wildcard: new Map(), anyHost: []};
+		const add = (map: Map<string, Target[]>, key: string, target: Target) => map.set(key, [...(map.get(key) ?? []), target]);
 		for (const ing of ingresses) {
 			const spec = ing.spec as Rec;
-			if (spec.defaultBackend && !this.defaultBackend) this.defaultBackend = {ingress: ing, backend: spec.defaultBackend};
+			if (spec.defaultBackend && !table.defaultBackend) table.defaultBackend = this.resolve(ing, spec.defaultBackend);
 			for (const rule of (spec.rules ?? []) as Rec[]) {
 				for (const p of (rule.http?.paths ?? []) as Rec[]) {
-					routes.push({ingress: ing, host: rule.host, path: p.path ?? '/', pathType: p.pathType === 'Exact' ? 'Exact' : 'Prefix', backend: p.backend});
+					const target: Target = {route: {path: p.path ?? '/', pathType: p.pathType === 'Exact' ? 'Exact' : 'Prefix'}, resolved: this.resolve(ing, p.backend)};
+					const host = rule.host as string | undefined;
+					if (!host) table.anyHost.push(target);
+					else if (host.startsWith('*.')) add(table.wildcard, host.slice(1), target);
+					else add(table.exact, host, target);
 				}
 			}
 			void this.check(ing);
 		}
-		this.routes = routes;
+		for (const targets of [...table.exact.values(), ...table.wildcard.values(), table.anyHost]) targets.sort(byPathSpecificity);
+		this.table = table;
 		this.closeUnusedPools();
 		if (ingresses.length && !this.http) this.listen();
+	}
+
+	/** A backend's ready endpoints (the Service port's, by name), or why there are none. */
+	private resolve(ingress: KubeObject, backend: Rec): Resolved {
+		const ns = ingress.metadata.namespace!;
+		const service = backend?.service as Rec | undefined;
+		if (!service) return {status: 503, message: '503 Service Unavailable: the backend is not a Service\n'};
+		const svc = this.store.peek('services', ns, service.name);
+		if (!svc) return {status: 503, message: `503 Service Unavailable: service "${service.name}" not found\n`};
+		const sp = ((svc.spec as Rec).ports ?? [] as Rec[]).find((p: Rec) => (service.port?.number !== undefined ? p.port === service.port.number : p.name === service.port?.name));
+		if (!sp) return {status: 503, message: `503 Service Unavailable: service "${service.name}" has no port ${service.port?.number ?? service.port?.name}\n`};
+		const endpoints = this.store.peek('endpoints', ns, service.name);
+		const origins: string[] = [];
+		for (const subset of (endpoints?.subsets ?? []) as Rec[]) {
+			const port = ((subset.ports ?? []) as Rec[]).find(p => (p.name ?? '') === (sp.name ?? ''));
+			if (port) for (const a of (subset.addresses ?? []) as Rec[]) origins.push(`http://${a.ip}:${port.port}`);
+		}
+		if (origins.length === 0) return {status: 503, message: `503 Service Unavailable: service "${service.name}" has no ready endpoints\n`};
+		return {key: `${ns}/${service.name}:${sp.port}`, origins};
 	}
 
 	/** Closes the pools of endpoints that no backend lists any more (a pod gone, a Service changed). */
 	private closeUnusedPools(): void {
 		if (this.pools.size === 0) return;
 		const live = new Set<string>();
-		for (const {ingress, backend} of [...this.routes, ...(this.defaultBackend ? [this.defaultBackend] : [])]) {
-			const name = (backend.service as Rec | undefined)?.name;
-			const endpoints = name && this.store.peek('endpoints', ingress.metadata.namespace!, name);
-			for (const subset of (endpoints ? endpoints.subsets ?? [] : []) as Rec[]) {
-				for (const a of (subset.addresses ?? []) as Rec[]) for (const p of (subset.ports ?? []) as Rec[]) live.add(`http://${a.ip}:${p.port}`);
-			}
+		const {exact, wildcard, anyHost, defaultBackend} = this.table;
+		for (const resolved of [...[...exact.values(), ...wildcard.values(), anyHost].flat().map(t => t.resolved), defaultBackend]) {
+			if (resolved && 'origins' in resolved) for (const origin of resolved.origins) live.add(origin);
 		}
 		for (const [origin, pool] of this.pools) {
 			if (live.has(origin)) continue;
@@ -221,29 +288,14 @@ export class IngressController {
 	/** Where a request goes: a backend address, or the status to answer with. */
 	private target(req: http.IncomingMessage): {origin: string; key: string} | {status: number; message: string} {
 		const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-		const requestPath = new URL(req.url ?? '/', 'http://x').pathname;
-		const route = chooseRoute(this.routes, host, requestPath);
-		const chosen = route ?? this.defaultBackend;
-		if (!chosen) return {status: 404, message: `404 Not Found: no Ingress rule for ${host || '(no host)'}${requestPath}\n`};
-		const ns = chosen.ingress.metadata.namespace!;
-		const service = chosen.backend.service as Rec | undefined;
-		if (!service) return {status: 503, message: '503 Service Unavailable: the backend is not a Service\n'};
-		const svc = this.store.peek('services', ns, service.name);
-		if (!svc) return {status: 503, message: `503 Service Unavailable: service "${service.name}" not found\n`};
-		const sp = ((svc.spec as Rec).ports ?? [] as Rec[]).find((p: Rec) => (service.port?.number !== undefined ? p.port === service.port.number : p.name === service.port?.name));
-		if (!sp) return {status: 503, message: `503 Service Unavailable: service "${service.name}" has no port ${service.port?.number ?? service.port?.name}\n`};
-		const endpoints = this.store.peek('endpoints', ns, service.name);
-		const addresses: {ip: string; port: number}[] = [];
-		for (const subset of (endpoints?.subsets ?? []) as Rec[]) {
-			const port = ((subset.ports ?? []) as Rec[]).find(p => (p.name ?? '') === (sp.name ?? ''));
-			if (port) for (const a of (subset.addresses ?? []) as Rec[]) addresses.push({ip: a.ip, port: port.port});
-		}
-		if (addresses.length === 0) return {status: 503, message: `503 Service Unavailable: service "${service.name}" has no ready endpoints\n`};
-		const key = `${ns}/${service.name}:${sp.port}`;
+		const requestPath = pathOf(req.url ?? '/');
+		const resolved = lookup(this.table, host, requestPath)?.resolved ?? this.table.defaultBackend;
+		if (!resolved) return {status: 404, message: `404 Not Found: no Ingress rule for ${host || '(no host)'}${requestPath}\n`};
+		if ('status' in resolved) return resolved;
+		const {key, origins} = resolved;
 		const n = this.next.get(key) ?? 0;
 		this.next.set(key, n + 1);
-		const pick = addresses[n % addresses.length];
-		return {origin: `http://${pick.ip}:${pick.port}`, key};
+		return {origin: origins[n % origins.length], key};
 	}
 
 	private pool(origin: string): Pool {

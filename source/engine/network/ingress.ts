@@ -317,6 +317,7 @@ export class IngressController {
 		this.requests.set(where.key, (this.requests.get(where.key) ?? 0) + 1);
 		const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
 		let abort: ((error?: Error) => void) | undefined;
+		let resumeBackend: (() => void) | undefined;
 		// The client going away before its answer is complete stops the request to the backend.
 		res.on('close', () => {
 			if (!res.writableFinished) abort?.();
@@ -328,10 +329,15 @@ export class IngressController {
 			onHeaders: (status, raw, resume, statusText) => {
 				if (status < 200) return true;
 				res.writeHead(status, statusText, responseHeaders(raw));
-				res.on('drain', resume);
+				resumeBackend = resume;
 				return true;
 			},
-			onData: chunk => res.write(chunk),
+			// Backpressure: a full client socket pauses the backend until it drains (listened for only then: most answers never fill it).
+			onData: chunk => {
+				const more = res.write(chunk);
+				if (!more) res.once('drain', resumeBackend!);
+				return more;
+			},
 			onComplete: () => {
 				res.end();
 			},
@@ -372,16 +378,29 @@ const notForwarded = new Set(['connection', 'keep-alive', 'proxy-connection', 't
 
 /** The request's headers for the backend (name, value, name, value...), with X-Forwarded-* from the connection. */
 function forwardHeaders(req: http.IncomingMessage): string[] {
-	const listed = new Set((req.headers.connection ?? '').toLowerCase().split(',').map(t => t.trim()));
+	const listed = connectionListed(req.headers.connection);
 	const out: string[] = [];
 	const raw = req.rawHeaders;
 	for (let i = 0; i < raw.length; i += 2) {
 		const name = raw[i].toLowerCase();
-		if (!notForwarded.has(name) && !listed.has(name)) out.push(raw[i], raw[i + 1]);
+		if (!notForwarded.has(name) && !listed?.has(name)) out.push(raw[i], raw[i + 1]);
 	}
 	const proto = (req.socket as tls.TLSSocket).encrypted ? 'https' : 'http';
-	out.push('X-Forwarded-For', req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '', 'X-Forwarded-Proto', proto, 'X-Forwarded-Host', req.headers.host ?? '', 'X-Forwarded-Port', String(req.socket.localPort ?? ''));
+	const address = req.socket.remoteAddress ?? '';
+	out.push('X-Forwarded-For', address.startsWith('::ffff:') ? address.slice(7) : address, 'X-Forwarded-Proto', proto, 'X-Forwarded-Host', req.headers.host ?? '', 'X-Forwarded-Port', String(req.socket.localPort ?? ''));
 	return out;
+}
+
+/**
+ * The header names a Connection header lists (hop-by-hop, not forwarded);
+ * none for the usual keep-alive or close, which name no header, so most
+ * requests build no set.
+ */
+function connectionListed(connection: string | undefined): Set<string> | undefined {
+	if (!connection) return undefined;
+	const lower = connection.toLowerCase();
+	if (lower === 'keep-alive' || lower === 'close') return undefined;
+	return new Set(lower.split(',').map(t => t.trim()));
 }
 
 /** The backend's response headers for the client, without its hop-by-hop ones (Node frames the answer itself). */

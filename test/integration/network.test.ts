@@ -307,6 +307,17 @@ describe('services and the proxy', () => {
 		assert.equal((await ask('shop.example', '/down')).code, 503, 'no ready endpoint');
 		assert.equal((await ask('shop.example', '/header?key=X-Forwarded-Host')).body, 'shop.example');
 		assert.equal((await ask('shop.example', '/header?key=X-Forwarded-For')).body, '127.0.0.1');
+		// A request target that is no URL (//[ reads as a bad host) is routed as it came (to no rule here, so no backend
+		// sees it), and the engine goes on serving.
+		const odd = await new Promise<string>((resolve, reject) => {
+			const socket = net.connect(ingressPorts.http, '127.0.0.1', () => socket.write('GET //[ HTTP/1.1\r\nHost: nowhere.example\r\nConnection: close\r\n\r\n'));
+			let got = '';
+			socket.on('data', d => (got += d));
+			socket.on('end', () => resolve(got));
+			socket.on('error', reject);
+		});
+		assert.match(odd, /^HTTP\/1\.1 404 /, odd);
+		assert.deepEqual(await ask('shop.example', '/'), {code: 200, body: alpha}, 'still serving after the odd target');
 		// TLS by SNI with the certificate from the Secret (verified against it), for the host and the wildcard.
 		assert.deepEqual(await ask('shop.example', '/api', true), {code: 200, body: beta});
 		assert.deepEqual(await ask('y.apps.example', '/', true), {code: 200, body: alpha});

@@ -110,12 +110,21 @@ function lookup(table: RouteTable, host: string, requestPath: string): Target | 
 /** Characters that new URL() leaves alone in a path; any other (or a dot segment, or a leading //) takes the slow, exact way. */
 const plainPath = /^\/(?!\/)[\w\-.~!$&'()*+,;=:@/]*$/;
 
-/** A request target's path as new URL() would normalise it (the query dropped), without parsing the URL when nothing needs normalising. */
+/**
+ * A request target's path as new URL() would normalise it (the query
+ * dropped), without parsing the URL when nothing needs normalising. A target
+ * new URL() refuses (`//[` reads as an invalid host) is matched as it came:
+ * the refusal, thrown in the request handler, would end the engine.
+ */
 export function pathOf(url: string): string {
 	const q = url.indexOf('?');
 	const p = q < 0 ? url : url.slice(0, q);
 	if (plainPath.test(p) && !p.includes('/.')) return p;
-	return new URL(url, 'http://x').pathname;
+	try {
+		return new URL(url, 'http://x').pathname;
+	} catch {
+		return p;
+	}
 }
 
 export class IngressController {

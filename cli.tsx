@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // kubedeck's entry point: argument parsing and dispatch only.
+import os from 'node:os';
+import path from 'node:path';
 import {formatStatus, StatusError} from './source/api/errors.js';
 import {connectEmbedded} from './source/client/connect.js';
 import {EmbeddedClient} from './source/client/embedded.js';
@@ -91,9 +93,12 @@ export async function main(args: string[], io: Io): Promise<number> {
 			io.stdout.write(`${command.summary}\n\nUsage:\n  ${command.usage}\n`);
 			return 0;
 		}
-		// --kubeconfig: that cluster, as that user; otherwise the embedded engine, as its local admin.
-		const kubeconfig = typeof parsed.values.kubeconfig === 'string' ? parsed.values.kubeconfig : undefined;
+		// --kubeconfig (a file, or a list as $KUBECONFIG holds one): that cluster, as that user; --context alone:
+		// a context of $KUBECONFIG (or ~/.kube/config), where kubectl looks. Otherwise the embedded engine, as
+		// its local admin: kubedeck's own cluster is the default, whatever $KUBECONFIG points kubectl at.
 		const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+		const kubeconfig = str(parsed.values.kubeconfig)
+			?? (str(parsed.values.context) ? io.env.KUBECONFIG || path.join(io.env.HOME ?? os.homedir(), '.kube', 'config') : undefined);
 		const target = kubeconfig ? await kubeconfigTarget(kubeconfig, {context: str(parsed.values.context), user: str(parsed.values.user), as: str(parsed.values.as)}) : undefined;
 		const connect = target
 			? async () => new EmbeddedClient(target.endpoint, target.description)

@@ -5,6 +5,8 @@
 // plugin. @kubernetes/client-node reads the file and the credentials (it
 // knows every kind a kubeconfig can hold); the requests are ours, so the CLI
 // and the dashboard talk to that cluster exactly as to the engine.
+import path from 'node:path';
+import type {KubeConfig} from '@kubernetes/client-node';
 import {CliError} from './errors.js';
 import type {Endpoint} from './embedded.js';
 
@@ -18,11 +20,17 @@ export interface KubeconfigTarget {
 
 export async function kubeconfigTarget(file: string, options: {context?: string; user?: string; as?: string} = {}): Promise<KubeconfigTarget> {
 	const {KubeConfig} = await import('@kubernetes/client-node');
+	// A list of files (as $KUBECONFIG holds them) is merged as kubectl merges it: the first file to
+	// set a name (and the current context) wins.
 	const kc = new KubeConfig();
-	try {
-		kc.loadFromFile(file);
-	} catch (error) {
-		throw new CliError(`error: cannot read the kubeconfig ${file}: ${(error as Error).message}`);
+	for (const [i, one] of file.split(path.delimiter).filter(Boolean).entries()) {
+		const next = i === 0 ? kc : new KubeConfig();
+		try {
+			next.loadFromFile(one);
+		} catch (error) {
+			throw new CliError(`error: cannot read the kubeconfig ${one}: ${(error as Error).message}`);
+		}
+		if (next !== kc) mergeFirstWins(kc, next);
 	}
 	const contextName = options.context ?? kc.getCurrentContext();
 	const context = kc.getContextObject(contextName);
@@ -50,4 +58,13 @@ export async function kubeconfigTarget(file: string, options: {context?: string;
 		namespace: context.namespace,
 		description: `${kc.getCurrentUser()?.name ?? 'anonymous'}@${cluster.name} (${cluster.server})`,
 	};
+}
+
+/** Add what a later kubeconfig file names and the earlier ones do not (kubectl's merge: first wins). */
+function mergeFirstWins(into: KubeConfig, from: KubeConfig): void {
+	const has = (list: {name: string}[], name: string) => list.some(e => e.name === name);
+	for (const cluster of from.clusters) if (!has(into.clusters, cluster.name)) into.addCluster(cluster);
+	for (const user of from.users) if (!has(into.users, user.name)) into.addUser(user);
+	for (const context of from.contexts) if (!has(into.contexts, context.name)) into.addContext(context);
+	if (!into.getCurrentContext() && from.getCurrentContext()) into.setCurrentContext(from.getCurrentContext());
 }

@@ -84,6 +84,11 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 		const ownAll = await runCli(['--kubeconfig', configs.alice, 'get', 'pods', '-A'], {home});
 		assert.equal(ownAll.code, 1);
 		assert.equal(ownAll.stderr.trim(), 'Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" at the cluster scope');
+		// --context alone looks where kubectl looks: $KUBECONFIG, a list of files merged.
+		const merged = await runCli(['--context', 'alice@kubedeck', 'get', 'deployments'], {home, env: {KUBECONFIG: [configs.bob, configs.alice].join(path.delimiter)}});
+		assert.match(merged.stdout, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/0/, merged.stderr);
+		const noSuch = await runCli(['--context', 'carol@kubedeck', 'get', 'pods'], {home, env: {KUBECONFIG: configs.alice}});
+		assert.equal(noSuch.stderr.trim(), `error: context "carol@kubedeck" does not exist in ${configs.alice}`);
 		const as = await kubectl('alice', ['get', 'pods', '--as=bob']);
 		assert.equal(as.stderr, 'Error from server (Forbidden): users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope');
 		// The engine tells each user their namespaces; its users are for cluster-admins only.

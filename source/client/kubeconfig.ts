@@ -19,19 +19,7 @@ export interface KubeconfigTarget {
 }
 
 export async function kubeconfigTarget(file: string, options: {context?: string; user?: string; as?: string} = {}): Promise<KubeconfigTarget> {
-	const {KubeConfig} = await import('@kubernetes/client-node');
-	// A list of files (as $KUBECONFIG holds them) is merged as kubectl merges it: the first file to
-	// set a name (and the current context) wins.
-	const kc = new KubeConfig();
-	for (const [i, one] of file.split(path.delimiter).filter(Boolean).entries()) {
-		const next = i === 0 ? kc : new KubeConfig();
-		try {
-			next.loadFromFile(one);
-		} catch (error) {
-			throw new CliError(`error: cannot read the kubeconfig ${one}: ${(error as Error).message}`);
-		}
-		if (next !== kc) mergeFirstWins(kc, next);
-	}
+	const kc = await loadKubeconfig(file);
 	const contextName = options.context ?? kc.getCurrentContext();
 	const context = kc.getContextObject(contextName);
 	if (!context) throw new CliError(`error: context "${contextName}" does not exist in ${file}`);
@@ -67,4 +55,29 @@ function mergeFirstWins(into: KubeConfig, from: KubeConfig): void {
 	for (const user of from.users) if (!has(into.users, user.name)) into.addUser(user);
 	for (const context of from.contexts) if (!has(into.contexts, context.name)) into.addContext(context);
 	if (!into.getCurrentContext() && from.getCurrentContext()) into.setCurrentContext(from.getCurrentContext());
+}
+
+/**
+ * A kubeconfig, or a list of them (as $KUBECONFIG holds them) merged as kubectl merges it: the
+ * first file to set a name (and the current context) wins.
+ */
+async function loadKubeconfig(file: string): Promise<KubeConfig> {
+	const {KubeConfig} = await import('@kubernetes/client-node');
+	const kc = new KubeConfig();
+	for (const [i, one] of file.split(path.delimiter).filter(Boolean).entries()) {
+		const next = i === 0 ? kc : new KubeConfig();
+		try {
+			next.loadFromFile(one);
+		} catch (error) {
+			throw new CliError(`error: cannot read the kubeconfig ${one}: ${(error as Error).message}`);
+		}
+		if (next !== kc) mergeFirstWins(kc, next);
+	}
+	return kc;
+}
+
+/** The contexts a kubeconfig (or a list of them) names, and its current one. */
+export async function kubeconfigContexts(file: string): Promise<{names: string[]; current: string}> {
+	const kc = await loadKubeconfig(file);
+	return {names: kc.contexts.map(c => c.name), current: kc.getCurrentContext()};
 }

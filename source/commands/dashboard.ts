@@ -1,6 +1,42 @@
 // `kubedeck` on a terminal (or `kubedeck dashboard`): the Ink dashboard.
-import {type Command, type CommandContext} from './context.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {connectEmbedded} from '../client/connect.js';
+import {EmbeddedClient} from '../client/embedded.js';
 import {CliError} from '../client/errors.js';
+import {kubeconfigContexts, kubeconfigTarget} from '../client/kubeconfig.js';
+import {stateHome} from '../engine/home.js';
+import type {ContextSwitcher} from '../ui/run.js';
+import {type Command, type CommandContext} from './context.js';
+
+/** The name `:ctx` gives kubedeck's own engine beside a kubeconfig's contexts. */
+export const embeddedContext = 'embedded';
+
+/**
+ * What `:ctx` switches between: kubedeck's own engine and the contexts of the kubeconfig in use
+ * (--kubeconfig, else $KUBECONFIG or ~/.kube/config when there is one), as k9s lists them.
+ */
+async function contextSwitcher(ctx: CommandContext): Promise<ContextSwitcher> {
+	const env = ctx.io.env;
+	const given = typeof ctx.flags.kubeconfig === 'string' ? ctx.flags.kubeconfig : undefined;
+	const fallback = env.KUBECONFIG || path.join(env.HOME ?? os.homedir(), '.kube', 'config');
+	const file = given ?? (fs.existsSync(fallback.split(path.delimiter)[0]) ? fallback : undefined);
+	const listed = file ? await kubeconfigContexts(file).catch(() => undefined) : undefined;
+	const current = given ? (typeof ctx.flags.context === 'string' ? ctx.flags.context : listed?.current ?? '') : embeddedContext;
+	return {
+		names: [embeddedContext, ...(listed?.names ?? [])],
+		current,
+		// The flags this dashboard was started with, for the programs it runs (the shell).
+		args: given ? ['--kubeconfig', given, ...(['context', 'user', 'as'] as const).flatMap(f => (typeof ctx.flags[f] === 'string' ? [`--${f}`, String(ctx.flags[f])] : []))] : [],
+		async connect(name) {
+			if (name === embeddedContext) return {client: await connectEmbedded({home: stateHome(env), notice: () => {}}), args: []};
+			if (!file) throw new CliError(`error: no kubeconfig names a context "${name}"`);
+			const target = await kubeconfigTarget(file, {context: name});
+			return {client: new EmbeddedClient(target.endpoint, target.description), namespace: target.namespace, args: ['--kubeconfig', file, '--context', name]};
+		},
+	};
+}
 
 export const dashboardCommand: Command = {
 	name: 'dashboard',
@@ -35,7 +71,7 @@ export const dashboardCommand: Command = {
 		// A kubeconfig's context namespace is where its user works (a user bound in dev1 alone may list no others).
 		const namespace = ctx.explicitNamespace ?? ctx.contextNamespace;
 		// The keys RBAC would refuse are hidden by the dashboard itself (ui/permissions.ts), per namespace.
-		await runDashboard(client, {namespace, readonly: ctx.bool('readonly'), theme});
+		await runDashboard(client, {namespace, readonly: ctx.bool('readonly'), theme, contexts: await contextSwitcher(ctx)});
 		return 0;
 	},
 };

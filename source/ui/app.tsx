@@ -29,6 +29,7 @@ import {Prefs} from './prefs.js';
 import {Pulses, pulsesLines} from './pulses.js';
 import {reachOf} from './reach.js';
 import {slimObject} from './slim.js';
+import type {Contexts} from './run.js';
 import type {DashState, Env, Msg, PromptPurpose} from './state.js';
 import {objectKey, parseFilter, scrollWindow, visibleObjects} from './table-model.js';
 import {builtinThemes, initialTheme} from './theme.js';
@@ -53,6 +54,8 @@ export interface AppProps {
 	prefs?: Prefs;
 	/** --readonly: every mutating key is gone. */
 	readonly?: boolean;
+	/** The contexts `:ctx` switches between (run.tsx). */
+	contexts?: Contexts;
 	/** --theme: a built-in name or a file. */
 	theme?: string;
 }
@@ -66,7 +69,7 @@ function useFeed(client: ClusterClient, own: ResourceFeed, kind: string, plural:
 	return feed;
 }
 
-export function App({client, initialNamespace, prefs: givenPrefs, readonly: readonlyFlag, theme: themeFlag}: AppProps) {
+export function App({client, initialNamespace, prefs: givenPrefs, readonly: readonlyFlag, theme: themeFlag, contexts}: AppProps) {
 	const {exit} = useApp();
 	const {stdout} = useStdout();
 	const {setRawMode, isRawModeSupported} = useStdin();
@@ -190,6 +193,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			forwards: forwards.list(), commands: commandsIn(s), refusal: refusalIn(s), bodyHeight: layout.bodyHeight, readonly: readonlyIn(s), typeName,
 			favourites: prefs.favourites(context), aliases: prefs.aliases(), prefsPath: prefs.path, themes, files: pathCandidates,
 			examplesOffered: layout.examplesOffered, canExec: !!client.exec, now: Date.now(),
+			contexts: contexts?.names ?? [], context: contexts?.current,
 		};
 	};
 
@@ -215,7 +219,10 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		return result.status;
 	};
 
-	const deps: EffectDeps = {client, prefs, forwards, dispatch, exit, runOutside, pods: podsNow, theme: () => stateRef.current!.theme, examplesDir, cliPath};
+	const deps: EffectDeps = {
+		client, prefs, forwards, dispatch, exit, runOutside, pods: podsNow, theme: () => stateRef.current!.theme, examplesDir, cliPath,
+		connectionArgs: contexts?.args ?? [], switchContext: contexts?.switchTo,
+	};
 	function dispatch(msg: Msg): void {
 		const step = update(stateRef.current!, msg, envOf(stateRef.current!));
 		stateRef.current = step.state;

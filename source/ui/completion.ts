@@ -16,6 +16,8 @@ export interface CompletionSources {
 	themes: readonly string[];
 	/** Paths that start with a prefix (`apply FILE`). */
 	files(prefix: string): string[];
+	/** Context names (`ctx NAME`). */
+	contexts?: readonly string[];
 }
 
 export interface Completion {
@@ -36,6 +38,7 @@ export function completionsFor(text: string, sources: CompletionSources): Comple
 	if (words.length > 1) return {start, candidates: []};
 	const [first] = words;
 	if (first === 'theme') return {start, candidates: starting(sources.themes)};
+	if (first === 'ctx' || first === 'context') return {start, candidates: starting(sources.contexts ?? [])};
 	if (first === 'apply') return {start, candidates: sources.files(word)};
 	// `:ns NAME` and `:KIND NAMESPACE`.
 	if (first === 'ns' || first === 'namespace' || sources.kinds.some(names => names.includes(first))) return {start, candidates: starting(['all', ...sources.namespaces])};

@@ -46,8 +46,11 @@ export interface EffectDeps {
 	pods(): readonly KubeObject[];
 	theme(): Theme;
 	examplesDir: string;
-	/** The CLI, for the shell (kubedeck exec -it). */
+	/** The CLI, for the shell (kubedeck exec -it), and the flags that reach this cluster as this user. */
 	cliPath: string;
+	connectionArgs: string[];
+	/** `:ctx NAME`: connect there (rejects with why it cannot). */
+	switchContext?(name: string): Promise<void>;
 }
 
 // A CliError already reads as kubectl's line ("error: ..."): it is shown as it is.
@@ -128,7 +131,7 @@ export function runEffect(effect: Effect, deps: EffectDeps): void {
 		case 'logsSave': return saveLogs(effect.pane, status);
 		case 'shell': {
 			const {pod, container} = effect;
-			const code = deps.runOutside([process.execPath, deps.cliPath, 'exec', '-it', '-n', pod.metadata.namespace!, pod.metadata.name!, '-c', container, '--', 'sh']);
+			const code = deps.runOutside([process.execPath, deps.cliPath, ...deps.connectionArgs, 'exec', '-it', '-n', pod.metadata.namespace!, pod.metadata.name!, '-c', container, '--', 'sh']);
 			return status(`shell in ${pod.metadata.name} exited${code ? ` with ${code}` : ''}`);
 		}
 		case 'forward': {
@@ -148,6 +151,11 @@ export function runEffect(effect: Effect, deps: EffectDeps): void {
 				dispatch({kind: 'show', mode: {kind: 'text', title: 'Users and their roles (kubedeck users; esc closes)', offset: 0, lines}});
 				return `${Math.max(0, lines.length - 1)} users`;
 			}));
+		case 'context':
+			// A fresh dashboard replaces this one on success; a failure stays here, on the status line.
+			if (!deps.switchContext) return status('error: this dashboard cannot switch contexts', 'error');
+			deps.switchContext(effect.name).catch(error => status(errorText(error), 'error'));
+			return;
 	}
 }
 

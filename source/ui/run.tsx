@@ -1,7 +1,46 @@
 // Start the dashboard on a connected ClusterClient; resolves when the user quits.
 import {render} from 'ink';
+import {useEffect, useState} from 'react';
 import type {ClusterClient} from '../client/types.js';
 import {App} from './app.js';
+
+/** The contexts `:ctx` lists, and how to connect to one. */
+export interface ContextSwitcher {
+	names: string[];
+	current: string;
+	/** The CLI flags that reach the current context (the shell runs `kubedeck exec` with them). */
+	args: string[];
+	connect(name: string): Promise<{client: ClusterClient; namespace?: string; args: string[]}>;
+}
+
+/** What App gets of the switcher: the names, the current one, and a switch that says how it went. */
+export interface Contexts {
+	names: string[];
+	current: string;
+	args: string[];
+	switchTo(name: string): Promise<void>;
+}
+
+type Options = {namespace?: string; readonly?: boolean; theme?: string; contexts?: ContextSwitcher};
+
+/**
+ * The App on one cluster at a time: `:ctx NAME` connects to the other one, closes the old client
+ * and starts a fresh App on the new one (its own feeds, view and history), as k9s does.
+ */
+function Root({first, options}: {first: ClusterClient; options: Options}) {
+	const switcher = options.contexts;
+	const [at, setAt] = useState({client: first, namespace: options.namespace, context: switcher?.current ?? '', args: switcher?.args ?? []});
+	const contexts: Contexts | undefined = switcher && {
+		names: switcher.names, current: at.context, args: at.args,
+		async switchTo(name) {
+			const next = await switcher.connect(name);
+			setAt({client: next.client, namespace: next.namespace, context: name, args: next.args});
+		},
+	};
+	// The old client is closed once the App that used it is gone (its feeds stop first).
+	useEffect(() => () => at.client.close(), [at.client]);
+	return <App key={`${at.context}\u0000${at.client.description}`} client={at.client} initialNamespace={at.namespace} readonly={options.readonly} theme={options.theme} contexts={contexts} />;
+}
 
 /**
  * At most 60 frames a second: Ink's default 30 put a key's frame 45 ms after
@@ -13,7 +52,7 @@ import {App} from './app.js';
  */
 export const inkOptions = {maxFps: 60} as const;
 
-export async function runDashboard(client: ClusterClient, options: {namespace?: string; readonly?: boolean; theme?: string} = {}): Promise<void> {
-	const instance = render(<App client={client} initialNamespace={options.namespace} readonly={options.readonly} theme={options.theme} />, inkOptions);
+export async function runDashboard(client: ClusterClient, options: Options = {}): Promise<void> {
+	const instance = render(<Root first={client} options={options} />, inkOptions);
 	await instance.waitUntilExit();
 }

@@ -104,6 +104,9 @@ export interface Env {
 	examplesOffered: boolean;
 	/** Whether the cluster can run a shell in a pod. */
 	canExec: boolean;
+	/** The contexts `:ctx` offers (kubedeck's own engine and the kubeconfig's), and the current one. */
+	contexts: string[];
+	context?: string;
 	now: number;
 }
 
@@ -132,7 +135,9 @@ export type Effect =
 	| {kind: 'stopForward'; id: number}
 	| {kind: 'save'; editor: EditorState; overwrite: boolean; namespace: string}
 	| {kind: 'xray'; of: keyof XrayObjects; namespace: string | undefined; ownPods: boolean}
-	| {kind: 'users'};
+	| {kind: 'users'}
+	/** Connect to another context (`:ctx NAME`): a fresh dashboard on that cluster. */
+	| {kind: 'context'; name: string};
 
 /** What happens to the dashboard: a key, or an effect's result. */
 export type Msg =

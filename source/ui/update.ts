@@ -33,7 +33,7 @@ export const restoreWindowMs = 60_000;
 /** How many entries each prompt's history keeps. */
 const promptHistoryLimit = 100;
 
-export const builtinCommandWords = ['ns', 'apply', 'theme', 'pf', 'xray', 'pulses', 'aliases', 'users', 'quit'];
+export const builtinCommandWords = ['ns', 'ctx', 'apply', 'theme', 'pf', 'xray', 'pulses', 'aliases', 'users', 'quit'];
 /** Every kind by its names, plural first (computed once: `:` asks on each Tab and unknown word). */
 const kindNames = [...panes.flatMap(p => p.kinds), ...resourceTypes].map(t => [t.plural, ...t.shortNames]);
 const kindWords = kindNames.flat();
@@ -326,7 +326,7 @@ class Reducer {
 			const choice = (c.choice + 1) % c.candidates.length;
 			return {...mode, ...lineOf(withWord(mode.text, c.start, c.candidates[choice])), completion: {...c, choice}};
 		}
-		const found = completionsFor(mode.text, {kinds: kindNames, commands: this.commandWords(), themes: this.env.themes, namespaces: this.env.namespaces(), files: this.env.files});
+		const found = completionsFor(mode.text, {kinds: kindNames, commands: this.commandWords(), themes: this.env.themes, namespaces: this.env.namespaces(), files: this.env.files, contexts: this.env.contexts});
 		if (found.candidates.length === 0) {
 			this.status(`no completions for "${mode.text.slice(found.start)}"`);
 			return mode;
@@ -371,6 +371,9 @@ class Reducer {
 			case 'users':
 				this.status('users…', 'busy');
 				return this.do({kind: 'users'});
+			case 'ctx':
+			case 'context':
+			case 'contexts': return this.switchContext(arg);
 		}
 		const type = resolveType(first);
 		if (!type) {
@@ -380,12 +383,28 @@ class Reducer {
 		this.navigate({type, namespace: arg ? (arg === 'all' ? null : arg) : undefined});
 	}
 
+	/** `:ctx` lists the contexts; `:ctx NAME` switches to one (k9s's habit). */
+	private switchContext(name: string): void {
+		const {contexts, context} = this.env;
+		if (!name) {
+			const lines = contexts.map(c => `${c === context ? '*' : ' '} ${c}${c === 'embedded' ? '  (kubedeck\'s own engine)' : ''}`);
+			return this.setMode({kind: 'text', title: 'Contexts (:ctx NAME switches; esc closes)', offset: 0, lines: lines.length ? lines : ['No contexts: start the dashboard with --kubeconfig FILE, or keep one in ~/.kube/config.']});
+		}
+		if (name === context) return this.status(`already on context ${name}`);
+		if (!contexts.includes(name)) {
+			const near = nearest(name, contexts);
+			return this.status(`error: no context "${name}"${near.length ? `: did you mean ${near.join(', ')}?` : ` (:ctx lists them)`}`, 'error');
+		}
+		this.status(`connecting to ${name}…`, 'busy');
+		return this.do({kind: 'context', name});
+	}
+
 	private aliasesView(): TextMode {
 		const user = Object.entries(this.env.aliases).map(([a, v]) => `  ${a.padEnd(16)}${v}  (preferences)`);
 		const kinds = [...new Map(resourceTypes.map(t => [t.plural, t])).values()].map(t => `  ${t.plural.padEnd(28)}${[t.singular, ...t.shortNames].join(', ')}`);
 		return {
 			kind: 'text', title: 'Aliases: what : takes (esc closes)', offset: 0,
-			lines: [...(user.length ? ['Yours:', ...user, ''] : []), 'Kinds:', ...kinds, '', 'Commands:', '  ns NAME, apply [FILE], theme NAME, pf, xray KIND [NS], pulses, aliases, users, quit', '', `Add your own in ${this.env.prefsPath}: "aliases": {"dp": "deployments"}`],
+			lines: [...(user.length ? ['Yours:', ...user, ''] : []), 'Kinds:', ...kinds, '', 'Commands:', '  ns NAME, ctx [NAME], apply [FILE], theme NAME, pf, xray KIND [NS], pulses, aliases, users, quit', '', `Add your own in ${this.env.prefsPath}: "aliases": {"dp": "deployments"}`],
 		};
 	}
 

@@ -18,11 +18,15 @@ describe('the dashboard with a user\'s kubeconfig, in tmux', {skip: !hasTmux && 
 	let engine: EngineProcess;
 	const server = tmuxServer(`kdu-${process.pid}`);
 	const {tmux, screen, until} = server;
-	const open = async (user: string) => {
+	const writeConfig = async (user: string) => {
 		const r = await runCli(['kubeconfig', '--user', user], {home});
 		assert.equal(r.code, 0, r.stderr);
 		const file = path.join(home, `${user}.kubeconfig`);
 		fs.writeFileSync(file, r.stdout, {mode: 0o600});
+		return file;
+	};
+	const open = async (user: string) => {
+		const file = await writeConfig(user);
 		server.open(user, `CI=true KUBEDECK_HOME=${home} KUBEDECK_CONFIG_DIR=${home}/conf-${user} ${process.execPath} ${cliPath} --kubeconfig ${file}`, 130, 30);
 	};
 
@@ -81,6 +85,23 @@ describe('the dashboard with a user\'s kubeconfig, in tmux', {skip: !hasTmux && 
 		await until('carol', /^> web\s+\d\/2/m, 'scaled to 2');
 		tmux('send-keys', '-t', 'carol', 'e');
 		await until('carol', /^forbidden: you cannot update resource "deployments" in API group "apps" in the namespace "dev1" \(RBAC\)/m, 'edit refused in RBAC\'s words');
+	});
+
+	it('switches contexts with :ctx, as k9s does: from alice to bob (read-only) to kubedeck\'s own engine', async () => {
+		const files = [await writeConfig('alice'), await writeConfig('bob')].join(path.delimiter);
+		server.open('ctx', `CI=true KUBEDECK_HOME=${home} KUBEDECK_CONFIG_DIR=${home}/conf-ctx ${process.execPath} ${cliPath} --kubeconfig ${files}`, 130, 30);
+		await until('ctx', /kubedeck alice@kubedeck[^\n]*ns: dev1\s+view: pods\s+● live/, 'alice\'s dashboard first (the first file\'s context)');
+		tmux('send-keys', '-t', 'ctx', ':');
+		tmux('send-keys', '-t', 'ctx', 'ctx', 'Enter');
+		await until('ctx', /^\s*embedded  \(kubedeck's own engine\)\n\* alice@kubedeck\n\s+bob@kubedeck$/m, 'the contexts, alice\'s marked');
+		tmux('send-keys', '-t', 'ctx', 'Escape');
+		tmux('send-keys', '-t', 'ctx', ':');
+		tmux('send-keys', '-t', 'ctx', 'ctx bob@kubedeck', 'Enter');
+		await until('ctx', /kubedeck \[read-only\] bob@kubedeck[^\n]*ns: dev1\s+view: pods\s+● live/, 'bob\'s dashboard, read-only');
+		tmux('send-keys', '-t', 'ctx', ':');
+		tmux('send-keys', '-t', 'ctx', 'ctx embedded', 'Enter');
+		await until('ctx', /kubedeck embedded \([^)]+\)[^\n]*view: pods\s+● live/, 'the engine\'s own dashboard, as its admin');
+		tmux('send-keys', '-t', 'ctx', 'q');
 	});
 
 	it('lets alice (edit) change things: the dashboard is not read-only for her', async () => {

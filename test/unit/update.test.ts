@@ -36,7 +36,7 @@ class Dash {
 			pods: () => this.lists.pods ?? [], namespaces: () => ['default', 'dev1'], forwards: [],
 			commands: keyCommandsWith({}, !!this.options.readonly).commands, bodyHeight: 20, readonly: !!this.options.readonly, typeName: !!this.options.typeName,
 			favourites: ['all', 'default'], aliases: {dp: 'deployments'}, prefsPath: '/prefs.json', themes: ['default', 'dark'], files: () => [],
-			examplesOffered: false, canExec: true, now: Date.now(),
+			examplesOffered: false, canExec: true, now: Date.now(), contexts: ['embedded', 'alice@kubedeck'], context: 'embedded',
 		};
 	}
 
@@ -181,6 +181,23 @@ describe('dashboard reducer', () => {
 		assert.match(d.state.status.text, /no command or resource type "ctxx"/);
 		d.type(':q');
 		assert.deepEqual(d.keys('\r'), [{kind: 'exit'}]);
+	});
+
+	it(':ctx lists the contexts, completes them, and asks the runner to switch to a known one', () => {
+		const d = new Dash({pods});
+		d.type(':ctx');
+		d.keys('\r');
+		assert.ok(d.state.mode.kind === 'text');
+		assert.deepEqual(d.state.mode.lines, ['* embedded  (kubedeck\'s own engine)', '  alice@kubedeck']);
+		d.keys('\x1b');
+		d.type(':ctx al');
+		d.keys('\t');
+		const prompt = d.state.mode as {kind: string; text?: string};
+		assert.deepEqual([prompt.kind, prompt.text], ['input', 'ctx alice@kubedeck']);
+		assert.deepEqual(d.keys('\r'), [{kind: 'context', name: 'alice@kubedeck'}]);
+		d.type(':ctx alise@kubedeck');
+		assert.deepEqual(d.keys('\r'), []);
+		assert.match(d.state.status.text, /^error: no context "alise@kubedeck": did you mean alice@kubedeck\?/);
 	});
 
 	it('Tab lists candidates and cycles through them', () => {

@@ -61,14 +61,20 @@ function containerLines(pod: KubeObject): XrayLine[] {
 /** A tree, drawn with box characters: each node's line, then its children indented under it. */
 interface Node {
 	line: XrayLine;
-	children: Node[];
+	children: readonly Node[];
 }
 
-function draw(nodes: Node[], prefix = ''): XrayLine[] {
-	return nodes.flatMap((n, i) => {
+/** The children of every leaf: one array, not one per container line. */
+const leaf: readonly Node[] = Object.freeze([]);
+
+/** Appends the lines to `out` (one array for the whole tree: 10,000 pods' worth of nested arrays cost more in GC than the drawing). */
+function draw(nodes: readonly Node[], out: XrayLine[], prefix = ''): void {
+	for (let i = 0; i < nodes.length; i++) {
+		const n = nodes[i];
 		const last = i === nodes.length - 1;
-		return [{text: `${prefix}${last ? '└─ ' : '├─ '}${n.line.text}`, status: n.line.status}, ...draw(n.children, `${prefix}${last ? '   ' : '│  '}`)];
-	});
+		out.push({text: `${prefix}${last ? '└─ ' : '├─ '}${n.line.text}`, status: n.line.status});
+		if (n.children.length) draw(n.children, out, `${prefix}${last ? '   ' : '│  '}`);
+	}
 }
 
 const podNode = (pod: KubeObject, pvcs: KubeObject[] = []): Node => {
@@ -77,11 +83,11 @@ const podNode = (pod: KubeObject, pvcs: KubeObject[] = []): Node => {
 	return {
 		line: {text: `Pod ${pod.metadata.name} ${status}${isPodReady(pod) ? '' : ' (not ready)'}`, status},
 		children: [
-			...containerLines(pod).map(line => ({line, children: []})),
+			...containerLines(pod).map(line => ({line, children: leaf})),
 			...claims.map(name => {
 				const pvc = pvcs.find(p => p.metadata.name === name);
 				const phase = (pvc?.status as Rec)?.phase ?? 'missing';
-				return {line: {text: `PersistentVolumeClaim ${name} ${phase}`, status: phase === 'Bound' ? 'Ready' : 'NotReady'}, children: []};
+				return {line: {text: `PersistentVolumeClaim ${name} ${phase}`, status: phase === 'Bound' ? 'Ready' : 'NotReady'}, children: leaf};
 			}),
 		],
 	};
@@ -93,17 +99,17 @@ function selects(selector: Record<string, string> | undefined, pod: KubeObject):
 }
 
 function roots(kind: keyof XrayObjects, o: XrayObjects): Node[] {
-	const pods = [...o.pods].sort(byName);
-	// Pods by the uid of each owner, indexed once: an owner's pods are then a lookup, not a scan of every pod.
+	// Pods by the uid of each owner, indexed once: an owner's pods are then a lookup, not a scan of every
+	// pod, and only the owners drawn have theirs sorted.
 	const byOwner = new Map<string, KubeObject[]>();
-	for (const pod of pods) {
+	for (const pod of o.pods) {
 		for (const ref of pod.metadata.ownerReferences ?? []) {
 			const list = byOwner.get(ref.uid);
 			if (list) list.push(pod);
 			else byOwner.set(ref.uid, [pod]);
 		}
 	}
-	const podsOf = (owner: KubeObject) => (byOwner.get(owner.metadata.uid!) ?? []).map(p => podNode(p, o.pvcs));
+	const podsOf = (owner: KubeObject) => (byOwner.get(owner.metadata.uid!)?.sort(byName) ?? []).map(p => podNode(p, o.pvcs));
 	const spec = (x: KubeObject) => (x.spec ?? {}) as Rec;
 	const status = (x: KubeObject) => (x.status ?? {}) as Rec;
 	switch (kind) {
@@ -136,7 +142,7 @@ function roots(kind: keyof XrayObjects, o: XrayObjects): Node[] {
 		}
 		case 'services':
 			return [...(o.services ?? [])].sort(byName).map(svc => {
-				const selected = pods.filter(p => selects(spec(svc).selector, p));
+				const selected = o.pods.filter(p => selects(spec(svc).selector, p)).sort(byName);
 				const endpoints = (o.endpoints ?? []).find(e => e.metadata.name === svc.metadata.name);
 				const addresses = ((endpoints as Rec | undefined)?.subsets ?? []).flatMap((s: Rec) => s.addresses ?? []).length;
 				const ports = (spec(svc).ports ?? []).map((p: Rec) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
@@ -156,5 +162,11 @@ function roots(kind: keyof XrayObjects, o: XrayObjects): Node[] {
 
 /** The tree of `kind`'s objects, as lines; empty when there is none. */
 export function xrayLines(kind: keyof XrayObjects, objects: XrayObjects): XrayLine[] {
-	return roots(kind, objects).flatMap(root => [root.line, ...draw(root.children), {text: '', status: ''}]);
+	const out: XrayLine[] = [];
+	for (const root of roots(kind, objects)) {
+		out.push(root.line);
+		draw(root.children, out);
+		out.push({text: '', status: ''});
+	}
+	return out;
 }

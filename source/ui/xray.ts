@@ -62,9 +62,11 @@ function containerLines(pod: KubeObject): XrayLine[] {
 interface Node {
 	line: XrayLine;
 	children: readonly Node[];
+	/** A pod's containers and claims are drawn straight from it (no node per line: 10,000 pods make 20,000). */
+	pod?: {pod: KubeObject; pvcs: KubeObject[]};
 }
 
-/** The children of every leaf: one array, not one per container line. */
+/** The children of a node that has none: one array for all of them. */
 const leaf: readonly Node[] = Object.freeze([]);
 
 /** Appends the lines to `out` (one array for the whole tree: 10,000 pods' worth of nested arrays cost more in GC than the drawing). */
@@ -73,25 +75,29 @@ function draw(nodes: readonly Node[], out: XrayLine[], prefix = ''): void {
 		const n = nodes[i];
 		const last = i === nodes.length - 1;
 		out.push({text: `${prefix}${last ? '└─ ' : '├─ '}${n.line.text}`, status: n.line.status});
-		if (n.children.length) draw(n.children, out, `${prefix}${last ? '   ' : '│  '}`);
+		if (n.pod) drawPod(n.pod.pod, n.pod.pvcs, out, `${prefix}${last ? '   ' : '│  '}`);
+		else if (n.children.length) draw(n.children, out, `${prefix}${last ? '   ' : '│  '}`);
 	}
 }
 
 const podNode = (pod: KubeObject, pvcs: KubeObject[] = []): Node => {
-	const claims: string[] = ((pod.spec as Rec)?.volumes ?? []).map((v: Rec) => v.persistentVolumeClaim?.claimName).filter(Boolean);
 	const status = podStatus(pod);
-	return {
-		line: {text: `Pod ${pod.metadata.name} ${status}${isPodReady(pod) ? '' : ' (not ready)'}`, status},
-		children: [
-			...containerLines(pod).map(line => ({line, children: leaf})),
-			...claims.map(name => {
-				const pvc = pvcs.find(p => p.metadata.name === name);
-				const phase = (pvc?.status as Rec)?.phase ?? 'missing';
-				return {line: {text: `PersistentVolumeClaim ${name} ${phase}`, status: phase === 'Bound' ? 'Ready' : 'NotReady'}, children: leaf};
-			}),
-		],
-	};
+	return {line: {text: `Pod ${pod.metadata.name} ${status}${isPodReady(pod) ? '' : ' (not ready)'}`, status}, children: leaf, pod: {pod, pvcs}};
 };
+
+/** A pod's children: its containers, then the claims it mounts. */
+function drawPod(pod: KubeObject, pvcs: KubeObject[], out: XrayLine[], prefix: string): void {
+	const containers = containerLines(pod);
+	const claims: string[] = ((pod.spec as Rec)?.volumes ?? []).map((v: Rec) => v.persistentVolumeClaim?.claimName).filter(Boolean);
+	const total = containers.length + claims.length;
+	const branch = (i: number) => `${prefix}${i === total - 1 ? '└─ ' : '├─ '}`;
+	containers.forEach((line, i) => out.push({text: `${branch(i)}${line.text}`, status: line.status}));
+	claims.forEach((name, j) => {
+		const pvc = pvcs.find(p => p.metadata.name === name);
+		const phase = (pvc?.status as Rec)?.phase ?? 'missing';
+		out.push({text: `${branch(containers.length + j)}PersistentVolumeClaim ${name} ${phase}`, status: phase === 'Bound' ? 'Ready' : 'NotReady'});
+	});
+}
 
 function selects(selector: Record<string, string> | undefined, pod: KubeObject): boolean {
 	if (!selector || Object.keys(selector).length === 0) return false;

@@ -1,11 +1,9 @@
 #!/usr/bin/env node
 // kubedeck's entry point: argument parsing and dispatch only.
-import os from 'node:os';
-import path from 'node:path';
 import {formatStatus, StatusError} from './source/api/errors.js';
 import {connectEmbedded} from './source/client/connect.js';
 import {EmbeddedClient} from './source/client/embedded.js';
-import {kubeconfigTarget} from './source/client/kubeconfig.js';
+import {defaultKubeconfig, kubeconfigTarget} from './source/client/kubeconfig.js';
 import {CliError, ConnectionError} from './source/client/errors.js';
 import {annotateCommand, labelCommand} from './source/commands/label.js';
 import {applyCommand} from './source/commands/apply.js';
@@ -98,7 +96,7 @@ export async function main(args: string[], io: Io): Promise<number> {
 		// its local admin: kubedeck's own cluster is the default, whatever $KUBECONFIG points kubectl at.
 		const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 		const kubeconfig = str(parsed.values.kubeconfig)
-			?? (str(parsed.values.context) ? io.env.KUBECONFIG || path.join(io.env.HOME ?? os.homedir(), '.kube', 'config') : undefined);
+			?? (str(parsed.values.context) ? defaultKubeconfig(io.env) : undefined);
 		const target = kubeconfig ? await kubeconfigTarget(kubeconfig, {context: str(parsed.values.context), user: str(parsed.values.user), as: str(parsed.values.as)}) : undefined;
 		const connect = target
 			? async () => new EmbeddedClient(target.endpoint, target.description)

@@ -5,6 +5,7 @@
 // plugin. @kubernetes/client-node reads the file and the credentials (it
 // knows every kind a kubeconfig can hold); the requests are ours, so the CLI
 // and the dashboard talk to that cluster exactly as to the engine.
+import os from 'node:os';
 import path from 'node:path';
 import type {KubeConfig} from '@kubernetes/client-node';
 import {CliError} from './errors.js';
@@ -74,6 +75,11 @@ async function loadKubeconfig(file: string): Promise<KubeConfig> {
 		if (next !== kc) mergeFirstWins(kc, next);
 	}
 	return kc;
+}
+
+/** Where kubectl looks without --kubeconfig: $KUBECONFIG (a list), else ~/.kube/config. */
+export function defaultKubeconfig(env: NodeJS.ProcessEnv): string {
+	return env.KUBECONFIG || path.join(env.HOME ?? os.homedir(), '.kube', 'config');
 }
 
 /** The contexts a kubeconfig (or a list of them) names, and its current one. */

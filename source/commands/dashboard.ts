@@ -1,11 +1,10 @@
 // `kubedeck` on a terminal (or `kubedeck dashboard`): the Ink dashboard.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {connectEmbedded} from '../client/connect.js';
 import {EmbeddedClient} from '../client/embedded.js';
 import {CliError} from '../client/errors.js';
-import {kubeconfigContexts, kubeconfigTarget} from '../client/kubeconfig.js';
+import {defaultKubeconfig, kubeconfigContexts, kubeconfigTarget} from '../client/kubeconfig.js';
 import {stateHome} from '../engine/home.js';
 import type {ContextSwitcher} from '../ui/run.js';
 import {type Command, type CommandContext} from './context.js';
@@ -20,7 +19,7 @@ export const embeddedContext = 'embedded';
 async function contextSwitcher(ctx: CommandContext): Promise<ContextSwitcher> {
 	const env = ctx.io.env;
 	const given = typeof ctx.flags.kubeconfig === 'string' ? ctx.flags.kubeconfig : undefined;
-	const fallback = env.KUBECONFIG || path.join(env.HOME ?? os.homedir(), '.kube', 'config');
+	const fallback = defaultKubeconfig(env);
 	const file = given ?? (fs.existsSync(fallback.split(path.delimiter)[0]) ? fallback : undefined);
 	const listed = file ? await kubeconfigContexts(file).catch(() => undefined) : undefined;
 	const current = given ? (typeof ctx.flags.context === 'string' ? ctx.flags.context : listed?.current ?? '') : embeddedContext;

@@ -9,7 +9,6 @@
 // the cluster, user and context into ~/.kube/config (or the first file of
 // $KUBECONFIG), replacing entries of the same names only.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import {lockOwner, stateHome} from '../engine/home.js';
@@ -17,6 +16,7 @@ import {readApiToken, readEndpoint} from '../server/api/auth.js';
 import {caCertPath} from '../server/auth/ca.js';
 import {type Command, type CommandContext} from './context.js';
 import {CliError} from '../client/errors.js';
+import {defaultKubeconfig} from '../client/kubeconfig.js';
 import {bindingsOf} from '../client/operations/users.js';
 import {engineApi} from './users.js';
 
@@ -101,7 +101,7 @@ export const kubeconfigCommand: Command = {
 			entries = kubeconfigEntries(endpoint, ca, user, credentials, ctx.explicitNamespace ?? (namespaces.length === 1 ? namespaces[0] : undefined));
 		}
 		if (ctx.bool('merge')) {
-			const file = (ctx.io.env.KUBECONFIG ?? '').split(path.delimiter).find(Boolean) ?? path.join(ctx.io.env.HOME ?? os.homedir(), '.kube', 'config');
+			const file = defaultKubeconfig(ctx.io.env).split(path.delimiter)[0];
 			mergeInto(file, entries);
 			ctx.out(`Context "${entries.context.name}" merged into ${file}; use it with: kubectl config use-context ${entries.context.name}`);
 			return 0;

@@ -156,19 +156,23 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 		return rows;
 	};
 	/** The namespace whose rules apply to the selected row (its own in the all-namespaces view). */
-	const rulesNamespace = (s: DashState) => s.view.namespace ?? (s.view.type.namespaced ? rowsOf(s)[Math.max(0, selectedIndex(s.view, rowsOf(s)))]?.metadata.namespace : undefined) ?? 'default';
+	const selectedRow = (s: DashState): KubeObject | undefined => {
+		const rows = rowsOf(s);
+		return rows[Math.max(0, selectedIndex(s.view, rows))];
+	};
+	const rulesNamespace = (s: DashState) => s.view.namespace ?? (s.view.type.namespaced ? selectedRow(s)?.metadata.namespace : undefined) ?? 'default';
 	const readonlyIn = (s: DashState) => readonlyAsked || permissions.changesNothing(rulesNamespace(s));
 	/** The keys this view offers: what the user asked for less what RBAC would refuse on the selected row. */
 	const commandsIn = (s: DashState) => {
 		const ns = rulesNamespace(s);
-		const row = rowsOf(s)[Math.max(0, selectedIndex(s.view, rowsOf(s)))];
+		const row = selectedRow(s);
 		return commands.filter(c => !permissions.refused(c.id, s.view.type, ns, row));
 	};
 	/** Why a key that is not offered here would be refused, in kube-apiserver's words. */
 	const refusalIn = (s: DashState) => (name: string, scope: Scope) => {
 		const id = commandIn(commands, scope, name);
 		const ns = rulesNamespace(s);
-		const need = id && permissions.refused(id, s.view.type, ns, rowsOf(s)[Math.max(0, selectedIndex(s.view, rowsOf(s)))]);
+		const need = id && permissions.refused(id, s.view.type, ns, selectedRow(s));
 		return need ? refusalText(need, ns, s.view.type) : undefined;
 	};
 	const examplesOfferedIn = (s: DashState) => !readonlyIn(s) && s.mode.kind === 'list' && s.view.type.kind === 'Pod' && feed.type === s.view.type

@@ -14,7 +14,7 @@ import type {KubeObject} from '../../api/object.js';
 import {typeByPlural} from '../../api/resources.js';
 import {channel, execProtocols, exitStatus, frame, type TerminalSize} from '../../api/remotecommand.js';
 import type {Registry} from '../registry.js';
-import {SpdySession, type SpdyStream} from './spdy.js';
+import {acceptSpdy, headerList, type SpdySession, type SpdyStream, wantsSpdy} from './spdy.js';
 
 export interface ExecRequest {
 	container?: string;
@@ -79,8 +79,8 @@ export function execUpgradeHandler(registry: Registry, exec: ExecHandler) {
 			target = parseExecRequest(new URL(req.url ?? '/', 'http://localhost'));
 			if (!target) throw pathNotFound();
 			if (spdy) {
-				if (!offered(req, 'x-stream-protocol-version').includes(spdyProtocol)) throw badRequest(`exec over SPDY needs X-Stream-Protocol-Version: ${spdyProtocol}`);
-			} else if (!execProtocols.some(p => offered(req, 'sec-websocket-protocol').includes(p))) {
+				if (!wantsSpdy(req, spdyProtocol)) throw badRequest(`exec over SPDY needs X-Stream-Protocol-Version: ${spdyProtocol}`);
+			} else if (!execProtocols.some(p => headerList(req, 'sec-websocket-protocol').includes(p))) {
 				throw badRequest(`exec needs one of the WebSocket subprotocols ${execProtocols.join(', ')}`);
 			}
 			if (target.request.command.length === 0) throw badRequest('you must specify at least one command for the container');
@@ -92,9 +92,7 @@ export function execUpgradeHandler(registry: Registry, exec: ExecHandler) {
 			return;
 		}
 		if (spdy) {
-			socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${spdyProtocol}\r\n\r\n`);
-			if (head.length) socket.unshift(head);
-			serveSpdy(new SpdySession(socket), process, target.request);
+			serveSpdy(acceptSpdy(socket, head, spdyProtocol), process, target.request);
 			return;
 		}
 		wss.handleUpgrade(req, socket, head, ws => serve(ws, process, target!.request));
@@ -103,7 +101,6 @@ export function execUpgradeHandler(registry: Registry, exec: ExecHandler) {
 
 /** The SPDY protocol spoken here: v4 reports the exit as a Status on the error stream, as the WebSocket's v4 does. */
 const spdyProtocol = 'v4.channel.k8s.io';
-const offered = (req: http.IncomingMessage, header: string) => String(req.headers[header] ?? '').split(',').map(p => p.trim());
 /** How long the client has to open the streams it asked for (the kubelet's streamCreationTimeout). */
 const streamsTimeoutMs = 30_000;
 

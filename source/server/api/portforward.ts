@@ -14,7 +14,7 @@ import type {KubeObject} from '../../api/object.js';
 import {typeByPlural} from '../../api/resources.js';
 import type {Registry} from '../registry.js';
 import {refuse} from './exec.js';
-import {SpdySession, type SpdyStream} from './spdy.js';
+import {acceptSpdy, headerList, SpdySession, type SpdyStream, wantsSpdy} from './spdy.js';
 
 const protocol = 'portforward.k8s.io';
 const tunnelProtocol = `SPDY/3.1+${protocol}`;
@@ -25,7 +25,7 @@ export const isPortForward = (url: string | undefined) => pathPattern.test(new U
 /** Where a pod's port is reached from the engine. */
 export type PodDialer = (pod: KubeObject, port: number) => net.Socket;
 
-export const dialPodIP: PodDialer = (pod, port) => net.connect(port, (pod.status as {podIP?: string} | undefined)?.podIP ?? '127.0.0.1');
+export const dialPodIP: PodDialer = (pod, port) => net.connect(port, (pod.status as {podIP: string}).podIP);
 
 /**
  * The server's 'upgrade' listener for port-forward. `authorize` runs first (the listener's checks);
@@ -45,14 +45,15 @@ export function portForwardUpgradeHandler(registry: Registry, dial: PodDialer = 
 			const m = new URL(req.url ?? '/', 'http://localhost').pathname.match(pathPattern);
 			if (!m) throw pathNotFound();
 			if (upgrade === 'websocket') {
-				const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map(p => p.trim());
-				if (!offered.includes(tunnelProtocol)) throw badRequest(`port-forward over a WebSocket needs the subprotocol ${tunnelProtocol}`);
-			} else if (upgrade !== 'spdy/3.1' || !String(req.headers['x-stream-protocol-version'] ?? '').split(',').map(p => p.trim()).includes(protocol)) {
+				if (!headerList(req, 'sec-websocket-protocol').includes(tunnelProtocol)) throw badRequest(`port-forward over a WebSocket needs the subprotocol ${tunnelProtocol}`);
+			} else if (!wantsSpdy(req, protocol)) {
 				throw badRequest(`port-forward needs an upgrade to SPDY/3.1 with X-Stream-Protocol-Version: ${protocol}`);
 			}
 			pod = registry.get(typeByPlural('pods')!, decodeURIComponent(m[1]), decodeURIComponent(m[2]));
 			const phase = (pod.status as {phase?: string} | undefined)?.phase;
 			if (phase !== 'Running') throw badRequest(`pod is not running - current status=${phase ?? 'Pending'}`);
+			// No address, no forward: never a fallback that would reach the host's own loopback services.
+			if (!(pod.status as {podIP?: string}).podIP) throw badRequest(`pod ${pod.metadata.name} has no IP address yet`);
 		} catch (error) {
 			refuse(socket, error);
 			return;
@@ -62,9 +63,7 @@ export function portForwardUpgradeHandler(registry: Registry, dial: PodDialer = 
 			wss.handleUpgrade(req, socket, head, ws => forward(new SpdySession(createWebSocketStream(ws)), pod, dial));
 			return;
 		}
-		socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
-		if (head.length) socket.unshift(head);
-		forward(new SpdySession(socket), pod, dial);
+		forward(acceptSpdy(socket, head, protocol), pod, dial);
 	};
 }
 

@@ -15,6 +15,7 @@
 // is read and ignored; spdystream neither sends nor honours it), server push,
 // priorities and SETTINGS (read and ignored).
 import {EventEmitter} from 'node:events';
+import type http from 'node:http';
 import {createRequire} from 'node:module';
 import type {Duplex} from 'node:stream';
 import zlib from 'node:zlib';
@@ -31,6 +32,19 @@ const rst = {protocolError: 1, invalidStream: 2, cancel: 5} as const;
 const maxData = 64 * 1024;
 
 export type Headers = Record<string, string>;
+
+/** The values of a comma-separated request header (X-Stream-Protocol-Version, Sec-WebSocket-Protocol). */
+export const headerList = (req: http.IncomingMessage, name: string) => String(req.headers[name] ?? '').split(',').map(p => p.trim());
+
+/** Whether a request asks for an upgrade to SPDY/3.1 speaking `protocol`. */
+export const wantsSpdy = (req: http.IncomingMessage, protocol: string) => String(req.headers.upgrade ?? '').toLowerCase() === 'spdy/3.1' && headerList(req, 'x-stream-protocol-version').includes(protocol);
+
+/** Answer the upgrade (101, SPDY/3.1 with `protocol`) and start the session on the connection. */
+export function acceptSpdy(socket: Duplex, head: Buffer, protocol: string): SpdySession {
+	socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
+	if (head.length) socket.unshift(head);
+	return new SpdySession(socket);
+}
 
 /** One stream a client opened: its headers, then its bytes ('data', 'end'); writes go back on it. */
 export class SpdyStream extends EventEmitter {
@@ -78,12 +92,11 @@ export class SpdyStream extends EventEmitter {
 	}
 
 	closeBoth(): void {
-		const wasOpen = !(this.localClosed && this.remoteClosed);
+		if (this.localClosed && this.remoteClosed) return;
+		const remoteWasOpen = !this.remoteClosed;
 		this.localClosed = this.remoteClosed = true;
-		if (wasOpen) {
-			this.emit('end');
-			this.settle();
-		}
+		if (remoteWasOpen) this.emit('end');
+		this.settle();
 	}
 
 	private settle(): void {

@@ -31,7 +31,7 @@ import type {Effect, Msg, Tone} from './state.js';
 import {restoreWindowMs} from './update.js';
 import {objectKey} from './table-model.js';
 import {loadTheme, statusColor, type Theme} from './theme.js';
-import {xrayLines, type XrayObjects} from './xray.js';
+import {xrayOutline, type XrayObjects} from './xray.js';
 import type {EditorState} from './views/editor-view.js';
 
 export interface EffectDeps {
@@ -274,14 +274,16 @@ function xray(effect: Extract<Effect, {kind: 'xray'}>, deps: EffectDeps, report:
 	const pods = effect.ownPods ? Promise.resolve([...deps.pods()]) : client.list(resolveType('pods')!, {namespace: ns}).then(l => l.items);
 	report(Promise.all([pods, ...wanted.map(k => client.list(resolveType(plural(k))!, {namespace: ns}).then(l => [k, l.items] as const))]).then(([podList, ...lists]) => {
 		const objects: XrayObjects = {pods: podList as KubeObject[], ...Object.fromEntries(lists as [string, KubeObject[]][])};
-		const lines = xrayLines(of, objects);
+		const outline = xrayOutline(of, objects);
 		const theme = deps.theme();
+		const tint = (status: string) => (status === 'Ready' || status === 'Running' || status === 'Completed' ? theme.ok : status === 'NotReady' || status === 'Pending' ? theme.warning : status ? statusColor(theme, status) : undefined);
+		const lazily = <T,>(of: (i: number) => T) => ({length: outline.length, slice: (start: number, end: number) => Array.from({length: Math.max(0, Math.min(end, outline.length) - Math.max(0, start))}, (_, i) => of(Math.max(0, start) + i))});
 		deps.dispatch({kind: 'show', mode: {
 			kind: 'text', title: `Xray ${of} in ${ns ?? 'all namespaces'} (as of ${new Date().toLocaleTimeString()}; :xray again refreshes; esc closes)`, offset: 0,
-			lines: lines.length ? lines.map(l => l.text) : [`No ${of} in ${ns ?? 'any namespace'}.`],
-			colors: lines.map(l => (l.status === 'Ready' || l.status === 'Running' || l.status === 'Completed' ? theme.ok : l.status === 'NotReady' || l.status === 'Pending' ? theme.warning : l.status ? statusColor(theme, l.status) : undefined)),
+			lines: outline.length ? lazily(i => outline.at(i).text) : [`No ${of} in ${ns ?? 'any namespace'}.`],
+			colors: lazily(i => tint(outline.at(i).status)),
 		}});
-		return `xray ${of}: ${lines.filter(l => l.text && !/^[│├└ ]/.test(l.text)).length} ${of} in ${Date.now() - started} ms`;
+		return `xray ${of}: ${outline.roots} ${of} in ${Date.now() - started} ms`;
 	}));
 }
 

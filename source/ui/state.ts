@@ -31,7 +31,12 @@ export type Recall = {back?: number; draft?: string};
 /** A question before a destructive action, over one object or the marked ones (the first is `target`). */
 export type Confirm = {kind: 'confirm'; verb: ConfirmVerb; type: ResourceType; target: KubeObject; targets: KubeObject[]; choice: 'cancel' | 'ok'; typed: string};
 export type InputMode = {kind: 'input'; purpose: PromptPurpose; target?: KubeObject; targets?: KubeObject[]; initial: string; completion?: Completion & {choice: number}} & LineState & Recall;
-export type TextMode = {kind: 'text'; title: string; lines: string[]; offset: number; secret?: KubeObject; revealed?: boolean; live?: KubeObject; yaml?: boolean; colors?: (string | undefined)[]};
+/** A text view's lines (or their colours): an array, or a source that makes only the ones asked for (:xray's 20,000 at 10,000 pods). */
+export interface TextLines<T = string> {
+	readonly length: number;
+	slice(start: number, end: number): T[];
+}
+export type TextMode = {kind: 'text'; title: string; lines: TextLines; offset: number; secret?: KubeObject; revealed?: boolean; live?: KubeObject; yaml?: boolean; colors?: TextLines<string | undefined>};
 
 /** What is on screen over (or instead of) the list. */
 export type Mode =

@@ -49,54 +49,128 @@ function readyOf(wanted: number, ready: number): string {
 	return ready >= wanted ? 'Ready' : 'NotReady';
 }
 
-function containerLines(pod: KubeObject): XrayLine[] {
-	const statuses: Rec[] = (pod.status as Rec)?.containerStatuses ?? [];
-	return ((pod.spec as Rec)?.containers ?? []).map((c: Rec) => {
-		const s = statuses.find(x => x.name === c.name);
-		const state = s?.state?.running ? 'running' : s?.state?.waiting ? `waiting: ${s.state.waiting.reason ?? ''}` : s?.state?.terminated ? `terminated: ${s.state.terminated.reason ?? s.state.terminated.exitCode}` : 'not started';
-		return {text: `container ${c.name} (${c.image}) ${state}${s?.restartCount ? `, ${s.restartCount} restarts` : ''}`, status: s?.ready ? 'Ready' : s?.state?.running ? 'NotReady' : 'Pending'};
-	});
+/** A pod's containers and the claims it mounts: the lines under it, counted without drawing them. */
+const containersOf = (pod: KubeObject): Rec[] => (pod.spec as Rec)?.containers ?? [];
+const claimsOf = (pod: KubeObject): string[] => ((pod.spec as Rec)?.volumes ?? []).map((v: Rec) => v.persistentVolumeClaim?.claimName).filter(Boolean);
+
+function containerLine(pod: KubeObject, c: Rec): XrayLine {
+	const s = ((pod.status as Rec)?.containerStatuses as Rec[] | undefined)?.find(x => x.name === c.name);
+	const state = s?.state?.running ? 'running' : s?.state?.waiting ? `waiting: ${s.state.waiting.reason ?? ''}` : s?.state?.terminated ? `terminated: ${s.state.terminated.reason ?? s.state.terminated.exitCode}` : 'not started';
+	const restarts = s?.restartCount ? `, ${s.restartCount} restart${s.restartCount === 1 ? '' : 's'}` : '';
+	return {text: `container ${c.name} (${c.image}) ${state}${restarts}`, status: s?.ready ? 'Ready' : s?.state?.running ? 'NotReady' : 'Pending'};
 }
 
-/** A tree, drawn with box characters: each node's line, then its children indented under it. */
+function podLine(pod: KubeObject): XrayLine {
+	const status = podStatus(pod);
+	return {text: `Pod ${pod.metadata.name} ${status}${isPodReady(pod) ? '' : ' (not ready)'}`, status};
+}
+
+/** A pod's `index`th line under it: its containers, then its claims. */
+function podChildLine(pod: KubeObject, pvcs: KubeObject[], index: number): XrayLine {
+	const containers = containersOf(pod);
+	if (index < containers.length) return containerLine(pod, containers[index]);
+	const name = claimsOf(pod)[index - containers.length];
+	const phase = (pvcs.find(p => p.metadata.name === name)?.status as Rec)?.phase ?? 'missing';
+	return {text: `PersistentVolumeClaim ${name} ${phase}`, status: phase === 'Bound' ? 'Ready' : 'NotReady'};
+}
+
+/** A node of the tree: its line and its children, or, for an owner of pods, the pods (each drawn with its containers and claims when shown). */
 interface Node {
 	line: XrayLine;
 	children: readonly Node[];
-	/** A pod's containers and claims are drawn straight from it (no node per line: 10,000 pods make 20,000). */
-	pod?: {pod: KubeObject; pvcs: KubeObject[]};
+	pods?: KubeObject[];
 }
 
 /** The children of a node that has none: one array for all of them. */
 const leaf: readonly Node[] = Object.freeze([]);
 
-/** Appends the lines to `out` (one array for the whole tree: 10,000 pods' worth of nested arrays cost more in GC than the drawing). */
-function draw(nodes: readonly Node[], out: XrayLine[], prefix = ''): void {
-	for (let i = 0; i < nodes.length; i++) {
-		const n = nodes[i];
-		const last = i === nodes.length - 1;
-		out.push({text: `${prefix}${last ? '└─ ' : '├─ '}${n.line.text}`, status: n.line.status});
-		if (n.pod) drawPod(n.pod.pod, n.pod.pvcs, out, `${prefix}${last ? '   ' : '│  '}`);
-		else if (n.children.length) draw(n.children, out, `${prefix}${last ? '   ' : '│  '}`);
+/**
+ * A run of the outline: one line drawn in full (an owner's, with its
+ * branches), or the pods of one owner, whose lines are drawn only when
+ * asked for. `ends[i]` is the line after pod i's last, counted from the
+ * run's start.
+ */
+type Run = {start: number; line: XrayLine} | {start: number; prefix: string; pods: KubeObject[]; ends: Int32Array};
+
+/** The tree's lines, made when asked for: a screenful is drawn, not all of them (10,000 pods are 20,000 lines, and building them was most of :xray's time). */
+export interface XrayOutline {
+	readonly length: number;
+	/** How many trees (the kind's objects) it draws. */
+	readonly roots: number;
+	at(index: number): XrayLine;
+}
+
+class Outline implements XrayOutline {
+	private readonly runs: Run[] = [];
+	length = 0;
+	roots = 0;
+
+	constructor(private readonly pvcs: KubeObject[]) {}
+
+	addRoot(root: Node): void {
+		this.roots++;
+		this.add(root.line);
+		this.addChildren(root, '');
+		this.add({text: '', status: ''});
+	}
+
+	private add(line: XrayLine): void {
+		this.runs.push({start: this.length, line});
+		this.length++;
+	}
+
+	private addChildren(node: Node, prefix: string): void {
+		if (node.pods) return this.addPods(node.pods, prefix);
+		node.children.forEach((child, i) => {
+			const last = i === node.children.length - 1;
+			this.add({text: `${prefix}${last ? '└─ ' : '├─ '}${child.line.text}`, status: child.line.status});
+			this.addChildren(child, `${prefix}${last ? '   ' : '│  '}`);
+		});
+	}
+
+	private addPods(pods: KubeObject[], prefix: string): void {
+		if (pods.length === 0) return;
+		const ends = new Int32Array(pods.length);
+		let lines = 0;
+		for (let i = 0; i < pods.length; i++) ends[i] = lines += 1 + containersOf(pods[i]).length + claimsOf(pods[i]).length;
+		this.runs.push({start: this.length, prefix, pods, ends});
+		this.length += lines;
+	}
+
+	at(index: number): XrayLine {
+		if (index < 0 || index >= this.length) throw new RangeError(`line ${index} of ${this.length}`);
+		const run = this.runs[lastAtOrBelow(this.runs.length, i => this.runs[i].start, index)];
+		if ('line' in run) return run.line;
+		const offset = index - run.start;
+		// The first pod whose lines end after the offset.
+		let lo = 0, hi = run.ends.length - 1;
+		while (lo < hi) {
+			const mid = (lo + hi) >> 1;
+			if (run.ends[mid] > offset) hi = mid;
+			else lo = mid + 1;
+		}
+		const pod = run.pods[lo];
+		const last = lo === run.pods.length - 1;
+		const within = offset - (lo ? run.ends[lo - 1] : 0);
+		if (within === 0) {
+			const line = podLine(pod);
+			return {text: `${run.prefix}${last ? '└─ ' : '├─ '}${line.text}`, status: line.status};
+		}
+		const children = run.ends[lo] - (lo ? run.ends[lo - 1] : 0) - 1;
+		const line = podChildLine(pod, this.pvcs, within - 1);
+		return {text: `${run.prefix}${last ? '   ' : '│  '}${within === children ? '└─ ' : '├─ '}${line.text}`, status: line.status};
 	}
 }
 
-const podNode = (pod: KubeObject, pvcs: KubeObject[] = []): Node => {
-	const status = podStatus(pod);
-	return {line: {text: `Pod ${pod.metadata.name} ${status}${isPodReady(pod) ? '' : ' (not ready)'}`, status}, children: leaf, pod: {pod, pvcs}};
-};
-
-/** A pod's children: its containers, then the claims it mounts. */
-function drawPod(pod: KubeObject, pvcs: KubeObject[], out: XrayLine[], prefix: string): void {
-	const containers = containerLines(pod);
-	const claims: string[] = ((pod.spec as Rec)?.volumes ?? []).map((v: Rec) => v.persistentVolumeClaim?.claimName).filter(Boolean);
-	const total = containers.length + claims.length;
-	const branch = (i: number) => `${prefix}${i === total - 1 ? '└─ ' : '├─ '}`;
-	containers.forEach((line, i) => out.push({text: `${branch(i)}${line.text}`, status: line.status}));
-	claims.forEach((name, j) => {
-		const pvc = pvcs.find(p => p.metadata.name === name);
-		const phase = (pvc?.status as Rec)?.phase ?? 'missing';
-		out.push({text: `${branch(containers.length + j)}PersistentVolumeClaim ${name} ${phase}`, status: phase === 'Bound' ? 'Ready' : 'NotReady'});
-	});
+/** The last index in 0..count-1 whose key is at most `value` (keys ascending, the first at most `value`). */
+function lastAtOrBelow(count: number, key: (i: number) => number, value: number): number {
+	let lo = 0, hi = count - 1;
+	while (lo < hi) {
+		const mid = (lo + hi + 1) >> 1;
+		if (key(mid) <= value) lo = mid;
+		else hi = mid - 1;
+	}
+	return lo;
 }
 
 function selects(selector: Record<string, string> | undefined, pod: KubeObject): boolean {
@@ -115,7 +189,7 @@ function roots(kind: keyof XrayObjects, o: XrayObjects): Node[] {
 			else byOwner.set(ref.uid, [pod]);
 		}
 	}
-	const podsOf = (owner: KubeObject) => (byOwner.get(owner.metadata.uid!)?.sort(byName) ?? []).map(p => podNode(p, o.pvcs));
+	const podsOf = (owner: KubeObject) => byOwner.get(owner.metadata.uid!)?.sort(byName) ?? [];
 	const spec = (x: KubeObject) => (x.spec ?? {}) as Rec;
 	const status = (x: KubeObject) => (x.status ?? {}) as Rec;
 	switch (kind) {
@@ -127,14 +201,14 @@ function roots(kind: keyof XrayObjects, o: XrayObjects): Node[] {
 					line: {text: `Deployment ${d.metadata.name} ${ready}/${wanted} ready`, status: readyOf(wanted, ready)},
 					children: sets.map(rs => {
 						const w = spec(rs).replicas ?? 0, r = status(rs).readyReplicas ?? 0;
-						return {line: {text: `ReplicaSet ${rs.metadata.name} revision ${rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '?'} ${r}/${w} ready`, status: readyOf(w, r)}, children: podsOf(rs)};
+						return {line: {text: `ReplicaSet ${rs.metadata.name} revision ${rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '?'} ${r}/${w} ready`, status: readyOf(w, r)}, children: leaf, pods: podsOf(rs)};
 					}),
 				};
 			});
 		case 'replicasets':
 			return [...(o.replicasets ?? [])].sort(byName).map(rs => {
 				const w = spec(rs).replicas ?? 0, r = status(rs).readyReplicas ?? 0;
-				return {line: {text: `ReplicaSet ${rs.metadata.name} ${r}/${w} ready`, status: readyOf(w, r)}, children: podsOf(rs)};
+				return {line: {text: `ReplicaSet ${rs.metadata.name} ${r}/${w} ready`, status: readyOf(w, r)}, children: leaf, pods: podsOf(rs)};
 			});
 		case 'statefulsets':
 		case 'daemonsets':
@@ -143,7 +217,7 @@ function roots(kind: keyof XrayObjects, o: XrayObjects): Node[] {
 			return [...(o[kind] ?? [])].sort(byName).map(x => {
 				const wanted = kind === 'daemonsets' ? status(x).desiredNumberScheduled ?? 0 : kind === 'jobs' ? spec(x).completions ?? 1 : spec(x).replicas ?? 1;
 				const ready = kind === 'daemonsets' ? status(x).numberReady ?? 0 : kind === 'jobs' ? status(x).succeeded ?? 0 : status(x).readyReplicas ?? 0;
-				return {line: {text: `${label} ${x.metadata.name} ${ready}/${wanted} ${kind === 'jobs' ? 'succeeded' : 'ready'}`, status: readyOf(wanted, ready)}, children: podsOf(x)};
+				return {line: {text: `${label} ${x.metadata.name} ${ready}/${wanted} ${kind === 'jobs' ? 'succeeded' : 'ready'}`, status: readyOf(wanted, ready)}, children: leaf, pods: podsOf(x)};
 			});
 		}
 		case 'services':
@@ -154,10 +228,11 @@ function roots(kind: keyof XrayObjects, o: XrayObjects): Node[] {
 				const ports = (spec(svc).ports ?? []).map((p: Rec) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
 				const ready = selected.filter(isPodReady).length;
 				return {
-					line: {text: `Service ${svc.metadata.name} ${spec(svc).type ?? 'ClusterIP'} ${spec(svc).clusterIP ?? ''} ${ports}`.trimEnd(), status: selected.length === 0 || ready > 0 ? 'Ready' : 'NotReady'},
+					line: {text: ['Service', svc.metadata.name, spec(svc).type ?? 'ClusterIP', spec(svc).clusterIP, ports].filter(Boolean).join(' '), status: selected.length === 0 || ready > 0 ? 'Ready' : 'NotReady'},
 					children: [{
 						line: {text: endpoints ? `Endpoints ${svc.metadata.name} ${addresses} address${addresses === 1 ? '' : 'es'}` : `Endpoints ${svc.metadata.name} (none yet)`, status: addresses > 0 || selected.length === 0 ? 'Ready' : 'NotReady'},
-						children: selected.map(p => podNode(p, o.pvcs)),
+						children: leaf,
+						pods: selected,
 					}],
 				};
 			});
@@ -166,13 +241,15 @@ function roots(kind: keyof XrayObjects, o: XrayObjects): Node[] {
 	}
 }
 
-/** The tree of `kind`'s objects, as lines; empty when there is none. */
+/** The trees of `kind`'s objects, drawn as they are read (see XrayOutline); empty when there is none. */
+export function xrayOutline(kind: keyof XrayObjects, objects: XrayObjects): XrayOutline {
+	const outline = new Outline(objects.pvcs ?? []);
+	for (const root of roots(kind, objects)) outline.addRoot(root);
+	return outline;
+}
+
+/** Every line of the trees at once (for tests and small trees). */
 export function xrayLines(kind: keyof XrayObjects, objects: XrayObjects): XrayLine[] {
-	const out: XrayLine[] = [];
-	for (const root of roots(kind, objects)) {
-		out.push(root.line);
-		draw(root.children, out);
-		out.push({text: '', status: ''});
-	}
-	return out;
+	const outline = xrayOutline(kind, objects);
+	return Array.from({length: outline.length}, (_, i) => outline.at(i));
 }

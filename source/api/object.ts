@@ -25,6 +25,13 @@ export interface KubeList<T extends KubeObject = KubeObject> {
 export const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** A deep copy, so nothing read from the store or the wire is shared. */
+/** The object without metadata.managedFields, as kubectl shows YAML and JSON unless --show-managed-fields. */
+export function withoutManagedFields(obj: KubeObject): KubeObject {
+	if (!obj?.metadata?.managedFields) return obj;
+	const {managedFields: _, ...metadata} = obj.metadata;
+	return {...obj, metadata};
+}
+
 export function clone<T>(value: T): T {
 	return structuredClone(value);
 }

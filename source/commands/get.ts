@@ -19,6 +19,7 @@ export const getFlags = {
 	'watch-only': {type: 'boolean'},
 	'no-headers': {type: 'boolean'},
 	'show-labels': {type: 'boolean'},
+	'show-managed-fields': {type: 'boolean'},
 	filename: {type: 'string', short: 'f', multiple: true},
 	recursive: {type: 'boolean', short: 'R'},
 	'ignore-not-found': {type: 'boolean'},
@@ -81,7 +82,7 @@ export const getCommand: Command = {
 			} else if (total > 0 || !collected.some(c => c.named)) {
 				const items = collected.flatMap(c => c.items);
 				const single = collected.length === 1 && collected[0].named && items.length === 1;
-				ctx.io.stdout.write(formatObjects(items, output, single));
+				ctx.io.stdout.write(formatObjects(items, output, single, ctx.bool('show-managed-fields')));
 			}
 		}
 		if (ctx.bool('watch') || ctx.bool('watch-only')) {
@@ -95,7 +96,7 @@ export const getCommand: Command = {
 				if (output.kind === 'table' || output.kind === 'wide') {
 					ctx.out(alignColumns(tableRows(type, [event.object], {wide: output.kind === 'wide', allNamespaces, noHeaders: true})));
 				} else {
-					ctx.io.stdout.write(formatObjects([event.object], output, true));
+					ctx.io.stdout.write(formatObjects([event.object], output, true, ctx.bool('show-managed-fields')));
 				}
 			});
 			const stop = () => watch.stop();

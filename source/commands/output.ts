@@ -1,6 +1,6 @@
 // Printing objects the way kubectl does: -o yaml|json|name|jsonpath|wide and
 // the default table, from the shared per-kind renderers.
-import type {KubeObject} from '../api/object.js';
+import {type KubeObject, withoutManagedFields} from '../api/object.js';
 import {objectRef, refOf, type ResourceType} from '../api/resources.js';
 import {rendererFor} from '../render/columns.js';
 import {alignColumns} from '../render/format.js';
@@ -25,7 +25,8 @@ export function asList(items: KubeObject[]) {
 
 
 /** Format objects that are not a table (yaml, json, name, jsonpath). */
-export function formatObjects(items: KubeObject[], format: OutputFormat, single: boolean): string {
+export function formatObjects(all: KubeObject[], format: OutputFormat, single: boolean, showManagedFields = false): string {
+	const items = showManagedFields || (format.kind !== 'yaml' && format.kind !== 'json') ? all : all.map(withoutManagedFields);
 	switch (format.kind) {
 		case 'yaml': return single && items.length === 1 ? toYaml(items[0]) : toYaml(asList(items));
 		case 'json': return single && items.length === 1 ? toJson(items[0]) : toJson(asList(items));

@@ -10,7 +10,10 @@ import {describeViolations, namespaceLevel, violations} from '../api/pod-securit
 import {admissionErrors} from '../api/admission.js';
 import {badRequest, conflict, field, type FieldError, forbidden, invalid, notFound, StatusError} from '../api/errors.js';
 import {clone, type KubeObject} from '../api/object.js';
+import {schemaOf} from '../api/field-schema.js';
+import {applyConfiguration, recordUpdate, type Writer} from '../api/managed-fields.js';
 import {applyPatch} from '../api/patch.js';
+import {isoTime} from '../api/time.js';
 import {parseQuantity} from '../api/quantity.js';
 import {apiVersionOf, knownKind, type ResourceType, typeByPlural, typeForKind} from '../api/resources.js';
 import {fromLabelSelector, formatLabelSelector, type FieldRequirement, type LabelSelector, matchesFields, matchesLabels} from '../api/selectors.js';
@@ -29,6 +32,17 @@ export interface WriteOptions {
 	view?: VersionView;
 	/** The requester's own check of the object as it will be stored (RBAC escalation prevention); throws a Status. */
 	guard?: (type: ResourceType, obj: KubeObject) => void;
+	/**
+	 * The field manager a request writes as (managedFields), and the API version it writes in.
+	 * The engine's own controllers write without one: their writes are not tracked.
+	 */
+	manager?: {name: string; apiVersion: string};
+}
+
+export interface ApplyOptions extends WriteOptions {
+	manager: {name: string; apiVersion: string};
+	/** Take the fields other managers hold instead of refusing with a conflict. */
+	force?: boolean;
 }
 
 /** etcd's default --max-request-bytes, the largest object a Kubernetes cluster stores. */
@@ -107,6 +121,7 @@ export class Registry {
 			enforcePodSecurity(tx, obj);
 			admitPodServiceAccount(tx, obj);
 		}
+		this.track(type, undefined, obj, options);
 		options.guard?.(type, obj);
 		if (options.maxBytes) checkObjectSize(obj);
 		const created = tx.create(type, obj);
@@ -143,7 +158,7 @@ export class Registry {
 			let patched = applyPatch(base, contentType, patch);
 			options.typeCheck?.(patched);
 			if (view && options.subresource !== 'scale') patched = view.toStored(patched);
-			if (options.subresource === 'scale') return this.writeScale(tx, type, current, patched);
+			if (options.subresource === 'scale') return this.writeScale(tx, type, current, patched, options);
 			const prepared = this.prepare(type, namespace, patched);
 			if (prepared.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: "${prepared.metadata.name}": field is immutable`);
 			return this.replaceIn(tx, type, prepared, options);
@@ -175,7 +190,7 @@ export class Registry {
 			const current = tx.get(type.plural, namespace, name);
 			if (!current) throw notFound(type, name);
 			if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== current.metadata.resourceVersion) throw conflict(type, name);
-			return this.writeScale(tx, type, current, scale);
+			return this.writeScale(tx, type, current, scale, options);
 		});
 	}
 
@@ -223,7 +238,7 @@ export class Registry {
 		return tx.delete(type, '', name, {...options.preconditions}).object;
 	}
 
-	private write<T extends KubeObject>(options: WriteOptions, run: (tx: Transaction) => T): Promise<T> {
+	private write<T>(options: WriteOptions, run: (tx: Transaction) => T): Promise<T> {
 		if (!options.dryRun) return this.store.write(run);
 		// A dry run does all the work in a savepoint that is then rolled back.
 		return this.store.write(tx => {
@@ -285,7 +300,9 @@ export class Registry {
 			// version is built from shallow copies of the stored one, which is never mutated.
 			const stored = tx.peek(type.plural, ns, obj.metadata.name!);
 			if (!stored) throw notFound(type, obj.metadata.name!);
-			return tx.update(type, {...stored, status: obj.status, metadata: {...stored.metadata, resourceVersion: obj.metadata.resourceVersion || stored.metadata.resourceVersion}});
+			const next = {...stored, status: obj.status, metadata: {...stored.metadata, managedFields: obj.metadata.managedFields ?? stored.metadata.managedFields, resourceVersion: obj.metadata.resourceVersion || stored.metadata.resourceVersion}};
+			this.track(type, stored, next, options, 'status');
+			return tx.update(type, next);
 		}
 		const old = tx.get(type.plural, ns, obj.metadata.name!);
 		if (!old) throw notFound(type, obj.metadata.name!);
@@ -293,19 +310,73 @@ export class Registry {
 		if ('status' in old) obj.status = old.status;
 		else delete obj.status;
 		this.admit(tx, type, obj, old);
+		this.track(type, old, obj, options);
 		options.guard?.(type, obj);
 		if (options.maxBytes) checkObjectSize(obj);
 		return tx.update(type, obj);
 	}
 
-	private writeScale(tx: Transaction, type: ResourceType, current: KubeObject, scale: KubeObject): KubeObject {
+	private writeScale(tx: Transaction, type: ResourceType, current: KubeObject, scale: KubeObject, options: WriteOptions): KubeObject {
 		const replicas = (scale.spec as {replicas?: unknown} | undefined)?.replicas;
 		if (!Number.isInteger(replicas) || (replicas as number) < 0) {
 			throw invalid('Scale', 'autoscaling', current.metadata.name!, [field.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
 		}
 		const next = clone(current);
 		(next.spec as {replicas: number}).replicas = replicas as number;
+		this.track(type, current, next, options, 'scale');
 		return toScale(type, tx.update(type, next));
+	}
+
+	/**
+	 * managedFields after a write that is not an apply, as kube-apiserver's field manager keeps
+	 * them: the writer takes what it added or changed. A body that carries managedFields sets
+	 * them (a list of one empty entry clears them); a body without (or with an empty list) keeps
+	 * the stored ones, so clients unaware of the field never strip it.
+	 */
+	private track(type: ResourceType, before: KubeObject | undefined, after: KubeObject, options: WriteOptions, subresource?: 'status' | 'scale'): void {
+		const given = after.metadata.managedFields;
+		const base = Array.isArray(given) && given.length > 0 ? given.filter(e => e && typeof e === 'object' && Object.keys(e).length > 0) : before?.metadata.managedFields;
+		if (!options.manager) {
+			if (base?.length) after.metadata.managedFields = base;
+			else delete after.metadata.managedFields;
+			return;
+		}
+		const entries = recordUpdate(base, before, after, schemaOf(type), this.writer(options.manager, subresource));
+		if (entries) after.metadata.managedFields = entries;
+		else delete after.metadata.managedFields;
+	}
+
+	private writer(manager: {name: string; apiVersion: string}, subresource?: string): Writer {
+		return {manager: manager.name, apiVersion: manager.apiVersion, subresource, time: isoTime(Date.now())};
+	}
+
+	/**
+	 * Server-side apply (PATCH with application/apply-patch+yaml): the configuration merged onto
+	 * the live object (or made into a new one) by field ownership (api/managed-fields.ts), in one
+	 * transaction. `view` is the version the configuration is written in.
+	 */
+	apply(type: ResourceType, namespace: string | undefined, name: string, config: KubeObject, options: ApplyOptions): Promise<{object: KubeObject; created: boolean}> {
+		if (config.metadata?.managedFields !== undefined) throw badRequest('metadata.managedFields must be nil');
+		const {view, subresource} = options;
+		if (subresource === 'scale') throw badRequest('server-side apply to the scale subresource is not supported: apply spec.replicas to the object itself');
+		const requestType = view ? {...type, version: view.version} : type;
+		return this.write(options, tx => {
+			const current = tx.get(type.plural, type.namespaced ? namespace ?? '' : '', name);
+			if (!current && subresource) throw notFound(type, name);
+			const live = current && view ? view.fromStored(current) : current;
+			const {object, managedFields} = applyConfiguration(live, {...config, metadata: {...config.metadata, name}}, schemaOf(requestType), this.writer(options.manager, subresource), !!options.force);
+			const applied = object as KubeObject;
+			options.typeCheck?.(applied);
+			const stored = view ? view.toStored(applied) : applied;
+			const obj = this.prepare(type, namespace, stored);
+			if (obj.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: "${obj.metadata.name}": field is immutable`);
+			obj.metadata.managedFields = managedFields;
+			if (!managedFields) delete obj.metadata.managedFields;
+			// The field manager has done its work: the write below keeps these managedFields as they are.
+			const inner = {...options, manager: undefined};
+			if (!current) return {object: this.createIn(tx, type, obj, inner), created: true};
+			return {object: this.replaceIn(tx, type, obj, inner), created: false};
+		});
 	}
 
 	private requireNamespace(tx: Transaction, namespace: string): void {
@@ -328,7 +399,7 @@ export class Registry {
 }
 
 class DryRunResult extends Error {
-	constructor(readonly object: KubeObject) {
+	constructor(readonly object: unknown) {
 		super('dry run');
 	}
 }

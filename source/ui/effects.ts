@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {formatStatus, StatusError} from '../api/errors.js';
-import type {KubeObject} from '../api/object.js';
+import {type KubeObject, withoutManagedFields} from '../api/object.js';
 import {refOf, resolveType, typeForKind} from '../api/resources.js';
 import {EmbeddedClient} from '../client/embedded.js';
 import {CliError} from '../client/errors.js';
@@ -198,7 +198,8 @@ function act(effect: Extract<Effect, {kind: 'act'}>, deps: EffectDeps, report: (
 async function open(effect: Extract<Effect, {kind: 'open'}>, deps: EffectDeps): Promise<void> {
 	const {client, dispatch} = deps;
 	const {type} = effect;
-	const obj = await client.get(type, effect.target.metadata.namespace, effect.target.metadata.name!);
+	// managedFields are kubectl's to show only when asked (--show-managed-fields); nobody reads them here.
+	const obj = withoutManagedFields(await client.get(type, effect.target.metadata.namespace, effect.target.metadata.name!));
 	const ref = refOf(obj);
 	switch (effect.view) {
 		case 'describe': {

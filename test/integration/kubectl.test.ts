@@ -297,6 +297,56 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 		assert.equal((await kubectl(['delete', 'deployment', 'undo'])).code, 0);
 	});
 
+	it('keeps field ownership for server-side apply: a conflict names the manager and field, --force-conflicts takes it, a dropped field is pruned, and create, scale and label are recorded', async () => {
+		const manifest = (replicas: number | undefined, labels: Record<string, string>) => {
+			const file = path.join(home, `ssa-${replicas}-${Object.keys(labels).join('-')}.json`);
+			fs.writeFileSync(file, JSON.stringify({apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'ssa', labels},
+				spec: {...(replicas === undefined ? {} : {replicas}), selector: {matchLabels: {app: 'ssa'}}, template: {metadata: {labels: {app: 'ssa'}}, spec: {containers: [{name: 'c', image: 'kubedeck/pause'}]}}}}));
+			return file;
+		};
+		const first = await kubectl(['apply', '--server-side', '-f', manifest(0, {app: 'ssa', tier: 'front'})]);
+		assert.equal(first.stdout, 'deployment.apps/ssa serverside-applied\n', first.stderr);
+		const refused = await kubectl(['apply', '--server-side', '--field-manager=ops', '-f', manifest(1, {app: 'ssa'})]);
+		assert.notEqual(refused.code, 0);
+		assert.match(refused.stderr, /Apply failed with 1 conflict: conflict with "kubectl" using apps\/v1: \.spec\.replicas/);
+		assert.equal((await kubectl(['get', 'deployment', 'ssa', '-o', 'jsonpath={.spec.replicas}'])).stdout, '0', 'nothing written');
+		const forced = await kubectl(['apply', '--server-side', '--field-manager=ops', '--force-conflicts', '-f', manifest(1, {app: 'ssa'})]);
+		assert.equal(forced.code, 0, forced.stderr);
+		// kubectl hides managedFields unless asked.
+		assert.equal(JSON.parse((await kubectl(['get', 'deployment', 'ssa', '-o', 'json'])).stdout).metadata.managedFields, undefined);
+		const owners = async () => JSON.parse((await kubectl(['get', 'deployment', 'ssa', '-o', 'json', '--show-managed-fields'])).stdout).metadata.managedFields as {manager: string; operation: string; subresource?: string; fieldsV1: any}[];
+		let entries = await owners();
+		assert.deepEqual(entries.map(e => `${e.manager} ${e.operation}`), ['kubectl Apply', 'ops Apply']);
+		assert.equal('f:replicas' in entries[0].fieldsV1['f:spec'], false, 'kubectl lost spec.replicas to ops');
+		assert.deepEqual(entries[1].fieldsV1['f:spec']['f:replicas'], {});
+		// kubectl stops applying the tier label and replicas: the label goes; replicas stay, ops holds them.
+		const pruned = await kubectl(['apply', '--server-side', '-f', manifest(undefined, {app: 'ssa'})]);
+		assert.equal(pruned.code, 0, pruned.stderr);
+		assert.equal((await kubectl(['get', 'deployment', 'ssa', '-o', 'jsonpath={.metadata.labels} {.spec.replicas}'])).stdout, '{"app":"ssa"} 1');
+		// An Update through the scale subresource takes replicas, and an apply of another value conflicts with it.
+		assert.equal((await kubectl(['scale', 'deployment', 'ssa', '--replicas=2'])).code, 0);
+		entries = await owners();
+		const scaler = entries.find(e => e.subresource === 'scale');
+		assert.ok(scaler && scaler.operation === 'Update' && scaler.fieldsV1['f:spec']['f:replicas'], JSON.stringify(entries));
+		const again = await kubectl(['apply', '--server-side', '--field-manager=ops', '-f', manifest(1, {app: 'ssa'})]);
+		assert.match(again.stderr, new RegExp(`conflict with "${scaler.manager}" with subresource "scale" using apps/v1: \\.spec\\.replicas`));
+		// A label set by kubectl label is its own Update entry.
+		assert.equal((await kubectl(['label', 'deployment', 'ssa', 'team=blue'])).code, 0);
+		const labeller = (await owners()).find(e => e.operation === 'Update' && e.fieldsV1['f:metadata']?.['f:labels']?.['f:team']);
+		assert.ok(labeller, 'kubectl label recorded');
+		// Created by a generator: kubectl-create owns what it set.
+		assert.equal((await kubectl(['create', 'configmap', 'ssa-cm', '--from-literal=a=1'])).code, 0);
+		const cm = JSON.parse((await kubectl(['get', 'configmap', 'ssa-cm', '-o', 'json', '--show-managed-fields'])).stdout).metadata.managedFields;
+		assert.deepEqual(cm.map((e: {manager: string; operation: string; fieldsV1: unknown}) => [e.manager, e.operation, e.fieldsV1]), [['kubectl-create', 'Update', {'f:data': {'.': {}, 'f:a': {}}}]]);
+		// kubedeck's own get hides them too, and shows them when asked.
+		assert.doesNotMatch((await runCli(['get', 'deployment', 'ssa', '-o', 'yaml'], {home})).stdout, /managedFields/);
+		assert.match((await runCli(['get', 'deployment', 'ssa', '-o', 'yaml', '--show-managed-fields'], {home})).stdout, /managedFields:\n\s+- apiVersion: apps\/v1\n\s+fieldsType: FieldsV1/);
+		// Misused options are refused as kube-apiserver refuses them.
+		assert.match((await kubectl(['patch', 'deployment', 'ssa', '-p', '{"spec":{"replicas":1}}', '--field-manager', 'x'.repeat(129)])).stderr, /fieldManager: Too long: must have at most 128 bytes/);
+		assert.equal((await kubectl(['delete', 'deployment', 'ssa'])).code, 0);
+		assert.equal((await kubectl(['delete', 'configmap', 'ssa-cm'])).code, 0);
+	});
+
 	it('rolls a StatefulSet with claims and a DaemonSet out, shows their history and undoes a revision', async () => {
 		const file = path.join(home, 'stateful.yaml');
 		const manifest = (image: string) => `apiVersion: apps/v1

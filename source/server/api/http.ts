@@ -3,7 +3,7 @@
 // Paths, verbs, query parameters, Status errors, Tables and watch streams
 // follow kube-apiserver (see shared/reference/kubectl-compat.md).
 import http from 'node:http';
-import {badRequest, internalError, isStatus, methodNotAllowed, pathNotFound, StatusError} from '../../api/errors.js';
+import {badRequest, field, internalError, invalid, isStatus, methodNotAllowed, pathNotFound, StatusError} from '../../api/errors.js';
 import {typeInVersion, viewOf, type VersionView} from '../../api/conversion.js';
 import type {KubeObject} from '../../api/object.js';
 import {patchTypes} from '../../api/patch.js';
@@ -24,7 +24,7 @@ import {refuseBrowser} from './auth.js';
 import {checkMediaType, mediaType, objectMediaTypes, patchMediaTypes, readBody} from './body.js';
 import {decodeDeleteOptions, decodeObject, decodePatch, fieldValidationParam, patchedTypeCheck} from './decoding.js';
 import {apiGroup, apiGroupList, apiResourceList, apiVersions, metricsResourceList, openapiGroupVersion, openapiIndex, serverVersion} from './discovery.js';
-import {deleteParams, dryRunParam, type ListParams, listParams, selectorParams} from './query.js';
+import {deleteParams, dryRunParam, type ListParams, listParams, parseBool, selectorParams} from './query.js';
 import {page} from './paging.js';
 import {toTable, wantsTable} from './table.js';
 
@@ -291,7 +291,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 				checkMediaType(contentType, objectMediaTypes);
 				const dryRun = dryRunParam(dryRunValues(q), 'CreateOptions');
 				const body = stored(await decodeObject(bodyType, await readBody(req), contentType, fieldValidationParam(q, text => addWarning(res, text))));
-				const created = await registry.create(type, namespace, body, {dryRun, maxBytes: true, guard});
+				const created = await registry.create(type, namespace, body, {dryRun, maxBytes: true, guard, manager: fieldManager(q, req, 'CreateOptions', bodyType)});
 				// The audit line names what was made, as kube-apiserver's objectRef does once the name is known.
 				attrs.name ??= created.metadata.name;
 				warnPodSecurity(res, registry, created, attrs);
@@ -321,8 +321,9 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 			checkMediaType(contentType, objectMediaTypes);
 			const dryRun = dryRunParam(dryRunValues(q), 'UpdateOptions');
 			const body = await decodeObject(subresource === 'scale' ? scaleType : bodyType, await readBody(req), contentType, fieldValidationParam(q, text => addWarning(res, text)));
-			if (subresource === 'scale') return sendJson(res, 200, await registry.updateScale(type, ns, name, body, {dryRun}));
-			const updated = await registry.update(type, namespace, name, stored(body), {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true, guard});
+			const manager = fieldManager(q, req, 'UpdateOptions', bodyType);
+			if (subresource === 'scale') return sendJson(res, 200, await registry.updateScale(type, ns, name, body, {dryRun, manager}));
+			const updated = await registry.update(type, namespace, name, stored(body), {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true, guard, manager});
 			if (!subresource) warnPodSecurity(res, registry, updated, attrs);
 			return sendJson(res, 200, present(updated));
 		}
@@ -331,9 +332,10 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 			checkMediaType(contentType, patchMediaTypes);
 			const dryRun = dryRunParam(dryRunValues(q), 'PatchOptions');
 			const body = decodePatch(await readBody(req), contentType);
-			if (contentType === patchTypes.apply) return applyPatchServerSide(registry, target, body as KubeObject, q, dryRun, res, guard);
+			if (contentType === patchTypes.apply) return applyPatchServerSide(registry, target, body as KubeObject, q, req, dryRun, res, guard);
+			if (q.has('force')) throw invalid('PatchOptions', 'meta.k8s.io', '', [field.forbidden('force', 'may not be specified for non-apply patch')]);
 			const typeCheck = await patchedTypeCheck(subresource === 'scale' ? scaleType : bodyType, fieldValidationParam(q, text => addWarning(res, text)));
-			const patched = await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresourceWrite, typeCheck, maxBytes: true, view, guard});
+			const patched = await registry.patch(type, namespace, name, contentType, body, {dryRun, subresource: subresourceWrite, typeCheck, maxBytes: true, view, guard, manager: fieldManager(q, req, 'PatchOptions', bodyType)});
 			if (!subresource) warnPodSecurity(res, registry, patched, attrs);
 			return sendJson(res, 200, present(patched));
 		}
@@ -377,27 +379,34 @@ async function deleteBody(req: http.IncomingMessage): Promise<Record<string, unk
 	return decodeDeleteOptions(buf, contentType);
 }
 
+/** kube-apiserver's limit on a field manager's name. */
+const fieldManagerMaxLength = 128;
+
 /**
- * Server-side apply, approximated: the manifest is merged onto the live object
- * (or created). Field ownership (managedFields) is not tracked yet.
+ * Who a write is recorded as in managedFields: the fieldManager parameter, else the User-Agent
+ * up to its first '/' ("kubectl/v1.32.0 (linux/amd64)..." is "kubectl"), as kube-apiserver names it.
  */
-async function applyPatchServerSide(registry: Registry, target: Target, body: KubeObject, q: URLSearchParams, dryRun: boolean, res: http.ServerResponse, guard?: WriteOptions['guard']): Promise<void> {
-	if (!q.get('fieldManager')) throw badRequest('PATCH /apply requires a non-empty fieldManager');
-	const {type, namespace, name, view} = target;
+function fieldManager(q: URLSearchParams, req: http.IncomingMessage, optionsKind: string, bodyType: ResourceType): {name: string; apiVersion: string} {
+	const given = q.get('fieldManager') ?? '';
+	const errors = [];
+	if (Buffer.byteLength(given) > fieldManagerMaxLength) errors.push(field.tooLong('fieldManager', fieldManagerMaxLength));
+	const unprintable = [...given].findIndex(c => /[\p{C}]/u.test(c));
+	if (unprintable >= 0) errors.push(field.invalid('fieldManager', given, `invalid character ${JSON.stringify([...given][unprintable])} (at position ${unprintable})`));
+	if (errors.length) throw invalid(optionsKind, 'meta.k8s.io', '', errors);
+	const name = given || (req.headers['user-agent'] ?? '').split('/')[0].slice(0, fieldManagerMaxLength);
+	return {name, apiVersion: apiVersionOf(bodyType)};
+}
+
+/** Server-side apply: the configuration merged by field ownership (registry.apply); 201 when it made the object. */
+async function applyPatchServerSide(registry: Registry, target: Target, body: KubeObject, q: URLSearchParams, req: http.IncomingMessage, dryRun: boolean, res: http.ServerResponse, guard?: WriteOptions['guard']): Promise<void> {
+	const {type, namespace, name, view, subresource} = target;
+	const {bodyType, present} = versioned(target);
+	if (!q.get('fieldManager')) throw invalid('PatchOptions', 'meta.k8s.io', '', [field.required('fieldManager', 'is required for apply patch')]);
+	const manager = fieldManager(q, req, 'PatchOptions', bodyType);
 	if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the apply patch must be an object');
-	const {bodyType, stored, present} = versioned(target);
 	const typeCheck = await patchedTypeCheck(bodyType, fieldValidationParam(q, text => addWarning(res, text)));
-	try {
-		registry.get(type, namespace ?? '', name!);
-	} catch (error) {
-		if (error instanceof StatusError && error.code === 404) {
-			const obj = {...body, metadata: {...(typeof body.metadata === 'object' ? body.metadata : {}), name}} as KubeObject;
-			typeCheck(obj);
-			return sendJson(res, 201, present(await registry.create(type, namespace, stored(obj), {dryRun, maxBytes: true, guard})));
-		}
-		throw error;
-	}
-	return sendJson(res, 200, present(await registry.patch(type, namespace, name!, patchTypes.strategic, body, {dryRun, typeCheck, maxBytes: true, view, guard})));
+	const {object, created} = await registry.apply(type, namespace, name!, body, {dryRun, typeCheck, maxBytes: true, view, guard, manager, force: parseBool(q, 'force'), subresource: subresource as 'status' | 'scale' | undefined});
+	return sendJson(res, created ? 201 : 200, present(object));
 }
 
 function serveMetrics(metrics: MetricsHandler, path: string, res: http.ServerResponse): void {

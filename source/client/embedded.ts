@@ -9,6 +9,7 @@ import {patchTypes} from '../api/patch.js';
 import {openExec} from './exec-stream.js';
 import {resourcePath, type ResourceType, typeForKind} from '../api/resources.js';
 import {connectionError} from './errors.js';
+import type {Credentials} from './exec-credential.js';
 import type {ClusterClient, DeleteOptions, ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, PatchType, Watch, WatchEvent, WatchOptions, WriteOptions} from './types.js';
 
 export interface Endpoint {
@@ -19,11 +20,13 @@ export interface Endpoint {
 	tls?: {ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean; servername?: string};
 	/** Sent on every request: Authorization for a token, Impersonate-User for --as. */
 	headers?: Record<string, string>;
+	/** Headers worked out per request, over `headers`: an exec plugin's token, refreshed when it expires or is refused. */
+	credentials?: Credentials;
 }
 
 /** The connection options of an endpoint, for http(s).request. */
 function connection(e: Endpoint) {
-	const {tls, headers: _headers, ...address} = e;
+	const {tls, headers: _headers, credentials: _credentials, ...address} = e;
 	return {...address, ...(tls ?? {})};
 }
 
@@ -37,12 +40,32 @@ export class EmbeddedClient implements ClusterClient {
 	}
 
 
-	private request(method: string, path: string, body?: unknown, contentType = 'application/json', retried = false): Promise<unknown> {
+	/** What every request sends: the endpoint's headers, and its credentials' of the moment. */
+	private async headers(): Promise<Record<string, string>> {
+		const {headers, credentials} = this.endpoint;
+		return credentials ? {...headers, ...(await credentials.headers())} : headers ?? {};
+	}
+
+	private async request(method: string, path: string, body?: unknown, contentType = 'application/json', retried = false): Promise<unknown> {
+		try {
+			return await this.send(method, path, body, contentType, await this.headers(), retried);
+		} catch (error) {
+			// A token the server refused (revoked, or expired early): the plugin runs again, and the request goes once more.
+			const {credentials} = this.endpoint;
+			if (!retried && credentials && error instanceof StatusError && error.code === 401) {
+				credentials.refused();
+				return this.send(method, path, body, contentType, await this.headers(), true);
+			}
+			throw error;
+		}
+	}
+
+	private send(method: string, path: string, body: unknown, contentType: string, headers: Record<string, string>, retried: boolean): Promise<unknown> {
 		const payload = body === undefined ? undefined : JSON.stringify(body);
 		return new Promise((resolve, reject) => {
 			const req = this.transport.request({
 				...connection(this.endpoint), agent: this.agent, method, path,
-				headers: {Accept: 'application/json', ...this.endpoint.headers, ...(payload !== undefined ? {'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload)} : {})},
+				headers: {Accept: 'application/json', ...headers, ...(payload !== undefined ? {'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload)} : {})},
 			}, res => {
 				const chunks: Buffer[] = [];
 				res.on('data', chunk => chunks.push(chunk));
@@ -69,7 +92,7 @@ export class EmbeddedClient implements ClusterClient {
 				// A kept-alive connection the server closed while idle fails the next request on it with a reset
 				// before the server sees it; Node's docs advise retrying such a request when it is idempotent.
 				if (!retried && method === 'GET' && req.reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
-					resolve(this.request(method, path, body, contentType, true));
+					resolve(this.send(method, path, body, contentType, headers, true));
 					return;
 				}
 				reject(connectionError(error, this.endpoint));
@@ -130,7 +153,7 @@ export class EmbeddedClient implements ClusterClient {
 		const path = `${resourcePath(typeForKind('v1', 'Pod')!, namespace, pod, 'exec')}?${params}`;
 		const {socketPath, host = '127.0.0.1', port, tls} = this.endpoint;
 		const url = socketPath ? `ws+unix://${socketPath}:${path}` : `${tls ? 'wss' : 'ws'}://${host}:${port}${path}`;
-		return openExec(url, options, this.endpoint.headers, tls);
+		return this.headers().then(headers => openExec(url, options, headers, tls));
 	}
 
 	scale(type: ResourceType, namespace: string, name: string, replicas: number): Promise<KubeObject> {
@@ -173,13 +196,16 @@ export class EmbeddedClient implements ClusterClient {
 	/** A long-lived GET whose body arrives in chunks (watch, logs -f). */
 	private stream(path: string, onChunk: (text: string) => void, onEnd?: () => void): Watch {
 		let req: http.ClientRequest | undefined;
-		const done = new Promise<void>((resolve, reject) => {
-			req = this.transport.request({...connection(this.endpoint), method: 'GET', path, headers: {Accept: 'application/json', ...this.endpoint.headers}}, res => {
+		let stopped = false;
+		const done = this.headers().then(headers => new Promise<void>((resolve, reject) => {
+			if (stopped) return resolve();
+			req = this.transport.request({...connection(this.endpoint), method: 'GET', path, headers: {Accept: 'application/json', ...headers}}, res => {
 				if ((res.statusCode ?? 500) >= 400) {
 					const chunks: Buffer[] = [];
 					res.on('data', c => chunks.push(c));
 					res.on('end', () => {
 						const text = Buffer.concat(chunks).toString('utf8');
+						if (res.statusCode === 401) this.endpoint.credentials?.refused();
 						try {
 							reject(new StatusError(JSON.parse(text)));
 						} catch {
@@ -201,8 +227,11 @@ export class EmbeddedClient implements ClusterClient {
 			});
 			req.on('error', error => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(connectionError(error, this.endpoint))));
 			req.end();
-		});
-		return {stop: () => req?.destroy(), done};
+		}));
+		return {stop: () => {
+			stopped = true;
+			req?.destroy();
+		}, done};
 	}
 
 	close(): void {

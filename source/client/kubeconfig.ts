@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type {KubeConfig} from '@kubernetes/client-node';
 import {CliError} from './errors.js';
+import {type ExecConfig, ExecCredentials} from './exec-credential.js';
 import type {Endpoint} from './embedded.js';
 
 export interface KubeconfigTarget {
@@ -35,6 +36,16 @@ export async function kubeconfigTarget(file: string, options: {context?: string;
 	const cluster = kc.getCurrentCluster();
 	if (!cluster?.server) throw new CliError(`error: the kubeconfig ${file} names no server for context "${contextName}"`);
 	const url = new URL(cluster.server);
+	// An exec plugin's token is fetched per request and refreshed as kubectl refreshes it (exec-credential.ts says why
+	// not client-node's); client-node applies the rest of the user (client certificates) from a copy without the plugin.
+	const user = kc.getCurrentUser();
+	const exec = user?.exec as ExecConfig | undefined;
+	if (user && exec) {
+		const current = kc.getContextObject(kc.getCurrentContext())!;
+		kc.addUser({...user, name: `${user.name}/kubedeck-without-exec`, exec: undefined});
+		kc.addContext({...current, name: `${current.name}/kubedeck-without-exec`, user: `${user.name}/kubedeck-without-exec`});
+		kc.setCurrentContext(`${current.name}/kubedeck-without-exec`);
+	}
 	const opts: Record<string, any> = {headers: {}};
 	await kc.applyToHTTPSOptions(opts);
 	const headers: Record<string, string> = {...opts.headers};
@@ -43,9 +54,9 @@ export async function kubeconfigTarget(file: string, options: {context?: string;
 		? {ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !cluster.skipTLSVerify, ...(cluster.tlsServerName ? {servername: cluster.tlsServerName} : {})}
 		: undefined;
 	return {
-		endpoint: {host: url.hostname, port: Number(url.port || (tls ? 443 : 80)), ...(tls ? {tls} : {}), headers},
+		endpoint: {host: url.hostname, port: Number(url.port || (tls ? 443 : 80)), ...(tls ? {tls} : {}), headers, ...(exec ? {credentials: new ExecCredentials(exec)} : {})},
 		namespace: context.namespace,
-		description: `${kc.getCurrentUser()?.name ?? 'anonymous'}@${cluster.name} (${cluster.server})`,
+		description: `${user?.name ?? 'anonymous'}@${cluster.name} (${cluster.server})`,
 	};
 }
 

@@ -241,6 +241,64 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 		assert.ok(after.some(e => e.objectRef?.subresource === 'exec' && e.user.username === 'bob' && e.responseStatus.code === 403), 'the refused exec');
 	});
 
+	it('takes a token from a kubeconfig\'s exec plugin, keeps it until it expires or is refused, and runs the plugin again then', async () => {
+		await cli(['users', 'add', 'dora', '--namespace', 'dev1', '--role', 'view']);
+		assert.equal((await kubectl('admin', ['create', 'configmap', 'dora-cm', '-n', 'dev1'])).code, 0);
+		const tokenFile = path.join(home, 'dora.token');
+		const runs = path.join(home, 'dora.runs');
+		fs.writeFileSync(tokenFile, (await cli(['users', 'token', 'dora'])).trim());
+		// The plugin reads its token and expiry from files, so the test decides both; each run leaves a line.
+		const plugin = path.join(home, 'dora-plugin.sh');
+		const expiry = path.join(home, 'dora.expiry');
+		fs.writeFileSync(plugin, '#!/bin/sh\necho run >> "$RUNS"\nprintf \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"%s}}\' "$(cat "$TOKEN_FILE")" "$(cat "$EXPIRY" 2>/dev/null)"\n', {mode: 0o700});
+		const admin = YAML.parse(fs.readFileSync(configs.admin, 'utf8'));
+		const config = {...admin, users: [{name: 'dora', user: {exec: {apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never',
+			env: [{name: 'TOKEN_FILE', value: tokenFile}, {name: 'RUNS', value: runs}, {name: 'EXPIRY', value: expiry}]}}}],
+		contexts: [{name: 'dora', context: {cluster: admin.contexts[0].context.cluster, user: 'dora', namespace: 'dev1'}}], 'current-context': 'dora'};
+		writeConfig('dora', YAML.stringify(config));
+		const runCount = () => (fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').trim().split('\n').length : 0);
+		const {kubeconfigTarget} = await import('../../source/client/kubeconfig.js');
+		const {EmbeddedClient} = await import('../../source/client/embedded.js');
+		const {resolveType} = await import('../../source/api/resources.js');
+		const target = await kubeconfigTarget(configs.dora);
+		assert.equal(runCount(), 0, 'the plugin runs when a request needs it, not when the kubeconfig is read');
+		const client = new EmbeddedClient(target.endpoint, target.description);
+		const configmaps = resolveType('configmaps')!;
+		try {
+			const list = async () => (await client.list(configmaps, {namespace: 'dev1'})).items.map(d => d.metadata.name);
+			assert.ok((await list()).includes('dora-cm'));
+			await list();
+			assert.equal(runCount(), 1, 'a credential without an expiry is kept');
+			// The token is rotated: the server refuses the kept one, the plugin runs again and the request goes through.
+			fs.writeFileSync(tokenFile, (await cli(['users', 'token', 'dora'])).trim());
+			assert.ok((await list()).includes('dora-cm'));
+			assert.equal(runCount(), 2);
+			// An expired credential is fetched again on the next request; one that expires later is kept.
+			fs.writeFileSync(expiry, ',"expirationTimestamp":"2000-01-01T00:00:00Z"');
+			client.close();
+			const expiring = new EmbeddedClient((await kubeconfigTarget(configs.dora)).endpoint, target.description);
+			await expiring.list(configmaps, {namespace: 'dev1'});
+			await expiring.list(configmaps, {namespace: 'dev1'});
+			assert.equal(runCount(), 4);
+			expiring.close();
+			fs.writeFileSync(expiry, `,"expirationTimestamp":"${new Date(Date.now() + 3_600_000).toISOString()}"`);
+			const later = new EmbeddedClient((await kubeconfigTarget(configs.dora)).endpoint, target.description);
+			await later.list(configmaps, {namespace: 'dev1'});
+			await later.list(configmaps, {namespace: 'dev1'});
+			assert.equal(runCount(), 5);
+			later.close();
+			// The CLI through the same kubeconfig, and kube's words when the plugin fails.
+			const r = await runCli(['--kubeconfig', configs.dora, 'get', 'configmap', 'dora-cm'], {home});
+			assert.match(r.stdout, /^NAME\s+DATA\s+AGE\ndora-cm\s/, r.stderr);
+			fs.writeFileSync(plugin, '#!/bin/sh\necho "no credentials for you" >&2\nexit 3\n');
+			const failed = await runCli(['--kubeconfig', configs.dora, 'get', 'configmaps'], {home});
+			assert.equal(failed.code, 1);
+			assert.match(failed.stderr, /the exec credential plugin \S+dora-plugin\.sh exited with 3: no credentials for you/);
+		} finally {
+			client.close();
+		}
+	});
+
 	it('lists and removes users, with the bindings it made for them', async () => {
 		const list = await cli(['users', 'list']);
 		assert.match(list, /^NAME\s+GROUPS\s+ROLES\s+TOKEN\s+SSH KEYS\s+AGE\nalice\s+<none>\s+edit@dev1\s+no\s+0\s+\S+\nbob\s+<none>\s+view@dev1\s+yes\s+0/);

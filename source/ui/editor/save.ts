@@ -4,7 +4,7 @@
 // comes back with what changed on the server, for the user to reload or
 // overwrite.
 import {StatusError} from '../../api/errors.js';
-import {deepEqual, isObject, type KubeObject} from '../../api/object.js';
+import {deepEqual, isObject, type KubeObject, withoutManagedFields} from '../../api/object.js';
 import {objectRef, typeForKind} from '../../api/resources.js';
 import type {ClusterClient} from '../../client/types.js';
 import {errorLines, parseBuffer, type LineError} from './errors.js';
@@ -41,7 +41,7 @@ export function changedPaths(before: unknown, after: unknown, path = '', out: st
 
 async function conflictResult(client: ClusterClient, obj: KubeObject, original: string): Promise<SaveResult> {
 	const type = typeForKind(obj.apiVersion, obj.kind)!;
-	const latest = await client.get(type, obj.metadata.namespace, obj.metadata.name!);
+	const latest = withoutManagedFields(await client.get(type, obj.metadata.namespace, obj.metadata.name!));
 	const before = parseBuffer(original);
 	const summary = changedPaths('object' in before ? before.object : {}, latest);
 	summary.unshift(`resourceVersion ${('object' in before ? before.object.metadata?.resourceVersion : '') ?? '?'} → ${latest.metadata.resourceVersion}`);

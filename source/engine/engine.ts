@@ -314,7 +314,7 @@ export class Engine {
 			metrics: (resource, namespace, name) => (resource === 'pods' ? podMetrics(this.kubelets, this.store, namespace, name) : nodeMetrics(this.kubelets, this.store, name)),
 		};
 		const handler = createApiHandler(options);
-		const execUpgrade = execUpgradeHandler(this.registry, (pod, request) => this.execInPod(pod, request));
+		const execUpgrade = execUpgradeHandler(this.registry, (pod, request) => (request.attach ? this.attachToPod(pod, request) : this.execInPod(pod, request)));
 		const forwardUpgrade = portForwardUpgradeHandler(this.registry);
 		const upgrade: typeof execUpgrade = (req, ...rest) => (isPortForward(req.url) ? forwardUpgrade : execUpgrade)(req, ...rest);
 		const track = (authorize?: (req: http.IncomingMessage) => void) => (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -434,6 +434,44 @@ export class Engine {
 		const untrack = worker.trackExec(name, () => exec.kill());
 		void exec.exited.finally(untrack);
 		return exec;
+	}
+
+	/**
+	 * Attach to a pod's container (kubectl attach, kubectl run -it): its output from now on and its
+	 * input, through the shim that runs it. Going away detaches; the container goes on.
+	 */
+	private attachToPod(pod: KubeObject, request: ExecRequest): ExecProcess {
+		const worker = this.kubelets.map(k => k.workerFor(pod.metadata.uid!)).find(w => w);
+		if (!worker) throw badRequest(`pod ${pod.metadata.name} is not running on a node of this engine`);
+		const containers = (pod.spec as {containers: {name: string}[]}).containers;
+		const name = request.container ?? pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? containers[0].name;
+		const listeners: ((stream: 'stdout' | 'stderr', data: Buffer) => void)[] = [];
+		let attachment;
+		let target;
+		try {
+			target = worker.attachTo(name);
+			attachment = target.running.attach((stream, data) => {
+				for (const listener of listeners) listener(stream, data);
+			});
+		} catch (error) {
+			throw badRequest((error as Error).message);
+		}
+		const {stdin} = target;
+		const exited = target.running.exited.then(status => {
+			attachment.detach();
+			return status.exitCode;
+		});
+		return {
+			// A container without stdin takes no input (kubectl says so before it sends any).
+			write: data => {
+				if (stdin) attachment.write(data);
+			},
+			closeStdin: () => attachment.closeStdin(),
+			resize: ({cols, rows}) => attachment.resize(cols, rows),
+			kill: () => attachment.detach(),
+			onOutput: listener => listeners.push(listener),
+			exited,
+		};
 	}
 
 	private stopped = false;

@@ -73,6 +73,25 @@ describe('kubectl exec, cp and port-forward', {skip: !onPath && 'kubectl is not 
 			assert.equal(missing.stderr, 'Error from server (NotFound): pods "ghost" not found');
 		});
 
+		it(`attaches to a container's input and output with kubectl ${version}, and stdinOnce ends its input with the attach's`, async () => {
+			const pod = `reader-${version.replace(/\W/g, '').toLowerCase()}`;
+			const manifest = JSON.stringify({apiVersion: 'v1', kind: 'Pod', metadata: {name: pod}, spec: {restartPolicy: 'Never', containers: [{name: 'c', image: 'busybox', stdin: true, stdinOnce: true,
+				command: ['sh', '-c', 'echo ready; while read l; do echo got:$l; done; echo bye']}]}});
+			const applied = await kubectl(binary, ['apply', '-f', '-'], manifest);
+			assert.equal(applied.code, 0, applied.stderr);
+			assert.equal((await kubectl(binary, ['wait', '--for=condition=Ready', `pod/${pod}`, '--timeout=60s'])).code, 0);
+			// What the container wrote before the attach is the log's, not the attach's; what comes after is both.
+			const attached = await kubectl(binary, ['attach', '-i', pod, '-c', 'c'], 'one\ntwo\n');
+			assert.equal(attached.code, 0, attached.stderr);
+			assert.equal(attached.stdout, 'got:one\ngot:two\nbye\n');
+			// stdinOnce: the attach's end of input was the container's, so it finished.
+			await eventually(async () => (await kubectl(binary, ['get', 'pod', pod, '-o', 'jsonpath={.status.phase}'])).stdout === 'Succeeded', 'the container done');
+			assert.equal((await kubectl(binary, ['logs', pod])).stdout, 'ready\ngot:one\ngot:two\nbye\n');
+			const missing = await kubectl(binary, ['attach', 'ghost']);
+			assert.equal(missing.stderr, 'Error from server (NotFound): pods "ghost" not found');
+			assert.equal((await kubectl(binary, ['delete', 'pod', pod])).code, 0);
+		});
+
 		it(`forwards a local port to a pod with kubectl ${version}, and says why a port cannot be reached`, async () => {
 			// -v=4 shows whether kubectl 1.31+ fell back from the WebSocket tunnel to plain SPDY: it must not.
 			const child = spawn(binary, ['--kubeconfig', kubeconfig, '-v=4', 'port-forward', 'pod/web', ':8080', ':9'], {stdio: ['ignore', 'pipe', 'pipe']});
@@ -98,6 +117,21 @@ describe('kubectl exec, cp and port-forward', {skip: !onPath && 'kubectl is not 
 			}
 		});
 	}
+
+	it('runs a pod on a terminal with kubectl run -it --rm: a shell at its prompt, its exit code, and the pod gone after', {skip: !hasTmux && 'needs tmux'}, async () => {
+		const server = tmuxServer(`kdr-${process.pid}`);
+		try {
+			server.open('run', `kubectl --kubeconfig ${kubeconfig} run term -it --rm --restart=Never --image=busybox -- sh; echo "kubectl exited $?"; sleep 60`, 100, 20);
+			await server.until('run', /^\$/m, 'the shell\'s prompt');
+			server.tmux('send-keys', '-t', 'run', 'echo answer-$((6*7)); tty', 'Enter');
+			await server.until('run', /^answer-42\n\/dev\/pts\/\d+$/m, 'the shell on a terminal of its own');
+			server.tmux('send-keys', '-t', 'run', 'exit 3', 'Enter');
+			await server.until('run', /pod "term" deleted[^]*kubectl exited 3/, 'the exit code, and the pod deleted');
+			assert.equal((await kubectl('kubectl', ['get', 'pod', 'term'])).code, 1);
+		} finally {
+			server.close();
+		}
+	});
 
 	it('gives kubectl 1.27 a terminal over SPDY (exec -it), sized as its window and resized with it', {skip: (!hasTmux || !fs.existsSync(path.join(gcloud, 'kubectl.1.27'))) && 'needs tmux and kubectl 1.27'}, async () => {
 		const server = tmuxServer(`kds-${process.pid}`);

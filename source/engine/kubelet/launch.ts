@@ -56,14 +56,22 @@ export function sandboxInit(bwrapPid: number): number | undefined {
  * process as started (bwrap, when sandboxed).
  */
 export function execArgv(spec: LaunchSpec, containerPid: number, cgroup?: CgroupSet, tty = false): string[] {
-	if (tty && spec.sandboxed) {
-		// The engine's pseudo-terminal is not in the sandbox's /dev/pts (bwrap mounts a devpts of its own), so
-		// ttyname() would fail inside; script(1) gives the command a terminal there, and passes window size changes on.
-		spec = {...spec, argv: ['script', '-qfec', `exec ${spec.argv.map(shellQuote).join(' ')}`, '/dev/null']};
-	}
+	if (tty) spec = onTerminal(spec);
 	const init = spec.sandboxed && spec.identity.real ? sandboxInit(containerPid) : undefined;
 	if (!init) return containerArgv(spec, cgroup);
 	return joinCgroup(cgroup, ['nsenter', `--target=${init}`, '--mount', '--pid', `--wd=${spec.work}`, '--', ...dropPrivileges(spec.identity), ...spec.argv]);
+}
+
+/**
+ * A spec for a program on a terminal (exec -t, a container with tty: true). The pseudo-terminal is
+ * the engine's (or its shim's), not in the sandbox's /dev/pts (bwrap mounts a devpts of its own)
+ * and its process groups are outside the sandbox's PID namespace: ttyname() would fail inside, and
+ * a shell could not give the terminal back at exit. script(1) gives the program a terminal inside,
+ * and passes output, input and window size changes through.
+ */
+export function onTerminal(spec: LaunchSpec): LaunchSpec {
+	if (!spec.sandboxed) return spec;
+	return {...spec, argv: ['script', '-qfec', `exec ${spec.argv.map(shellQuote).join(' ')}`, '/dev/null']};
 }
 
 function shellQuote(arg: string): string {

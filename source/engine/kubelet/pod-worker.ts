@@ -14,7 +14,7 @@ import {type DirSpec, makeDir, type PodPaths, podPaths} from '../layout.js';
 import {hostsFile, resolvConf} from '../network/dns.js';
 import {resolveImage} from './images.js';
 import {type ContainerIdentity, containerIdentity, podId, podUser} from './identity.js';
-import {containerArgv, execArgv, findProgram, type LaunchSpec} from './launch.js';
+import {containerArgv, execArgv, findProgram, type LaunchSpec, onTerminal} from './launch.js';
 import {logFile} from './logs.js';
 import {ContainerConfigError, containerEnv, podHostname} from './environment.js';
 import {runProbe} from './probes.js';
@@ -289,7 +289,9 @@ export class PodWorker {
 			}
 		}
 		if (this.simulated) {
-			rec.running = {pid: 0, startedAt: now, exited: new Promise(() => {}), signal: () => {}};
+			rec.running = {pid: 0, startedAt: now, exited: new Promise(() => {}), signal: () => {}, attach: () => {
+				throw new Error(`container ${c.name} is simulated: it has no process to attach to`);
+			}};
 			rec.waiting = undefined;
 			rec.ready = true;
 			rec.started = true;
@@ -333,13 +335,13 @@ export class PodWorker {
 		let running: RunningContainer;
 		if (!findProgram(hostPathOf(resolution.argv[0], launch.mounts), (env.PATH ?? '').split(':').map(dir => hostPathOf(dir, launch.mounts)).join(':'))) {
 			// As the runtime reports it (a wrapper such as bwrap would otherwise only say so in the log).
-			running = await this.ctx.runtime.start({argv: resolution.argv, env, cwd: this.paths.work, logFile: file, sandboxed: false});
+			running = await this.ctx.runtime.start({argv: resolution.argv, env, cwd: this.paths.work, logFile: file, sandboxed: false, ...inputOf(c)});
 		} else {
 			const dirs = this.podDirs();
 			if (this.ctx.sandboxed) dirs.push({path: launch.tmp, mode: 0o700, owner: {uid: launch.identity.uid, gid: launch.identity.gid}, fresh: true});
 			const limit = c.resources?.limits?.memory;
 			const cgroup = this.ctx.cgroups?.container(this.pod.metadata.uid!, c.name, limit !== undefined ? parseQuantity(limit) : undefined);
-			running = await this.ctx.runtime.start({argv: containerArgv(launch, cgroup), env, cwd: this.paths.work, logFile: file, dirs, cgroup, sandboxed: this.ctx.sandboxed});
+			running = await this.ctx.runtime.start({argv: containerArgv(c.tty ? onTerminal(launch) : launch, cgroup), env, cwd: this.paths.work, logFile: file, dirs, cgroup, sandboxed: this.ctx.sandboxed, ...inputOf(c)});
 		}
 		this.launches.set(c.name, launch);
 		rec.waiting = undefined;
@@ -488,6 +490,16 @@ export class PodWorker {
 		return {argv: execArgv({...launch, argv: command}, rec.running.pid, rec.running.cgroup, tty), env: rec.env ?? {}, cwd: this.paths.work};
 	}
 
+	/** The running instance of a container, for an attach (its output from now on, and its input); throws when it is not running. */
+	attachTo(containerName: string): {running: RunningContainer; stdin: boolean; tty: boolean} {
+		const spec = this.pod.spec as Rec;
+		const container = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].find((c: Rec) => c.name === containerName);
+		const rec = this.containers.get(containerName);
+		if (!container || !rec) throw new Error(`container ${containerName} is not valid for pod ${this.pod.metadata.name}`);
+		if (!rec.running) throw new Error(`container ${containerName} is not running`);
+		return {running: rec.running, stdin: !!container.stdin, tty: !!container.tty};
+	}
+
 	/** A process exec'd into the container: `kill` ends it when the container stops. Returns the untrack function. */
 	trackExec(containerName: string, kill: () => void): () => void {
 		const set = this.execs.get(containerName) ?? new Set();
@@ -570,4 +582,9 @@ export class PodWorker {
 			throw error;
 		}
 	}
+}
+
+/** A container's input as its spec asks for it: a stdin pipe, a terminal (see shim.ts). */
+function inputOf(c: Rec): {stdin: boolean; stdinOnce: boolean; tty: boolean} {
+	return {stdin: !!c.stdin, stdinOnce: !!c.stdinOnce, tty: !!c.tty};
 }

@@ -12,11 +12,11 @@ import {fileURLToPath} from 'node:url';
 import type {DirSpec} from '../layout.js';
 import {processStartTime} from '../processes.js';
 import {type CgroupSet, killSet} from './cgroups.js';
-import type {ShimMessage, ShimRequest} from './shim.js';
+import type {ContainerInput, ShimMessage, ShimRequest} from './shim.js';
 
 const shimPath = fileURLToPath(new URL('./shim.js', import.meta.url));
 
-export interface ContainerSpec {
+export interface ContainerSpec extends ContainerInput {
 	argv: string[];
 	env: Record<string, string>;
 	cwd: string;
@@ -44,7 +44,16 @@ export interface RunningContainer {
 	exited: Promise<ExitStatus>;
 	/** Signal every process of the container (SIGKILL: all at once, through its cgroup where it has one). */
 	signal(signal: NodeJS.Signals): void;
+	/** Listen to the container's output from now on, and write to its input (see shim.ts). */
+	attach(onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void): Attachment;
 	cgroup?: CgroupSet;
+}
+
+export interface Attachment {
+	write(data: Buffer): void;
+	closeStdin(): void;
+	resize(cols: number, rows: number): void;
+	detach(): void;
 }
 
 /** Starts containers through the shim process (see shim.ts) and hands back their exits. */
@@ -79,10 +88,14 @@ export class ContainerRuntime {
 		shim.on('message', (message: ShimMessage) => {
 			const waiter = this.pending.get(message.id);
 			if (!waiter) return;
-			if (message.op === 'started') {
+			if (message.op === 'output') {
+				const data = Buffer.from(message.data, 'base64');
+				for (const listener of this.listeners.get(message.id) ?? []) listener(message.stream, data);
+			} else if (message.op === 'started') {
 				waiter.pid = message.pid;
 				waiter.started(message.pid, message.startedAt);
 			} else {
+				this.listeners.delete(message.id);
 				this.pending.delete(message.id);
 				waiter.exited({exitCode: message.exitCode, signal: message.signal, startError: message.startError, oomKilled: message.oomKilled});
 			}
@@ -104,6 +117,30 @@ export class ContainerRuntime {
 
 	/** Which shim runs which container. */
 	private readonly owner = new Map<number, ChildProcess>();
+	/** The attaches listening to each container's output. */
+	private readonly listeners = new Map<number, Set<(stream: 'stdout' | 'stderr', data: Buffer) => void>>();
+
+	private attach(shim: ChildProcess, id: number, onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void): Attachment {
+		const tell = (request: ShimRequest) => {
+			if (shim.connected) shim.send(request);
+		};
+		const set = this.listeners.get(id) ?? new Set();
+		this.listeners.set(id, set);
+		set.add(onOutput);
+		tell({op: 'attach', id});
+		let attached = true;
+		return {
+			write: data => tell({op: 'stdin', id, data: data.toString('base64')}),
+			closeStdin: () => tell({op: 'closeStdin', id}),
+			resize: (cols, rows) => tell({op: 'resize', id, cols, rows}),
+			detach: () => {
+				if (!attached) return;
+				attached = false;
+				set.delete(onOutput);
+				tell({op: 'detach', id});
+			},
+		};
+	}
 
 	start(spec: ContainerSpec): Promise<RunningContainer> {
 		const shim = this.ensureShim(spec.cgroup?.containment);
@@ -121,13 +158,14 @@ export class ContainerRuntime {
 						if (shim.connected) shim.send({op: 'signal', id, signal: sig} satisfies ShimRequest);
 						else if (sig === 'SIGKILL') killDirectly(pid, spec.cgroup);
 					},
+					attach: onOutput => this.attach(shim, id, onOutput),
 				}),
 				exited: status => {
 					this.owner.delete(id);
 					resolveExit(status);
 				},
 			});
-			const request: ShimRequest = {op: 'start', id, argv: spec.argv, env: spec.env, cwd: spec.cwd, logFile: spec.logFile, dirs: spec.dirs ?? [], cgroup: spec.cgroup, sandboxed: spec.sandboxed};
+			const request: ShimRequest = {op: 'start', id, argv: spec.argv, env: spec.env, cwd: spec.cwd, logFile: spec.logFile, dirs: spec.dirs ?? [], cgroup: spec.cgroup, sandboxed: spec.sandboxed, stdin: spec.stdin, stdinOnce: spec.stdinOnce, tty: spec.tty};
 			shim.send(request);
 		});
 	}

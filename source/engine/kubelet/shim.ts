@@ -13,20 +13,38 @@
 // - the shim runs in a session of its own, so killing the engine's process
 //   group does not take the shim with it; when the engine goes away (even
 //   kill -9) the IPC channel closes and the shim kills every container.
+//
+// A container with `stdin: true` keeps a pipe on its standard input (and with
+// `tty: true` runs on a pseudo-terminal, node-pty's, as node has none); an
+// attach (kubectl attach, kubectl run -it) gets its output from here as it
+// is written, and writes to that input, as conmon's attach socket serves it.
 import {type ChildProcess, spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import pty from 'node-pty';
 import {type DirSpec, makeDirs} from '../layout.js';
 import {type CgroupSet, cgroupPids, createSet, killSet, oomKilled, tryRemoveSet} from './cgroups.js';
 import {LogWriter} from './logs.js';
 
+/** What a container's standard input is: none, a pipe (stdin), or a terminal (tty); stdinOnce closes it when the first attach lets go. */
+export interface ContainerInput {
+	stdin?: boolean;
+	stdinOnce?: boolean;
+	tty?: boolean;
+}
+
 export type ShimRequest =
-	| {op: 'start'; id: number; argv: string[]; env: Record<string, string>; cwd: string; logFile: string; dirs: DirSpec[]; cgroup?: CgroupSet; sandboxed: boolean}
-	| {op: 'signal'; id: number; signal: NodeJS.Signals};
+	| ({op: 'start'; id: number; argv: string[]; env: Record<string, string>; cwd: string; logFile: string; dirs: DirSpec[]; cgroup?: CgroupSet; sandboxed: boolean} & ContainerInput)
+	| {op: 'signal'; id: number; signal: NodeJS.Signals}
+	// An attach: output is sent while at least one is attached; data is base64.
+	| {op: 'attach' | 'detach' | 'closeStdin'; id: number}
+	| {op: 'stdin'; id: number; data: string}
+	| {op: 'resize'; id: number; cols: number; rows: number};
 
 export type ShimMessage =
 	| {op: 'started'; id: number; pid: number; startedAt: number}
-	| {op: 'exited'; id: number; exitCode: number; signal?: string; startError?: string; oomKilled?: boolean};
+	| {op: 'exited'; id: number; exitCode: number; signal?: string; startError?: string; oomKilled?: boolean}
+	| {op: 'output'; id: number; stream: 'stdout' | 'stderr'; data: string};
 
 const signals: Record<string, number> = {SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15};
 
@@ -34,6 +52,11 @@ interface Container {
 	pid: number;
 	cgroup?: CgroupSet;
 	sandboxed: boolean;
+	/** Writes to the container's input (its stdin pipe, or its terminal). */
+	input?: {write(data: Buffer): void; end(): void; resize?(cols: number, rows: number): void};
+	stdinOnce?: boolean;
+	/** How many attaches are listening. */
+	attached: number;
 }
 
 const containers = new Map<number, Container>();
@@ -138,7 +161,8 @@ async function start(req: Extract<ShimRequest, {op: 'start'}>): Promise<void> {
 			cancelRemoval(req.cgroup);
 			await createSet(req.cgroup);
 		}
-		child = spawn(req.argv[0], req.argv.slice(1), {cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']});
+		if (req.tty) return startOnTerminal(req, log);
+		child = spawn(req.argv[0], req.argv.slice(1), {cwd: req.cwd, env: req.env, detached: true, stdio: [req.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe']});
 	} catch (error) {
 		log?.write('stderr', `${(error as Error).message}\n`);
 		log?.close();
@@ -148,10 +172,12 @@ async function start(req: Extract<ShimRequest, {op: 'start'}>): Promise<void> {
 	}
 	let startError: string | undefined;
 	let container: Container | undefined;
-	child.stdout!.on('data', chunk => log.write('stdout', chunk));
-	child.stderr!.on('data', chunk => log.write('stderr', chunk));
+	child.stdout!.on('data', chunk => output(req.id, container, log!, 'stdout', chunk));
+	child.stderr!.on('data', chunk => output(req.id, container, log!, 'stderr', chunk));
+	child.stdin?.on('error', () => {});
 	child.once('spawn', () => {
-		container = {pid: child.pid!, cgroup: req.cgroup, sandboxed: req.sandboxed};
+		const stdin = child.stdin;
+		container = {pid: child.pid!, cgroup: req.cgroup, sandboxed: req.sandboxed, stdinOnce: req.stdinOnce, attached: 0, ...(stdin ? {input: {write: data => stdin.write(data), end: () => stdin.end()}} : {})};
 		containers.set(req.id, container);
 		send({op: 'started', id: req.id, pid: child.pid!, startedAt: Date.now()});
 	});
@@ -190,15 +216,76 @@ async function start(req: Extract<ShimRequest, {op: 'start'}>): Promise<void> {
 	});
 }
 
+/** Output of a container: to its log, and to its attaches when it has any. */
+function output(id: number, container: Container | undefined, log: LogWriter, stream: 'stdout' | 'stderr', chunk: Buffer): void {
+	log.write(stream, chunk);
+	if (container?.attached) send({op: 'output', id, stream, data: chunk.toString('base64')});
+}
+
+/**
+ * A container on a pseudo-terminal (tty: true): what it writes is its stdout (as a terminal merges
+ * them), and its exit is the terminal's. node-pty starts it in a session of its own, so it leads
+ * its process group, as a piped container does.
+ */
+function startOnTerminal(req: Extract<ShimRequest, {op: 'start'}>, log: LogWriter): void {
+	let term: pty.IPty;
+	try {
+		term = pty.spawn(req.argv[0], req.argv.slice(1), {cwd: req.cwd, env: {TERM: 'xterm', ...req.env}, cols: 80, rows: 24, name: req.env.TERM ?? 'xterm', encoding: null});
+	} catch (error) {
+		log.write('stderr', `${(error as Error).message}\n`);
+		log.close();
+		send({op: 'started', id: req.id, pid: -1, startedAt: Date.now()});
+		send({op: 'exited', id: req.id, exitCode: 128, startError: (error as Error).message});
+		return;
+	}
+	let open = true;
+	const container: Container = {
+		pid: term.pid, cgroup: req.cgroup, sandboxed: req.sandboxed, stdinOnce: req.stdinOnce, attached: 0,
+		// Without stdin the terminal takes no input; it still has a size.
+		input: {
+			write: data => {
+				if (open && req.stdin) term.write(data as never);
+			},
+			end: () => {
+				// A terminal has no end of input but the EOF character (what ctrl-d sends).
+				if (open && req.stdin) term.write('\x04');
+			},
+			resize: (cols, rows) => {
+				if (open) term.resize(cols, rows);
+			},
+		},
+	};
+	containers.set(req.id, container);
+	send({op: 'started', id: req.id, pid: term.pid, startedAt: Date.now()});
+	term.onData(data => output(req.id, container, log, 'stdout', Buffer.isBuffer(data) ? data : Buffer.from(data)));
+	term.onExit(({exitCode, signal}) => {
+		open = false;
+		const oom = req.cgroup ? oomKilled(req.cgroup) : false;
+		killContainer(container);
+		containers.delete(req.id);
+		log.close();
+		if (req.cgroup) removeLater(req.cgroup);
+		const name = signal ? Object.keys(signals).find(k => signals[k] === signal) : undefined;
+		send({op: 'exited', id: req.id, exitCode: signal ? 128 + signal : exitCode, signal: name, oomKilled: oom || undefined});
+	});
+}
+
 function killAll(): void {
 	for (const c of containers.values()) killContainer(c);
 }
 
 process.on('message', (req: ShimRequest) => {
-	if (req.op === 'start') void start(req);
-	else if (req.op === 'signal') {
-		const c = containers.get(req.id);
-		if (c) signalContainer(c, req.signal);
+	if (req.op === 'start') return void start(req);
+	const c = containers.get(req.id);
+	if (!c) return;
+	switch (req.op) {
+		case 'signal': return signalContainer(c, req.signal);
+		case 'attach': c.attached++; return;
+		case 'detach': c.attached = Math.max(0, c.attached - 1); return;
+		case 'stdin': return c.input?.write(Buffer.from(req.data, 'base64'));
+		// stdinOnce: the first attach to close its input closes the container's; otherwise it stays open for the next one.
+		case 'closeStdin': if (c.stdinOnce) c.input?.end(); return;
+		case 'resize': return c.input?.resize?.(req.cols, req.rows);
 	}
 });
 // The engine is gone: nothing it started may outlive it.

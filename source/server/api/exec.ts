@@ -18,6 +18,8 @@ import {acceptSpdy, headerList, type SpdySession, type SpdyStream, wantsSpdy} fr
 
 export interface ExecRequest {
 	container?: string;
+	/** pods/NAME/attach: the container's main process, not a new one (command is empty). */
+	attach?: boolean;
 	command: string[];
 	stdin: boolean;
 	stdout: boolean;
@@ -41,15 +43,16 @@ export type ExecHandler = (pod: KubeObject, request: ExecRequest) => ExecProcess
 
 const truthy = (value: string | null) => value === 'true' || value === '1';
 
-/** The exec request of a URL, or undefined when the path is not pods/NAME/exec. */
+/** The exec (or attach) request of a URL, or undefined when the path is not pods/NAME/exec or pods/NAME/attach. */
 export function parseExecRequest(url: URL): {namespace: string; name: string; request: ExecRequest} | undefined {
-	const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec\/?$/);
+	const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)\/?$/);
 	if (!m) return undefined;
 	const q = url.searchParams;
+	const attach = m[3] === 'attach';
 	return {
 		namespace: decodeURIComponent(m[1]), name: decodeURIComponent(m[2]),
 		request: {
-			container: q.get('container') ?? undefined, command: q.getAll('command'),
+			container: q.get('container') ?? undefined, command: attach ? [] : q.getAll('command'), ...(attach ? {attach} : {}),
 			stdin: truthy(q.get('stdin')), stdout: q.get('stdout') === null ? true : truthy(q.get('stdout')), stderr: q.get('stderr') === null ? true : truthy(q.get('stderr')), tty: truthy(q.get('tty')),
 		},
 	};
@@ -83,7 +86,7 @@ export function execUpgradeHandler(registry: Registry, exec: ExecHandler) {
 			} else if (!execProtocols.some(p => headerList(req, 'sec-websocket-protocol').includes(p))) {
 				throw badRequest(`exec needs one of the WebSocket subprotocols ${execProtocols.join(', ')}`);
 			}
-			if (target.request.command.length === 0) throw badRequest('you must specify at least one command for the container');
+			if (target.request.command.length === 0 && !target.request.attach) throw badRequest('you must specify at least one command for the container');
 			if (target.request.tty && target.request.stderr) target.request.stderr = false; // a terminal merges them, as kubectl expects
 			const pod = registry.get(typeByPlural('pods')!, target.namespace, target.name);
 			process = exec(pod, target.request);
@@ -121,7 +124,7 @@ function serveSpdy(session: SpdySession, process: ExecProcess, request: ExecRequ
 		else early.push([stream, data]);
 	});
 	const finish = () => {
-		streams.get('error')?.write(Buffer.from(JSON.stringify(exitStatus(request.command, exitCode!))));
+		streams.get('error')?.write(Buffer.from(JSON.stringify(endStatus(request, exitCode!))));
 		for (const stream of streams.values()) stream.end();
 		// The client closes the connection once it has read the streams; this is for one that does not.
 		setTimeout(() => session.close(), streamsTimeoutMs).unref();
@@ -164,6 +167,11 @@ function serveSpdy(session: SpdySession, process: ExecProcess, request: ExecRequ
 	});
 }
 
+/** What the error channel says at the end: an exec's exit; an attach ends without error when its container does, as the kubelet's. */
+function endStatus(request: ExecRequest, exitCode: number): Record<string, unknown> {
+	return request.attach ? exitStatus([], 0) : exitStatus(request.command, exitCode);
+}
+
 /** A terminal size message ({"Width":80,"Height":24}); anything else is ignored. */
 function resizeTo(process: ExecProcess, json: string): void {
 	try {
@@ -194,7 +202,7 @@ function serve(ws: WebSocket, process: ExecProcess, request: ExecRequest): void 
 	ws.on('close', () => process.kill());
 	ws.on('error', () => process.kill());
 	void process.exited.then(code => {
-		send(channel.error, JSON.stringify(exitStatus(request.command, code)));
+		send(channel.error, JSON.stringify(endStatus(request, code)));
 		ws.close(1000);
 	});
 }

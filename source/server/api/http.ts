@@ -257,7 +257,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 		return sendJson(res, 201, present(answerReview(type, stored(body), user, namespace, access.authorizer, access.authenticator)));
 	}
 	if (subresource && !['status', ...(type.subresources ?? [])].includes(subresource)) return sendError(res, pathNotFound());
-	if (subresource === 'exec') {
+	if (subresource === 'exec' || subresource === 'attach') {
 		// Served on the upgraded connection (exec.ts); a plain request cannot carry the streams.
 		registry.get(type, namespace ?? '', name!);
 		throw badRequest('Upgrade request required');

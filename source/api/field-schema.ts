@@ -11,7 +11,7 @@ import type {ResourceType} from './resources.js';
 
 export type FieldSchema =
 	| {kind: 'leaf'}
-	| {kind: 'struct'; field(name: string): FieldSchema}
+	| {kind: 'struct'; field(name: string): FieldSchema; declares(name: string): boolean}
 	| {kind: 'map'; value: FieldSchema}
 	| {kind: 'keyed'; keys: string[]; item: FieldSchema}
 	| {kind: 'set'}
@@ -45,6 +45,7 @@ function struct(def: Definition): FieldSchema {
 	const properties = def.properties as Record<string, Definition>;
 	return {
 		kind: 'struct',
+		declares: name => Object.hasOwn(properties, name),
 		field(name) {
 			let node = fields.get(name);
 			if (!node) {

@@ -172,6 +172,24 @@ export function fieldsOf(value: unknown, schema: FieldSchema, into = new FieldSe
 	return into;
 }
 
+/**
+ * The fields of a configuration its kind does not declare (paths, as field sets spell them): what
+ * server-side apply refuses under fieldValidation=Strict as "field not declared in schema".
+ */
+export function undeclaredFields(value: unknown, schema: FieldSchema, at: string[] = [], out: string[][] = []): string[][] {
+	const s = shape(schema, value);
+	if (!present(value) || !fitsShape(s, value)) return out;
+	if (s.kind === 'struct' || s.kind === 'map') {
+		for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+			if (s.kind === 'struct' && !s.declares(k)) out.push([...at, `f:${k}`]);
+			else undeclaredFields(v, fieldOf(s, k), [...at, `f:${k}`], out);
+		}
+	} else if (s.kind === 'keyed') {
+		for (const item of value as unknown[]) undeclaredFields(item, s.item, [...at, itemElement(item, s.keys)], out);
+	}
+	return out;
+}
+
 function fitsShape(s: FieldSchema, value: unknown): boolean {
 	if (s.kind === 'struct' || s.kind === 'map') return isObject(value);
 	if (s.kind === 'keyed' || s.kind === 'set') return Array.isArray(value);

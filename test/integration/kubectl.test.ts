@@ -341,6 +341,16 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 		// kubedeck's own get hides them too, and shows them when asked.
 		assert.doesNotMatch((await runCli(['get', 'deployment', 'ssa', '-o', 'yaml'], {home})).stdout, /managedFields/);
 		assert.match((await runCli(['get', 'deployment', 'ssa', '-o', 'yaml', '--show-managed-fields'], {home})).stdout, /managedFields:\n\s+- apiVersion: apps\/v1\n\s+fieldsType: FieldsV1/);
+		// A field the kind does not declare, in server-side apply's words (kubectl asks for Strict), and nothing written.
+		const bad = path.join(home, 'ssa-bad.json');
+		fs.writeFileSync(bad, JSON.stringify({apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'ssa-bad'}, spec: {selector: {matchLabels: {app: 'b'}}, template: {metadata: {labels: {app: 'b'}}, spec: {containers: [{name: 'c', image: 'kubedeck/pause', bogus: 1}]}}}}));
+		const strict = await kubectl(['apply', '--server-side', '-f', bad]);
+		assert.match(strict.stderr, /failed to create typed patch object \(default\/ssa-bad; apps\/v1, Kind=Deployment\): \.spec\.template\.spec\.containers\[name="c"\]\.bogus: field not declared in schema/);
+		assert.equal((await kubectl(['get', 'deployment', 'ssa-bad'])).code, 1);
+		const warned = await kubectl(['apply', '--server-side', '--validate=warn', '-f', bad]);
+		assert.equal(warned.code, 0, warned.stderr);
+		assert.match(warned.stderr, /Warning: \.spec\.template\.spec\.containers\[name="c"\]\.bogus: field not declared in schema/);
+		assert.equal((await kubectl(['delete', 'deployment', 'ssa-bad'])).code, 0);
 		// Misused options are refused as kube-apiserver refuses them.
 		assert.match((await kubectl(['patch', 'deployment', 'ssa', '-p', '{"spec":{"replicas":1}}', '--field-manager', 'x'.repeat(129)])).stderr, /fieldManager: Too long: must have at most 128 bytes/);
 		assert.equal((await kubectl(['delete', 'deployment', 'ssa'])).code, 0);

@@ -6,6 +6,8 @@ import http from 'node:http';
 import {badRequest, field, internalError, invalid, isStatus, methodNotAllowed, pathNotFound, StatusError} from '../../api/errors.js';
 import {typeInVersion, viewOf, type VersionView} from '../../api/conversion.js';
 import type {KubeObject} from '../../api/object.js';
+import {schemaOf} from '../../api/field-schema.js';
+import {FieldSet, printPath, removeFields, undeclaredFields} from '../../api/field-set.js';
 import {patchTypes} from '../../api/patch.js';
 import {type Level, levels, namespaceLevel, podSpecOf, violations, workloadKinds, describeViolations} from '../../api/pod-security.js';
 import {apiVersionOf, type ResourceType, typeByPlural} from '../../api/resources.js';
@@ -404,8 +406,19 @@ async function applyPatchServerSide(registry: Registry, target: Target, body: Ku
 	if (!q.get('fieldManager')) throw invalid('PatchOptions', 'meta.k8s.io', '', [field.required('fieldManager', 'is required for apply patch')]);
 	const manager = fieldManager(q, req, 'PatchOptions', bodyType);
 	if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the apply patch must be an object');
-	const typeCheck = await patchedTypeCheck(bodyType, fieldValidationParam(q, text => addWarning(res, text)));
-	const {object, created} = await registry.apply(type, namespace, name!, body, {dryRun, typeCheck, maxBytes: true, view, guard, manager, force: parseBool(q, 'force'), subresource: subresource as 'status' | 'scale' | undefined});
+	// Unknown fields in server-side apply's words (structured-merge-diff's), before anything is merged: refused
+	// under Strict (kubectl's default), a warning under Warn, and dropped from the configuration unless refused.
+	const validation = fieldValidationParam(q, text => addWarning(res, text));
+	const schema = schemaOf(bodyType);
+	const undeclared = undeclaredFields(body, schema);
+	if (undeclared.length > 0 && validation.mode !== 'Ignore') {
+		const lines = undeclared.map(p => `${printPath(p)}: field not declared in schema`);
+		if (validation.mode === 'Strict') throw badRequest(`failed to create typed patch object (${namespace ? `${namespace}/` : ''}${name}; ${apiVersionOf(bodyType)}, Kind=${bodyType.kind}): ${lines.join('\n')}`);
+		for (const line of lines) validation.warn(line);
+	}
+	const config = undeclared.length ? removeFields(body, FieldSet.of(...undeclared), new FieldSet(), schema) as KubeObject : body;
+	const typeCheck = await patchedTypeCheck(bodyType, {mode: 'Ignore', warn: () => {}});
+	const {object, created} = await registry.apply(type, namespace, name!, config, {dryRun, typeCheck, maxBytes: true, view, guard, manager, force: parseBool(q, 'force'), subresource: subresource as 'status' | 'scale' | undefined});
 	return sendJson(res, created ? 201 : 200, present(object));
 }
 

@@ -81,7 +81,9 @@ export function internalError(message: string): StatusError {
 }
 
 export function pathNotFound(): StatusError {
-	return failure(404, 'NotFound', 'the server could not find the requested resource');
+	// kube-apiserver's generic response carries empty details ("details":{}); clients read them (kubectl debug
+	// tells a missing subresource from a missing pod by the empty name, and dereferences details to do it).
+	return failure(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
 /** One problem with one field, in the field.ErrorList vocabulary of apimachinery. */

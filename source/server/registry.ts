@@ -8,6 +8,7 @@ import type {VersionView} from '../api/conversion.js';
 import {admitPodServiceAccount, namespaceDefaults} from './serviceaccounts.js';
 import {describeViolations, namespaceLevel, violations} from '../api/pod-security.js';
 import {admissionErrors} from '../api/admission.js';
+import {ephemeralContainerErrors} from '../api/validation/pod.js';
 import {badRequest, conflict, field, type FieldError, forbidden, invalid, notFound, StatusError} from '../api/errors.js';
 import {clone, type KubeObject} from '../api/object.js';
 import {schemaOf} from '../api/field-schema.js';
@@ -23,7 +24,7 @@ import {allocateClusterIp, allocateNodePorts, type AddressRange} from './allocat
 export interface WriteOptions {
 	dryRun?: boolean;
 	/** For update and patch: which part of the object may change. */
-	subresource?: 'status' | 'scale';
+	subresource?: 'status' | 'scale' | 'ephemeralcontainers';
 	/** For patch: the API's type check of the patched object, before it is defaulted (throws a Status). */
 	typeCheck?: (obj: KubeObject) => void;
 	/** Refuse an object larger than etcd would store (API writes; the engine's own writes are small). */
@@ -306,6 +307,16 @@ export class Registry {
 		}
 		const old = tx.get(type.plural, ns, obj.metadata.name!);
 		if (!old) throw notFound(type, obj.metadata.name!);
+		if (options.subresource === 'ephemeralcontainers') {
+			// pods/ephemeralcontainers changes spec.ephemeralContainers alone (kubectl debug), and only by adding to it.
+			const next = {...old, metadata: {...old.metadata, managedFields: obj.metadata.managedFields ?? old.metadata.managedFields, resourceVersion: obj.metadata.resourceVersion || old.metadata.resourceVersion},
+				spec: {...(old.spec as object), ephemeralContainers: (obj.spec as {ephemeralContainers?: unknown})?.ephemeralContainers}};
+			if (!(next.spec as {ephemeralContainers?: unknown[]}).ephemeralContainers?.length) delete (next.spec as {ephemeralContainers?: unknown}).ephemeralContainers;
+			const errors = ephemeralContainerErrors(old, next);
+			if (errors.length) throw invalid(type.kind, type.group, old.metadata.name!, errors);
+			this.track(type, old, next, options, 'ephemeralcontainers');
+			return tx.update(type, next);
+		}
 		// The main resource never changes status, as with kube-apiserver's status subresource split.
 		if ('status' in old) obj.status = old.status;
 		else delete obj.status;
@@ -333,7 +344,7 @@ export class Registry {
 	 * them (a list of one empty entry clears them); a body without (or with an empty list) keeps
 	 * the stored ones, so clients unaware of the field never strip it.
 	 */
-	private track(type: ResourceType, before: KubeObject | undefined, after: KubeObject, options: WriteOptions, subresource?: 'status' | 'scale'): void {
+	private track(type: ResourceType, before: KubeObject | undefined, after: KubeObject, options: WriteOptions, subresource?: WriteOptions['subresource']): void {
 		const given = after.metadata.managedFields;
 		const base = Array.isArray(given) && given.length > 0 ? given.filter(e => e && typeof e === 'object' && Object.keys(e).length > 0) : before?.metadata.managedFields;
 		if (!options.manager) {

@@ -133,6 +133,30 @@ describe('kubectl exec, cp and port-forward', {skip: !onPath && 'kubectl is not 
 		}
 	});
 
+	it('debugs a running pod with an ephemeral container: kubectl debug runs it beside the others, once, and keeps its logs', async () => {
+		const debug = await kubectl('kubectl', ['debug', 'box', '--image=busybox', '--profile=general', '-c', 'dbg', '--', 'sh', '-c', 'echo debug-$((6*7)); hostname']);
+		assert.equal(debug.code, 0, debug.stderr);
+		await eventually(async () => (await kubectl('kubectl', ['get', 'pod', 'box', '-o', 'jsonpath={.status.ephemeralContainerStatuses[0].state.terminated.reason}'])).stdout === 'Completed', 'the debug container done');
+		assert.equal((await kubectl('kubectl', ['logs', 'box', '-c', 'dbg'])).stdout, 'debug-42\nbox\n');
+		// The pod itself goes on, and the ephemeral container is not started again.
+		assert.equal((await kubectl('kubectl', ['get', 'pod', 'box', '-o', 'jsonpath={.status.phase} {.status.ephemeralContainerStatuses[0].restartCount}'])).stdout, 'Running 0');
+		assert.equal((await kubectl('kubectl', ['get', 'pod', 'box', '-o', 'jsonpath={.spec.ephemeralContainers[0].name}'])).stdout, 'dbg');
+	});
+
+	it('gives kubectl debug -it a shell in an ephemeral container, attached on its terminal', {skip: !hasTmux && 'needs tmux'}, async () => {
+		const server = tmuxServer(`kdd-${process.pid}`);
+		try {
+			server.open('dbg', `kubectl --kubeconfig ${kubeconfig} debug box -it --image=busybox --profile=general -c shell -- sh; echo "kubectl exited $?"; sleep 60`, 100, 20);
+			await server.until('dbg', /^\$/m, 'the shell\'s prompt');
+			server.tmux('send-keys', '-t', 'dbg', 'echo dbg-$((6*7))', 'Enter');
+			await server.until('dbg', /^dbg-42$/m, 'the shell answering');
+			server.tmux('send-keys', '-t', 'dbg', 'exit', 'Enter');
+			await server.until('dbg', /kubectl exited 0/, 'kubectl done');
+		} finally {
+			server.close();
+		}
+	});
+
 	it('gives kubectl 1.27 a terminal over SPDY (exec -it), sized as its window and resized with it', {skip: (!hasTmux || !fs.existsSync(path.join(gcloud, 'kubectl.1.27'))) && 'needs tmux and kubectl 1.27'}, async () => {
 		const server = tmuxServer(`kds-${process.pid}`);
 		try {

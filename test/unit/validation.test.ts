@@ -5,6 +5,7 @@ import {fieldErrorMessage, formatStatus, invalid} from '../../source/api/errors.
 import type {KubeObject} from '../../source/api/object.js';
 import {typeForKind} from '../../source/api/resources.js';
 import {validateUpdate} from '../../source/api/validation/kinds.js';
+import {ephemeralContainerErrors} from '../../source/api/validation/pod.js';
 import {parseSchedule} from '../../source/api/cron.js';
 import {mostRecent} from '../../source/engine/controllers/cronjob.js';
 
@@ -146,5 +147,26 @@ describe('validation', () => {
 		admissionErrors(typeForKind('v1', 'Service')!, svc);
 		assert.deepEqual(svc.spec.ports[0], {port: 80, protocol: 'TCP', targetPort: 80});
 		assert.equal(svc.spec.sessionAffinity, 'None');
+	});
+});
+
+describe('pods/ephemeralcontainers', () => {
+	const pod = (ephemeral: Record<string, unknown>[] = []) => ({spec: {containers: [{name: 'web', image: 'nginx'}], ephemeralContainers: ephemeral}});
+	const messages = (old: ReturnType<typeof pod>, next: ReturnType<typeof pod>) => ephemeralContainerErrors(old, next).map(e => `${e.field}: ${fieldErrorMessage(e)}`);
+
+	it('takes a new ephemeral container, as kubectl debug sends it (empty resources are no resources)', () => {
+		assert.deepEqual(messages(pod(), pod([{name: 'debugger', image: 'busybox', resources: {}, stdin: true, tty: true, targetContainerName: 'web'}])), []);
+	});
+
+	it('refuses a removed or changed one, a duplicate name, the fields a debugging container may not set, and an unknown target', () => {
+		const existing = {name: 'debugger', image: 'busybox'};
+		assert.deepEqual(messages(pod([existing]), pod()), ['spec.ephemeralContainers[0]: Forbidden: existing ephemeral containers "debugger" may not be removed']);
+		assert.deepEqual(messages(pod([existing]), pod([{...existing, image: 'alpine'}])), ['spec.ephemeralContainers[0]: Forbidden: existing ephemeral containers "debugger" may not be changed']);
+		assert.deepEqual(messages(pod(), pod([{name: 'web', image: 'busybox', ports: [{containerPort: 80}], readinessProbe: {exec: {command: ['true']}}, targetContainerName: 'db'}])), [
+			'spec.ephemeralContainers[0].name: Duplicate value: "web"',
+			'spec.ephemeralContainers[0].ports: Forbidden: cannot be set for an Ephemeral Container',
+			'spec.ephemeralContainers[0].readinessProbe: Forbidden: cannot be set for an Ephemeral Container',
+			'spec.ephemeralContainers[0].targetContainerName: Not found: "db"',
+		]);
 	});
 });

@@ -1,6 +1,7 @@
 // Pod spec rules (k8s.io/kubernetes/pkg/apis/core/validation), the subset a
 // user meets first: containers, ports, env, volumes, probes, resources.
 import {field, type FieldError} from '../errors.js';
+import {deepEqual} from '../object.js';
 import {parseQuantity, quantityFormatMessage} from '../quantity.js';
 import {dns1123Label, dns1123Subdomain, validateLabels} from './meta.js';
 
@@ -241,6 +242,50 @@ export function validatePodSpec(spec: Rec | undefined, path: string, allowedRest
 	if (spec.nodeName) for (const p of dns1123Subdomain(spec.nodeName)) errors.push(field.invalid(`${path}.nodeName`, spec.nodeName, p));
 	for (const [i, t] of (spec.tolerations ?? []).entries()) {
 		if (t.operator !== undefined && !['Exists', 'Equal'].includes(t.operator)) errors.push(field.notSupported(`${path}.tolerations[${i}].operator`, t.operator, ['Equal', 'Exists']));
+	}
+	return errors;
+}
+
+/** Go's reflect IsZero, as the validation asks it of a field that may not be set: kubectl sends `resources: {}`. */
+function isZero(value: unknown): boolean {
+	if (value === undefined || value === null || value === '' || value === 0 || value === false) return true;
+	if (Array.isArray(value)) return value.length === 0;
+	return typeof value === 'object' && Object.values(value as Rec).every(isZero);
+}
+
+/** Fields an ephemeral container may not set (EphemeralContainerCommon's, that a debugging container has no use for). */
+const notForEphemeral = ['ports', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'resources', 'resizePolicy', 'restartPolicy'];
+
+/**
+ * pods/ephemeralcontainers: a pod's ephemeral containers may be added to, never removed or changed
+ * (ValidatePodEphemeralContainersUpdate), and a new one is a container with a name no other of the
+ * pod's containers has, none of the fields above, and a targetContainerName that names one of them.
+ */
+export function ephemeralContainerErrors(old: Rec, next: Rec): FieldError[] {
+	const errors: FieldError[] = [];
+	const before = ((old.spec as Rec)?.ephemeralContainers ?? []) as Rec[];
+	const after = ((next.spec as Rec)?.ephemeralContainers ?? []) as Rec[];
+	if (!Array.isArray(after)) return [field.invalid('spec.ephemeralContainers', after, 'must be a list')];
+	for (const [i, c] of before.entries()) {
+		const now = after.find(e => e?.name === c.name);
+		if (!now) errors.push(field.forbidden(`spec.ephemeralContainers[${i}]`, `existing ephemeral containers ${JSON.stringify(c.name)} may not be removed`));
+		else if (!deepEqual(now, c)) errors.push(field.forbidden(`spec.ephemeralContainers[${i}]`, `existing ephemeral containers ${JSON.stringify(c.name)} may not be changed`));
+	}
+	const spec = (next.spec ?? {}) as Rec;
+	const regular = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c: Rec) => c.name);
+	const names = new Set<string>(regular);
+	const volumeNames = new Set<string>(((spec.volumes ?? []) as Rec[]).map(v => v.name));
+	for (const [i, c] of after.entries()) {
+		const p = `spec.ephemeralContainers[${i}]`;
+		if (before.some(e => e.name === c?.name)) {
+			names.add(c.name);
+			continue;
+		}
+		errors.push(...validateContainer(c, p, volumeNames));
+		if (c?.name && names.has(c.name)) errors.push(field.duplicate(`${p}.name`, c.name));
+		names.add(c?.name);
+		for (const f of notForEphemeral) if (!isZero(c?.[f])) errors.push(field.forbidden(`${p}.${f}`, 'cannot be set for an Ephemeral Container'));
+		if (c?.targetContainerName !== undefined && !regular.includes(c.targetContainerName)) errors.push(field.notFound(`${p}.targetContainerName`, c.targetContainerName));
 	}
 	return errors;
 }

@@ -140,7 +140,7 @@ export function podDirectory(home: string, pod: {metadata: {namespace?: string; 
  */
 export function resolveLogFile(home: string, pod: {metadata: Rec; spec?: unknown; status?: unknown}, request: PodLogRequest): {file: string; container: string; running: boolean} {
 	const spec = (pod.spec ?? {}) as Rec;
-	const names: string[] = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c: Rec) => c.name);
+	const names: string[] = [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])].map((c: Rec) => c.name);
 	let container = request.container;
 	if (!container) {
 		if ((spec.containers ?? []).length !== 1 && !pod.metadata.annotations?.['kubectl.kubernetes.io/default-container']) {
@@ -150,7 +150,7 @@ export function resolveLogFile(home: string, pod: {metadata: Rec; spec?: unknown
 	}
 	if (!names.includes(container!)) throw new LogRequestError(`container ${container} is not valid for pod ${pod.metadata.name}`);
 	const status = (pod.status ?? {}) as Rec;
-	const cs = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].find((s: Rec) => s.name === container);
+	const cs = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? []), ...(status.ephemeralContainerStatuses ?? [])].find((s: Rec) => s.name === container);
 	const restarts = cs?.restartCount ?? 0;
 	if (request.previous) {
 		if (restarts === 0) throw new LogRequestError(`previous terminated container "${container}" in pod "${pod.metadata.name}" not found`);

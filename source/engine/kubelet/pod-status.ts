@@ -61,6 +61,8 @@ export function podStatusFor(pod: KubeObject, containers: Map<string, ContainerR
 	const policy = spec.restartPolicy ?? 'Always';
 	const initStatuses = ((spec.initContainers ?? []) as Rec[]).map(c => containerStatus(c, containers.get(c.name)!));
 	const containerStatuses = ((spec.containers ?? []) as Rec[]).map(c => containerStatus(c, containers.get(c.name)!));
+	// An ephemeral container the kubelet has not seen yet is waiting, as a new one is.
+	const ephemeral = ((spec.ephemeralContainers ?? []) as Rec[]).map(c => containerStatus(c, containers.get(c.name) ?? {name: c.name, init: false, restartCount: 0, ready: false, started: false, probeTimers: [], probeCounts: {}}));
 	const initDone = initStatuses.every(s => s.state.terminated?.exitCode === 0);
 	const initFailed = initStatuses.some(s => s.state.terminated && s.state.terminated.exitCode !== 0 && policy === 'Never');
 	const records = ((spec.containers ?? []) as Rec[]).map(c => containers.get(c.name)!);
@@ -90,5 +92,6 @@ export function podStatusFor(pod: KubeObject, containers: Map<string, ContainerR
 		startTime: old.startTime ?? (startTimes.length ? isoTime(Math.min(...startTimes)) : now),
 		...(initStatuses.length ? {initContainerStatuses: initStatuses} : {}),
 		containerStatuses,
+		...(ephemeral.length ? {ephemeralContainerStatuses: ephemeral} : {}),
 	};
 }

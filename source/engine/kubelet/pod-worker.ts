@@ -66,8 +66,8 @@ export class PodWorker {
 		this.paths = podPaths(ctx.home, pod.metadata.uid!);
 		const now = isoTime(ctx.clock.now());
 		const spec = pod.spec as Rec;
-		const statuses: Rec[] = [...((pod.status as Rec)?.initContainerStatuses ?? []), ...((pod.status as Rec)?.containerStatuses ?? [])];
-		for (const [init, list] of [[true, spec.initContainers ?? []], [false, spec.containers ?? []]] as const) {
+		const statuses: Rec[] = [...((pod.status as Rec)?.initContainerStatuses ?? []), ...((pod.status as Rec)?.containerStatuses ?? []), ...((pod.status as Rec)?.ephemeralContainerStatuses ?? [])];
+		for (const [init, list] of [[true, spec.initContainers ?? []], [false, spec.containers ?? []], [false, spec.ephemeralContainers ?? []]] as const) {
 			for (const c of list as Rec[]) {
 				// After an engine restart the processes are gone: a container that was running is lost, as the
 				// kubelet reports a container it cannot find (ContainerStatusUnknown, 137), and restarts per policy.
@@ -102,7 +102,7 @@ export class PodWorker {
 		// The echo of our own status write (same spec generation, same deletion state, the status we
 		// wrote) needs no sync: skipping it halves the kubelet's work per pod in a burst.
 		if (this.lastStatus && pod.metadata.generation === previous.metadata.generation && pod.metadata.deletionTimestamp === previous.metadata.deletionTimestamp
-			&& deepEqual(pod.status, this.lastStatus)) return;
+			&& ephemeralCount(pod) === ephemeralCount(previous) && deepEqual(pod.status, this.lastStatus)) return;
 		this.requestSync();
 	}
 
@@ -180,6 +180,15 @@ export class PodWorker {
 			break;
 		}
 		if (initDone) for (const c of (spec.containers ?? []) as Rec[]) await this.ensureRunning(c, this.containers.get(c.name)!, policy);
+		// Ephemeral containers (kubectl debug) start once each in a running pod, and are never restarted.
+		for (const c of (spec.ephemeralContainers ?? []) as Rec[]) {
+			let rec = this.containers.get(c.name);
+			if (!rec) {
+				rec = {name: c.name, init: false, restartCount: 0, ready: false, started: false, probeTimers: [], probeCounts: {}};
+				this.containers.set(c.name, rec);
+			}
+			if (!rec.running && !rec.terminated && initDone) await this.ensureRunning(c, rec, 'Never');
+		}
 		await this.writeStatus();
 	}
 
@@ -482,7 +491,7 @@ export class PodWorker {
 	 */
 	execSpec(containerName: string, command: string[], tty = false): {argv: string[]; env: Record<string, string>; cwd: string} {
 		const spec = this.pod.spec as Rec;
-		const container = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].find((c: Rec) => c.name === containerName);
+		const container = allContainers(spec).find((c: Rec) => c.name === containerName);
 		const rec = this.containers.get(containerName);
 		if (!container || !rec) throw new Error(`container ${containerName} is not valid for pod ${this.pod.metadata.name}`);
 		const launch = this.launches.get(containerName);
@@ -493,7 +502,7 @@ export class PodWorker {
 	/** The running instance of a container, for an attach (its output from now on, and its input); throws when it is not running. */
 	attachTo(containerName: string): {running: RunningContainer; stdin: boolean; tty: boolean} {
 		const spec = this.pod.spec as Rec;
-		const container = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].find((c: Rec) => c.name === containerName);
+		const container = allContainers(spec).find((c: Rec) => c.name === containerName);
 		const rec = this.containers.get(containerName);
 		if (!container || !rec) throw new Error(`container ${containerName} is not valid for pod ${this.pod.metadata.name}`);
 		if (!rec.running) throw new Error(`container ${containerName} is not running`);
@@ -588,3 +597,10 @@ export class PodWorker {
 function inputOf(c: Rec): {stdin: boolean; stdinOnce: boolean; tty: boolean} {
 	return {stdin: !!c.stdin, stdinOnce: !!c.stdinOnce, tty: !!c.tty};
 }
+
+/** Every container of a pod spec: init, regular and ephemeral. */
+function allContainers(spec: Rec): Rec[] {
+	return [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
+}
+
+const ephemeralCount = (pod: KubeObject) => ((pod.spec as Rec)?.ephemeralContainers ?? []).length;

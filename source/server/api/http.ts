@@ -278,7 +278,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 		return logs(registry.get(type, namespace ?? '', name), q, res);
 	}
 	const ns = namespace ?? '';
-	const subresourceWrite = subresource as 'status' | 'scale' | undefined;
+	const subresourceWrite = subresource as WriteOptions['subresource'];
 	// Roles and bindings may grant only what their author holds (escalation prevention).
 	const guard = access && type.group === 'rbac.authorization.k8s.io' ? access.escalationCheck(user) : undefined;
 
@@ -325,7 +325,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 			const body = await decodeObject(subresource === 'scale' ? scaleType : bodyType, await readBody(req), contentType, fieldValidationParam(q, text => addWarning(res, text)));
 			const manager = fieldManager(q, req, 'UpdateOptions', bodyType);
 			if (subresource === 'scale') return sendJson(res, 200, await registry.updateScale(type, ns, name, body, {dryRun, manager}));
-			const updated = await registry.update(type, namespace, name, stored(body), {dryRun, subresource: subresource as 'status' | undefined, maxBytes: true, guard, manager});
+			const updated = await registry.update(type, namespace, name, stored(body), {dryRun, subresource: subresourceWrite as 'status' | 'ephemeralcontainers' | undefined, maxBytes: true, guard, manager});
 			if (!subresource) warnPodSecurity(res, registry, updated, attrs);
 			return sendJson(res, 200, present(updated));
 		}

@@ -418,12 +418,17 @@ export class Engine {
 	/** Connections upgraded to exec streams: not the HTTP server's any more, so closed by hand at stop. */
 	private readonly upgraded = new Set<Duplex>();
 
-	/** Start a process in a pod's container, inside its sandbox; it ends with the container. */
-	private execInPod(pod: KubeObject, request: ExecRequest): ExecProcess {
+	/** The kubelet's worker of a pod, and the container a request names (else the default one, as kubectl picks it). */
+	private containerOf(pod: KubeObject, request: ExecRequest) {
 		const worker = this.kubelets.map(k => k.workerFor(pod.metadata.uid!)).find(w => w);
 		if (!worker) throw badRequest(`pod ${pod.metadata.name} is not running on a node of this engine`);
 		const containers = (pod.spec as {containers: {name: string}[]}).containers;
-		const name = request.container ?? pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? containers[0].name;
+		return {worker, name: request.container ?? pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? containers[0].name};
+	}
+
+	/** Start a process in a pod's container, inside its sandbox; it ends with the container. */
+	private execInPod(pod: KubeObject, request: ExecRequest): ExecProcess {
+		const {worker, name} = this.containerOf(pod, request);
 		let spec;
 		try {
 			spec = worker.execSpec(name, request.command, request.tty);
@@ -441,10 +446,7 @@ export class Engine {
 	 * input, through the shim that runs it. Going away detaches; the container goes on.
 	 */
 	private attachToPod(pod: KubeObject, request: ExecRequest): ExecProcess {
-		const worker = this.kubelets.map(k => k.workerFor(pod.metadata.uid!)).find(w => w);
-		if (!worker) throw badRequest(`pod ${pod.metadata.name} is not running on a node of this engine`);
-		const containers = (pod.spec as {containers: {name: string}[]}).containers;
-		const name = request.container ?? pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? containers[0].name;
+		const {worker, name} = this.containerOf(pod, request);
 		const listeners: ((stream: 'stdout' | 'stderr', data: Buffer) => void)[] = [];
 		let attachment;
 		let target;

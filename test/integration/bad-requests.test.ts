@@ -228,6 +228,38 @@ describe('bad requests get kube-apiserver\'s Status', () => {
 			assertStatus(await request('GET', `${pods}?watch=true&fieldSelector=spec.foo%3Dx`), 400, 'BadRequest', 'field label not supported: spec.foo');
 		});
 
+		it('checks resourceVersionMatch and sendInitialEvents as ValidateListOptions does, and answers a list at a version it cannot serve', async () => {
+			assertStatus(await request('GET', `${pods}?resourceVersionMatch=Exact`), 422, 'Invalid',
+				'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided');
+			assertStatus(await request('GET', `${pods}?resourceVersion=0&resourceVersionMatch=Exact`), 422, 'Invalid', /resourceVersionMatch "exact" is forbidden for resourceVersion "0"/);
+			assertStatus(await request('GET', `${pods}?resourceVersion=1&resourceVersionMatch=Newest`), 422, 'Invalid', /resourceVersionMatch: Unsupported value: "Newest": supported values: "Exact", "NotOlderThan", ""/);
+			assertStatus(await request('GET', `${pods}?sendInitialEvents=true`), 422, 'Invalid', /sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list/);
+			assertStatus(await request('GET', `${pods}?watch=true&sendInitialEvents=true`), 422, 'Invalid', /sendInitialEvents requires setting resourceVersionMatch to NotOlderThan/);
+			assertStatus(await request('GET', `${pods}?watch=true&resourceVersionMatch=NotOlderThan`), 422, 'Invalid', /resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided/);
+			const current = Number((await request('GET', pods)).body.metadata.resourceVersion);
+			assert.equal((await request('GET', `${pods}?resourceVersion=${current}&resourceVersionMatch=Exact`)).code, 200);
+			assert.equal((await request('GET', `${pods}?resourceVersion=1&resourceVersionMatch=NotOlderThan`)).code, 200);
+			assertStatus(await request('GET', `${pods}?resourceVersion=1&resourceVersionMatch=Exact`), 410, 'Expired', `too old resource version: 1 (${current})`);
+			const ahead = await request('GET', `${pods}?resourceVersion=${current + 1000}`);
+			assertStatus(ahead, 504, 'Timeout', `Timeout: Too large resource version: ${current + 1000}, current: ${current}`);
+			assert.equal(ahead.body.details.retryAfterSeconds, 1);
+		});
+
+		it('sends a watch that allows bookmarks the version it reached, through changes to other kinds, and the initial events\' end', async () => {
+			const before = Number((await request('GET', pods)).body.metadata.resourceVersion);
+			const watching = request('GET', `/api/v1/namespaces/default/secrets?watch=true&allowWatchBookmarks=true&timeoutSeconds=2&resourceVersion=${before}`);
+			const made = await request('POST', '/api/v1/namespaces/default/configmaps', json({apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'bookmarked'}}));
+			const lines = (await watching).text.trim().split('\n').map(l => JSON.parse(l));
+			const last = lines.at(-1);
+			assert.equal(last.type, 'BOOKMARK', (await watching).text);
+			assert.equal(last.object.kind, 'Secret');
+			assert.ok(Number(last.object.metadata.resourceVersion) >= Number(made.body.metadata.resourceVersion), 'past the ConfigMap written meanwhile');
+			const list = await request('GET', `/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1`);
+			const events = list.text.trim().split('\n').map(l => JSON.parse(l));
+			const end = events.findIndex(e => e.type === 'BOOKMARK' && e.object.metadata.annotations?.['k8s.io/initial-events-end'] === 'true');
+			assert.ok(end > 0 && events.slice(0, end).every(e => e.type === 'ADDED') && events.slice(0, end).some(e => e.object.metadata.name === 'bookmarked'), list.text);
+		});
+
 		it('parses limit, gracePeriodSeconds, propagationPolicy and dryRun as kube-apiserver does', async () => {
 			assertStatus(await request('GET', `${pods}?limit=abc`), 400, 'BadRequest', 'strconv.ParseInt: parsing "abc": invalid syntax');
 			assertStatus(await request('GET', `${pods}?limit=99999999999999999999`), 400, 'BadRequest', 'strconv.ParseInt: parsing "99999999999999999999": value out of range');

@@ -3,7 +3,7 @@
 // Paths, verbs, query parameters, Status errors, Tables and watch streams
 // follow kube-apiserver (see shared/reference/kubectl-compat.md).
 import http from 'node:http';
-import {badRequest, field, internalError, invalid, isStatus, methodNotAllowed, pathNotFound, StatusError} from '../../api/errors.js';
+import {badRequest, expired, field, internalError, invalid, isStatus, methodNotAllowed, pathNotFound, StatusError} from '../../api/errors.js';
 import {typeInVersion, viewOf, type VersionView} from '../../api/conversion.js';
 import type {KubeObject} from '../../api/object.js';
 import {schemaOf} from '../../api/field-schema.js';
@@ -439,6 +439,7 @@ function serveMetrics(metrics: MetricsHandler, path: string, res: http.ServerRes
 
 function list(registry: Registry, target: Target, params: ListParams, q: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
 	const {type, namespace} = target;
+	checkListVersion(params, Number(registry.store.resourceVersion));
 	const query = {labelSelector: params.labelSelector, fieldSelector: params.fieldSelector};
 	const paging = {limit: params.limit, continue: q.get('continue') || undefined, resourceVersion: registry.store.resourceVersion, filtered: !!(params.labelSelector || params.fieldSelector)};
 	// Plain lists are assembled from the stored JSON, without parsing every object again.
@@ -454,6 +455,26 @@ function list(registry: Registry, target: Target, params: ListParams, q: URLSear
 	const items = chunk.items.map(e => (view ? JSON.stringify(view.fromStored(JSON.parse(e.json))) : e.json));
 	sendJson(res, 200, `${head.slice(0, -1)},"items":[${items.join(',')}]}`);
 }
+
+/**
+ * What a list at a resourceVersion can be served from: the store holds the newest state only, which
+ * is "not older than" any version a client has seen. A version past it is kube-apiserver's 504
+ * (its cache never caught up); an Exact version other than the newest is gone, 410, as a
+ * compacted one is (the client lists afresh).
+ */
+function checkListVersion(params: ListParams, current: number): void {
+	const rv = params.fromVersion;
+	if (rv === undefined) return;
+	if (rv > current) {
+		throw new StatusError({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 504, reason: 'Timeout',
+			message: `Timeout: Too large resource version: ${rv}, current: ${current}`,
+			details: {causes: [{reason: 'ResourceVersionTooLarge', message: 'Too large resource version', field: ''}], retryAfterSeconds: 1}});
+	}
+	if (params.resourceVersionMatch === 'Exact' && rv !== current) throw expired(`too old resource version: ${rv} (${current})`);
+}
+
+/** How often an idle watch that allows bookmarks is told the resourceVersion it has reached (kube-apiserver: about a minute). */
+const bookmarkEveryMs = 60_000;
 
 /**
  * A watch: newline-delimited {"type","object"} events over a chunked 200,
@@ -474,6 +495,10 @@ function watch(registry: Registry, target: Target, params: ListParams, q: URLSea
 			: view ? JSON.stringify(view.fromStored(obj)) : json ?? JSON.stringify(obj);
 		res.write(`{"type":"${eventType}","object":${body}}\n`);
 	};
+	// A BOOKMARK names a version every event up to which was sent: events are published as they commit, so the
+	// store's version of the moment is one (between commits, never during one).
+	const bookmark = (initialEventsEnd = false) => res.write(`${JSON.stringify({type: 'BOOKMARK', object: {kind: type.kind, apiVersion: apiVersionOf(typeInVersion(type, view)),
+		metadata: {resourceVersion: registry.store.resourceVersion, ...(initialEventsEnd ? {annotations: {'k8s.io/initial-events-end': 'true'}} : {})}}})}\n`);
 	const snapshot = registry.store.listEntries(type.plural, type.namespaced ? namespace : undefined, {filter});
 	// Objects that stop matching a selector are reported as DELETED, as the watch cache does.
 	const seen = new Set(snapshot.map(e => `${e.object.metadata.namespace ?? ''}/${e.object.metadata.name}`));
@@ -481,9 +506,7 @@ function watch(registry: Registry, target: Target, params: ListParams, q: URLSea
 	if (params.fromVersion === undefined || params.sendInitialEvents) {
 		for (const entry of snapshot) write('ADDED', entry.object, entry.json);
 		from = Number(registry.store.resourceVersion);
-		if (params.sendInitialEvents) {
-			res.write(`${JSON.stringify({type: 'BOOKMARK', object: {kind: type.kind, apiVersion: apiVersionOf(typeInVersion(type, view)), metadata: {resourceVersion: String(from), annotations: {'k8s.io/initial-events-end': 'true'}}}})}\n`);
-		}
+		if (params.sendInitialEvents) bookmark(true);
 	} else {
 		from = params.fromVersion;
 	}
@@ -506,10 +529,17 @@ function watch(registry: Registry, target: Target, params: ListParams, q: URLSea
 		res.end(`${JSON.stringify({type: 'ERROR', object: status})}\n`);
 		return;
 	}
+	const bookmarks = params.allowWatchBookmarks && !table;
 	const timeout = params.timeoutSeconds ?? 0;
-	const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
+	// A watch that ends at its timeout first says where it got to, so the client resumes from there.
+	const timer = timeout > 0 ? setTimeout(() => {
+		if (bookmarks) bookmark();
+		res.end();
+	}, timeout * 1000) : undefined;
+	const ticker = bookmarks ? setInterval(() => bookmark(), bookmarkEveryMs) : undefined;
 	res.on('close', () => {
 		stop();
 		if (timer) clearTimeout(timer);
+		if (ticker) clearInterval(ticker);
 	});
 }

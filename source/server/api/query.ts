@@ -3,7 +3,7 @@
 // runtime/conversion.go): integers through strconv.ParseInt, booleans true
 // unless "0" or "false", and every check made before a header is written, so
 // a watch with a bad parameter gets its Status instead of an empty 200.
-import {badRequest, field, GoValue, invalid, type StatusError} from '../../api/errors.js';
+import {badRequest, field, type FieldError, GoValue, invalid, type StatusError} from '../../api/errors.js';
 import type {ResourceType} from '../../api/resources.js';
 import {type FieldRequirement, type LabelSelector, parseFieldSelector, parseLabelSelector, supportedFieldLabel} from '../../api/selectors.js';
 
@@ -34,6 +34,10 @@ export interface ListParams {
 	timeoutSeconds?: number;
 	limit?: number;
 	sendInitialEvents: boolean;
+	/** How a list's resourceVersion is read: at least as new (the default), or exactly that version. */
+	resourceVersionMatch?: 'NotOlderThan' | 'Exact';
+	/** A watch may be sent BOOKMARK events (the resourceVersion it has reached). */
+	allowWatchBookmarks: boolean;
 	labelSelector?: LabelSelector;
 	fieldSelector?: FieldRequirement[];
 }
@@ -72,7 +76,29 @@ export function listParams(type: ResourceType, q: URLSearchParams): ListParams {
 	const watch = parseBool(q, 'watch');
 	const resourceVersion = q.get('resourceVersion') ?? undefined;
 	const fromVersion = resourceVersion === undefined ? undefined : parseResourceVersion(type, resourceVersion);
-	return {watch, resourceVersion, fromVersion, limit, timeoutSeconds, sendInitialEvents: parseBool(q, 'sendInitialEvents'), ...selectorParams(type, q)};
+	const sendInitialEvents = parseBool(q, 'sendInitialEvents');
+	const match = q.get('resourceVersionMatch') ?? '';
+	// metainternalversion's ValidateListOptions (and its watch half), in its words.
+	const errors: FieldError[] = [];
+	const given = q.has('sendInitialEvents');
+	if (watch) {
+		if (given && match !== 'NotOlderThan') errors.push(field.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+		if (match !== '') {
+			if (!given) errors.push(field.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+			if (match !== 'NotOlderThan') errors.push(field.notSupported('resourceVersionMatch', match, ['NotOlderThan']));
+			if (q.get('continue')) errors.push(field.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+		}
+	} else {
+		if (match !== '') {
+			if (!resourceVersion) errors.push(field.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
+			if (q.get('continue')) errors.push(field.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+			if (match !== 'Exact' && match !== 'NotOlderThan') errors.push(field.notSupported('resourceVersionMatch', match, ['Exact', 'NotOlderThan', '']));
+			if (match === 'Exact' && resourceVersion === '0') errors.push(field.forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+		}
+		if (given) errors.push(field.forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'));
+	}
+	if (errors.length) throw invalid('ListOptions', 'meta.k8s.io', '', errors);
+	return {watch, resourceVersion, fromVersion, limit, timeoutSeconds, sendInitialEvents, resourceVersionMatch: match || undefined, allowWatchBookmarks: parseBool(q, 'allowWatchBookmarks'), ...selectorParams(type, q)} as ListParams;
 }
 
 const propagationPolicies = ['Foreground', 'Background', 'Orphan'];

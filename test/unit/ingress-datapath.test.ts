@@ -1,0 +1,326 @@
+// The Ingress's HTTP/1.1 data path against backends scripted here (raw
+// sockets both sides, so that every byte is the test's): smuggling shapes
+// refused with 400 before a backend sees them, pipelined requests answered
+// in order, chunked and close-delimited answers passed on, hop-by-hop
+// headers dropped and X-Forwarded-* set, a backend that fails or closes
+// mid-answer giving 502 or a cut connection and the Ingress going on.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import {after, before, beforeEach, describe, it} from 'node:test';
+import {typeByPlural} from '../../source/api/resources.js';
+import {ManualClock} from '../../source/engine/clock.js';
+import {EventRecorder} from '../../source/engine/events.js';
+import {ChunkedReader, HttpError, parseRequestHead, parseResponseHead} from '../../source/engine/network/http1.js';
+import {IngressController} from '../../source/engine/network/ingress.js';
+import {Registry} from '../../source/server/registry.js';
+import {Store} from '../../source/store/store.js';
+import {eventually, removeHome, tempHome} from '../helpers.js';
+
+const type = (plural: string) => typeByPlural(plural)!;
+
+function freePort(): Promise<number> {
+	return new Promise(resolve => {
+		const server = net.createServer().listen(0, '127.0.0.1', () => {
+			const {port} = server.address() as net.AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/** Bytes to the Ingress on a new connection; everything it sends back until it closes (or `until` holds, or 3 s pass). */
+function talk(port: number, data: string | string[], until?: (got: string) => boolean): Promise<{got: string; closed: boolean; reset: boolean}> {
+	return new Promise(resolve => {
+		const socket = net.connect(port, '127.0.0.1');
+		let got = '', reset = false, settled = false;
+		const finish = (closed: boolean) => {
+			if (settled) return;
+			settled = true;
+			clearTimeout(timer);
+			socket.destroy();
+			resolve({got, closed, reset});
+		};
+		const timer = setTimeout(() => finish(false), 3000);
+		socket.on('connect', async () => {
+			for (const part of Array.isArray(data) ? data : [data]) {
+				socket.write(part);
+				if (Array.isArray(data)) await new Promise(r => setTimeout(r, 20));
+			}
+		});
+		socket.on('data', d => {
+			got += d.toString('latin1');
+			if (until?.(got)) finish(false);
+		});
+		socket.on('error', () => {
+			reset = true;
+		});
+		socket.on('close', () => finish(true));
+	});
+}
+
+/** The scripted backend: every request's raw bytes as they came (per connection), answered by `script`. */
+interface Backend {
+	port: number;
+	received: string[];
+	connections: number;
+	script: (request: string, socket: net.Socket) => void;
+	close(): Promise<void>;
+}
+
+async function scriptedBackend(): Promise<Backend> {
+	const sockets = new Set<net.Socket>();
+	const backend: Backend = {port: 0, received: [], connections: 0, script: () => {}, close: async () => {}};
+	const server = net.createServer(socket => {
+		backend.connections++;
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+		socket.on('error', () => {});
+		let buffer = '';
+		socket.on('data', d => {
+			buffer += d.toString('latin1');
+			// One request at a time: a head, and a body by Content-Length or to the end of a chunked one.
+			for (;;) {
+				const end = buffer.indexOf('\r\n\r\n');
+				if (end < 0) return;
+				const head = buffer.slice(0, end);
+				const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+				let total = end + 4 + length;
+				if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+					const last = buffer.indexOf('\r\n0\r\n\r\n', end);
+					if (last < 0) return;
+					total = last + 7;
+				}
+				if (buffer.length < total) return;
+				const request = buffer.slice(0, total);
+				buffer = buffer.slice(total);
+				backend.received.push(request);
+				backend.script(request, socket);
+			}
+		});
+	});
+	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+	backend.port = (server.address() as net.AddressInfo).port;
+	backend.close = () => new Promise(resolve => {
+		for (const s of sockets) s.destroy();
+		server.close(() => resolve());
+	});
+	return backend;
+}
+
+const ok = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+
+describe('the Ingress data path', () => {
+	let home: string;
+	let store: Store;
+	let ingress: IngressController;
+	let backend: Backend;
+	let port: number;
+
+	before(async () => {
+		home = tempHome();
+		store = new Store(home);
+		const registry = new Registry(store);
+		await registry.create(type('namespaces'), undefined, {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'default'}});
+		backend = await scriptedBackend();
+		await registry.create(type('services'), 'default', {apiVersion: 'v1', kind: 'Service', metadata: {name: 'web', namespace: 'default'}, spec: {clusterIP: 'None', selector: {app: 'web'}, ports: [{name: 'http', port: 80}]}});
+		await registry.create(type('endpoints'), 'default', {apiVersion: 'v1', kind: 'Endpoints', metadata: {name: 'web', namespace: 'default'}, subsets: [{addresses: [{ip: '127.0.0.1'}], ports: [{name: 'http', port: backend.port}]}]});
+		await registry.create(type('ingresses'), 'default', {apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: {name: 'web', namespace: 'default'}, spec: {
+			rules: [{host: 'web.example', http: {paths: [{path: '/', pathType: 'Prefix', backend: {service: {name: 'web', port: {number: 80}}}}]}}],
+		}});
+		port = await freePort();
+		ingress = new IngressController(store, registry, new EventRecorder(registry, new ManualClock()), {address: '127.0.0.1', httpPort: port, httpsPort: await freePort()});
+		ingress.start();
+		await eventually(async () => (await talk(port, 'GET / HTTP/1.1\r\nHost: nowhere.example\r\nConnection: close\r\n\r\n')).got.startsWith('HTTP/1.1 404'), 'the Ingress listening', 10_000);
+	});
+	after(async () => {
+		await ingress.stop();
+		await backend.close();
+		await store.close();
+		removeHome(home);
+	});
+	beforeEach(() => {
+		backend.received = [];
+		backend.script = (_request, socket) => socket.write(ok('hello'));
+	});
+
+	it('refuses request smuggling shapes with 400 and closes, before any backend sees them', async () => {
+		const shapes: Record<string, string> = {
+			'Content-Length and Transfer-Encoding': 'POST / HTTP/1.1\r\nHost: web.example\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+			'differing Content-Lengths': 'POST / HTTP/1.1\r\nHost: web.example\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!',
+			'a Content-Length list that differs': 'POST / HTTP/1.1\r\nHost: web.example\r\nContent-Length: 5, 6\r\n\r\nhello!',
+			'a signed Content-Length': 'POST / HTTP/1.1\r\nHost: web.example\r\nContent-Length: +5\r\n\r\nhello',
+			'obs-fold': 'GET / HTTP/1.1\r\nHost: web.example\r\nX-Long: a\r\n b\r\n\r\n',
+			'white space before a colon': 'GET / HTTP/1.1\r\nHost: web.example\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n',
+			'a bare LF': 'GET / HTTP/1.1\nHost: web.example\r\n\r\n',
+			'a bare LF ending the head': 'GET / HTTP/1.1\r\nHost: web.example\n\n',
+			'a bare CR': 'GET / HTTP/1.1\r\nHost: web.example\rX: y\r\n\r\n',
+			'two Host headers': 'GET / HTTP/1.1\r\nHost: web.example\r\nHost: other.example\r\n\r\n',
+			'no Host in HTTP/1.1': 'GET / HTTP/1.1\r\n\r\n',
+			'Transfer-Encoding in HTTP/1.0': 'POST / HTTP/1.0\r\nHost: web.example\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+			'a NUL in a value': 'GET / HTTP/1.1\r\nHost: web.example\r\nX: a\x00b\r\n\r\n',
+			'a malformed request line': 'GET  / HTTP/1.1\r\nHost: web.example\r\n\r\n',
+			'an oversized head': `GET / HTTP/1.1\r\nHost: web.example\r\nX-Big: ${'a'.repeat(40 * 1024)}\r\n\r\n`,
+			'an oversized incomplete head': `GET / HTTP/1.1\r\nHost: web.example\r\nX-Big: ${'a'.repeat(40 * 1024)}`,
+		};
+		for (const [shape, request] of Object.entries(shapes)) {
+			const {got, closed} = await talk(port, request);
+			assert.match(got, /^HTTP\/1\.1 400 Bad Request\r\n/, shape);
+			assert.match(got, /\r\nConnection: close\r\n/, shape);
+			assert.ok(closed, `${shape}: the connection is closed`);
+		}
+		const {got} = await talk(port, 'POST / HTTP/1.1\r\nHost: web.example\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n');
+		assert.match(got, /^HTTP\/1\.1 501 /, 'a coding other than chunked');
+		assert.deepEqual(backend.received, [], 'no backend saw any of them');
+	});
+
+	it('refuses a malformed chunked request body with 400', async () => {
+		const {got, closed} = await talk(port, 'POST / HTTP/1.1\r\nHost: web.example\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n');
+		assert.match(got, /^HTTP\/1\.1 400 /);
+		assert.ok(closed);
+		const second = await talk(port, 'POST / HTTP/1.1\r\nHost: web.example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n');
+		assert.match(second.got, /^HTTP\/1\.1 400 /, 'chunk data not followed by CRLF');
+	});
+
+	it('answers pipelined requests in order on one connection, one backend request at a time', async () => {
+		let n = 0;
+		backend.script = (request, socket) => {
+			const path = request.split(' ')[1];
+			// The first answer is slow: the second must still come after it.
+			setTimeout(() => socket.write(ok(`${path}#${++n}`)), path === '/one' ? 50 : 0);
+		};
+		const request = (path: string) => `GET ${path} HTTP/1.1\r\nHost: web.example\r\n\r\n`;
+		const {got} = await talk(port, request('/one') + request('/two') + 'POST /three HTTP/1.1\r\nHost: web.example\r\nContent-Length: 3\r\n\r\nabc' + request('/four'), g => g.includes('/four#'));
+		const bodies = got.split('\r\n\r\n').slice(1).map(b => b.replace(/HTTP\/1\.1.*$/s, ''));
+		assert.deepEqual(bodies, ['/one#1', '/two#2', '/three#3', '/four#4']);
+		assert.equal(backend.received.length, 4);
+		assert.ok(backend.received[2].endsWith('\r\n\r\nabc'), 'the body went with its request');
+	});
+
+	it('passes a chunked answer on as it came and keeps the connection for the next request', async () => {
+		backend.script = (request, socket) => {
+			if (request.startsWith('GET /chunked')) socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n');
+			else socket.write(ok('after'));
+		};
+		const {got} = await talk(port, 'GET /chunked HTTP/1.1\r\nHost: web.example\r\n\r\nGET /next HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('after'));
+		assert.match(got, /^HTTP\/1\.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+		assert.ok(got.endsWith('after'));
+	});
+
+	it('forwards a chunked request body re-framed as it came, and an answer delimited by the close ends the connection', async () => {
+		backend.script = (_request, socket) => socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the close');
+		const {got, closed} = await talk(port, 'POST /up HTTP/1.1\r\nHost: web.example\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+		assert.match(got, /^HTTP\/1\.1 200 OK\r\nConnection: close\r\n\r\nuntil the close$/);
+		assert.ok(closed);
+		assert.match(backend.received[0], /\r\nTransfer-Encoding: chunked\r\n[^]*\r\n\r\n3\r\nabc\r\n0\r\n\r\n$/);
+	});
+
+	it('drops hop-by-hop headers and sets X-Forwarded-* from the connection, and counts the request', async () => {
+		const before = ingress.requests.get('default/web:80') ?? 0;
+		await talk(port, 'GET /h HTTP/1.1\r\nHost: web.example:8080\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nX-Forwarded-For: 6.6.6.6\r\nX-Kept: yes\r\n\r\n', g => g.endsWith('hello'));
+		const [request] = backend.received;
+		assert.match(request, /^GET \/h HTTP\/1\.1\r\n/);
+		assert.match(request, /\r\nX-Kept: yes\r\n/);
+		assert.match(request, /\r\nHost: web\.example:8080\r\n/);
+		for (const gone of ['X-Secret', 'Keep-Alive', 'TE', 'Connection', '6.6.6.6']) assert.ok(!request.includes(gone), `${gone} not forwarded: ${request}`);
+		assert.match(request, /\r\nX-Forwarded-For: 127\.0\.0\.1\r\n/);
+		assert.match(request, /\r\nX-Forwarded-Proto: http\r\n/);
+		assert.match(request, /\r\nX-Forwarded-Host: web\.example:8080\r\n/);
+		assert.match(request, new RegExp(`\\r\\nX-Forwarded-Port: ${port}\\r\\n`));
+		assert.equal(ingress.requests.get('default/web:80'), before + 1);
+		// And from the answer: its Connection header and the ones it lists.
+		backend.script = (_request, socket) => socket.write('HTTP/1.1 200 OK\r\nConnection: X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=9\r\nContent-Length: 2\r\n\r\nok');
+		const {got} = await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('ok'));
+		assert.equal(got, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+	});
+
+	it('answers a HEAD without a body and goes on with the next request', async () => {
+		backend.script = (request, socket) => socket.write(request.startsWith('HEAD') ? 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n' : ok('hello'));
+		const {got} = await talk(port, 'HEAD / HTTP/1.1\r\nHost: web.example\r\n\r\nGET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('hello'));
+		assert.equal(got, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
+	});
+
+	it('gives 502 when the backend closes before answering, cuts the connection when it closes mid-answer, and goes on serving', async () => {
+		backend.script = (_request, socket) => socket.destroy();
+		const before = await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.includes('\n\n') || /\r\n\r\n.*\n/s.test(g));
+		assert.match(before.got, /^HTTP\/1\.1 502 Bad Gateway\r\n[^]*\r\n\r\n502 Bad Gateway: the backend did not answer \(/);
+		backend.script = (_request, socket) => {
+			socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial');
+			setTimeout(() => socket.destroy(), 20);
+		};
+		const mid = await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\n\r\n');
+		assert.ok(mid.closed, 'the client connection is cut');
+		assert.match(mid.got, /^HTTP\/1\.1 200 OK\r\nContent-Length: 100\r\n\r\npartial$/);
+		backend.script = (_request, socket) => socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel');
+		setTimeout(() => {}, 0);
+		backend.script = (_request, socket) => {
+			socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel');
+			setTimeout(() => socket.destroy(), 20);
+		};
+		assert.ok((await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\n\r\n')).closed, 'a chunked answer cut short cuts the client');
+		backend.script = (_request, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc');
+		assert.match((await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.includes('malformed'))).got, /^HTTP\/1\.1 502 /, 'a malformed answer is a 502');
+		backend.script = (_request, socket) => socket.write(ok('fine'));
+		assert.ok((await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\nConnection: close\r\n\r\n')).got.endsWith('fine'), 'still serving');
+	});
+
+	it('retries a request without a body once when a kept-alive backend connection turns out closed', async () => {
+		// Answer, then close the kept connection right after: the next request finds it closed.
+		backend.script = (_request, socket) => socket.end(ok('one'));
+		await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('one'));
+		backend.script = (_request, socket) => socket.write(ok('two'));
+		const {got} = await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('two'));
+		assert.match(got, /^HTTP\/1\.1 200 OK/);
+	});
+
+	it('forwards HTTP/1.0 as HTTP/1.0, keep-alive only if asked, and answers Expect: 100-continue itself', async () => {
+		const plain = await talk(port, 'GET /old HTTP/1.0\r\nHost: web.example\r\n\r\n');
+		assert.match(backend.received[0], /^GET \/old HTTP\/1\.0\r\n/);
+		assert.equal(plain.got, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+		assert.ok(plain.closed);
+		const kept = await talk(port, 'GET / HTTP/1.0\r\nHost: web.example\r\nConnection: keep-alive\r\n\r\n', g => g.endsWith('hello'));
+		assert.equal(kept.got, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello');
+		const expect = await talk(port, ['POST / HTTP/1.1\r\nHost: web.example\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n', 'abc'], g => g.endsWith('hello'));
+		assert.equal(expect.got, 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
+		assert.ok(!backend.received.at(-1)!.toLowerCase().includes('expect'), 'Expect is answered here, not forwarded');
+	});
+
+	it('answers 404 for no rule, with the connection kept for the next request', async () => {
+		const {got} = await talk(port, 'GET /x HTTP/1.1\r\nHost: nowhere.example\r\n\r\nGET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('hello'));
+		assert.match(got, /^HTTP\/1\.1 404 Not Found\r\nContent-Type: text\/plain\r\nContent-Length: \d+\r\n\r\n404 Not Found: no Ingress rule for nowhere\.example\/x\nHTTP\/1\.1 200 OK/);
+	});
+});
+
+describe('HTTP/1.1 heads and chunks', () => {
+	it('parses a request head: framing, keep-alive and the headers to forward', () => {
+		const head = parseRequestHead('POST /a?b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close, x-a\r\nX-A: 1\r\nX-B: 2');
+		assert.deepEqual({...head}, {method: 'POST', target: '/a?b', minor: 1, host: 'x', lines: 'Host: x\r\nX-B: 2\r\n', contentLength: 3, chunked: false, close: true, upgrade: undefined, expectContinue: false});
+		assert.equal(parseRequestHead('GET / HTTP/1.0').close, true);
+		assert.equal(parseRequestHead('GET / HTTP/1.0\r\nConnection: keep-alive').close, false);
+		assert.equal(parseRequestHead('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 4').contentLength, 4, 'a list of equal lengths is one length');
+		assert.equal(parseRequestHead('GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket').upgrade, 'websocket');
+		assert.throws(() => parseRequestHead('GET / HTTP/2.0\r\nHost: x'), (e: HttpError) => e.status === 505);
+	});
+
+	it('parses a response head: framing, and whether it can go out as it came', () => {
+		assert.deepEqual({...parseResponseHead('HTTP/1.1 200 OK\r\nContent-Length: 2')}, {status: 200, statusLine: 'HTTP/1.1 200 OK', lines: 'Content-Length: 2\r\n', rewritten: false, contentLength: 2, chunked: false, close: false});
+		const both = parseResponseHead('HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\nConnection: keep-alive');
+		assert.equal(both.chunked, true);
+		assert.equal(both.contentLength, -1);
+		assert.equal(both.lines, 'Transfer-Encoding: chunked\r\n');
+		assert.equal(both.close, false);
+		assert.equal(both.rewritten, true);
+		assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip').close, true, 'not chunked last: delimited by the close');
+		assert.throws(() => parseResponseHead('HTTP/1.1 200 OK\r\nX: a\nY: b'), (e: HttpError) => e.status === 502);
+	});
+
+	it('finds the end of a chunked body fed in pieces, and refuses malformed ones', () => {
+		const body = Buffer.from('4\r\nWiki\r\nA;x=y\r\n0123456789\r\n0\r\nT: 1\r\n\r\nNEXT');
+		for (let split = 1; split < body.length - 4; split++) {
+			const reader = new ChunkedReader();
+			assert.equal(reader.feed(body.subarray(0, split), 0), -1, `split at ${split}`);
+			assert.equal(reader.feed(body, split), body.length - 4, `split at ${split}`);
+		}
+		for (const bad of ['x\r\n', '4\nWiki\r\n', '4\r\nWikiX\r\n', '4 \r\n', `${'f'.repeat(14)}\r\n`, '0\r\n\r\r', '0\r\n T: 1\r\n']) {
+			assert.throws(() => new ChunkedReader().feed(Buffer.from(bad), 0), HttpError, JSON.stringify(bad));
+		}
+	});
+});

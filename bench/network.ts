@@ -10,7 +10,13 @@
 // - the ClusterIP through the nftables data path, on a second engine with
 //   network.proxyMode nftables, against its own direct figure measured beside
 //   it (goal >= 0.9 of direct; p99 within 1.2x of direct);
-// - the Ingress (Node's http server and undici's pool, in the engine; goal >= 0.5 of direct).
+// - the Ingress (Host: bench.example, one Prefix rule): the engine's own
+//   HTTP/1.1 data path on net sockets (each request's head parsed for
+//   routing and framing, rewritten with X-Forwarded-*, sent with the bytes
+//   of the body over a kept-alive connection to the pod; the answer's head
+//   parsed for where it ends, its bytes passed back), so an L7 hop that
+//   reads every request, against direct (goal >= 0.5 of direct; p99 beside
+//   direct's is reported, with no goal).
 // autocannon runs in a child process in a session of its own: the kernel
 // shares CPU between sessions first (scheduler autogroups), and the pods and
 // the kubelet's shims run in sessions of their own, while this process and

@@ -301,7 +301,7 @@ describe('HTTP/1.1 heads and chunks', () => {
 	});
 
 	it('parses a response head: framing, and whether it can go out as it came', () => {
-		assert.deepEqual({...parseResponseHead('HTTP/1.1 200 OK\r\nContent-Length: 2')}, {status: 200, statusLine: 'HTTP/1.1 200 OK', lines: 'Content-Length: 2\r\n', rewritten: false, contentLength: 2, chunked: false, close: false});
+		assert.deepEqual({...parseResponseHead('HTTP/1.1 200 OK\r\nContent-Length: 2')}, {status: 200, statusLine: 'HTTP/1.1 200 OK', lines: 'Content-Length: 2\r\n', rewritten: false, contentLength: 2, chunked: false, close: false, keepAlive: -1});
 		const both = parseResponseHead('HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\nConnection: keep-alive');
 		assert.equal(both.chunked, true);
 		assert.equal(both.contentLength, -1);
@@ -309,6 +309,8 @@ describe('HTTP/1.1 heads and chunks', () => {
 		assert.equal(both.close, false);
 		assert.equal(both.rewritten, true);
 		assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip').close, true, 'not chunked last: delimited by the close');
+		const node = parseResponseHead('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 1');
+		assert.deepEqual([node.keepAlive, node.close, node.rewritten, node.lines], [5, false, true, 'Content-Length: 1\r\n'], 'a Node server\'s answer: its idle timeout read, its hop-by-hop headers dropped');
 		assert.throws(() => parseResponseHead('HTTP/1.1 200 OK\r\nX: a\nY: b'), (e: HttpError) => e.status === 502);
 	});
 

@@ -172,6 +172,8 @@ export interface ResponseHead {
 	chunked: boolean;
 	/** The backend closes the connection after this answer (or it is delimited by the close). */
 	close: boolean;
+	/** Seconds the backend keeps the connection idle (its Keep-Alive: timeout=N), -1 if it did not say. */
+	keepAlive: number;
 }
 
 const responseHopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
@@ -188,6 +190,7 @@ export function parseResponseHead(head: string): ResponseHead {
 	let contentLength = -1;
 	let te: string | undefined;
 	let connection: string | undefined;
+	let keepAlive = -1;
 	let kept = '';
 	let rewritten = minor !== 1;
 	for (let i = 1; i < lines.length; i++) {
@@ -210,6 +213,9 @@ export function parseResponseHead(head: string): ResponseHead {
 			if (name === 'connection') {
 				const v = line.slice(colon + 1).trim();
 				connection = connection === undefined ? v : `${connection}, ${v}`;
+			} else if (name === 'keep-alive') {
+				const t = /(?:^|[\s,])timeout=(\d{1,6})/i.exec(line.slice(colon + 1));
+				if (t) keepAlive = Number(t[1]);
 			}
 			rewritten = true;
 			continue;
@@ -218,13 +224,14 @@ export function parseResponseHead(head: string): ResponseHead {
 	}
 	let chunked = false;
 	let close = minor === 0;
-	if (connection !== undefined) {
+	// Connection: keep-alive, what Node's servers send with every answer, names no header.
+	if (connection !== undefined && connection.toLowerCase() !== 'keep-alive') {
 		const listed = tokens(connection);
 		if (listed.includes('close')) close = true;
 		else if (minor === 0 && listed.includes('keep-alive')) close = false;
 		const others = listed.filter(t => t !== 'close' && t !== 'keep-alive');
 		if (others.length) kept = kept.split('\r\n').filter(l => l && !others.includes(l.slice(0, l.indexOf(':')).toLowerCase())).map(l => `${l}\r\n`).join('');
-	}
+	} else if (connection !== undefined && minor === 0) close = false;
 	if (te !== undefined) {
 		const codings = tokens(te);
 		if (codings.at(-1) === 'chunked') chunked = true;
@@ -237,7 +244,7 @@ export function parseResponseHead(head: string): ResponseHead {
 			rewritten = true;
 		}
 	}
-	return {status, statusLine: `HTTP/1.1${statusLine.slice(8)}`, lines: kept, rewritten, contentLength, chunked, close};
+	return {status, statusLine: `HTTP/1.1${statusLine.slice(8)}`, lines: kept, rewritten, contentLength, chunked, close, keepAlive};
 }
 
 const enum Chunk { Size, SizeExt, SizeLF, Data, DataCR, DataLF, TrailerStart, Trailer, TrailerLF, EndLF }

@@ -390,8 +390,10 @@ class BackendPool {
 		return new Backend(this);
 	}
 
-	release(b: Backend): void {
+	release(b: Backend, keepAlive: number): void {
 		b.conn = undefined;
+		// The backend's own idle timeout, less the sweep's granularity (a second), so that the Ingress closes first.
+		b.idleLimit = keepAlive > 0 ? Math.min(backendIdle, Math.max(1, keepAlive - 1)) : backendIdle;
 		if (this.closed || this.idle.length >= maxIdle) return void b.socket.destroy();
 		b.idleSince = this.controller.tick;
 		this.idle.push(b);
@@ -403,7 +405,7 @@ class BackendPool {
 	}
 
 	sweep(tick: number): void {
-		for (const b of [...this.idle]) if (tick - b.idleSince > backendIdle) b.socket.destroy();
+		for (const b of [...this.idle]) if (tick - b.idleSince >= b.idleLimit) b.socket.destroy();
 	}
 
 	close(): void {
@@ -419,6 +421,8 @@ class Backend {
 	conn?: ClientConn;
 	reused = false;
 	idleSince = 0;
+	/** Ticks it may stay idle. */
+	idleLimit = backendIdle;
 	error?: Error;
 
 	constructor(readonly pool: BackendPool) {
@@ -479,6 +483,7 @@ class ClientConn {
 	private backendPaused = false;
 	/** Does the backend close its connection after this answer? */
 	private resClose = false;
+	private resKeepAlive = -1;
 	/** The client has sent its FIN (the connection is half-open: answers still go out). */
 	private ended = false;
 	/** In nextRequest's loop (an answer given there does not start another loop). */
@@ -725,6 +730,7 @@ class ClientConn {
 		if (this.closeAfter) extra = 'Connection: close\r\n';
 		else if (head.minor === 0) extra = 'Connection: keep-alive\r\n';
 		this.resClose = res.close;
+		this.resKeepAlive = res.keepAlive;
 		this.answered = true;
 		const socket = this.socket;
 		socket.cork();
@@ -777,7 +783,7 @@ class ClientConn {
 			if (trailing || this.resClose || this.state === Req.Body) {
 				backend.conn = undefined;
 				backend.socket.destroy();
-			} else backend.pool.release(backend);
+			} else backend.pool.release(backend, this.resKeepAlive);
 		}
 		this.done();
 	}

@@ -524,6 +524,8 @@ class ClientConn {
 	};
 
 	private readonly onDrain = (): void => {
+		// A slow reader that is reading is not idle.
+		this.lastActive = this.controller.tick;
 		if (this.backendPaused) {
 			this.backendPaused = false;
 			this.backend?.socket.resume();
@@ -733,6 +735,12 @@ class ClientConn {
 		this.resKeepAlive = res.keepAlive;
 		this.answered = true;
 		const socket = this.socket;
+		// The usual small answer whole in this chunk: one write of one string (head and body, the body's bytes as latin1, which keeps them as they are).
+		if (this.res === Res.Length && bodyStart + this.resLeft === buf.length && this.resLeft <= 4096) {
+			socket.write(!res.rewritten && extra === '' ? buf : `${res.statusLine}\r\n${res.lines}${extra}\r\n${buf.toString('latin1', bodyStart)}`, 'latin1');
+			this.resLeft = 0;
+			return this.finish(false);
+		}
 		socket.cork();
 		if (!res.rewritten && extra === '') socket.write(bodyStart === buf.length ? buf : buf.subarray(0, bodyStart));
 		else socket.write(`${res.statusLine}\r\n${res.lines}${extra}\r\n`, 'latin1');
@@ -815,7 +823,8 @@ class ClientConn {
 		if (this.state === Req.Upgraded) return void this.socket.destroy();
 		if (this.res === Res.UntilClose) {
 			this.state = Req.Closed;
-			return void this.socket.end();
+			// Delimited by the close, the answer is whole unless the connection failed.
+			return void (backend.error ? this.socket.destroy() : this.socket.end());
 		}
 		if (this.answered) return void this.socket.destroy();
 		// A kept-alive connection the backend had closed before this request reached it: once more on a new one, if the request can be sent again.

@@ -25,11 +25,11 @@
 // Ingress to 0.42-0.52 of direct on this kind of 2-core machine where the
 // load generator, the Ingress and the pod share the cores (the goal is
 // 0.5), as http-proxy-3 on Node's http.Agent had held it to 0.2-0.3 before.
-// With this path three full runs of the network bench gave 0.61, 0.56 and
-// 0.53 of direct (median rounds; single rounds from 0.24 to 0.89 as the
-// load of the shared machine came and went), level with the plain socket
-// pipe measured beside it (0.68, 0.57, 0.66): what is left is the cost of a
-// user-space hop (a read and a write each way), not of HTTP.
+// With this path four full runs of the network bench gave 0.61, 0.56, 0.53
+// and 0.54 of direct (median rounds; single rounds from 0.24 to 0.89 as the
+// load of the shared machine came and went), near the plain socket pipe
+// measured beside it (0.68, 0.57, 0.66, 0.84): what is left is mostly the
+// cost of a user-space hop (a read and a write each way), not of HTTP.
 // What the parser refuses (400, as ingress-nginx does): the shapes that let
 // a request be read two ways (smuggling), see http1.ts. The Ingress answers
 // itself 404 (no rule), 503 (no ready endpoint), 502 (the backend refused,

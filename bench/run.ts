@@ -20,6 +20,7 @@ const benchmarks: Record<string, () => Promise<Benchmark>> = {
 	network: async () => (await import('./network.js')).network,
 	workloads: async () => (await import('./workloads.js')).workloads,
 	access: async () => (await import('./access.js')).access,
+	api: async () => (await import('./api.js')).api,
 };
 
 const args = process.argv.slice(2);

@@ -24,9 +24,10 @@
 //   of limit=500 following `continue`, beside one unchunked list, both over
 //   TLS on a keep-alive connection, each body read and parsed; 5 rounds
 //   (3 with --quick), interleaved, medians. The ratio is shown; the goal
-//   is <= 1.5x: kube-apiserver serves a chunk from its watch cache without
-//   rereading the others, so chunking should cost little beyond the 19 extra
-//   round trips.
+//   is <= 1.5x: a chunk ought to cost its share of the list plus a round
+//   trip (kube-apiserver has etcd read a range from where the last chunk
+//   ended, not the whole list again), so 20 chunks on one connection should
+//   cost little more than one list.
 import {execFile} from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';

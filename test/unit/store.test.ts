@@ -35,6 +35,25 @@ describe('store', () => {
 		assert.deepEqual(store.list('configmaps', 'default').items.map(o => o.metadata.name), ['a', 'b']);
 	});
 
+	it('lists in namespace-then-name order, kept between lists and made again after each change, and a namespace alone', async () => {
+		const names = (ns?: string) => store.listEntries('configmaps', ns).map(e => `${e.object.metadata.namespace}/${e.object.metadata.name}`);
+		const inNs = (name: string, namespace: string) => ({...cm(name), metadata: {name, namespace}});
+		await store.write(tx => {
+			for (const [name, ns] of [['m', 'b'], ['a', 'b'], ['z', 'a'], ['c', 'c']]) tx.create(cmType, inNs(name, ns));
+		});
+		assert.deepEqual(names(), ['a/z', 'b/a', 'b/m', 'c/c']);
+		const first = store.listEntries('configmaps');
+		first.reverse();
+		assert.deepEqual(names(), ['a/z', 'b/a', 'b/m', 'c/c'], 'a caller\'s copy is its own');
+		await store.write(tx => tx.create(cmType, inNs('b', 'b')));
+		assert.deepEqual(names(), ['a/z', 'b/a', 'b/b', 'b/m', 'c/c']);
+		await store.write(tx => tx.delete(cmType, 'b', 'a'));
+		assert.deepEqual(names(), ['a/z', 'b/b', 'b/m', 'c/c']);
+		assert.deepEqual(names('b'), ['b/b', 'b/m']);
+		assert.deepEqual(names('c'), ['c/c']);
+		assert.deepEqual(names('nope'), []);
+	});
+
 	it('refuses a duplicate create with AlreadyExists and a stale update with Conflict, changing nothing', async () => {
 		const a = await store.write(tx => tx.create(cmType, cm('a')));
 		await assert.rejects(store.write(tx => tx.create(cmType, cm('a'))), (e: any) => e.code === 409 && e.reason === 'AlreadyExists' && e.message === 'configmaps "a" already exists');

@@ -43,7 +43,14 @@ export function page<T>(entries: T[], objectOf: (entry: T) => KubeObject, option
 		const token = decode(options.continue);
 		const slash = token.start.indexOf('/');
 		const after = {apiVersion: 'v1', kind: 'x', metadata: {namespace: token.start.slice(0, slash), name: token.start.slice(slash + 1).replace(/\u0000$/, '')}} as KubeObject;
-		items = entries.filter(e => compareObjects(objectOf(e), after) > 0);
+		// The entries are in list order: the page starts after the last one the token names, found by binary search.
+		let lo = 0, hi = entries.length;
+		while (lo < hi) {
+			const mid = (lo + hi) >> 1;
+			if (compareObjects(objectOf(entries[mid]), after) > 0) hi = mid;
+			else lo = mid + 1;
+		}
+		items = entries.slice(lo);
 		resourceVersion = String(token.rv);
 	}
 	const limit = options.limit ?? 0;

@@ -69,6 +69,10 @@ export class FieldSet {
 		return out;
 	}
 
+	equals(other: FieldSet): boolean {
+		return this.difference(other).empty && other.difference(this).empty;
+	}
+
 	copy(): FieldSet {
 		return this.union(new FieldSet());
 	}

@@ -102,8 +102,10 @@ export function recordUpdate(entries: unknown, before: unknown, after: unknown, 
 	if (!taken.empty) {
 		let mine = owners.find(o => sameManager(o.entry, writer, 'Update'));
 		if (!mine) owners.push(mine = {entry: entryFor(writer, 'Update'), set: new FieldSet()});
-		mine.entry = {...mine.entry, time: writer.time};
-		mine.set = mine.set.union(taken);
+		const next = mine.set.union(taken);
+		// The time moves only when what the manager holds does, as kube-apiserver's managedFields updater keeps it.
+		if (!next.equals(mine.set)) mine.entry = {...mine.entry, time: writer.time};
+		mine.set = next;
 	}
 	return encode(owners);
 }
@@ -135,7 +137,9 @@ export function applyConfiguration(live: Record<string, unknown> | undefined, co
 	const removed = scoped(change.removed, writer.subresource);
 	for (const o of others) o.set = o.set.difference(changed).difference(removed);
 	if (!mine) owners.push(mine = {entry: entryFor(writer, 'Apply'), set: applied});
-	mine.entry = {...entryFor(writer, 'Apply')};
+	// An apply of the same fields in the same version leaves its entry as it was (time too), so applying
+	// a configuration again changes nothing and writes nothing.
+	else if (!mine.set.equals(applied) || mine.entry.apiVersion !== writer.apiVersion) mine.entry = entryFor(writer, 'Apply');
 	mine.set = applied;
 	return {object, managedFields: encode(owners)};
 }

@@ -306,6 +306,11 @@ describe('the real kubectl against the engine', {skip: !kubectlAvailable() && 'k
 		};
 		const first = await kubectl(['apply', '--server-side', '-f', manifest(0, {app: 'ssa', tier: 'front'})]);
 		assert.equal(first.stdout, 'deployment.apps/ssa serverside-applied\n', first.stderr);
+		// The same configuration again changes nothing: no write, the same resourceVersion.
+		const version = async () => (await kubectl(['get', 'deployment', 'ssa', '-o', 'jsonpath={.metadata.resourceVersion}'])).stdout;
+		const before = await version();
+		assert.equal((await kubectl(['apply', '--server-side', '-f', manifest(0, {app: 'ssa', tier: 'front'})])).code, 0);
+		assert.equal(await version(), before);
 		const refused = await kubectl(['apply', '--server-side', '--field-manager=ops', '-f', manifest(1, {app: 'ssa'})]);
 		assert.notEqual(refused.code, 0);
 		assert.match(refused.stderr, /Apply failed with 1 conflict: conflict with "kubectl" using apps\/v1: \.spec\.replicas/);

@@ -85,6 +85,17 @@ describe('managedFields', () => {
 		assert.equal(owns(forced, 'alice', 'f:spec', 'f:selector'), true);
 	});
 
+	it('leaves an entry (and its time) as it was when the manager holds the same fields again, so a repeated apply writes nothing', () => {
+		const first = apply(undefined, deployment(2), as('alice'));
+		const later = {...as('alice'), time: '2026-12-09T00:00:00Z'};
+		const again = apply(first, deployment(2), later);
+		assert.deepEqual(again, first, 'the same object, managedFields and all');
+		assert.equal(entry(apply(first, deployment(3), later), 'alice')?.time, time, 'a value changed, the fields held did not');
+		assert.equal(entry(apply(first, deployment(2, undefined, {app: 'web', tier: 'x'}), later), 'alice')?.time, later.time, 'a field more: the time moves');
+		const created = recordUpdate(undefined, undefined, deployment(1), schema, as('kubectl-edit'));
+		assert.equal(recordUpdate(created, deployment(1), deployment(4), schema, later)?.[0].time, time);
+	});
+
 	it('names an Update manager and its subresource in a conflict, and lists many fields', () => {
 		const applied = apply(undefined, deployment(2), as('alice'));
 		const scaledObject: Rec = {...applied, spec: {...applied.spec, replicas: 5}};

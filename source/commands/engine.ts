@@ -10,32 +10,48 @@ import {CliError} from '../client/errors.js';
 export const serveCommand: Command = {
 	name: 'serve',
 	summary: 'Run the embedded engine (in the foreground, or in the background with --detach)',
-	usage: 'kubedeck serve [--detach] [--port PORT]   (the API is also served on https://127.0.0.1:PORT for kubectl and pods, with a bearer token: see kubedeck kubeconfig; without --port, the port of the last start, else a free one)',
-	flags: {detach: {type: 'boolean', short: 'd'}, port: {type: 'string'}},
+	usage: 'kubedeck serve [--detach] [--port PORT] [--ssh [ADDR:]PORT]   (the API is also served on https://127.0.0.1:PORT for kubectl and pods, with a bearer token: see kubedeck kubeconfig; without --port, the port of the last start, else a free one. --ssh serves the SSH console: ssh -p PORT USER@HOST)',
+	flags: {detach: {type: 'boolean', short: 'd'}, port: {type: 'string'}, ssh: {type: 'string'}},
 	async run(ctx: CommandContext) {
 		const home = stateHome(ctx.io.env);
 		const port = ctx.string('port') !== undefined ? Number(ctx.string('port')) : undefined;
 		if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new CliError(`error: invalid port "${ctx.string('port')}"`);
+		const ssh = ctx.string('ssh');
+		if (ssh !== undefined) {
+			const {parseListen} = await import('../server/ssh/console.js');
+			try {
+				parseListen(ssh);
+			} catch (error) {
+				throw new CliError(`error: --ssh: ${(error as Error).message}`);
+			}
+		}
 		if (ctx.bool('detach')) {
 			const owner = lockOwner(home);
 			if (owner !== undefined) throw new CliError(`error: a kubedeck engine (pid ${owner}) is already running with state directory ${home}`);
-			const pid = await startDetachedEngine(home, port !== undefined ? ['--port', String(port)] : []);
+			const pid = await startDetachedEngine(home, [...(port !== undefined ? ['--port', String(port)] : []), ...(ssh !== undefined ? ['--ssh', ssh] : [])]);
 			ctx.out(`kubedeck engine started in the background (pid ${pid}, state ${home})`);
 			return 0;
 		}
 		let engine: Engine;
 		try {
-			engine = await Engine.start({home, port});
+			engine = await Engine.start({home, port, ssh});
 		} catch (error) {
 			throw new CliError(`error: ${(error as Error).message}`);
 		}
+		const console = engine.sshConsole;
+		// Said before "serving", so whoever waits for that line has the console's address and key already.
+		if (console) ctx.out(`SSH console on ${console.address.host}:${console.address.port} (host key ${console.fingerprint}; users log in with the keys of kubedeck users add NAME --ssh-key FILE)`);
 		ctx.out(`kubedeck engine serving (pid ${process.pid}, state ${home}${engine.tcpPort !== undefined ? `, https://127.0.0.1:${engine.tcpPort}` : ''})`);
-		await new Promise<void>(resolve => {
-			const shutdown = () => resolve();
-			process.once('SIGTERM', shutdown);
-			process.once('SIGINT', shutdown);
-		});
+		// Kept (on, not once) until the engine has stopped: each SSH session's Ink holds a signal-exit handler, and
+		// signal-exit re-raises a signal that nobody else listens to, which would end the process before the engine stopped.
+		let stop!: () => void;
+		const stopping = new Promise<void>(resolve => (stop = resolve));
+		process.on('SIGTERM', stop);
+		process.on('SIGINT', stop);
+		await stopping;
 		await engine.stop();
+		process.off('SIGTERM', stop);
+		process.off('SIGINT', stop);
 		ctx.out('kubedeck engine stopped');
 		return 0;
 	},

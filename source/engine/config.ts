@@ -28,6 +28,8 @@ export interface EngineConfig {
 	network?: NetworkSettings;
 	/** api.extraSANs: more names (DNS names or IPv4 addresses) for the API's serving certificate. */
 	api?: {extraSANs: string[]};
+	/** ssh.listen: serve the SSH console on [ADDR:]PORT (as `serve --ssh` does). */
+	ssh?: {listen: string};
 }
 
 /** What a config may say of the network: any part, the rest defaulted. */
@@ -96,8 +98,13 @@ export function loadConfig(home: string): EngineConfig {
 	if (!Array.isArray(extraSANs) || extraSANs.some(n => typeof n !== 'string' || !(net.isIP(n) === 4 || /^[a-z0-9*]([-a-z0-9.]*[a-z0-9])?$/i.test(n)))) {
 		throw new ConfigError(`${file}: api.extraSANs: Invalid value: ${JSON.stringify(extraSANs)}: must be a list of DNS names and IPv4 addresses`);
 	}
+	const listen = raw.ssh?.listen;
+	if (listen !== undefined && !(/^(?:(?:\d{1,3}\.){3}\d{1,3}:|\[[0-9a-f:]+\]:)?\d{1,5}$/i.test(String(listen)) && Number(String(listen).split(':').pop()) <= 65535)) {
+		throw new ConfigError(`${file}: ssh.listen: Invalid value: ${JSON.stringify(listen)}: must be [ADDR:]PORT, e.g. 2222 or 127.0.0.1:2222`);
+	}
 	return {
 		api: {extraSANs},
+		...(listen !== undefined ? {ssh: {listen: String(listen)}} : {}),
 		nodes, images, scheduler: {scoring: raw.scheduler?.scoring === 'LeastAllocated' ? 'LeastAllocated' : 'MostAllocated'},
 		network: networkDefaults({nodePortAddress, ingress, proxyMode}),
 	};

@@ -57,6 +57,7 @@ import {ensureRoot, memoryRoot, podDataRoot, runningAsRoot, stateId, storageRoot
 import {NodeAgent, NodeLifecycleController} from './nodes.js';
 import {Scheduler} from './scheduler.js';
 import {logHandler} from './log-endpoint.js';
+import type {SshConsole} from '../server/ssh/console.js';
 import {nodeMetrics, podMetrics, podUsage} from './metrics-api.js';
 
 export interface EngineOptions {
@@ -67,6 +68,8 @@ export interface EngineOptions {
 	clock?: Clock;
 	/** Overrides <home>/config.yaml (tests). */
 	config?: EngineConfig;
+	/** Serve the SSH console on [ADDR:]PORT (over config.yaml's ssh.listen). */
+	ssh?: string;
 	log?: (line: string) => void;
 }
 
@@ -107,6 +110,8 @@ export class Engine {
 	/** Signs and checks ServiceAccount tokens. */
 	tokens?: ServiceAccountTokens;
 	private aggregation?: AggregationController;
+	/** The SSH ops console, when asked for (server/ssh). */
+	sshConsole?: SshConsole;
 	private readonly log: (line: string) => void;
 
 	private constructor(readonly options: EngineOptions) {
@@ -133,6 +138,7 @@ export class Engine {
 			await engine.bootstrap();
 			await engine.startControlPlane();
 			await engine.listen();
+			await engine.startConsole();
 		} catch (error) {
 			await engine.stop();
 			throw error;
@@ -387,6 +393,17 @@ export class Engine {
 		await this.ensureApiService(this.tcpPort);
 	}
 
+	/** The SSH console beside the API, acting through the API's TLS port (loaded only when asked for). */
+	private async startConsole(): Promise<void> {
+		const listen = this.options.ssh ?? this.config.ssh?.listen;
+		if (listen === undefined) return;
+		const {parseListen, SshConsole} = await import('../server/ssh/console.js');
+		this.sshConsole = await SshConsole.start({
+			home: this.options.home, listen: parseListen(listen), apiPort: this.tcpPort!, registry: this.registry,
+			tokens: this.tokens!, users: this.access!.users, audit: this.access!.audit, log: this.log,
+		});
+	}
+
 	/**
 	 * The `kubernetes` Service in `default`, as kube-apiserver keeps it: the first address of the
 	 * Service range, port 443, and Endpoints (and an EndpointSlice) naming the API's TCP address.
@@ -502,6 +519,7 @@ export class Engine {
 	async stop(): Promise<void> {
 		if (this.stopped) return;
 		this.stopped = true;
+		await this.sshConsole?.stop();
 		for (const socket of this.upgraded) socket.destroy();
 		await Promise.all(this.servers.map(server => new Promise<void>(resolve => {
 			server.close(() => resolve());

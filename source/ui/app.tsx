@@ -29,6 +29,7 @@ import {Prefs} from './prefs.js';
 import {Pulses, pulsesLines} from './pulses.js';
 import {reachOf} from './reach.js';
 import {slimObject} from './slim.js';
+import type {RemoteSession} from './remote.js';
 import type {Contexts} from './run.js';
 import type {DashState, Env, Msg, PromptPurpose} from './state.js';
 import {objectKey, parseFilter, scrollWindow, visibleObjects} from './table-model.js';
@@ -58,6 +59,8 @@ export interface AppProps {
 	contexts?: Contexts;
 	/** --theme: a built-in name or a file. */
 	theme?: string;
+	/** Served over SSH (server/ssh): the session's shell and port-forwards, and nothing of the server's files. */
+	remote?: RemoteSession;
 }
 
 /** A feed for `type` unless the view's own feed is of that type already (then it is shared). */
@@ -69,7 +72,7 @@ function useFeed(client: ClusterClient, own: ResourceFeed, kind: string, plural:
 	return feed;
 }
 
-export function App({client, initialNamespace, prefs: givenPrefs, readonly: readonlyFlag, theme: themeFlag, contexts}: AppProps) {
+export function App({client, initialNamespace, prefs: givenPrefs, readonly: readonlyFlag, theme: themeFlag, contexts, remote}: AppProps) {
 	const {exit} = useApp();
 	const {stdout} = useStdout();
 	const {setRawMode, isRawModeSupported} = useStdin();
@@ -195,7 +198,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 			// A user who may not list namespaces completes the ones they are bound in (the engine says which).
 			namespaces: () => (namespaceFeed.getSnapshot().state === 'forbidden' ? ownNamespaces.current : namespaceFeed.getSnapshot().items.map(n => n.metadata.name!)),
 			forwards: forwards.list(), commands: commandsIn(s), refusal: refusalIn(s), bodyHeight: layout.bodyHeight, readonly: readonlyIn(s), typeName,
-			favourites: prefs.favourites(context), aliases: prefs.aliases(), prefsPath: prefs.path, themes, files: pathCandidates,
+			favourites: prefs.favourites(context), aliases: prefs.aliases(), prefsPath: prefs.path, themes, files: remote ? noFiles : pathCandidates,
 			examplesOffered: layout.examplesOffered, canExec: !!client.exec, now: Date.now(),
 			contexts: contexts?.names ?? [], context: contexts?.current,
 		};
@@ -225,7 +228,7 @@ export function App({client, initialNamespace, prefs: givenPrefs, readonly: read
 
 	const deps: EffectDeps = {
 		client, prefs, forwards, dispatch, exit, runOutside, pods: podsNow, theme: () => stateRef.current!.theme, examplesDir, cliPath,
-		connectionArgs: contexts?.args ?? [], switchContext: contexts?.switchTo,
+		connectionArgs: contexts?.args ?? [], switchContext: contexts?.switchTo, remote,
 	};
 	function dispatch(msg: Msg): void {
 		const step = update(stateRef.current!, msg, envOf(stateRef.current!));
@@ -348,6 +351,8 @@ const promptLabels: Record<PromptPurpose, string> = {
 };
 
 const noSubscribe = () => () => {};
+/** Over SSH, :apply completes no paths: the server's files are not the user's. */
+const noFiles = () => [];
 const zero = () => 0;
 
 /** What the header counts: pods by STATUS, nodes by readiness (kept by the feeds per event). */

@@ -27,6 +27,7 @@ import type {LogPane} from './keys/logs.js';
 import {logPaneFor, maskSecret} from './objects.js';
 import type {PortForwards} from '../client/operations/port-forward.js';
 import type {Prefs} from './prefs.js';
+import {remoteEffect, type RemoteSession} from './remote.js';
 import type {Effect, Msg, Tone} from './state.js';
 import {restoreWindowMs} from './update.js';
 import {objectKey} from './table-model.js';
@@ -51,6 +52,8 @@ export interface EffectDeps {
 	connectionArgs: string[];
 	/** `:ctx NAME`: connect there (rejects with why it cannot). */
 	switchContext?(name: string): Promise<void>;
+	/** Served over SSH: what would act on the server's machine is done the SSH way (remote.ts). */
+	remote?: RemoteSession;
 }
 
 // A CliError already reads as kubectl's line ("error: ..."): it is shown as it is.
@@ -60,6 +63,7 @@ const typeOf = (obj: KubeObject) => typeForKind(obj.apiVersion, obj.kind)!;
 
 export function runEffect(effect: Effect, deps: EffectDeps): void {
 	const {client, dispatch} = deps;
+	if (deps.remote && remoteEffect(effect, deps.remote, dispatch, errorText)) return;
 	const status = (text: string, tone?: Tone) => dispatch({kind: 'status', text, tone});
 	/** Show the result of a long action on the status line; a Deployment's rollout progress stays there until done. */
 	const report = (promise: Promise<string>, rollout?: KubeObject) => {

@@ -3,6 +3,8 @@ import {render} from 'ink';
 import {useEffect, useState} from 'react';
 import type {ClusterClient} from '../client/types.js';
 import {App} from './app.js';
+import type {Prefs} from './prefs.js';
+import type {RemoteSession} from './remote.js';
 
 /** The contexts `:ctx` lists, and how to connect to one. */
 export interface ContextSwitcher {
@@ -21,7 +23,14 @@ export interface Contexts {
 	switchTo(name: string): Promise<void>;
 }
 
-type Options = {namespace?: string; readonly?: boolean; theme?: string; contexts?: ContextSwitcher};
+type Options = {namespace?: string; readonly?: boolean; theme?: string; contexts?: ContextSwitcher; prefs?: Prefs; remote?: RemoteSession};
+
+/** The terminal an SSH session gives the dashboard instead of the process's own (server/ssh/terminal.ts). */
+export interface DashboardStreams {
+	stdin: NodeJS.ReadStream;
+	stdout: NodeJS.WriteStream;
+	stderr: NodeJS.WriteStream;
+}
 
 /**
  * The App on one cluster at a time: `:ctx NAME` connects to the other one, closes the old client
@@ -39,7 +48,7 @@ function Root({first, options}: {first: ClusterClient; options: Options}) {
 	};
 	// The old client is closed once the App that used it is gone (its feeds stop first).
 	useEffect(() => () => at.client.close(), [at.client]);
-	return <App key={`${at.context}\u0000${at.client.description}`} client={at.client} initialNamespace={at.namespace} readonly={options.readonly} theme={options.theme} contexts={contexts} />;
+	return <App key={`${at.context}\u0000${at.client.description}`} client={at.client} initialNamespace={at.namespace} readonly={options.readonly} theme={options.theme} contexts={contexts} prefs={options.prefs} remote={options.remote} />;
 }
 
 /**
@@ -55,4 +64,14 @@ export const inkOptions = {maxFps: 60} as const;
 export async function runDashboard(client: ClusterClient, options: Options = {}): Promise<void> {
 	const instance = render(<Root first={client} options={options} />, inkOptions);
 	await instance.waitUntilExit();
+}
+
+/**
+ * One dashboard on a session's own terminal (one of many in the engine's process): Ink leaves
+ * the process's console and signals alone (patchConsole off, ctrl-c ends only this dashboard).
+ * Resolves when the user quits; `unmount` ends it from outside (the session dropped).
+ */
+export function renderDashboard(client: ClusterClient, options: Options, streams: DashboardStreams): {exited: Promise<unknown>; unmount(): void} {
+	const instance = render(<Root first={client} options={options} />, {...inkOptions, ...streams, patchConsole: false, exitOnCtrlC: true});
+	return {exited: instance.waitUntilExit(), unmount: () => instance.unmount()};
 }

@@ -136,7 +136,7 @@ export type Effect =
 	| {kind: 'logsTrim'; session: LogSession}
 	| {kind: 'logsStop'; session: LogSession}
 	| {kind: 'shell'; pod: KubeObject; container: string}
-	| {kind: 'forward'; target: KubeObject; label: string; remote: {host: string; port: number}; local: number; exact: boolean}
+	| {kind: 'forward'; target: KubeObject; label: string; remote: {host: string; port: number}; port: number; local: number; exact: boolean}
 	| {kind: 'stopForward'; id: number}
 	| {kind: 'save'; editor: EditorState; overwrite: boolean; namespace: string}
 	| {kind: 'xray'; of: keyof XrayObjects; namespace: string | undefined; ownPods: boolean}

@@ -464,7 +464,7 @@ class Reducer {
 		const label = refOf(target);
 		this.status(`forwarding ${label}…`, 'busy');
 		// The same local port as the remote one when it is free (kubectl's habit), else any free port.
-		this.do({kind: 'forward', target, label, remote, local: m[1] ? Number(m[1]) : Number(m[2]), exact: m[1] !== undefined});
+		this.do({kind: 'forward', target, label, remote, port: Number(m[2]), local: m[1] ? Number(m[1]) : Number(m[2]), exact: m[1] !== undefined});
 	}
 
 	private shellInto(pod: KubeObject, chosen?: string): void {

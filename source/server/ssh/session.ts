@@ -5,7 +5,7 @@
 // however it closes: quit, a dropped network, a killed client.
 import type net from 'node:net';
 import path from 'node:path';
-import {Writable} from 'node:stream';
+import {PassThrough, Writable} from 'node:stream';
 import type ssh2 from 'ssh2';
 import type {KubeObject} from '../../api/object.js';
 import type {Io} from '../../commands/context.js';
@@ -194,7 +194,10 @@ export async function runExecSession(ctx: SessionContext, channel: ssh2.ServerCh
 		onResize((columns, rows) => terminal.resize(columns, rows));
 		io = {stdout: terminal.stdout, stderr: terminal.stdout, stdin: terminal.stdin, env: {...baseEnv, TERM: pty.term}};
 	} else {
-		io = {stdout: new ChannelOutput(gate, false), stderr: channel.stderr, stdin: channel, env: baseEnv};
+		// Its own stream, not the channel: a reader that finishes (for await, as -f - reads) destroys what it read.
+		const stdin = new PassThrough();
+		channel.pipe(stdin);
+		io = {stdout: new ChannelOutput(gate, false), stderr: channel.stderr, stdin, env: baseEnv};
 	}
 	let closed = false;
 	const release = () => {

@@ -1,0 +1,69 @@
+// The SSH console's pure parts: colour depth and SGR downgrade per
+// session, bounded output to a client that stops reading, command lines
+// split as sh splits them, forward targets and listen addresses.
+import assert from 'node:assert/strict';
+import {EventEmitter} from 'node:events';
+import type net from 'node:net';
+import {describe, it} from 'node:test';
+import type {ServerChannel} from 'ssh2';
+import {splitCommandLine} from '../../source/server/ssh/commands.js';
+import {parseListen} from '../../source/server/ssh/console.js';
+import {parseForwardHost} from '../../source/server/ssh/forward.js';
+import {colorDepthOf, downgradeColors, OutputGate, softLimit} from '../../source/server/ssh/terminal.js';
+
+describe('the SSH console, unit by unit', () => {
+	it('reads a terminal\'s colour depth from TERM, COLORTERM and NO_COLOR', () => {
+		assert.equal(colorDepthOf('xterm-256color', {}), 2);
+		assert.equal(colorDepthOf('xterm-256color', {COLORTERM: 'truecolor'}), 3);
+		assert.equal(colorDepthOf('screen', {}), 1);
+		assert.equal(colorDepthOf('dumb', {}), 0);
+		assert.equal(colorDepthOf('xterm-256color', {NO_COLOR: '1'}), 0);
+	});
+
+	it('takes 24-bit and 256 colours down to the session\'s depth, keeping bold and inverse', () => {
+		const text = '\u001B[1m\u001B[38;2;255;0;0mred\u001B[39m \u001B[7;48;5;21mblue\u001B[0m';
+		assert.equal(downgradeColors(text, 3), text);
+		assert.equal(downgradeColors(text, 2), '\u001B[1m\u001B[38;5;196mred\u001B[39m \u001B[7;48;5;21mblue\u001B[0m');
+		assert.equal(downgradeColors(text, 1), '\u001B[1m\u001B[91mred\u001B[39m \u001B[7;104mblue\u001B[0m');
+		assert.equal(downgradeColors(text, 0), '\u001B[1mred \u001B[7mblue\u001B[0m');
+		assert.equal(downgradeColors('\u001B[32mok\u001B[39m', 0), 'ok');
+	});
+
+	it('holds dashboard frames for a client that stops reading (the newest only), and disconnects one that never reads', async () => {
+		const channel = Object.assign(new EventEmitter(), {writableLength: 0, destroyed: false, writable: true, written: [] as string[], write(d: string) {
+			this.written.push(d);
+			this.writableLength += d.length;
+			return true;
+		}});
+		const socket = Object.assign(new EventEmitter(), {writableLength: 0});
+		let stalled = '';
+		const gate = new OutputGate(channel as unknown as ServerChannel, socket as unknown as net.Socket, why => (stalled = why));
+		gate.write('a'.repeat(softLimit + 1), true);
+		gate.write('frame 2', true);
+		gate.write('frame 3', true);
+		assert.equal(channel.written.length, 1, 'frames wait while more than the soft limit is unread');
+		channel.writableLength = 0;
+		channel.emit('drain');
+		assert.deepEqual(channel.written.slice(1), ['frame 3'], 'the newest frame goes out on drain, the ones between are dropped');
+		gate.write('x'.repeat(32 * 2 ** 20));
+		assert.match(stalled, /MiB of output waiting/);
+		gate.stop();
+	});
+
+	it('splits a command line as sh does', () => {
+		assert.deepEqual(splitCommandLine('get pods -n dev1'), ['get', 'pods', '-n', 'dev1']);
+		assert.deepEqual(splitCommandLine(`exec web -- sh -c 'echo "a b"; echo c'`), ['exec', 'web', '--', 'sh', '-c', 'echo "a b"; echo c']);
+		assert.deepEqual(splitCommandLine('label pod/x a="b c" d\\ e ""'), ['label', 'pod/x', 'a=b c', 'd e', '']);
+		assert.throws(() => splitCommandLine("get 'pods"), /unterminated ' quote/);
+	});
+
+	it('reads forward targets and listen addresses', () => {
+		assert.deepEqual(parseForwardHost('web.dev1.svc'), {kind: 'svc', namespace: 'dev1', name: 'web'});
+		assert.deepEqual(parseForwardHost('web-1.2.dev1.pod.cluster.local'), {kind: 'pod', namespace: 'dev1', name: 'web-1.2'});
+		assert.equal(parseForwardHost('example.com'), undefined);
+		assert.deepEqual(parseListen('2222'), {host: '0.0.0.0', port: 2222});
+		assert.deepEqual(parseListen('127.0.0.1:0'), {host: '127.0.0.1', port: 0});
+		assert.throws(() => parseListen('localhost:22'), /not an IP address/);
+		assert.throws(() => parseListen('99999'), /\[ADDR:\]PORT/);
+	});
+});

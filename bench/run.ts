@@ -21,6 +21,7 @@ const benchmarks: Record<string, () => Promise<Benchmark>> = {
 	workloads: async () => (await import('./workloads.js')).workloads,
 	access: async () => (await import('./access.js')).access,
 	api: async () => (await import('./api.js')).api,
+	ssh: async () => (await import('./ssh.js')).ssh,
 };
 
 const args = process.argv.slice(2);

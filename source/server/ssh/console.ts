@@ -6,6 +6,7 @@
 // the API (identity.ts). Each concern is one small piece, as wish's
 // middlewares are: the per-address limiter, authentication, the session
 // kinds (session.ts), forwards (forward.ts), the audit lines.
+import crypto from 'node:crypto';
 import net from 'node:net';
 import ssh2 from 'ssh2';
 import type {AuditLog} from '../auth/audit.js';
@@ -15,8 +16,7 @@ import type {Registry} from '../registry.js';
 import {ensureHostKey, fingerprintOf} from './host-key.js';
 import {apiEndpoint, ConsoleCredentials, ensureConsoleIdentity, SessionClient} from './identity.js';
 import {resolveForward} from './forward.js';
-import {type Connection, type ConsoleUser, runDashboardSession, runExecSession, type SessionContext} from './session.js';
-import crypto from 'node:crypto';
+import {type Connection, runDashboardSession, runExecSession, type SessionContext} from './session.js';
 
 export interface ConsoleOptions {
 	home: string;
@@ -295,4 +295,3 @@ export class SshConsole {
 	}
 }
 
-export type {ConsoleUser};

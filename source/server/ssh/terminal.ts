@@ -92,7 +92,7 @@ export function downgradeColors(text: string, depth: ColorDepth): string {
 
 /** Bytes a session may have waiting for a slow client before the dashboard's frames are coalesced. */
 export const softLimit = 256 * 1024;
-/** Bytes waiting with no progress for `stallSeconds`, or this many at all: the client is not reading, and is disconnected. */
+/** Bytes waiting with no progress for `stallSeconds`, or this many for two seconds: the client is not reading, and is disconnected. */
 export const hardLimit = 16 * 1024 * 1024;
 export const stallSeconds = 15;
 
@@ -101,8 +101,9 @@ export const stallSeconds = 15;
  * channel's buffer (the client's SSH window is full) plus the socket's (TCP
  * is full). A dashboard frame written while more than softLimit waits is
  * held instead, the newest replacing the one before (each frame repaints the
- * whole screen), and written on drain. Anything waiting that does not move
- * for stallSeconds, or more than hardLimit at once, ends the connection.
+ * whole screen), and written on drain. Output waiting that does not move for
+ * stallSeconds (hardLimit of it: two seconds) ends the connection; one large
+ * write to a client that reads it (get -o yaml of 10,000 pods) does not.
  */
 export class OutputGate {
 	private held?: string | Buffer;
@@ -111,7 +112,7 @@ export class OutputGate {
 	private readonly timer: NodeJS.Timeout;
 
 	constructor(private readonly channel: ServerChannel, private readonly socket: net.Socket, private readonly onStall: (why: string) => void) {
-		this.timer = setInterval(() => this.check(), 1000).unref();
+		this.timer = setInterval(() => this.tick(), 1000).unref();
 		const flush = () => this.flush();
 		channel.on('drain', flush);
 		socket.on('drain', flush);
@@ -132,7 +133,6 @@ export class OutputGate {
 			return;
 		}
 		this.channel.write(data);
-		if (this.waiting() > hardLimit) this.onStall(`more than ${hardLimit >> 20} MiB of output waiting`);
 	}
 
 	private flush(): void {
@@ -142,12 +142,16 @@ export class OutputGate {
 		this.write(data);
 	}
 
-	private check(): void {
+	/** Once a second: is the client reading what waits for it? */
+	tick(): void {
 		const waiting = this.waiting();
 		if (waiting > softLimit && waiting >= this.lastWaiting) this.stalled++;
 		else this.stalled = 0;
 		this.lastWaiting = waiting;
-		if (this.stalled >= stallSeconds) this.onStall(`the client read nothing of ${waiting} bytes for ${stallSeconds} s`);
+		if (this.stalled >= stallSeconds || (waiting > hardLimit && this.stalled >= 2)) {
+			this.stop();
+			this.onStall(`the client read nothing of ${waiting} bytes for ${this.stalled} s`);
+		}
 	}
 
 	stop(): void {

@@ -7,36 +7,54 @@ import {EmbeddedClient} from '../client/embedded.js';
 import {defaultKubeconfig, kubeconfigTarget} from '../client/kubeconfig.js';
 import {CliError, ConnectionError} from '../client/errors.js';
 import type {ClusterClient} from '../client/types.js';
-import {annotateCommand, labelCommand} from './label.js';
-import {applyCommand} from './apply.js';
 import {CommandContext, type Command, type Io, parseCommandArgs} from './context.js';
-import {createCommand} from './create.js';
-import {dashboardCommand} from './dashboard.js';
-import {deleteCommand} from './delete.js';
-import {describeCommand} from './describe.js';
-import {apiResourcesCommand, summaryCommand} from './discovery.js';
-import {serveCommand, stopCommand, versionCommand} from './engine.js';
-import {execCommand} from './exec.js';
-import {portForwardCommand} from './port-forward.js';
-import {getCommand} from './get.js';
-import {kubeconfigCommand} from './kubeconfig.js';
-import {usersCommand} from './users.js';
-import {auditCommand} from './audit.js';
-import {snapshotCommand} from './snapshot.js';
-import {topCommand} from './top.js';
-import {logsCommand} from './logs.js';
-import {autoscaleCommand, rolloutCommand, scaleCommand, setCommand} from './rollout.js';
-import {patchCommand} from './patch.js';
 import {stateHome} from '../engine/home.js';
-import {sshCommand} from './ssh.js';
 
-export const commands: Command[] = [
-	applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, portForwardCommand, topCommand, scaleCommand, autoscaleCommand, rolloutCommand, setCommand,
-	labelCommand, annotateCommand, patchCommand,
-	apiResourcesCommand, summaryCommand, dashboardCommand, serveCommand, stopCommand, kubeconfigCommand, usersCommand, auditCommand, snapshotCommand, sshCommand, versionCommand,
-];
+// Each command's module is loaded when that command runs: `serve` brings the whole engine and
+// `dashboard` Ink and React, which a `get` has no use for (loading them all took about 200 ms of
+// every command's start). The order is the help's.
+const loaders: Record<string, () => Promise<Command>> = {
+	apply: async () => (await import('./apply.js')).applyCommand,
+	create: async () => (await import('./create.js')).createCommand,
+	get: async () => (await import('./get.js')).getCommand,
+	describe: async () => (await import('./describe.js')).describeCommand,
+	delete: async () => (await import('./delete.js')).deleteCommand,
+	logs: async () => (await import('./logs.js')).logsCommand,
+	exec: async () => (await import('./exec.js')).execCommand,
+	'port-forward': async () => (await import('./port-forward.js')).portForwardCommand,
+	top: async () => (await import('./top.js')).topCommand,
+	scale: async () => (await import('./rollout.js')).scaleCommand,
+	autoscale: async () => (await import('./rollout.js')).autoscaleCommand,
+	rollout: async () => (await import('./rollout.js')).rolloutCommand,
+	set: async () => (await import('./rollout.js')).setCommand,
+	label: async () => (await import('./label.js')).labelCommand,
+	annotate: async () => (await import('./label.js')).annotateCommand,
+	patch: async () => (await import('./patch.js')).patchCommand,
+	'api-resources': async () => (await import('./discovery.js')).apiResourcesCommand,
+	summary: async () => (await import('./discovery.js')).summaryCommand,
+	dashboard: async () => (await import('./dashboard.js')).dashboardCommand,
+	serve: async () => (await import('./engine.js')).serveCommand,
+	stop: async () => (await import('./engine.js')).stopCommand,
+	kubeconfig: async () => (await import('./kubeconfig.js')).kubeconfigCommand,
+	users: async () => (await import('./users.js')).usersCommand,
+	audit: async () => (await import('./audit.js')).auditCommand,
+	snapshot: async () => (await import('./snapshot.js')).snapshotCommand,
+	ssh: async () => (await import('./ssh.js')).sshCommand,
+	version: async () => (await import('./engine.js')).versionCommand,
+};
 
-function help(): string {
+/** The command of a name, loaded; undefined for a name that is none. */
+export function loadCommand(name: string): Promise<Command | undefined> {
+	return Object.hasOwn(loaders, name) ? loaders[name]() : Promise.resolve(undefined);
+}
+
+/** Every command (for help), in the help's order. */
+export function allCommands(names = Object.keys(loaders)): Promise<Command[]> {
+	return Promise.all(names.filter(n => Object.hasOwn(loaders, n)).map(n => loaders[n]()));
+}
+
+async function help(): Promise<string> {
+	const commands = await allCommands();
 	const width = Math.max(...commands.map(c => c.name.length)) + 2;
 	return [
 		'kubedeck: a terminal cluster manager with an embedded Kubernetes-style engine.',
@@ -76,14 +94,14 @@ export async function main(args: string[], io: Io): Promise<number> {
 	let argv = commandFirst(args);
 	const [name] = argv;
 	if (name === '--help' || name === '-h' || name === 'help') {
-		io.stdout.write(`${help()}\n`);
+		io.stdout.write(`${await help()}\n`);
 		return 0;
 	}
 	if (name === '--version') argv = ['version'];
 	// No arguments: the dashboard on a terminal, the cluster summary otherwise (pipes, scripts).
 	// Flags alone (`kubedeck --readonly -n dev`) are the dashboard's.
 	const flagsOnly = name === undefined || name.startsWith('-');
-	const command = flagsOnly ? ((io.stdout as NodeJS.WriteStream).isTTY ? dashboardCommand : summaryCommand) : commands.find(c => c.name === argv[0]);
+	const command = await loadCommand(flagsOnly ? ((io.stdout as NodeJS.WriteStream).isTTY ? 'dashboard' : 'summary') : argv[0]);
 	if (!command) {
 		io.stderr.write(`error: unknown command "${name}" for "kubedeck"\nRun 'kubedeck --help' for usage.\n`);
 		return 1;

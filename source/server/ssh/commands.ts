@@ -8,13 +8,13 @@
 import {CliError} from '../../client/errors.js';
 import type {ClusterClient} from '../../client/types.js';
 import type {Io} from '../../commands/context.js';
-import {commands, runCommand} from '../../commands/main.js';
+import {allCommands, loadCommand, runCommand} from '../../commands/main.js';
 
 const offered = ['get', 'describe', 'logs', 'exec', 'top', 'scale', 'autoscale', 'rollout', 'set', 'label', 'annotate', 'patch', 'delete', 'apply', 'create', 'api-resources', 'version'];
 
 /** What the console says for `help`, or for a command it does not offer. */
-function help(): string {
-	const shown = commands.filter(c => offered.includes(c.name));
+async function help(): Promise<string> {
+	const shown = await allCommands(offered);
 	const width = Math.max(...shown.map(c => c.name.length)) + 2;
 	return [
 		'kubedeck ssh console: `ssh HOST` opens the dashboard; `ssh HOST COMMAND [args]` runs a command as you.',
@@ -70,12 +70,12 @@ export async function runConsoleCommand(line: string, io: Io, connect: () => Pro
 	if (argv[0] === '--') argv = argv.slice(1);
 	const [name, ...rest] = argv;
 	if (name === 'help' || name === '--help' || name === '-h') {
-		io.stdout.write(`${help()}\n`);
+		io.stdout.write(`${await help()}\n`);
 		return 0;
 	}
-	const command = commands.find(c => c.name === name);
+	const command = await loadCommand(name);
 	if (!command || !offered.includes(name)) {
-		io.stderr.write(`error: ${command ? `"${name}" is not offered by the ssh console (it would act on the server's machine)` : `unknown command "${name}"`}\n\n${help()}\n`);
+		io.stderr.write(`error: ${command ? `"${name}" is not offered by the ssh console (it would act on the server's machine)` : `unknown command "${name}"`}\n\n${await help()}\n`);
 		return 1;
 	}
 	return runCommand(command, rest, io, async parsed => {

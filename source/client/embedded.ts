@@ -18,8 +18,8 @@ export interface Endpoint {
 	port?: number;
 	/** A TLS server (a kubeconfig's cluster): its CA, and the client certificate when the user has one. */
 	tls?: {ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean; servername?: string};
-	/** Sent on every request: Authorization for a token, Impersonate-User for --as. */
-	headers?: Record<string, string>;
+	/** Sent on every request: Authorization for a token, Impersonate-User for --as; a list is one header line per value. */
+	headers?: Record<string, string | string[]>;
 	/** Headers worked out per request, over `headers`: an exec plugin's token, refreshed when it expires or is refused. */
 	credentials?: Credentials;
 }
@@ -41,7 +41,7 @@ export class EmbeddedClient implements ClusterClient {
 
 
 	/** What every request sends: the endpoint's headers, and its credentials' of the moment. */
-	private async headers(): Promise<Record<string, string>> {
+	private async headers(): Promise<Record<string, string | string[]>> {
 		const {headers, credentials} = this.endpoint;
 		return credentials ? {...headers, ...(await credentials.headers())} : headers ?? {};
 	}
@@ -60,7 +60,7 @@ export class EmbeddedClient implements ClusterClient {
 		}
 	}
 
-	private send(method: string, path: string, body: unknown, contentType: string, headers: Record<string, string>, retried: boolean): Promise<unknown> {
+	private send(method: string, path: string, body: unknown, contentType: string, headers: Record<string, string | string[]>, retried: boolean): Promise<unknown> {
 		const payload = body === undefined ? undefined : JSON.stringify(body);
 		return new Promise((resolve, reject) => {
 			const req = this.transport.request({

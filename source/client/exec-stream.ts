@@ -7,9 +7,10 @@ import {channel, execProtocols, exitCodeOf, frame} from '../api/remotecommand.js
 import type {ExecOptions, ExecSession} from './types.js';
 
 /** Open an exec stream at `url` (ws:, wss: or ws+unix:). Resolves once the server has accepted it. */
-export function openExec(url: string, options: ExecOptions, headers: Record<string, string> = {}, tls: {ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean} = {}): Promise<ExecSession> {
+export function openExec(url: string, options: ExecOptions, headers: Record<string, string | string[]> = {}, tls: {ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean} = {}): Promise<ExecSession> {
 	return new Promise((resolve, reject) => {
-		const ws = new WebSocket(url, execProtocols, {headers, ...tls});
+		// ws hands the headers to http.request, which sends a list as one header line per value (its types say string only).
+		const ws = new WebSocket(url, execProtocols, {headers: headers as Record<string, string>, ...tls});
 		let v5 = false;
 		let finished = false;
 		let exitCode: number | undefined;

@@ -360,7 +360,7 @@ export class Engine {
 				if (user === anonymous) throw unauthorized();
 				const url = new URL(req.url ?? '/', 'http://localhost');
 				// An exec is a create of pods/exec whatever the method of its upgrade (kube-apiserver checks create too).
-				const attrs = requestAttributes(access.impersonate(user, req.headers), 'POST', url.pathname, url.searchParams);
+				const attrs = requestAttributes(access.impersonate(user, req), 'POST', url.pathname, url.searchParams);
 				try {
 					access.authorize(attrs);
 				} catch (error) {

@@ -202,6 +202,16 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 		assert.equal((await review({apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: {token: 'kd_nope'}})).authenticated, false);
 		// Only who may create them can ask about someone else.
 		assert.match((await kubectl('alice', ['auth', 'can-i', 'list', 'pods', '--as=bob'])).stderr, /cannot impersonate resource "users"/);
+		// Each Impersonate-Group header is one group, never split: "ops,system:masters" is not system:masters.
+		const as = JSON.parse((await kubectl('admin', ['auth', 'whoami', '--as=zed', '--as-group=ops,system:masters', '--as-group=qa', '-o', 'json'])).stdout);
+		assert.deepEqual(as.status.userInfo.groups.filter((g: string) => g !== 'system:authenticated'), ['ops,system:masters', 'qa']);
+		assert.match((await kubectl('admin', ['get', 'secrets', '-A', '--as=zed', '--as-group=ops,system:masters'])).stderr, /forbidden: User "zed" cannot list resource "secrets"/);
+		// And no user is given a group that the system gives, or one a list would split.
+		for (const group of ['ops,system:masters', ' system:masters', 'system:nodes']) {
+			const bad = await runCli(['users', 'add', 'mal', '--group', group], {home});
+			assert.equal(bad.code, 1, group);
+			assert.match(bad.stderr, /system:masters|invalid group/, group);
+		}
 	});
 
 	it('keeps a user from granting what they do not hold, as kube-apiserver\'s escalation check does', async () => {

@@ -180,7 +180,7 @@ async function handle({registry, logs, metrics, address = '127.0.0.1', access, i
 	const method = req.method ?? 'GET';
 	// Anonymous callers reach the health and version paths only (kube-apiserver would let RBAC refuse them with 403; they get 401 here).
 	if (caller === anonymous && !publicPaths.has(path)) throw unauthorized();
-	const user = access ? access.impersonate(caller, req.headers) : caller;
+	const user = access ? access.impersonate(caller, req) : caller;
 	// An empty segment (/namespaces//pods) would mean one thing to RBAC and another to a handler.
 	if (/\/\//.test(url.pathname)) throw pathNotFound();
 	const attrs = requestAttributes(user, method, path, q);

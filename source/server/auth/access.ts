@@ -83,14 +83,17 @@ export class Access {
 	 * ServiceAccount a system:serviceaccount: name names). The SSH console acts
 	 * for its operators this way.
 	 */
-	impersonate(user: UserInfo, headers: http.IncomingHttpHeaders): UserInfo {
-		const asUser = headers['impersonate-user'];
-		const asGroups = headers['impersonate-group'];
-		const asUid = headers['impersonate-uid'];
+	impersonate(user: UserInfo, req: Pick<http.IncomingMessage, 'headersDistinct'>): UserInfo {
+		// Each Impersonate-Group header is one group, as kube-apiserver reads them: Node joins repeated
+		// headers with ", ", and splitting that would make "ops,system:masters" two groups.
+		const distinct = req.headersDistinct;
+		const asUser = distinct['impersonate-user'];
+		const asGroups = distinct['impersonate-group'];
+		const asUid = distinct['impersonate-uid'];
 		if (asUser === undefined && asGroups === undefined && asUid === undefined) return user;
 		const name = Array.isArray(asUser) ? asUser[0] : asUser;
 		if (!name) throw badRequest('requested impersonation of groups or a uid without impersonating a user');
-		const groupList = asGroups === undefined ? [] : (Array.isArray(asGroups) ? asGroups : [asGroups]).flatMap(g => g.split(',').map(x => x.trim())).filter(Boolean);
+		const groupList = (asGroups ?? []).filter(Boolean);
 		const check = (resource: string, resourceName: string, namespace?: string, apiGroup = '') => {
 			const attrs: Attributes = {user, verb: 'impersonate', resourceRequest: true, apiGroup, resource, name: resourceName, namespace};
 			if (!this.authorizer.authorize(attrs)) throw forbiddenError(attrs);

@@ -85,7 +85,7 @@ export class Users {
 	/** Adds a user; with `token`, gives them one and returns it (shown once, stored hashed). */
 	async add(name: string, options: {groups?: string[]; sshKeys?: string[]; token?: boolean}): Promise<{user: UserRecord; token?: string}> {
 		checkUserName(name);
-		for (const g of options.groups ?? []) if (g === 'system:masters') throw badRequest('a user cannot be put in system:masters: bind them to cluster-admin instead');
+		for (const g of options.groups ?? []) checkGroupName(g);
 		const token = options.token ? newToken() : undefined;
 		const obj = await this.store.write(tx => tx.create(userType, {
 			apiVersion: 'kubedeck.io/v1', kind: 'User', metadata: {name, uid: crypto.randomUUID()},
@@ -119,5 +119,18 @@ export class Users {
 			if (!tx.get(userType.plural, '', name)) throw notFound(userType, name);
 			return tx.delete(userType, '', name).object;
 		});
+	}
+}
+
+/**
+ * A group a user may be put in: not one of the system's (system:masters is cluster-admin, and the
+ * others are the authenticator's to give), nothing a header or a list would split or trim (a comma,
+ * white space at either end), nothing empty.
+ */
+export function checkGroupName(group: string): void {
+	if (group === 'system:masters') throw badRequest('a user cannot be put in system:masters: bind them to cluster-admin instead');
+	if (group.startsWith('system:')) throw badRequest(`invalid group ${JSON.stringify(group)}: system: groups are given by the authenticator, not to users`);
+	if (!group || group.includes(',') || group !== group.trim() || /[\x00-\x1f\x7f]/.test(group)) {
+		throw badRequest(`invalid group ${JSON.stringify(group)}: a group name may not be empty, contain a comma or a control character, or begin or end with white space`);
 	}
 }

@@ -66,7 +66,8 @@ export class ConsoleCredentials implements Credentials {
 export function apiEndpoint(home: string, port: number, credentials: Credentials, user: {name: string; groups: string[]}): Endpoint {
 	return {
 		host: '127.0.0.1', port, tls: {ca: fs.readFileSync(caCertPath(home))}, credentials,
-		headers: {'Impersonate-User': user.name, ...(user.groups.length ? {'Impersonate-Group': user.groups.join(',')} : {})},
+		// One Impersonate-Group header per group: a name is never split (see Access.impersonate).
+		headers: {'Impersonate-User': user.name, ...(user.groups.length ? {'Impersonate-Group': user.groups} : {})},
 	};
 }
 

@@ -438,7 +438,9 @@ function enforcePodSecurity(tx: Transaction, pod: KubeObject): void {
 
 function initialStatus(obj: KubeObject): void {
 	switch (obj.kind) {
-		case 'Pod': obj.status = {phase: 'Pending', qosClass: qosClass(obj), ...(obj.status as object | undefined)}; break;
+		// A new pod's status is the server's alone, as the pod strategy's PrepareForCreate resets it: a podIP (or a
+		// phase) a client wrote would send port-forwards, Endpoints and the Ingress wherever it named.
+		case 'Pod': obj.status = {phase: 'Pending', qosClass: qosClass(obj)}; break;
 		case 'Namespace': obj.status = {phase: 'Active'}; break;
 		case 'PersistentVolumeClaim': obj.status = {phase: 'Pending'}; break;
 		case 'PersistentVolume': obj.status = {phase: 'Pending'}; break;

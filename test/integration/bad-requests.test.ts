@@ -260,6 +260,13 @@ describe('bad requests get kube-apiserver\'s Status', () => {
 			assert.ok(end > 0 && events.slice(0, end).every(e => e.type === 'ADDED') && events.slice(0, end).some(e => e.object.metadata.name === 'bookmarked'), list.text);
 		});
 
+		it('keeps none of the status a client sends with a new pod (a forged podIP would steer port-forwards and Endpoints)', async () => {
+			const made = await request('POST', pods, json({...pod('forged', {nodeName: 'nowhere'}), status: {phase: 'Running', podIP: '127.0.0.1', podIPs: [{ip: '127.0.0.1'}]}}));
+			assert.equal(made.code, 201, made.text);
+			assert.deepEqual(made.body.status, {phase: 'Pending', qosClass: 'BestEffort'});
+			assert.equal((await request('DELETE', `${pods}/forged?gracePeriodSeconds=0`)).code, 200);
+		});
+
 		it('parses limit, gracePeriodSeconds, propagationPolicy and dryRun as kube-apiserver does', async () => {
 			assertStatus(await request('GET', `${pods}?limit=abc`), 400, 'BadRequest', 'strconv.ParseInt: parsing "abc": invalid syntax');
 			assertStatus(await request('GET', `${pods}?limit=99999999999999999999`), 400, 'BadRequest', 'strconv.ParseInt: parsing "99999999999999999999": value out of range');

@@ -26,6 +26,9 @@ export function forwardTarget(obj: KubeObject, pods: KubeObject[], wanted?: numb
 	const ready = (p: KubeObject) => (p.status as Rec)?.podIP && isPodReady(p);
 	if (obj.kind === 'Pod') {
 		const ip = (obj.status as Rec)?.podIP;
+		// As the kubelet refuses it: a pod that is not running has no process to reach, and its address may be another's by now.
+		const phase = (obj.status as Rec)?.phase;
+		if (phase !== 'Running') return {error: `pod ${obj.metadata.name} is not running - current status=${phase ?? 'Pending'}`};
 		if (!ip) return {error: `pod ${obj.metadata.name} has no address yet`};
 		const port = wanted ?? ((obj.spec as Rec).containers ?? []).flatMap((c: Rec) => c.ports ?? [])[0]?.containerPort;
 		if (!port) return {error: `pod ${obj.metadata.name} declares no containerPort: give one (":pf PORT")`};

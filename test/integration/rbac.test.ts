@@ -206,6 +206,13 @@ describe('users and RBAC through the real kubectl', {skip: !hasKubectl && 'kubec
 		const as = JSON.parse((await kubectl('admin', ['auth', 'whoami', '--as=zed', '--as-group=ops,system:masters', '--as-group=qa', '-o', 'json'])).stdout);
 		assert.deepEqual(as.status.userInfo.groups.filter((g: string) => g !== 'system:authenticated'), ['ops,system:masters', 'qa']);
 		assert.match((await kubectl('admin', ['get', 'secrets', '-A', '--as=zed', '--as-group=ops,system:masters'])).stderr, /forbidden: User "zed" cannot list resource "secrets"/);
+		// An identity that may impersonate any group (as the SSH console's may) still cannot become system:masters.
+		await cli(['users', 'add', 'imp']);
+		writeConfig('imp', await cli(['kubeconfig', '--user', 'imp']));
+		assert.equal((await kubectl('admin', ['create', 'clusterrole', 'impersonator', '--verb=impersonate', '--resource=users,groups'])).code, 0);
+		assert.equal((await kubectl('admin', ['create', 'clusterrolebinding', 'imp', '--clusterrole=impersonator', '--user=imp'])).code, 0);
+		assert.match((await kubectl('imp', ['get', 'secrets', '-A', '--as=zed', '--as-group=ops'])).stderr, /User "zed" cannot list resource "secrets"/);
+		assert.match((await kubectl('imp', ['get', 'secrets', '-A', '--as=zed', '--as-group=system:masters'])).stderr, /User "imp" cannot impersonate resource "groups" in API group "" at the cluster scope/);
 		// And no user is given a group that the system gives, or one a list would split.
 		for (const group of ['ops,system:masters', ' system:masters', 'system:nodes']) {
 			const bad = await runCli(['users', 'add', 'mal', '--group', group], {home});

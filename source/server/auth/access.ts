@@ -102,6 +102,11 @@ export class Access {
 		if (sa) check('serviceaccounts', sa[2], sa[1]);
 		else check('users', name);
 		for (const g of groupList) check('groups', g);
+		// Beyond RBAC (kube-apiserver has no such rule): only a member of system:masters may act as one. An identity
+		// allowed to impersonate any group (the SSH console's) then never becomes cluster-admin by asking for it.
+		if (groupList.includes(groups.masters) && !user.groups.includes(groups.masters)) {
+			throw forbiddenError({user, verb: 'impersonate', resourceRequest: true, apiGroup: '', resource: 'groups', name: groups.masters});
+		}
 		const uid = Array.isArray(asUid) ? asUid[0] : asUid;
 		if (uid) check('uids', uid, undefined, 'authentication.k8s.io');
 		const implied = sa ? [groups.serviceAccounts, `${groups.serviceAccounts}:${sa[1]}`] : [];

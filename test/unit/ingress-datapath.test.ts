@@ -5,7 +5,9 @@
 // headers dropped and X-Forwarded-* set, a backend that fails or closes
 // mid-answer giving 502 or a cut connection and the Ingress going on.
 import assert from 'node:assert/strict';
+import {once} from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import {after, before, beforeEach, describe, it} from 'node:test';
 import {typeByPlural} from '../../source/api/resources.js';
 import {ManualClock} from '../../source/engine/clock.js';
@@ -106,6 +108,16 @@ async function scriptedBackend(): Promise<Backend> {
 	return backend;
 }
 
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+/** A raw client connection to the Ingress, connected. */
+async function connect(port: number, options: {allowHalfOpen?: boolean} = {}): Promise<net.Socket> {
+	const socket = net.connect({port, host: '127.0.0.1', ...options});
+	socket.on('error', () => {});
+	await once(socket, 'connect');
+	return socket;
+}
+
 const ok = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 
 describe('the Ingress data path', () => {
@@ -114,11 +126,12 @@ describe('the Ingress data path', () => {
 	let ingress: IngressController;
 	let backend: Backend;
 	let port: number;
+	let registry: Registry;
 
 	before(async () => {
 		home = tempHome();
 		store = new Store(home);
-		const registry = new Registry(store);
+		registry = new Registry(store);
 		await registry.create(type('namespaces'), undefined, {apiVersion: 'v1', kind: 'Namespace', metadata: {name: 'default'}});
 		backend = await scriptedBackend();
 		await registry.create(type('services'), 'default', {apiVersion: 'v1', kind: 'Service', metadata: {name: 'web', namespace: 'default'}, spec: {clusterIP: 'None', selector: {app: 'web'}, ports: [{name: 'http', port: 80}]}});
@@ -305,6 +318,39 @@ describe('the Ingress data path', () => {
 		const {got: posted} = await talk(port, `POST /up HTTP/1.1\r\nHost: web.example\r\nContent-Length: ${body.length}\r\n\r\n${body}`, g => g.endsWith(String(body.length)));
 		assert.match(posted, new RegExp(`^HTTP/1\\.1 200 OK\\r\\n[^]*\\r\\n\\r\\n${body.length}$`));
 		assert.equal(backend.received.at(-1)!.length - backend.received.at(-1)!.indexOf('\r\n\r\n') - 4, body.length, 'the whole request body reached the backend');
+	});
+
+	it('skips Endpoints with a port out of range, no port or an address that is not an IP (503), and goes on serving (finding 1)', async () => {
+		const bad: Array<[string, Record<string, unknown>, string]> = [['bad-port', {name: 'http', port: 70000}, '127.0.0.1'], ['no-port', {name: 'http'}, '127.0.0.1'], ['bad-ip', {name: 'http', port: backend.port}, 'not-an-ip']];
+		for (const [name, endpointPort, ip] of bad) {
+			await registry.create(type('services'), 'default', {apiVersion: 'v1', kind: 'Service', metadata: {name, namespace: 'default'}, spec: {clusterIP: 'None', ports: [{name: 'http', port: 80}]}});
+			await registry.create(type('endpoints'), 'default', {apiVersion: 'v1', kind: 'Endpoints', metadata: {name, namespace: 'default'}, subsets: [{addresses: [{ip}], ports: [endpointPort]}]});
+			await registry.create(type('ingresses'), 'default', {apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: {name, namespace: 'default'}, spec: {
+				rules: [{host: `${name}.example`, http: {paths: [{path: '/', pathType: 'Prefix', backend: {service: {name, port: {number: 80}}}}]}}],
+			}});
+		}
+		for (const [name] of bad) {
+			const ask = () => talk(port, `GET / HTTP/1.1\r\nHost: ${name}.example\r\nConnection: close\r\n\r\n`);
+			await eventually(async () => !(await ask()).got.startsWith('HTTP/1.1 404'), `the rule for ${name}`);
+			assert.match((await ask()).got, /^HTTP\/1\.1 503 Service Unavailable\r\n[^]*has no ready endpoints/, name);
+		}
+		assert.ok((await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\nConnection: close\r\n\r\n')).got.endsWith('hello'), 'still serving');
+	});
+
+	it('stops reading a client that pipelines requests and never reads the answers, rather than queueing them all (finding 2)', async () => {
+		for (const host of ['nowhere.example', 'web.example']) {
+			const socket = await connect(port);
+			socket.pause();
+			const batch = `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`.repeat(1000);
+			// Until the Ingress takes no more (the client's socket stays full), or 16 MB.
+			for (let sent = 0; sent < 16e6; sent += batch.length) {
+				if (!socket.write(batch) && !await Promise.race([once(socket, 'drain').then(() => true), sleep(300).then(() => false)])) break;
+			}
+			const queued = [...ingress.conns].reduce((n, c) => n + c.socket.writableLength, 0);
+			assert.ok(queued < 1024 * 1024, `${host}: ${queued} bytes queued for a client that does not read`);
+			socket.destroy();
+			await eventually(() => ingress.conns.size === 0, 'the connection gone');
+		}
 	});
 
 	it('answers 404 for no rule, with the connection kept for the next request', async () => {

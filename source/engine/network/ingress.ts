@@ -236,7 +236,9 @@ export class IngressController {
 		const origins: string[] = [];
 		for (const subset of (endpoints?.subsets ?? []) as Rec[]) {
 			const port = ((subset.ports ?? []) as Rec[]).find(p => (p.name ?? '') === (sp.name ?? ''));
-			if (port) for (const a of (subset.addresses ?? []) as Rec[]) origins.push(`${a.ip}:${port.port}`);
+			// Endpoints are not validated by the API: a port out of range or not a number, or an address that is not an IP, would make net.connect throw in a socket handler (and end the engine).
+			if (!port || !Number.isInteger(port.port) || port.port < 1 || port.port > 65535) continue;
+			for (const a of (subset.addresses ?? []) as Rec[]) if (typeof a.ip === 'string' && net.isIP(a.ip)) origins.push(`${a.ip}:${port.port}`);
 		}
 		if (origins.length === 0) return {status: 503, message: `503 Service Unavailable: service "${service.name}" has no ready endpoints\n`};
 		return {key: `${ns}/${service.name}:${sp.port}`, origins};
@@ -312,7 +314,7 @@ export class IngressController {
 	}
 
 	/** Once a second: the clock the timeouts count in, and the timeouts (idle clients, backends slow to answer, idle backend connections). */
-	private sweep(): void {
+	sweep(): void {
 		const tick = ++this.tick;
 		for (const conn of this.conns) conn.sweep(tick);
 		for (const pool of this.pools.values()) pool.sweep(tick);
@@ -493,6 +495,8 @@ class ClientConn {
 	private ended = false;
 	/** In nextRequest's loop (an answer given there does not start another loop). */
 	private reading = false;
+	/** The client is not reading its answers (its socket is over its high-water mark): no request is read until it drains. */
+	private awaitingDrain = false;
 
 	constructor(private readonly controller: IngressController, readonly socket: net.Socket) {
 		this.lastActive = controller.tick;
@@ -535,7 +539,25 @@ class ClientConn {
 			this.backendPaused = false;
 			this.backend?.socket.resume();
 		}
+		if (this.awaitingDrain) {
+			this.awaitingDrain = false;
+			if (this.state !== Req.Head) return;
+			if (this.pending) this.nextRequest();
+			else this.socket.resume();
+		}
 	};
+
+	/**
+	 * Before the next request: a client whose answers are queued in user
+	 * space (it pipelines and does not read) is not read from until they
+	 * drain, or every answer would be queued for it, without bound.
+	 */
+	private mustWait(): boolean {
+		if (!this.socket.writableNeedDrain) return false;
+		this.awaitingDrain = true;
+		this.socket.pause();
+		return true;
+	}
 
 	private readonly onClose = (): void => {
 		this.state = Req.Closed;
@@ -550,7 +572,7 @@ class ClientConn {
 
 	private hold(chunk: Buffer): void {
 		this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-		if (this.state !== Req.Head && this.pending.length > readAhead) this.socket.pause();
+		if ((this.state !== Req.Head || this.awaitingDrain) && this.pending.length > readAhead) this.socket.pause();
 	}
 
 	sweep(tick: number): void {
@@ -571,7 +593,9 @@ class ClientConn {
 	}
 
 	private readRequests(): void {
+		if (this.awaitingDrain) return;
 		while (this.state === Req.Head && this.pending) {
+			if (this.mustWait()) return;
 			let buf = this.pending;
 			// Empty lines before a request line are ignored (RFC 9112 2.2).
 			let skip = 0;
@@ -628,7 +652,14 @@ class ClientConn {
 		this.state = hasBody ? Req.Body : Req.Waiting;
 		this.bodyLeft = head.chunked ? 0 : Math.max(head.contentLength, 0);
 		if (head.chunked) this.requestChunks.reset();
-		this.send(where.pool.acquire());
+		let backend: Backend;
+		try {
+			backend = where.pool.acquire();
+		} catch (error) {
+			// resolve() lets only valid endpoints through; whatever else net.connect throws is this request's 502, not the engine's end.
+			return this.fail(502, `502 Bad Gateway: cannot connect to the backend (${(error as Error).message})\n`);
+		}
+		this.send(backend);
 		if (hasBody && this.pending) {
 			const buf = this.pending;
 			this.pending = undefined;
@@ -816,7 +847,7 @@ class ClientConn {
 		this.state = Req.Head;
 		this.head = undefined;
 		this.lastActive = this.controller.tick;
-		if (this.reading) return;
+		if (this.reading || this.mustWait()) return;
 		if (this.pending) this.nextRequest();
 		else if (this.socket.isPaused()) this.socket.resume();
 	}
@@ -835,8 +866,10 @@ class ClientConn {
 		// A kept-alive connection the backend had closed before this request reached it: once more on a new one, if the request can be sent again.
 		if (backend.reused && !this.heard && !this.retried && this.state === Req.Waiting && !this.head!.chunked && this.head!.contentLength <= 0) {
 			this.retried = true;
-			this.send(new Backend(backend.pool));
-			return;
+			try {
+				this.send(new Backend(backend.pool));
+				return;
+			} catch {}
 		}
 		const message = backend.error?.message ?? (this.heard ? 'the connection closed in the answer\'s head' : 'the connection closed');
 		this.fail(502, this.head?.upgrade !== undefined

@@ -110,6 +110,16 @@ async function scriptedBackend(): Promise<Backend> {
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
+/** promise, or a failure saying what did not happen if it does not settle in ms. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+	let timer: NodeJS.Timeout | undefined;
+	try {
+		return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms)))]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
 /** A raw client connection to the Ingress, connected. */
 async function connect(port: number, options: {allowHalfOpen?: boolean} = {}): Promise<net.Socket> {
 	const socket = net.connect({port, host: '127.0.0.1', ...options});
@@ -127,6 +137,7 @@ describe('the Ingress data path', () => {
 	let backend: Backend;
 	let port: number;
 	let registry: Registry;
+	let httpsPort: number;
 
 	before(async () => {
 		home = tempHome();
@@ -140,7 +151,7 @@ describe('the Ingress data path', () => {
 			rules: [{host: 'web.example', http: {paths: [{path: '/', pathType: 'Prefix', backend: {service: {name: 'web', port: {number: 80}}}}]}}],
 		}});
 		port = await freePort();
-		ingress = new IngressController(store, registry, new EventRecorder(registry, new ManualClock()), {address: '127.0.0.1', httpPort: port, httpsPort: await freePort()});
+		ingress = new IngressController(store, registry, new EventRecorder(registry, new ManualClock()), {address: '127.0.0.1', httpPort: port, httpsPort: httpsPort = await freePort()});
 		ingress.start();
 		await eventually(async () => (await talk(port, 'GET / HTTP/1.1\r\nHost: nowhere.example\r\nConnection: close\r\n\r\n')).got.startsWith('HTTP/1.1 404'), 'the Ingress listening', 10_000);
 	});
@@ -351,6 +362,71 @@ describe('the Ingress data path', () => {
 			socket.destroy();
 			await eventually(() => ingress.conns.size === 0, 'the connection gone');
 		}
+	});
+
+	it('destroys a connection it has ended its side of a few sweeps after the answer, FIN or not (finding 3)', async () => {
+		const requests = {
+			'Connection: close': 'GET / HTTP/1.1\r\nHost: web.example\r\nConnection: close\r\n\r\n',
+			'a 400': 'GET  / HTTP/1.1\r\n\r\n',
+			'HTTP/1.0': 'GET / HTTP/1.0\r\nHost: web.example\r\n\r\n',
+			'a 404 before its body': 'POST / HTTP/1.1\r\nHost: nowhere.example\r\nContent-Length: 10\r\n\r\n',
+		};
+		for (const [name, request] of Object.entries(requests)) {
+			// A client that never sends its FIN.
+			const socket = await connect(port, {allowHalfOpen: true});
+			let got = '', ended = false;
+			socket.on('data', d => (got += d));
+			socket.on('end', () => (ended = true));
+			socket.write(request);
+			await eventually(() => /\r\n\r\n/.test(got) && ended, `${name}: the answer and our side's end`, 2000);
+			await eventually(() => [...ingress.conns].every(c => c.socket.writableFinished), `${name}: the answer written out`);
+			for (let i = 0; i < 10; i++) ingress.sweep();
+			// Our side of the socket is destroyed (the client, half-open, learns of it only when it writes).
+			await eventually(() => ingress.conns.size === 0, `${name}: the connection is still held`, 2000);
+			socket.destroy();
+		}
+		await eventually(() => ingress.conns.size === 0, 'none held');
+	});
+
+	it('closes a connection whose client sends its FIN in the middle of a head (finding 13)', async () => {
+		const socket = await connect(port, {allowHalfOpen: true});
+		socket.end('GET / HTTP/1.1\r\nHost: web.example\r\n');
+		await within(once(socket, 'end'), 2000, 'the Ingress did not end the connection');
+		socket.destroy();
+		assert.deepEqual(backend.received, []);
+	});
+
+	it('answers a request over TLS that the client follows at once with its FIN (finding 12)', async () => {
+		const socket = tls.connect({port: httpsPort, host: '127.0.0.1', servername: 'web.example', rejectUnauthorized: false});
+		let got = '';
+		socket.on('data', d => (got += d));
+		socket.on('error', () => {});
+		await once(socket, 'secureConnect');
+		socket.end('GET / HTTP/1.1\r\nHost: web.example\r\n\r\n');
+		await within(once(socket, 'close'), 2000, 'the connection closed');
+		socket.destroy();
+		assert.match(got, /^HTTP\/1\.1 200 OK\r\n[^]*hello$/);
+	});
+
+	it('closes an upgraded connection idle for an hour, and not one that is talking (from reading: no idle timeout in Req.Upgraded)', async () => {
+		backend.script = (_request, socket) => {
+			socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+			socket.on('data', d => socket.write(d));
+		};
+		const socket = await connect(port);
+		let got = '';
+		socket.on('data', d => (got += d));
+		const closed = once(socket, 'close');
+		socket.write('GET /ws HTTP/1.1\r\nHost: web.example\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+		await eventually(() => got.includes('\r\n\r\n'), 'the 101');
+		for (let minute = 0; minute < 90; minute++) {
+			socket.write(`ping${minute};`);
+			await eventually(() => got.endsWith(`ping${minute};`), 'the echo');
+			for (let s = 0; s < 59; s++) ingress.sweep();
+		}
+		assert.ok(!socket.destroyed, 'a talking tunnel is kept');
+		for (let s = 0; s < 3700; s++) ingress.sweep();
+		await within(closed, 2000, 'an idle tunnel is kept');
 	});
 
 	it('answers 404 for no rule, with the connection kept for the next request', async () => {

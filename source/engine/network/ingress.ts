@@ -291,7 +291,8 @@ export class IngressController {
 		// A host with no TLS Secret of its own gets a self-signed certificate, made once.
 		const fallback = selfSignedCert('kubedeck-ingress', {dns: ['localhost']});
 		this.fallback = tls.createSecureContext(fallback);
-		this.https = tls.createServer({SNICallback: (name, done) => done(null, this.contextFor(name)), ...fallback}, socket => {
+		// allowHalfOpen: a request followed at once by the client's FIN is still answered (Node would end our side on the FIN).
+		this.https = tls.createServer({allowHalfOpen: true, SNICallback: (name, done) => done(null, this.contextFor(name)), ...fallback}, socket => {
 			socket.setNoDelay(true);
 			accept(socket);
 		});
@@ -370,6 +371,15 @@ export class IngressController {
 const maxIdle = 256;
 /** Seconds: a client connection idle between requests (or slow to send a head) is closed; a backend that does not start its answer is a 504; a backend or client that stalls a body is cut; an idle backend connection is closed. */
 const clientIdle = 60, headersTimeout = 60, bodyTimeout = 60, backendIdle = 30;
+/**
+ * Seconds: a connection the Ingress has ended its side of (Connection:
+ * close, an HTTP/1.0 answer, a refused request) is destroyed this long
+ * after its last answer is written out, FIN or not (a client that never sends its FIN would hold it for
+ * ever), long enough for the answer to reach the client before any RST; an
+ * upgraded connection (a WebSocket) with no byte either way for tunnelIdle
+ * is closed.
+ */
+const closeLinger = 5, tunnelIdle = 3600;
 /** Bytes of pipelined requests read ahead of the one being answered before the client is paused. */
 const readAhead = 64 * 1024;
 
@@ -493,6 +503,8 @@ class ClientConn {
 	private resKeepAlive = -1;
 	/** The client has sent its FIN (the connection is half-open: answers still go out). */
 	private ended = false;
+	/** The tick the last answer was written out after the Ingress ended its side (Req.Closed), -1 before. */
+	private closedAt = -1;
 	/** In nextRequest's loop (an answer given there does not start another loop). */
 	private reading = false;
 	/** The client is not reading its answers (its socket is over its high-water mark): no request is read until it drains. */
@@ -521,13 +533,14 @@ class ClientConn {
 	};
 
 	private readonly onData = (chunk: Buffer): void => {
+		// After the answer that closes the connection, what comes is read (to see the FIN) and dropped.
+		if (this.state === Req.Closed) return;
 		this.lastActive = this.controller.tick;
 		if (this.state === Req.Body) {
 			const used = this.feedBody(chunk, 0);
 			if (used < chunk.length) this.hold(chunk.subarray(used));
 			return;
 		}
-		if (this.state === Req.Closed) return;
 		this.hold(chunk);
 		if (this.state === Req.Head) this.nextRequest();
 	};
@@ -577,7 +590,12 @@ class ClientConn {
 
 	sweep(tick: number): void {
 		const idle = tick - this.lastActive;
-		if (this.state === Req.Head && idle > clientIdle) this.socket.destroy();
+		if (this.state === Req.Closed) {
+			// Until the last answer is written out, a client that does not read it is cut as a stalled body is.
+			if (this.closedAt < 0 ? idle > bodyTimeout : tick - this.closedAt >= closeLinger) this.socket.destroy();
+		} else if (this.state === Req.Upgraded) {
+			if (idle > tunnelIdle) this.socket.destroy();
+		} else if (this.state === Req.Head && idle > clientIdle) this.socket.destroy();
 		else if (this.state === Req.Waiting && this.res === Res.Head && idle > headersTimeout) this.fail(504, '504 Gateway Timeout: the backend did not answer in time\n');
 		else if ((this.state === Req.Waiting || this.state === Req.Body) && idle > bodyTimeout) this.socket.destroy();
 	}
@@ -609,7 +627,11 @@ class ClientConn {
 			if (end < 0 || end + 4 > maxHead) {
 				if (end >= 0 || buf.length > maxHead) return this.refuse(400, 'the request head is too large');
 				if (buf.indexOf('\n\n') >= 0 || buf.indexOf('\r\r') >= 0) return this.refuse(400, 'a bare CR or LF in the request head');
-				if (this.ended) return this.done();
+				// The client's FIN in the middle of a head: that request will never be whole.
+				if (this.ended) {
+					this.pending = undefined;
+					return this.done();
+				}
 				if (this.socket.isPaused()) this.socket.resume();
 				return;
 			}
@@ -838,12 +860,7 @@ class ClientConn {
 	 * the next request is read.
 	 */
 	private done(): void {
-		if (this.closeAfter || this.state === Req.Body || (this.ended && !this.pending)) {
-			this.state = Req.Closed;
-			this.pending = undefined;
-			this.socket.end();
-			return;
-		}
+		if (this.closeAfter || this.state === Req.Body || (this.ended && !this.pending)) return this.close();
 		this.state = Req.Head;
 		this.head = undefined;
 		this.lastActive = this.controller.tick;
@@ -852,15 +869,30 @@ class ClientConn {
 		else if (this.socket.isPaused()) this.socket.resume();
 	}
 
+	/** Our side ended after the last answer; the connection is destroyed at the client's FIN or closeLinger after, whichever comes first. */
+	private close(): void {
+		this.state = Req.Closed;
+		this.pending = undefined;
+		this.closedAt = -1;
+		this.lastActive = this.controller.tick;
+		this.socket.end(this.onFinish);
+		// Read on (and drop what comes), or a paused socket would never see the FIN.
+		if (this.socket.isPaused()) this.socket.resume();
+	}
+
+	private readonly onFinish = (): void => {
+		this.closedAt = this.controller.tick;
+	};
+
 	/** The backend connection closed while it carried this client's request. */
 	onBackendClose(backend: Backend): void {
 		if (backend !== this.backend) return;
 		this.backend = undefined;
 		if (this.state === Req.Upgraded) return void this.socket.destroy();
 		if (this.res === Res.UntilClose) {
-			this.state = Req.Closed;
 			// Delimited by the close, the answer is whole unless the connection failed.
-			return void (backend.error ? this.socket.destroy() : this.socket.end());
+			if (backend.error) return void this.socket.destroy();
+			return this.close();
 		}
 		if (this.answered) return void this.socket.destroy();
 		// A kept-alive connection the backend had closed before this request reached it: once more on a new one, if the request can be sent again.
@@ -892,6 +924,13 @@ class ClientConn {
 		this.pending = undefined;
 		upstream.pipe(this.socket);
 		this.socket.pipe(upstream);
+		// For the tunnel's idle timeout.
+		const touch = () => {
+			this.lastActive = this.controller.tick;
+		};
+		upstream.on('data', touch);
+		this.socket.on('data', touch);
+		touch();
 	}
 
 	/** An answer of the Ingress's own before any of the backend's: the backend connection dropped. */

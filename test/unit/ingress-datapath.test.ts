@@ -429,6 +429,64 @@ describe('the Ingress data path', () => {
 		await within(closed, 2000, 'an idle tunnel is kept');
 	});
 
+	it('never lets a Connection header drop the framing headers of an answer, or the Host of a request (finding 5)', async () => {
+		for (const first of [
+			'HTTP/1.1 200 OK\r\nConnection: content-length\r\nContent-Length: 5\r\n\r\nhello',
+			'HTTP/1.1 200 OK\r\nConnection: transfer-encoding\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+		]) {
+			let n = 0;
+			backend.script = (_request, socket) => socket.write(n++ === 0 ? first : ok('second'));
+			const {got} = await talk(port, 'GET /1 HTTP/1.1\r\nHost: web.example\r\n\r\nGET /2 HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('second'));
+			assert.equal(got, first.replace(/Connection: [^\r]*\r\n/, '') + ok('second'));
+		}
+		backend.script = (_request, socket) => socket.write(ok('hello'));
+		await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\nConnection: host\r\n\r\n', g => g.endsWith('hello'));
+		assert.match(backend.received[0], /\r\nHost: web\.example\r\n/);
+	});
+
+	it('does not send a bodiless DELETE or POST again when the kept-alive connection closes without answering (finding 7)', async () => {
+		for (const request of ['DELETE /account HTTP/1.1\r\nHost: web.example\r\n\r\n', 'POST /transfer HTTP/1.1\r\nHost: web.example\r\nContent-Length: 0\r\n\r\n']) {
+			backend.script = (_request, socket) => socket.write(ok('hello'));
+			// Leaves a kept-alive connection in the pool.
+			await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('hello'));
+			let acted = 0;
+			backend.script = (_request, socket) => (acted++ === 0 ? socket.destroy() : socket.write(ok('done')));
+			const {got} = await talk(port, request, g => /\r\n\r\n.*\n|done$/s.test(g));
+			assert.match(got, /^HTTP\/1\.1 502 /, request);
+			assert.equal(acted, 1, `${request}: sent once`);
+		}
+	});
+
+	it('sets X-Real-IP from the connection, and drops Forwarded, X-Forwarded-Scheme, header names with an underscore and Proxy-Authorization (finding 8)', async () => {
+		await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\nX-Real-IP: 6.6.6.6\r\nForwarded: for=6.6.6.6;proto=https\r\nX_Forwarded_For: 6.6.6.6\r\nX-Forwarded-Scheme: https\r\nProxy-Authorization: Basic c2VjcmV0\r\n\r\n', g => g.endsWith('hello'));
+		const [request] = backend.received;
+		assert.match(request, /\r\nX-Real-IP: 127\.0\.0\.1\r\n/);
+		for (const gone of ['6.6.6.6', 'Forwarded:', 'X_Forwarded', 'X-Forwarded-Scheme', 'Proxy-Authorization']) assert.ok(!request.includes(gone), `${gone} not forwarded: ${request}`);
+	});
+
+	it('routes an absolute-form target by its authority and forwards it in origin-form with that Host (finding 9)', async () => {
+		const other = await talk(port, 'GET http://admin.internal/secret HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.includes('\n\n') || g.endsWith('hello'));
+		assert.match(other.got, /^HTTP\/1\.1 404 [^]*no Ingress rule for admin\.internal\/secret/);
+		assert.equal(backend.received.length, 0);
+		await talk(port, 'GET http://web.example/abs?q=1 HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n', g => g.endsWith('hello'));
+		assert.match(backend.received[0], /^GET \/abs\?q=1 HTTP\/1\.1\r\n/);
+		assert.match(backend.received[0], /\r\nHost: web\.example\r\n/);
+		assert.ok(!backend.received[0].includes('elsewhere'), backend.received[0]);
+	});
+
+	it('passes no h2c upgrade on, only WebSockets (finding 10)', async () => {
+		backend.script = (request, socket) => socket.write(/\r\nUpgrade: h2c\r\n/i.test(request) ? 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n' : ok('plain'));
+		const {got} = await talk(port, 'GET /public HTTP/1.1\r\nHost: web.example\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n', g => g.endsWith('plain') || g.includes('\r\n\r\n'));
+		assert.equal(got, ok('plain'));
+		assert.ok(!/upgrade|HTTP2-Settings/i.test(backend.received[0]), backend.received[0]);
+		assert.equal(parseRequestHead('GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: WebSocket').upgrade, 'WebSocket');
+	});
+
+	it('sends 100 Continue only for a request with a body (finding 14)', async () => {
+		const {got} = await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\nExpect: 100-continue\r\n\r\n', g => g.endsWith('hello'));
+		assert.equal(got, ok('hello'));
+	});
+
 	it('answers 404 for no rule, with the connection kept for the next request', async () => {
 		const {got} = await talk(port, 'GET /x HTTP/1.1\r\nHost: nowhere.example\r\n\r\nGET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('hello'));
 		assert.match(got, /^HTTP\/1\.1 404 Not Found\r\nContent-Type: text\/plain\r\nContent-Length: \d+\r\n\r\n404 Not Found: no Ingress rule for nowhere\.example\/x\nHTTP\/1\.1 200 OK/);
@@ -458,6 +516,15 @@ describe('HTTP/1.1 heads and chunks', () => {
 		const node = parseResponseHead('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 1');
 		assert.deepEqual([node.keepAlive, node.close, node.rewritten, node.lines], [5, false, true, 'Content-Length: 1\r\n'], 'a Node server\'s answer: its idle timeout read, its hop-by-hop headers dropped');
 		assert.throws(() => parseResponseHead('HTTP/1.1 200 OK\r\nX: a\nY: b'), (e: HttpError) => e.status === 502);
+	});
+
+	it('caps the headers a Connection header lists, and trims only SP and HTAB (findings 11 and from reading)', () => {
+		const list = (n: number) => Array.from({length: n}, (_, i) => `x-${i}`).join(', ');
+		assert.equal(parseRequestHead(`GET / HTTP/1.1\r\nHost: x\r\nConnection: ${list(32)}\r\nX-1: a\r\nX-40: b`).lines, 'Host: x\r\nX-40: b\r\n');
+		assert.throws(() => parseRequestHead(`GET / HTTP/1.1\r\nHost: x\r\nConnection: ${list(8000)}`), (e: HttpError) => e.status === 400);
+		assert.throws(() => parseResponseHead(`HTTP/1.1 200 OK\r\nConnection: ${list(8000)}\r\nContent-Length: 0`), (e: HttpError) => e.status === 502);
+		assert.equal(parseRequestHead('GET / HTTP/1.1\r\nHost: \xa0web.example\t').host, '\xa0web.example', 'a no-break space is part of the value');
+		assert.throws(() => parseRequestHead('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: \xa05'), (e: HttpError) => e.status === 400);
 	});
 
 	it('finds the end of a chunked body fed in pieces, and refuses malformed ones', () => {

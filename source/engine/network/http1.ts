@@ -41,15 +41,35 @@ const digits = /^\d{1,15}$/;
  * (A request's Transfer-Encoding and Content-Length are framing, put back
  * as the Ingress forwards the body.)
  */
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'content-length', 'te', 'trailer', 'upgrade', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port']);
+const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'content-length', 'te', 'trailer', 'upgrade', 'expect',
+	// Set from the connection (X-Real-IP too, as ingress-nginx does), or dropped: a client could pass itself off as another with them.
+	'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-scheme', 'x-real-ip', 'forwarded']);
+
+/** The most tokens a Connection header may list (each names a header to drop: the filter costs a pass over the head). */
+export const maxConnectionTokens = 32;
+
+/** A header value without its leading and trailing optional white space (SP and HTAB only, RFC 9110 5.5: String.trim would also take \xa0 and the like). */
+function trimOWS(v: string): string {
+	let a = 0, b = v.length;
+	while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
+	while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
+	return a === 0 && b === v.length ? v : v.slice(a, b);
+}
+
+/** Header lines (each with its CRLF) less those whose names are in drop. */
+function without(lines: string, drop: Set<string>): string {
+	let kept = '';
+	for (const l of lines.split('\r\n')) if (l && !drop.has(l.slice(0, l.indexOf(':')).toLowerCase())) kept += `${l}\r\n`;
+	return kept;
+}
 
 export interface RequestHead {
 	method: string;
-	/** The request target as sent (origin-form, absolute-form or *). */
+	/** The request target in origin-form (an absolute-form one's path and query; its authority is the host), or *. */
 	target: string;
 	/** 0 for HTTP/1.0, 1 for HTTP/1.1. */
 	minor: 0 | 1;
-	/** The Host header's value ('' if none). */
+	/** The Host header's value, or an absolute-form target's authority ('' if neither). */
 	host: string;
 	/** The header lines to forward, each with its CRLF: the client's, less the hop-by-hop ones and those its Connection header lists. */
 	lines: string;
@@ -65,7 +85,7 @@ export interface RequestHead {
 
 /** Comma-separated tokens of a header value, trimmed and in lower case. */
 function tokens(value: string): string[] {
-	return value.toLowerCase().split(',').map(t => t.trim()).filter(Boolean);
+	return value.toLowerCase().split(',').map(trimOWS).filter(Boolean);
 }
 
 /** A request head (without its final CRLFCRLF; leading empty lines already skipped), or the HttpError to answer with. */
@@ -86,7 +106,18 @@ export function parseRequestHead(head: string): RequestHead {
 	else if (/^HTTP\/\d\.\d$/.test(version)) throw new HttpError(505, `${version} is not supported`);
 	else throw new HttpError(400, 'a malformed request line');
 	if (method === 'CONNECT') throw new HttpError(405, 'CONNECT is not supported');
-	if (target[0] !== '/' && target !== '*' && !/^https?:\/\//i.test(target)) throw new HttpError(400, 'a malformed request target');
+	let absolute: string | undefined;
+	let originForm = target;
+	if (target[0] !== '/' && target !== '*') {
+		const scheme = /^https?:\/\//i.exec(target);
+		if (!scheme) throw new HttpError(400, 'a malformed request target');
+		// Absolute-form: its authority is the host (RFC 9112 3.2.2), the Host header is replaced by it, and the target goes on in origin-form.
+		const rest = target.slice(scheme[0].length);
+		const slash = rest.search(/[/?]/);
+		absolute = slash < 0 ? rest : rest.slice(0, slash);
+		if (!absolute || /[@\s\\]/.test(absolute)) throw new HttpError(400, 'a malformed request target');
+		originForm = slash < 0 ? '/' : rest[slash] === '?' ? `/${rest.slice(slash)}` : rest.slice(slash);
+	}
 	let host: string | undefined;
 	let contentLength = -1;
 	let te: string | undefined;
@@ -103,15 +134,16 @@ export function parseRequestHead(head: string): RequestHead {
 		const rawName = line.slice(0, colon);
 		if (!token.test(rawName)) throw new HttpError(400, 'a malformed header name (or white space before its colon)');
 		const name = rawName.toLowerCase();
-		const value = line.slice(colon + 1).trim();
+		const value = trimOWS(line.slice(colon + 1));
 		switch (name) {
 		case 'host':
 			if (host !== undefined) throw new HttpError(400, 'more than one Host header');
 			host = value;
+			if (absolute) continue;
 			break;
 		case 'content-length':
 			for (const part of value.split(',')) {
-				const v = part.trim();
+				const v = trimOWS(part);
 				if (!digits.test(v)) throw new HttpError(400, 'a malformed Content-Length');
 				const n = Number(v);
 				if (contentLength >= 0 && n !== contentLength) throw new HttpError(400, 'differing Content-Length headers');
@@ -132,6 +164,8 @@ export function parseRequestHead(head: string): RequestHead {
 			continue;
 		}
 		if (hopByHop.has(name)) continue;
+		// CGI, WSGI and Rack read X_Forwarded_For as X-Forwarded-For: names with an underscore are dropped, as ingress-nginx does.
+		if (name.includes('_')) continue;
 		kept += `${line}\r\n`;
 	}
 	let chunked = false;
@@ -145,17 +179,23 @@ export function parseRequestHead(head: string): RequestHead {
 	let close = minor === 0;
 	let upgrading = false;
 	if (connection !== undefined) {
-		const listed = tokens(connection);
-		if (minor === 0 && listed.includes('keep-alive')) close = false;
-		if (listed.includes('close')) close = true;
-		upgrading = listed.includes('upgrade');
-		// Headers the Connection header names are hop-by-hop too.
-		const others = listed.filter(t => t !== 'close' && t !== 'keep-alive' && t !== 'upgrade');
-		if (others.length) kept = kept.split('\r\n').filter(l => l && !others.includes(l.slice(0, l.indexOf(':')).toLowerCase())).map(l => `${l}\r\n`).join('');
+		const listed = new Set(tokens(connection));
+		if (listed.size > maxConnectionTokens) throw new HttpError(400, 'a Connection header listing too many headers');
+		if (minor === 0 && listed.has('keep-alive')) close = false;
+		if (listed.has('close')) close = true;
+		upgrading = listed.has('upgrade');
+		// Headers the Connection header names are hop-by-hop too; not Host, which routes the request and which the backend needs.
+		for (const t of ['close', 'keep-alive', 'upgrade', 'host']) listed.delete(t);
+		if (listed.size) kept = without(kept, listed);
+	}
+	if (absolute !== undefined) {
+		host = absolute;
+		kept += `Host: ${absolute}\r\n`;
 	}
 	return {
-		method, target, minor, host: host ?? '', lines: kept, contentLength, chunked, close,
-		upgrade: upgrading && upgrade ? upgrade : undefined,
+		method, target: originForm, minor, host: host ?? '', lines: kept, contentLength, chunked, close,
+		// WebSockets only: an h2c upgrade would make a tunnel to the backend that every later request takes past the routing.
+		upgrade: upgrading && upgrade !== undefined && upgrade.toLowerCase() === 'websocket' ? upgrade : undefined,
 		expectContinue: minor === 1 && expect !== undefined && expect.toLowerCase() === '100-continue',
 	};
 }
@@ -203,15 +243,15 @@ export function parseResponseHead(head: string): ResponseHead {
 		if (!token.test(rawName)) throw new HttpError(502, 'a malformed response header name');
 		const name = rawName.toLowerCase();
 		if (name === 'content-length') {
-			const v = line.slice(colon + 1).trim();
+			const v = trimOWS(line.slice(colon + 1));
 			if (!digits.test(v) || (contentLength >= 0 && Number(v) !== contentLength)) throw new HttpError(502, 'a malformed Content-Length in the response');
 			contentLength = Number(v);
 		} else if (name === 'transfer-encoding') {
-			const v = line.slice(colon + 1).trim();
+			const v = trimOWS(line.slice(colon + 1));
 			te = te === undefined ? v : `${te}, ${v}`;
 		} else if (responseHopByHop.has(name)) {
 			if (name === 'connection') {
-				const v = line.slice(colon + 1).trim();
+				const v = trimOWS(line.slice(colon + 1));
 				connection = connection === undefined ? v : `${connection}, ${v}`;
 			} else if (name === 'keep-alive') {
 				const t = /(?:^|[\s,])timeout=(\d{1,6})/i.exec(line.slice(colon + 1));
@@ -226,11 +266,13 @@ export function parseResponseHead(head: string): ResponseHead {
 	let close = minor === 0;
 	// Connection: keep-alive, what Node's servers send with every answer, names no header.
 	if (connection !== undefined && connection.toLowerCase() !== 'keep-alive') {
-		const listed = tokens(connection);
-		if (listed.includes('close')) close = true;
-		else if (minor === 0 && listed.includes('keep-alive')) close = false;
-		const others = listed.filter(t => t !== 'close' && t !== 'keep-alive');
-		if (others.length) kept = kept.split('\r\n').filter(l => l && !others.includes(l.slice(0, l.indexOf(':')).toLowerCase())).map(l => `${l}\r\n`).join('');
+		const listed = new Set(tokens(connection));
+		if (listed.size > maxConnectionTokens) throw new HttpError(502, 'a Connection header listing too many headers');
+		if (listed.has('close')) close = true;
+		else if (minor === 0 && listed.has('keep-alive')) close = false;
+		// Never the framing the Ingress reads the answer by: dropped, the client would read the answer (and the next) differently.
+		for (const t of ['close', 'keep-alive', 'content-length', 'transfer-encoding']) listed.delete(t);
+		if (listed.size) kept = without(kept, listed);
 	} else if (connection !== undefined && minor === 0) close = false;
 	if (te !== undefined) {
 		const codings = tokens(te);

@@ -34,13 +34,15 @@
 // a request be read two ways (smuggling), see http1.ts. The Ingress answers
 // itself 404 (no rule), 503 (no ready endpoint), 502 (the backend refused,
 // closed before answering, or answered malformed: a kept-alive connection
-// found closed is retried once on a new one for a request without a body),
+// found closed is retried once on a new one for an idempotent request
+// without a body),
 // 504 (no answer head in 60 s); a backend that closes mid-answer cuts the
 // client's connection. As ingress-nginx does by default
-// (use-forwarded-headers off), X-Forwarded-For/Proto/Host/Port are set from
-// the connection, not taken from the client; hop-by-hop headers (RFC 9110
+// (use-forwarded-headers off), X-Forwarded-For/Proto/Host/Port and X-Real-IP
+// are set from the connection, not taken from the client, and Forwarded and
+// header names with an underscore are dropped; hop-by-hop headers (RFC 9110
 // 7.6.1, and those a Connection header lists) are not forwarded either way;
-// Expect: 100-continue is answered here.
+// Expect: 100-continue is answered here (for a request with a body).
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -462,6 +464,8 @@ class Backend {
 	}
 }
 
+const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
 const enum Req { Head, Body, Waiting, Upgraded, Closed }
 const enum Res { Head, Length, Chunked, UntilClose }
 
@@ -515,7 +519,8 @@ class ClientConn {
 		controller.conns.add(this);
 		const proto = (socket as tls.TLSSocket).encrypted ? 'https' : 'http';
 		const address = socket.remoteAddress ?? '';
-		this.forwarded = `X-Forwarded-For: ${address.startsWith('::ffff:') ? address.slice(7) : address}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Port: ${socket.localPort ?? ''}\r\n`;
+		const ip = address.startsWith('::ffff:') ? address.slice(7) : address;
+		this.forwarded = `X-Forwarded-For: ${ip}\r\nX-Real-IP: ${ip}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Port: ${socket.localPort ?? ''}\r\n`;
 		socket.on('data', this.onData);
 		socket.on('drain', this.onDrain);
 		socket.on('end', this.onEnd);
@@ -661,7 +666,8 @@ class ClientConn {
 			this.answerText(where.status, where.message);
 			return;
 		}
-		if (head.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+		// Only for a body to come: a bodiless request has nothing to continue with.
+		if (head.expectContinue && hasBody) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
 		let framing = '';
 		if (head.chunked) framing = 'Transfer-Encoding: chunked\r\n';
 		else if (head.contentLength >= 0) framing = `Content-Length: ${head.contentLength}\r\n`;
@@ -896,7 +902,8 @@ class ClientConn {
 		}
 		if (this.answered) return void this.socket.destroy();
 		// A kept-alive connection the backend had closed before this request reached it: once more on a new one, if the request can be sent again.
-		if (backend.reused && !this.heard && !this.retried && this.state === Req.Waiting && !this.head!.chunked && this.head!.contentLength <= 0) {
+		// Idempotent methods only (as undici): the closed connection may have carried a DELETE or POST the backend acted on before it closed.
+		if (backend.reused && !this.heard && !this.retried && this.state === Req.Waiting && idempotent.has(this.head!.method) && !this.head!.chunked && this.head!.contentLength <= 0) {
 			this.retried = true;
 			try {
 				this.send(new Backend(backend.pool));

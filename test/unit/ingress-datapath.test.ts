@@ -487,6 +487,88 @@ describe('the Ingress data path', () => {
 		assert.equal(got, ok('hello'));
 	});
 
+	it('keeps no backend connection that carried an answer without a body, so stray bytes after it reach no other client (finding 6)', async () => {
+		let headSocket: net.Socket | undefined;
+		backend.script = (request, socket) => {
+			if (request.startsWith('HEAD')) {
+				headSocket = socket;
+				socket.write('HTTP/1.1 200 OK\r\nContent-Length: 44\r\n\r\n');
+			} else {
+				// A backend that sends a body after its HEAD answer, late: on the same connection, that would come first.
+				if (headSocket && !headSocket.destroyed) headSocket.write(ok('EVIL!'));
+				socket.write(ok('good!'));
+			}
+		};
+		await talk(port, 'HEAD / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('\r\n\r\n'));
+		const {got} = await talk(port, 'GET /b HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('!'));
+		assert.equal(got, ok('good!'));
+	});
+
+	it('closes a connection whose head comes a byte a minute, or that sends empty lines for ever, or trickles its body past 5 minutes (finding 4)', async () => {
+		const conn = () => [...ingress.conns][0] as unknown as {pending?: Buffer; bodyLeft: number};
+		// A head a byte a minute: cut once a minute past its start, however it trickles.
+		let socket = await connect(port);
+		socket.write('GET / HTTP/1.1\r\nHost: web.example\r\nX: ');
+		for (let minute = 0; minute < 3 && ingress.conns.size; minute++) {
+			const had = conn()?.pending?.length ?? 0;
+			socket.write('a');
+			await eventually(() => !ingress.conns.size || (conn().pending?.length ?? 0) > had, 'the byte read');
+			for (let s = 0; s < 59; s++) ingress.sweep();
+		}
+		await eventually(() => ingress.conns.size === 0, 'a head sent a byte a minute is cut', 2000);
+		socket.destroy();
+		// Empty lines before the request line: a few are skipped, more are a 400.
+		assert.ok((await talk(port, '\r\n\r\nGET / HTTP/1.1\r\nHost: web.example\r\nConnection: close\r\n\r\n')).got.endsWith('hello'));
+		assert.match((await talk(port, `${'\r\n'.repeat(100)}GET / HTTP/1.1\r\nHost: web.example\r\n\r\n`)).got, /^HTTP\/1\.1 400 /);
+		// A body a byte a minute.
+		socket = await connect(port);
+		socket.write('POST / HTTP/1.1\r\nHost: web.example\r\nContent-Length: 1000\r\n\r\n');
+		await eventually(() => ingress.conns.size === 1 && conn().bodyLeft === 1000, 'the head read');
+		for (let minute = 0; minute < 7 && ingress.conns.size; minute++) {
+			socket.write('b');
+			await eventually(() => !ingress.conns.size || conn().bodyLeft === 999 - minute, 'the byte read');
+			for (let s = 0; s < 59; s++) ingress.sweep();
+		}
+		await eventually(() => ingress.conns.size === 0, 'a body sent a byte a minute is cut', 2000);
+		socket.destroy();
+	});
+
+	it('forwards 1xx answers other than 100, refuses statuses below 100, and a trickle of 1xx does not put off the 504 (from reading: 1xx)', async () => {
+		let answering: net.Socket | undefined;
+		backend.script = (_request, s) => {
+			answering = s;
+			s.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n');
+		};
+		const socket = await connect(port);
+		let got = '';
+		socket.on('data', d => (got += d));
+		socket.write('GET / HTTP/1.1\r\nHost: web.example\r\n\r\n');
+		await eventually(() => got.includes('a.css'), 'the 103 forwarded', 2000);
+		assert.equal(got, 'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n', 'the 100 is not');
+		for (let s = 0; s < 40; s++) ingress.sweep();
+		answering!.write('HTTP/1.1 103 Early Hints\r\nLink: </b.css>; rel=preload\r\n\r\n');
+		await eventually(() => got.includes('b.css'), 'the second 103 forwarded', 2000);
+		for (let s = 0; s < 40; s++) ingress.sweep();
+		await eventually(() => got.includes('HTTP/1.1 504 '), 'the 504, 80 s after the request', 2000);
+		socket.destroy();
+		backend.script = (_request, s) => s.write(`HTTP/1.1 099 Odd\r\n\r\n${ok('late')}`);
+		assert.match((await talk(port, 'GET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('late') || g.includes('\n\n'))).got, /^HTTP\/1\.1 502 /);
+	});
+
+	it('answers an HTTP/1.0 client in no chunks, and keeps no backend connection after HTTP/1.0 or Keep-Alive: timeout=0 (from reading: HTTP/1.0)', async () => {
+		backend.script = (_request, s) => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+		assert.match((await talk(port, 'GET / HTTP/1.0\r\nHost: web.example\r\n\r\n')).got, /^HTTP\/1\.1 502 /);
+		for (const [request, answer] of [['GET / HTTP/1.0\r\nHost: web.example\r\n\r\n', ok('hello')], ['GET / HTTP/1.1\r\nHost: web.example\r\n\r\n', 'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=0\r\nContent-Length: 5\r\n\r\nhello']]) {
+			let ended = false;
+			backend.script = (_request, s) => {
+				s.once('end', () => (ended = true));
+				s.write(answer);
+			};
+			await talk(port, request, g => g.endsWith('hello'));
+			await eventually(() => ended, `${JSON.stringify(answer)} for ${JSON.stringify(request)}: the backend connection closed`, 2000);
+		}
+	});
+
 	it('answers 404 for no rule, with the connection kept for the next request', async () => {
 		const {got} = await talk(port, 'GET /x HTTP/1.1\r\nHost: nowhere.example\r\n\r\nGET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('hello'));
 		assert.match(got, /^HTTP\/1\.1 404 Not Found\r\nContent-Type: text\/plain\r\nContent-Length: \d+\r\n\r\n404 Not Found: no Ingress rule for nowhere\.example\/x\nHTTP\/1\.1 200 OK/);

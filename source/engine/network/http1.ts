@@ -227,6 +227,7 @@ export function parseResponseHead(head: string): ResponseHead {
 	if (!m) throw new HttpError(502, 'a malformed status line');
 	const minor = Number(m[1]);
 	const status = Number(m[2]);
+	if (status < 100) throw new HttpError(502, `a status of ${m[2]}`);
 	let contentLength = -1;
 	let te: string | undefined;
 	let connection: string | undefined;

@@ -374,6 +374,16 @@ const maxIdle = 256;
 /** Seconds: a client connection idle between requests (or slow to send a head) is closed; a backend that does not start its answer is a 504; a backend or client that stalls a body is cut; an idle backend connection is closed. */
 const clientIdle = 60, headersTimeout = 60, bodyTimeout = 60, backendIdle = 30;
 /**
+ * Seconds, counted from a head's first byte whatever comes after it (as
+ * http.Server's headersTimeout and requestTimeout, which the Ingress had):
+ * a head not whole in clientHeadTimeout, or a request (head and body) not
+ * whole in requestTimeout, closes the connection; a client sending a byte a
+ * minute is not idle but is cut all the same (slowloris).
+ */
+const clientHeadTimeout = 60, requestTimeout = 300;
+/** Empty lines before a request line that are skipped (RFC 9112 2.2 asks for at least one); more is a 400. */
+const maxEmptyLines = 8;
+/**
  * Seconds: a connection the Ingress has ended its side of (Connection:
  * close, an HTTP/1.0 answer, a refused request) is destroyed this long
  * after its last answer is written out, FIN or not (a client that never sends its FIN would hold it for
@@ -507,6 +517,12 @@ class ClientConn {
 	private resKeepAlive = -1;
 	/** The client has sent its FIN (the connection is half-open: answers still go out). */
 	private ended = false;
+	/** The tick the head of the request being read or answered began to come, -1 before its first byte. */
+	private headStart = -1;
+	/** Empty lines skipped before this request's line. */
+	private emptyLines = 0;
+	/** The tick the request was sent to the backend whole (the 504's clock). */
+	private sentAt = 0;
 	/** The tick the last answer was written out after the Ingress ended its side (Req.Closed), -1 before. */
 	private closedAt = -1;
 	/** In nextRequest's loop (an answer given there does not start another loop). */
@@ -541,6 +557,7 @@ class ClientConn {
 		// After the answer that closes the connection, what comes is read (to see the FIN) and dropped.
 		if (this.state === Req.Closed) return;
 		this.lastActive = this.controller.tick;
+		if (this.headStart < 0) this.headStart = this.lastActive;
 		if (this.state === Req.Body) {
 			const used = this.feedBody(chunk, 0);
 			if (used < chunk.length) this.hold(chunk.subarray(used));
@@ -600,8 +617,10 @@ class ClientConn {
 			if (this.closedAt < 0 ? idle > bodyTimeout : tick - this.closedAt >= closeLinger) this.socket.destroy();
 		} else if (this.state === Req.Upgraded) {
 			if (idle > tunnelIdle) this.socket.destroy();
-		} else if (this.state === Req.Head && idle > clientIdle) this.socket.destroy();
-		else if (this.state === Req.Waiting && this.res === Res.Head && idle > headersTimeout) this.fail(504, '504 Gateway Timeout: the backend did not answer in time\n');
+		} else if (this.state === Req.Head && (this.headStart >= 0 ? tick - this.headStart > clientHeadTimeout : idle > clientIdle)) this.socket.destroy();
+		else if (this.state === Req.Body && tick - this.headStart > requestTimeout) this.socket.destroy();
+		// From when the request was sent (or its body's end): a trickle of 1xx does not put the 504 off.
+		else if (this.state === Req.Waiting && this.res === Res.Head && tick - this.sentAt > headersTimeout) this.fail(504, '504 Gateway Timeout: the backend did not answer in time\n');
 		else if ((this.state === Req.Waiting || this.state === Req.Body) && idle > bodyTimeout) this.socket.destroy();
 	}
 
@@ -624,6 +643,8 @@ class ClientConn {
 			let skip = 0;
 			while (skip + 1 < buf.length && buf[skip] === 13 && buf[skip + 1] === 10) skip += 2;
 			if (skip) {
+				this.emptyLines += skip / 2;
+				if (this.emptyLines > maxEmptyLines) return this.refuse(400, 'empty lines before the request line');
 				buf = buf.subarray(skip);
 				this.pending = buf.length ? buf : undefined;
 				if (!buf.length) return;
@@ -698,6 +719,7 @@ class ClientConn {
 
 	private send(backend: Backend): void {
 		this.backend = backend;
+		this.sentAt = this.controller.tick;
 		backend.conn = this;
 		backend.socket.write(this.forwardedHead, 'latin1');
 	}
@@ -716,11 +738,17 @@ class ClientConn {
 				return buf.length;
 			}
 			if (end < 0) end = buf.length;
-			else this.state = Req.Waiting;
+			else {
+				this.state = Req.Waiting;
+				this.sentAt = this.controller.tick;
+			}
 		} else {
 			end = Math.min(buf.length, start + this.bodyLeft);
 			this.bodyLeft -= end - start;
-			if (this.bodyLeft === 0) this.state = Req.Waiting;
+			if (this.bodyLeft === 0) {
+				this.state = Req.Waiting;
+				this.sentAt = this.controller.tick;
+			}
 		}
 		const backend = this.backend;
 		if (backend && end > start) {
@@ -752,35 +780,46 @@ class ClientConn {
 	}
 
 	private responseHead(chunk: Buffer): void {
-		const buf = this.resBuffer ? Buffer.concat([this.resBuffer, chunk]) : chunk;
-		const end = buf.indexOf('\r\n\r\n');
-		if (end < 0) {
-			if (buf.length > maxHead) return this.fail(502, '502 Bad Gateway: the backend\'s answer head is too large\n');
-			this.resBuffer = buf;
-			return;
-		}
-		this.resBuffer = undefined;
+		let buf = this.resBuffer ? Buffer.concat([this.resBuffer, chunk]) : chunk;
+		let end: number;
 		let res: ResponseHead;
-		try {
-			res = parseResponseHead(buf.toString('latin1', 0, end));
-		} catch (error) {
-			if (!(error instanceof HttpError)) throw error;
-			return this.fail(502, `502 Bad Gateway: the backend's answer is malformed (${error.message})\n`);
+		const head = this.head!;
+		// Interim answers (1xx) first, in a loop: a backend may send any number in one chunk.
+		for (;;) {
+			end = buf.indexOf('\r\n\r\n');
+			if (end < 0) {
+				if (buf.length > maxHead) return this.fail(502, '502 Bad Gateway: the backend\'s answer head is too large\n');
+				this.resBuffer = buf.length ? buf : undefined;
+				return;
+			}
+			this.resBuffer = undefined;
+			try {
+				res = parseResponseHead(buf.toString('latin1', 0, end));
+			} catch (error) {
+				if (!(error instanceof HttpError)) throw error;
+				return this.fail(502, `502 Bad Gateway: the backend's answer is malformed (${error.message})\n`);
+			}
+			if (res.status >= 200 || res.status === 101) break;
+			// A proxy forwards the 1xx it did not ask for (RFC 9110 15.2: 103 Early Hints, 102), not to an HTTP/1.0 client; 100 Continue is the Ingress's own to give.
+			if (res.status !== 100 && head.minor === 1 && !this.socket.write(`${res.statusLine}\r\n${res.lines}\r\n`, 'latin1') && !this.backendPaused && this.backend) {
+				this.backendPaused = true;
+				this.backend.socket.pause();
+			}
+			buf = buf.subarray(end + 4);
 		}
 		const bodyStart = end + 4;
-		const head = this.head!;
 		if (res.status === 101) {
 			if (head.upgrade !== undefined) return this.upgraded(buf);
 			return this.fail(502, '502 Bad Gateway: the backend switched protocols unasked\n');
 		}
-		if (res.status < 200) {
-			// Interim answers (100 Continue, 103 Early Hints) are not passed on; the final one follows.
-			if (bodyStart < buf.length) this.responseHead(buf.subarray(bodyStart));
-			return;
-		}
+		// An HTTP/1.0 client cannot read chunks (RFC 9112 6.1); the backend, asked in HTTP/1.0, should not have sent them.
+		if (head.minor === 0 && res.chunked && head.method !== 'HEAD' && res.status !== 204 && res.status !== 304) return this.fail(502, '502 Bad Gateway: the backend answered an HTTP/1.0 request in chunks\n');
 		// The backend answered without upgrading: the connection is not reused.
 		if (head.upgrade !== undefined) res.close = true;
 		const noBody = head.method === 'HEAD' || res.status === 204 || res.status === 304;
+		// Nor after an answer without a body, where a backend that wrongly sends one anyway (after a HEAD, a 204 or a 304) would put it in the next client's answer;
+		// nor after an HTTP/1.0 request (forwarded without keep-alive, the backend closes it); nor when the backend says Keep-Alive: timeout=0.
+		if (noBody || head.minor === 0 || res.keepAlive === 0) res.close = true;
 		let extra = '';
 		if (noBody) this.res = Res.Length;
 		else if (res.chunked) {
@@ -870,6 +909,9 @@ class ClientConn {
 		this.state = Req.Head;
 		this.head = undefined;
 		this.lastActive = this.controller.tick;
+		// The next head's clock starts now if it has begun to come (pipelined), else at its first byte.
+		this.headStart = this.pending ? this.lastActive : -1;
+		this.emptyLines = 0;
 		if (this.reading || this.mustWait()) return;
 		if (this.pending) this.nextRequest();
 		else if (this.socket.isPaused()) this.socket.resume();

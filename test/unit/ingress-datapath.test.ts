@@ -569,6 +569,37 @@ describe('the Ingress data path', () => {
 		}
 	});
 
+	it('opens at most backendConnections to an endpoint, the requests beyond waiting their turn (from reading: no cap)', async () => {
+		const capped = await scriptedBackend();
+		try {
+			capped.script = (_request, socket) => socket.write(ok('hello'));
+			await registry.create(type('services'), 'default', {apiVersion: 'v1', kind: 'Service', metadata: {name: 'capped', namespace: 'default'}, spec: {clusterIP: 'None', ports: [{name: 'http', port: 80}]}});
+			await registry.create(type('endpoints'), 'default', {apiVersion: 'v1', kind: 'Endpoints', metadata: {name: 'capped', namespace: 'default'}, subsets: [{addresses: [{ip: '127.0.0.1'}], ports: [{name: 'http', port: capped.port}]}]});
+			await registry.create(type('ingresses'), 'default', {apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: {name: 'capped', namespace: 'default'}, spec: {
+				rules: [{host: 'capped.example', http: {paths: [{path: '/', pathType: 'Prefix', backend: {service: {name: 'capped', port: {number: 80}}}}]}}],
+			}});
+			await eventually(async () => (await talk(port, 'GET / HTTP/1.1\r\nHost: capped.example\r\n\r\n', g => g.endsWith('hello'))).got.endsWith('hello'), 'the capped backend routed');
+			ingress.backendConnections = 2;
+			const held: Array<[string, net.Socket]> = [];
+			capped.script = (request, socket) => held.push([request, socket]);
+			const before = capped.connections;
+			// The third with a body, which waits with it.
+			const answers = [1, 2, 3, 4, 5].map(i => talk(port, i === 3 ? 'POST /3 HTTP/1.1\r\nHost: capped.example\r\nContent-Length: 3\r\n\r\nabc' : `GET /${i} HTTP/1.1\r\nHost: capped.example\r\n\r\n`, g => g.endsWith('#')));
+			await eventually(() => held.length === 2, 'two requests at the backend');
+			for (let i = 0; i < 5; i++) {
+				await eventually(() => held.length > i, `request ${i + 1} at the backend`, 2000);
+				assert.ok(capped.connections - before <= 1, `${capped.connections - before + 1} connections open`);
+				const [request, socket] = held[i];
+				socket.write(ok(`${request.split(' ')[1]}#`));
+			}
+			assert.ok(held.find(([request]) => request.startsWith('POST'))![0].endsWith('\r\n\r\nabc'), 'the waiting body went with its request');
+			assert.deepEqual((await Promise.all(answers)).map(a => a.got.slice(a.got.indexOf('\r\n\r\n') + 4)), ['/1#', '/2#', '/3#', '/4#', '/5#']);
+		} finally {
+			ingress.backendConnections = 256;
+			await capped.close();
+		}
+	});
+
 	it('answers 404 for no rule, with the connection kept for the next request', async () => {
 		const {got} = await talk(port, 'GET /x HTTP/1.1\r\nHost: nowhere.example\r\n\r\nGET / HTTP/1.1\r\nHost: web.example\r\n\r\n', g => g.endsWith('hello'));
 		assert.match(got, /^HTTP\/1\.1 404 Not Found\r\nContent-Type: text\/plain\r\nContent-Length: \d+\r\n\r\n404 Not Found: no Ingress rule for nowhere\.example\/x\nHTTP\/1\.1 200 OK/);

@@ -169,6 +169,8 @@ export class IngressController {
 	private readonly contexts = new Map<string, {version: string; context: tls.SecureContext}>();
 	/** Requests per backend ("namespace/service:port") for the autoscaler. */
 	readonly requests = new Map<string, number>();
+	/** Connections open to one backend endpoint at most (undici's Pool had 256); requests beyond wait their turn. */
+	backendConnections = 256;
 
 	constructor(private readonly store: Store, private readonly registry: Registry, private readonly events: EventRecorder, private readonly options: IngressOptions) {}
 
@@ -400,6 +402,10 @@ class BackendPool {
 	readonly host: string;
 	readonly port: number;
 	readonly idle: Backend[] = [];
+	/** Connections open (idle and busy; not upgraded ones), for the cap. */
+	open = 0;
+	/** Client connections waiting for a connection (first come, first served) while open is at the cap. */
+	readonly waiting: ClientConn[] = [];
 	closed = false;
 
 	constructor(readonly origin: string, readonly controller: IngressController) {
@@ -408,14 +414,15 @@ class BackendPool {
 		this.port = Number(origin.slice(colon + 1));
 	}
 
-	/** An idle connection (most recently used first), else a new one. */
-	acquire(): Backend {
+	/** An idle connection (most recently used first), else a new one, else (at the cap) none: the caller waits in `waiting`. */
+	acquire(): Backend | undefined {
 		for (let b = this.idle.pop(); b; b = this.idle.pop()) {
 			if (!b.socket.destroyed && b.socket.readyState === 'open') {
 				b.reused = true;
 				return b;
 			}
 		}
+		if (this.open >= this.controller.backendConnections) return undefined;
 		return new Backend(this);
 	}
 
@@ -423,6 +430,11 @@ class BackendPool {
 		b.conn = undefined;
 		// The backend's own idle timeout, less the sweep's granularity (a second), so that the Ingress closes first.
 		b.idleLimit = keepAlive > 0 ? Math.min(backendIdle, Math.max(1, keepAlive - 1)) : backendIdle;
+		const next = this.closed ? undefined : this.waiting.shift();
+		if (next) {
+			b.reused = true;
+			return next.connected(b);
+		}
 		if (this.closed || this.idle.length >= maxIdle) return void b.socket.destroy();
 		b.idleSince = this.controller.tick;
 		this.idle.push(b);
@@ -433,6 +445,24 @@ class BackendPool {
 		if (i >= 0) this.idle.splice(i, 1);
 	}
 
+	/** A connection no longer counts against the cap (closed, or upgraded): one for the next waiting, if any. */
+	uncount(b: Backend): void {
+		if (!b.counted) return;
+		b.counted = false;
+		this.open--;
+		while (!this.closed && this.waiting.length && this.open < this.controller.backendConnections) {
+			const next = this.waiting.shift()!;
+			let backend: Backend;
+			try {
+				backend = new Backend(this);
+			} catch (error) {
+				next.connectFailed(error as Error);
+				continue;
+			}
+			next.connected(backend);
+		}
+	}
+
 	sweep(tick: number): void {
 		for (const b of [...this.idle]) if (tick - b.idleSince >= b.idleLimit) b.socket.destroy();
 	}
@@ -440,6 +470,7 @@ class BackendPool {
 	close(): void {
 		this.closed = true;
 		for (const b of this.idle.splice(0)) b.socket.destroy();
+		for (const conn of this.waiting.splice(0)) conn.connectFailed(new Error('the endpoint is gone'));
 	}
 }
 
@@ -454,8 +485,12 @@ class Backend {
 	idleLimit = backendIdle;
 	error?: Error;
 
+	/** Counted in the pool's open connections. */
+	counted = true;
+
 	constructor(readonly pool: BackendPool) {
 		const socket = this.socket = net.connect({host: pool.host, port: pool.port, noDelay: true});
+		pool.open++;
 		socket.on('data', (chunk: Buffer) => {
 			if (this.conn) this.conn.onBackendData(chunk);
 			// Bytes from an idle backend belong to no request: the connection is out of step.
@@ -470,6 +505,7 @@ class Backend {
 			const conn = this.conn;
 			this.conn = undefined;
 			conn?.onBackendClose(this);
+			pool.uncount(this);
 		});
 	}
 }
@@ -521,6 +557,8 @@ class ClientConn {
 	private headStart = -1;
 	/** Empty lines skipped before this request's line. */
 	private emptyLines = 0;
+	/** The pool this request waits in for a connection, if it does. */
+	private queuedOn?: BackendPool;
 	/** The tick the request was sent to the backend whole (the 504's clock). */
 	private sentAt = 0;
 	/** The tick the last answer was written out after the Ingress ended its side (Req.Closed), -1 before. */
@@ -558,7 +596,7 @@ class ClientConn {
 		if (this.state === Req.Closed) return;
 		this.lastActive = this.controller.tick;
 		if (this.headStart < 0) this.headStart = this.lastActive;
-		if (this.state === Req.Body) {
+		if (this.state === Req.Body && !this.queuedOn) {
 			const used = this.feedBody(chunk, 0);
 			if (used < chunk.length) this.hold(chunk.subarray(used));
 			return;
@@ -595,6 +633,7 @@ class ClientConn {
 	}
 
 	private readonly onClose = (): void => {
+		this.dequeue();
 		this.state = Req.Closed;
 		this.controller.conns.delete(this);
 		const backend = this.backend;
@@ -701,20 +740,45 @@ class ClientConn {
 		this.state = hasBody ? Req.Body : Req.Waiting;
 		this.bodyLeft = head.chunked ? 0 : Math.max(head.contentLength, 0);
 		if (head.chunked) this.requestChunks.reset();
-		let backend: Backend;
+		let backend: Backend | undefined;
 		try {
 			backend = where.pool.acquire();
 		} catch (error) {
-			// resolve() lets only valid endpoints through; whatever else net.connect throws is this request's 502, not the engine's end.
-			return this.fail(502, `502 Bad Gateway: cannot connect to the backend (${(error as Error).message})\n`);
+			return this.connectFailed(error as Error);
 		}
+		if (backend) return this.connected(backend);
+		// The endpoint has all the connections it may: this request waits for one (its body too, unread).
+		this.queuedOn = where.pool;
+		where.pool.waiting.push(this);
+		this.sentAt = this.controller.tick;
+		this.socket.pause();
+	}
+
+	/** A backend connection for the request under way: it is sent, with what has come of its body. */
+	connected(backend: Backend): void {
+		this.queuedOn = undefined;
 		this.send(backend);
-		if (hasBody && this.pending) {
+		if (this.state === Req.Body && this.pending) {
 			const buf = this.pending;
 			this.pending = undefined;
 			const used = this.feedBody(buf, 0);
 			if (used < buf.length) this.hold(buf.subarray(used));
 		}
+		if (this.socket.isPaused() && this.backend && !this.backend.socket.writableNeedDrain && (this.pending?.length ?? 0) <= readAhead) this.socket.resume();
+	}
+
+	/** resolve() lets only valid endpoints through; whatever else net.connect throws is this request's 502, not the engine's end. */
+	connectFailed(error: Error): void {
+		this.queuedOn = undefined;
+		this.fail(502, `502 Bad Gateway: cannot connect to the backend (${error.message})\n`);
+	}
+
+	private dequeue(): void {
+		const pool = this.queuedOn;
+		if (!pool) return;
+		this.queuedOn = undefined;
+		const i = pool.waiting.indexOf(this);
+		if (i >= 0) pool.waiting.splice(i, 1);
 	}
 
 	private send(backend: Backend): void {
@@ -964,6 +1028,7 @@ class ClientConn {
 		this.state = Req.Upgraded;
 		this.answered = true;
 		backend.pool.forget(backend);
+		backend.pool.uncount(backend);
 		this.socket.removeListener('data', this.onData);
 		this.socket.write(buf);
 		const upstream = backend.socket;
@@ -984,6 +1049,7 @@ class ClientConn {
 
 	/** An answer of the Ingress's own before any of the backend's: the backend connection dropped. */
 	private fail(status: number, message: string): void {
+		this.dequeue();
 		const backend = this.backend;
 		this.backend = undefined;
 		if (backend) {

@@ -17,6 +17,13 @@
 //   parsed for where it ends, its bytes passed back), so an L7 hop that
 //   reads every request, against direct (goal >= 0.5 of direct; p99 beside
 //   direct's is reported, with no goal).
+//   Figures so far (source/engine/network/ingress-proxy.ts says why the
+//   path is its own): http-proxy-3 on Node's http.Agent held the Ingress to
+//   0.2-0.3 of direct, Node's http server with undici's Pool.dispatch to
+//   0.42-0.52; with the engine's own path four full runs gave 0.61, 0.56,
+//   0.53 and 0.54 (median rounds; single rounds from 0.24 to 0.89 as the
+//   load of the shared 2-core machine came and went), near the plain socket
+//   pipe measured beside it (0.68, 0.57, 0.66, 0.84).
 // autocannon runs in a child process in a session of its own: the kernel
 // shares CPU between sessions first (scheduler autogroups), and the pods and
 // the kubelet's shims run in sessions of their own, while this process and

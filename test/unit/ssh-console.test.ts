@@ -9,7 +9,52 @@ import type {ServerChannel} from 'ssh2';
 import {splitCommandLine} from '../../source/server/ssh/commands.js';
 import {parseListen} from '../../source/server/ssh/console.js';
 import {parseForwardHost} from '../../source/server/ssh/forward.js';
-import {colorDepthOf, downgradeColors, OutputGate, softLimit} from '../../source/server/ssh/terminal.js';
+import {colorDepthOf, downgradeColors, OutputGate, softLimit, Terminal} from '../../source/server/ssh/terminal.js';
+
+/** A channel as the session code sees one: written to, drained, paused and resumed, closed. */
+class FakeChannel extends EventEmitter {
+	writableLength = 0;
+	destroyed = false;
+	writable = true;
+	paused = false;
+	/** What write() answers: false is a full SSH window. */
+	accept = true;
+	written: string[] = [];
+	stderr = Object.assign(new EventEmitter(), {writableLength: 0, written: [] as string[], write(d: string) {
+		this.written.push(String(d));
+		return true;
+	}});
+
+	write(d: string): boolean {
+		this.written.push(String(d));
+		this.writableLength += d.length;
+		return this.accept;
+	}
+
+	pause(): this {
+		this.paused = true;
+		return this;
+	}
+
+	resume(): this {
+		this.paused = false;
+		return this;
+	}
+
+	exit(): void {}
+
+	end(): void {
+		this.writable = false;
+	}
+
+	destroy(): void {
+		this.destroyed = true;
+		this.writable = false;
+		this.emit('close');
+	}
+}
+const fakeChannel = () => new FakeChannel();
+const fakeSocket = () => Object.assign(new EventEmitter(), {writableLength: 0});
 
 describe('the SSH console, unit by unit', () => {
 	it('reads a terminal\'s colour depth from TERM, COLORTERM and NO_COLOR', () => {
@@ -51,6 +96,20 @@ describe('the SSH console, unit by unit', () => {
 		assert.equal(stalled, '');
 		gate.tick();
 		assert.match(stalled, /the client read nothing of \d+ bytes for 2 s/);
+		gate.stop();
+	});
+
+	it('clamps the terminal size a client asks for (pty request and window-change)', () => {
+		const channel = fakeChannel();
+		const gate = new OutputGate(channel as unknown as ServerChannel, fakeSocket() as unknown as net.Socket, () => {});
+		const terminal = new Terminal(channel as unknown as ServerChannel, gate, {columns: 100_000, rows: 100_000}, 0);
+		assert.deepEqual([terminal.stdout.columns, terminal.stdout.rows], [1000, 500]);
+		terminal.resize(120, 40);
+		assert.deepEqual([terminal.stdout.columns, terminal.stdout.rows], [120, 40]);
+		terminal.resize(100_000, 100_000);
+		assert.ok(terminal.stdout.columns <= 1000 && terminal.stdout.rows <= 500, `${terminal.stdout.columns}x${terminal.stdout.rows}`);
+		terminal.resize(0, Number.NaN);
+		assert.deepEqual([terminal.stdout.columns, terminal.stdout.rows], [1000, 500], 'nonsense keeps the size it had');
 		gate.stop();
 	});
 

@@ -16,6 +16,7 @@ import type {Registry} from '../registry.js';
 import {ensureHostKey, fingerprintOf} from './host-key.js';
 import {apiEndpoint, ConsoleCredentials, ensureConsoleIdentity, SessionClient} from './identity.js';
 import {resolveForward} from './forward.js';
+import {clampSize} from './terminal.js';
 import {type Connection, runDashboardSession, runExecSession, type SessionContext} from './session.js';
 
 export interface ConsoleOptions {
@@ -50,6 +51,8 @@ const loginGraceMs = 30_000;
 /** Connections not yet logged in, per address and in all. */
 const unauthenticatedPerAddress = 10;
 const unauthenticatedTotal = 100;
+/** A session's window-changes are applied at most this often. */
+const windowChangeMs = 100;
 
 /** Failed logins per source address, forgotten after the window. */
 class FailureLimiter {
@@ -206,12 +209,25 @@ export class SshConsole {
 			const env: Record<string, string> = {};
 			let resize: ((columns: number, rows: number) => void) | undefined;
 			session.on('pty', (ok, _no, info) => {
-				pty = {columns: info.cols || 80, rows: info.rows || 24, term: info.term};
+				pty = {...clampSize(info.cols, info.rows), term: info.term};
 				ok?.();
 			});
-			session.on('window-change', (ok, _no, info) => {
-				if (pty) pty = {...pty, columns: info.cols || pty.columns, rows: info.rows || pty.rows};
+			// Each resize redraws the whole screen: a flood of window-changes is taken at most every windowChangeMs, the last size winning.
+			let resizeTimer: NodeJS.Timeout | undefined;
+			let lastResize = 0;
+			const applyResize = () => {
+				resizeTimer = undefined;
+				lastResize = Date.now();
 				if (pty) resize?.(pty.columns, pty.rows);
+			};
+			session.once('close', () => clearTimeout(resizeTimer));
+			session.on('window-change', (ok, _no, info) => {
+				if (pty) pty = {...pty, ...clampSize(info.cols, info.rows, pty)};
+				if (!resizeTimer) {
+					const wait = lastResize + windowChangeMs - Date.now();
+					if (wait <= 0) applyResize();
+					else resizeTimer = setTimeout(applyResize, wait).unref();
+				}
 				ok?.();
 			});
 			// LANG, NO_COLOR, COLORTERM and the like; kept small, as a client chooses what it sends.

@@ -96,6 +96,16 @@ export const softLimit = 256 * 1024;
 export const hardLimit = 16 * 1024 * 1024;
 export const stallSeconds = 15;
 
+/** The largest terminal a session may say it has (a frame is drawn for the whole of it: 100000x100000 ran the engine out of memory). */
+export const maxColumns = 1000;
+export const maxRows = 500;
+
+/** A terminal size from a client (pty request, window-change): whole numbers within 1..maxColumns and 1..maxRows, `fallback` for 0 or nonsense. */
+export function clampSize(columns: number, rows: number, fallback = {columns: 80, rows: 24}): {columns: number; rows: number} {
+	const clamp = (n: number, max: number, otherwise: number) => (Number.isFinite(n) && n >= 1 ? Math.min(Math.floor(n), max) : otherwise);
+	return {columns: clamp(columns, maxColumns, fallback.columns), rows: clamp(rows, maxRows, fallback.rows)};
+}
+
 /**
  * Writes to a channel with the engine's memory bounded. What waits is the
  * channel's buffer (the client's SSH window is full) plus the socket's (TCP
@@ -169,8 +179,7 @@ export class TerminalOutput extends Writable {
 
 	constructor(private readonly gate: OutputGate, size: {columns: number; rows: number}, private readonly depth: ColorDepth) {
 		super({decodeStrings: false});
-		this.columns = size.columns;
-		this.rows = size.rows;
+		({columns: this.columns, rows: this.rows} = clampSize(size.columns, size.rows));
 	}
 
 	override _write(chunk: string | Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -222,7 +231,8 @@ export class Terminal {
 		channel.once('end', () => this.stdin.end());
 	}
 
-	resize(columns: number, rows: number): void {
+	resize(wantColumns: number, wantRows: number): void {
+		const {columns, rows} = clampSize(wantColumns, wantRows, this.stdout);
 		if (columns === this.stdout.columns && rows === this.stdout.rows) return;
 		this.stdout.columns = columns;
 		this.stdout.rows = rows;

@@ -43,6 +43,7 @@ export function openExec(url: string, options: ExecOptions, headers: Record<stri
 				write: data => {
 					if (ws.readyState === ws.OPEN) ws.send(frame(channel.stdin, typeof data === 'string' ? Buffer.from(data) : data));
 				},
+				pending: () => ws.bufferedAmount,
 				closeStdin: () => {
 					// v4 has no way to close stdin alone; the process sees EOF when the stream ends.
 					if (v5 && ws.readyState === ws.OPEN) ws.send(Buffer.from([channel.close, channel.stdin]));

@@ -72,6 +72,8 @@ export interface ExecOptions {
 /** A command running in a container, streamed from the engine (pods/exec). */
 export interface ExecSession {
 	write(data: Buffer | string): void;
+	/** Bytes written to stdin and not sent yet (a caller with more to write waits while this is large). */
+	pending?(): number;
 	closeStdin(): void;
 	resize(cols: number, rows: number): void;
 	close(): void;

@@ -113,6 +113,40 @@ describe('the SSH console, unit by unit', () => {
 		gate.stop();
 	});
 
+	it('pauses the channel while the terminal\'s reader (or a program on it) holds back keys, and resumes once they are taken', async () => {
+		const channel = fakeChannel();
+		const gate = new OutputGate(channel as unknown as ServerChannel, fakeSocket() as unknown as net.Socket, () => {});
+		const terminal = new Terminal(channel as unknown as ServerChannel, gate, {columns: 80, rows: 24}, 0);
+		const chunk = Buffer.alloc(16 * 1024, 'k');
+		// A client sends while nobody reads stdin: it gets to send only until the channel is paused.
+		let sent = 0;
+		while (!channel.paused && sent < 1000) {
+			channel.emit('data', chunk);
+			sent++;
+		}
+		assert.ok(channel.paused, `the channel paused (${sent} chunks sent)`);
+		const held = () => terminal.stdin.writableLength + terminal.stdin.readableLength;
+		assert.ok(held() <= 256 * 1024, `stdin holds ${held()} bytes`);
+		terminal.stdin.resume();
+		await new Promise(r => setTimeout(r, 100));
+		assert.equal(channel.paused, false, 'resumed once stdin was read');
+		// A program (the pod shell) that has not sent its keys on holds the channel back the same way.
+		let pending = 0;
+		const screen = terminal.takeOver(data => (pending += data.length), () => pending);
+		sent = 0;
+		while (!channel.paused && sent < 1000) {
+			channel.emit('data', chunk);
+			sent++;
+		}
+		assert.ok(channel.paused && pending <= 256 * 1024, `paused with ${pending} bytes pending`);
+		pending = 0;
+		await new Promise(r => setTimeout(r, 100));
+		assert.equal(channel.paused, false, 'resumed once the program sent them');
+		screen.release();
+		channel.destroy();
+		gate.stop();
+	});
+
 	it('splits a command line as sh does', () => {
 		assert.deepEqual(splitCommandLine('get pods -n dev1'), ['get', 'pods', '-n', 'dev1']);
 		assert.deepEqual(splitCommandLine(`exec web -- sh -c 'echo "a b"; echo c'`), ['exec', 'web', '--', 'sh', '-c', 'echo "a b"; echo c']);

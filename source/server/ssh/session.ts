@@ -139,7 +139,8 @@ export async function runDashboardSession(ctx: SessionContext, channel: ssh2.Ser
 /** `s` on a pod: `sh` in its container on this terminal (the dashboard's frames wait), back to the dashboard when it exits. */
 async function podShell(terminal: Terminal, client: SessionClient, pod: KubeObject, container: string): Promise<number> {
 	let exec: Awaited<ReturnType<NonNullable<SessionClient['exec']>>> | undefined;
-	const screen = terminal.takeOver(data => exec?.write(data));
+	// What the pod's stream has not sent yet holds the channel back (Terminal pauses it), so keys do not pile up in the engine.
+	const screen = terminal.takeOver(data => exec?.write(data), () => exec?.pending?.() ?? 0);
 	// Clear the screen and show the cursor for the shell; hide it again for the dashboard after.
 	screen.write('\u001B[2J\u001B[H\u001B[?25h');
 	const resize = () => exec?.resize(terminal.stdout.columns, terminal.stdout.rows);

@@ -218,17 +218,52 @@ export class TerminalInput extends PassThrough {
 	}
 }
 
-/** A session's terminal: the streams, its size, and a way for a program to take it over for a while. */
+/** Keys a program on the terminal may have waiting (unsent to the pod) before the channel is paused. */
+export const inputLimit = 64 * 1024;
+
+/**
+ * A session's terminal: the streams, its size, and a way for a program to take it over for a while.
+ * Keys are taken with backpressure: while stdin (or the program) holds more than it has read,
+ * the channel is paused, so ssh2 stops opening the client's window and the client waits.
+ */
 export class Terminal {
 	readonly stdout: TerminalOutput;
 	readonly stdin = new TerminalInput();
-	/** Where keys go while a program owns the terminal. */
-	private takenBy?: (data: Buffer) => void;
+	/** Where keys go while a program owns the terminal, and how much of them it has not sent on yet. */
+	private takenBy?: {keys(data: Buffer): void; pending(): number};
+	private paused = false;
+	private poll?: NodeJS.Timeout;
 
-	constructor(channel: ServerChannel, private readonly gate: OutputGate, size: {columns: number; rows: number}, depth: ColorDepth) {
+	constructor(private readonly channel: ServerChannel, private readonly gate: OutputGate, size: {columns: number; rows: number}, depth: ColorDepth) {
 		this.stdout = new TerminalOutput(gate, size, depth);
-		channel.on('data', (data: Buffer) => (this.takenBy ? this.takenBy(data) : this.stdin.write(data)));
+		channel.on('data', (data: Buffer) => this.input(data));
 		channel.once('end', () => this.stdin.end());
+		channel.once('close', () => clearInterval(this.poll));
+	}
+
+	private input(data: Buffer): void {
+		const program = this.takenBy;
+		if (program) {
+			program.keys(data);
+			if (program.pending() > inputLimit) this.pauseUntil(() => this.takenBy !== program || program.pending() <= inputLimit);
+		} else if (!this.stdin.write(data)) {
+			this.pauseUntil(() => this.stdin.writableLength === 0);
+		}
+	}
+
+	/** Pause the channel until `ready`, checked every 20 ms (a pod's WebSocket has no drain event of its own). */
+	private pauseUntil(ready: () => boolean): void {
+		if (this.paused) return;
+		this.paused = true;
+		this.channel.pause();
+		this.poll = setInterval(() => this.resumeIf(ready), 20).unref();
+	}
+
+	private resumeIf(ready: () => boolean): void {
+		if (!this.paused || !ready()) return;
+		this.paused = false;
+		clearInterval(this.poll);
+		this.channel.resume();
 	}
 
 	resize(wantColumns: number, wantRows: number): void {
@@ -243,8 +278,8 @@ export class Terminal {
 	 * Give the terminal to a program until `release`: its keys go to `onKeys`, its output is written
 	 * as it is (a pod's pty translates its own newlines), and the dashboard's frames are dropped.
 	 */
-	takeOver(onKeys: (data: Buffer) => void): {write(data: Buffer | string): void; release(): void} {
-		this.takenBy = onKeys;
+	takeOver(onKeys: (data: Buffer) => void, pending: () => number = () => 0): {write(data: Buffer | string): void; release(): void} {
+		this.takenBy = {keys: onKeys, pending};
 		this.stdout.muted = true;
 		return {
 			write: data => this.gate.write(data),

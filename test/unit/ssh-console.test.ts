@@ -9,6 +9,7 @@ import type {ServerChannel} from 'ssh2';
 import {splitCommandLine} from '../../source/server/ssh/commands.js';
 import {parseListen} from '../../source/server/ssh/console.js';
 import {parseForwardHost} from '../../source/server/ssh/forward.js';
+import {ChannelOutput, finish, runExecSession, type SessionContext} from '../../source/server/ssh/session.js';
 import {colorDepthOf, downgradeColors, OutputGate, softLimit, Terminal} from '../../source/server/ssh/terminal.js';
 
 /** A channel as the session code sees one: written to, drained, paused and resumed, closed. */
@@ -41,7 +42,11 @@ class FakeChannel extends EventEmitter {
 		return this;
 	}
 
-	exit(): void {}
+	exit(_code?: number): void {}
+
+	pipe<T>(destination: T): T {
+		return destination;
+	}
 
 	end(): void {
 		this.writable = false;
@@ -145,6 +150,61 @@ describe('the SSH console, unit by unit', () => {
 		screen.release();
 		channel.destroy();
 		gate.stop();
+	});
+
+	it('honours the channel\'s backpressure for a command\'s output, stderr included, counting what waits', async () => {
+		const channel = fakeChannel();
+		const gate = new OutputGate(channel as unknown as ServerChannel, fakeSocket() as unknown as net.Socket, () => {});
+		const stdout = new ChannelOutput(gate, false);
+		const stderr = new ChannelOutput(gate, false, true);
+		channel.accept = false;
+		stdout.write('first');
+		stdout.write('x'.repeat(1000));
+		await new Promise(r => setImmediate(r));
+		assert.deepEqual(channel.written, ['first'], 'nothing more is written until the channel drains');
+		assert.ok(gate.waiting() >= 1000 + 'first'.length, `the gate counts what waits in the command\'s stream (${gate.waiting()})`);
+		stderr.write('oops\n');
+		assert.deepEqual(channel.stderr.written, ['oops\n'], 'stderr goes through the gate to the channel\'s stderr');
+		channel.accept = true;
+		channel.writableLength = 0;
+		channel.emit('drain');
+		await new Promise(r => setImmediate(r));
+		assert.deepEqual(channel.written, ['first', 'x'.repeat(1000)]);
+		channel.destroy();
+	});
+
+	it('drops a finished command\'s unread output and closes the channel after a timeout', async () => {
+		const channel = fakeChannel();
+		let exited: number | undefined;
+		channel.exit = (code: number) => void (exited = code);
+		channel.writableLength = 10_000;
+		finish(channel as unknown as ServerChannel, 0, () => channel.writableLength, 50);
+		await new Promise(r => setTimeout(r, 150));
+		assert.ok(channel.destroyed, 'the channel is destroyed once the client has not read for the timeout');
+		assert.equal(exited, undefined);
+		// One that reads gets its exit status.
+		const reader = fakeChannel();
+		reader.exit = (code: number) => void (exited = code);
+		reader.writableLength = 10_000;
+		finish(reader as unknown as ServerChannel, 3, () => reader.writableLength, 5_000);
+		reader.writableLength = 0;
+		reader.emit('drain');
+		assert.equal(exited, 3);
+		assert.equal(reader.destroyed, false);
+	});
+
+	it('closes an exec session whose output is left unread after the command ends', async () => {
+		const channel = fakeChannel();
+		channel.accept = false;
+		let ended = false;
+		const conn = {client: {end: () => (ended = true)}, socket: fakeSocket(), address: '127.0.0.1:1', user: {name: 'alice', groups: []}, cleanups: new Set<() => void>()};
+		const ctx = {conn, home: '/nonexistent', listenPort: 22, log() {}, audit() {}, client: () => ({release() {}}), finishTimeoutMs: 100} as unknown as SessionContext;
+		await runExecSession(ctx, channel as unknown as ServerChannel, 'help', undefined, {}, () => {});
+		assert.equal(channel.destroyed, false, 'the help text waits for the client a while');
+		await new Promise(r => setTimeout(r, 300));
+		assert.ok(channel.destroyed, 'then is dropped with the channel');
+		assert.equal(conn.cleanups.size, 0);
+		assert.equal(ended, false);
 	});
 
 	it('splits a command line as sh does', () => {

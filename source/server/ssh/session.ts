@@ -36,6 +36,8 @@ export interface SessionContext {
 	/** A new client acting as the connection's user. */
 	client(): SessionClient;
 	audit(what: string, phase: 'start' | 'end', extra?: Record<string, string>, started?: Date): void;
+	/** How long a finished session's unread output may wait (finishTimeoutMs unless a test says). */
+	finishTimeoutMs?: number;
 }
 
 type Pty = {columns: number; rows: number; term: string} | undefined;
@@ -62,8 +64,15 @@ function loadUi(): Promise<typeof import('../../ui/run.js')> {
 	})());
 }
 
-/** Ends a channel with an exit status, once what was written has gone out. */
-function finish(channel: ssh2.ServerChannel, code: number): void {
+/** How long output may wait for a client after its session ended before it is dropped and the channel closed. */
+export const finishTimeoutMs = 15_000;
+
+/**
+ * Ends a channel with an exit status once what was written has gone out (`waiting`: what the
+ * session's gate still holds); a client that does not read it within `timeoutMs` has the
+ * channel destroyed, and what waited dropped, rather than held for ever.
+ */
+export function finish(channel: ssh2.ServerChannel, code: number, waiting: () => number = () => channel.writableLength, timeoutMs = finishTimeoutMs): void {
 	if (channel.destroyed || !channel.writable) return;
 	const done = () => {
 		try {
@@ -73,8 +82,29 @@ function finish(channel: ssh2.ServerChannel, code: number): void {
 			// Closed meanwhile.
 		}
 	};
-	if (channel.writableLength > 0) channel.once('drain', done);
-	else done();
+	if (waiting() === 0) return done();
+	const started = Date.now();
+	// Checked on each drain and every 50 ms: what waits may be in the gate's sources as well as the channel.
+	const check = () => {
+		if (channel.destroyed) return stop();
+		if (waiting() === 0) {
+			stop();
+			done();
+		} else if (Date.now() - started >= timeoutMs) {
+			stop();
+			channel.destroy();
+		}
+	};
+	const poll = setInterval(check, 50).unref();
+	const deadline = setTimeout(check, timeoutMs).unref();
+	const stop = () => {
+		clearInterval(poll);
+		clearTimeout(deadline);
+		channel.off('drain', check);
+		channel.off('close', stop);
+	};
+	channel.on('drain', check);
+	channel.once('close', stop);
 }
 
 /** The namespace a user starts in: the last one they used, else, unless they may list every namespace, the first they are bound in. */
@@ -120,7 +150,6 @@ export async function runDashboardSession(ctx: SessionContext, channel: ssh2.Ser
 		conn.cleanups.delete(release);
 		dashboard?.unmount();
 		client.release();
-		gate.stop();
 		ctx.audit('dashboard', 'end', {}, started);
 	};
 	conn.cleanups.add(release);
@@ -133,7 +162,7 @@ export async function runDashboardSession(ctx: SessionContext, channel: ssh2.Ser
 	dashboard = renderDashboard(client, {namespace: prefs.lastNamespace(client.description) ? undefined : namespace, prefs, remote, theme: env.NO_COLOR ? 'no-color' : undefined}, streams);
 	await dashboard.exited.catch(error => ctx.log(`ssh: ${user.name}'s dashboard ended: ${(error as Error).message}`));
 	release();
-	finish(channel, 0);
+	finish(channel, 0, () => gate.waiting(), ctx.finishTimeoutMs);
 }
 
 /** `s` on a pod: `sh` in its container on this terminal (the dashboard's frames wait), back to the dashboard when it exits. */
@@ -159,10 +188,15 @@ async function podShell(terminal: Terminal, client: SessionClient, pod: KubeObje
 	}
 }
 
-/** A writable that puts what commands print on the channel, bounded by the gate, with a terminal's newlines under a pty. */
-class ChannelOutput extends Writable {
-	constructor(private readonly gate: OutputGate, private readonly pty: boolean, readonly columns = 80, readonly rows = 24) {
+/**
+ * A writable that puts what commands print on the channel (or its stderr), through the gate, with a
+ * terminal's newlines under a pty. It honours the channel's backpressure: a write the channel cannot
+ * take yet is called back on drain, so what a command writes meanwhile waits here, counted by the gate.
+ */
+export class ChannelOutput extends Writable {
+	constructor(private readonly gate: OutputGate, private readonly pty: boolean, private readonly stderr = false, readonly columns = 80, readonly rows = 24) {
 		super({decodeStrings: false});
+		gate.track(this);
 	}
 
 	get isTTY(): boolean {
@@ -170,8 +204,9 @@ class ChannelOutput extends Writable {
 	}
 
 	override _write(chunk: string | Buffer, _encoding: BufferEncoding, callback: () => void): void {
-		this.gate.write(this.pty ? (typeof chunk === 'string' ? chunk : chunk.toString('utf8')).replace(/\r?\n/g, '\r\n') : chunk);
-		callback();
+		const data = this.pty ? (typeof chunk === 'string' ? chunk : chunk.toString('utf8')).replace(/\r?\n/g, '\r\n') : chunk;
+		if (this.gate.write(data, false, this.stderr)) callback();
+		else this.gate.whenDrained(callback, this.stderr);
 	}
 }
 
@@ -198,7 +233,7 @@ export async function runExecSession(ctx: SessionContext, channel: ssh2.ServerCh
 		// Its own stream, not the channel: a reader that finishes (for await, as -f - reads) destroys what it read.
 		const stdin = new PassThrough();
 		channel.pipe(stdin);
-		io = {stdout: new ChannelOutput(gate, false), stderr: channel.stderr, stdin, env: baseEnv};
+		io = {stdout: new ChannelOutput(gate, false), stderr: new ChannelOutput(gate, false, true), stdin, env: baseEnv};
 	}
 	let closed = false;
 	const release = () => {
@@ -206,7 +241,7 @@ export async function runExecSession(ctx: SessionContext, channel: ssh2.ServerCh
 		closed = true;
 		conn.cleanups.delete(release);
 		client.release();
-		gate.stop();
+		// The gate goes on until the channel closes (it stops itself then): output left unread after the command is still watched.
 	};
 	conn.cleanups.add(release);
 	channel.once('close', release);
@@ -216,6 +251,6 @@ export async function runExecSession(ctx: SessionContext, channel: ssh2.ServerCh
 	} finally {
 		ctx.audit(`exec ${command.slice(0, 200)}`, 'end', {exitCode: String(code)}, started);
 		release();
-		finish(channel, code);
+		finish(channel, code, () => gate.waiting(), ctx.finishTimeoutMs);
 	}
 }

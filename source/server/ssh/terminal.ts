@@ -132,17 +132,40 @@ export class OutputGate {
 		});
 	}
 
-	waiting(): number {
-		return this.channel.writableLength + this.socket.writableLength;
+	/** Streams whose own buffers hold output for this channel (a command's stdout and stderr), counted as waiting. */
+	private readonly sources = new Set<{writableLength: number}>();
+
+	track(source: {writableLength: number}): void {
+		this.sources.add(source);
 	}
 
-	write(data: string | Buffer, frame = false): void {
-		if (this.channel.destroyed || !this.channel.writable) return;
+	waiting(): number {
+		let n = this.channel.writableLength + (this.channel.stderr?.writableLength ?? 0) + this.socket.writableLength;
+		for (const source of this.sources) n += source.writableLength;
+		return n;
+	}
+
+	/** Writes to the channel (or its stderr); false when its buffer is full and the writer should wait for whenDrained. */
+	write(data: string | Buffer, frame = false, stderr = false): boolean {
+		if (this.channel.destroyed || !this.channel.writable) return true;
 		if (frame && (this.held !== undefined || this.waiting() > softLimit)) {
 			this.held = data;
-			return;
+			return true;
 		}
-		this.channel.write(data);
+		return (stderr ? this.channel.stderr : this.channel).write(data);
+	}
+
+	/** Calls `then` once the channel (or its stderr) has drained, or has closed and will take nothing more. */
+	whenDrained(then: () => void, stderr = false): void {
+		const target = stderr ? this.channel.stderr : this.channel;
+		const done = () => {
+			target.off('drain', done);
+			this.channel.off('close', done);
+			then();
+		};
+		if (this.channel.destroyed) return then();
+		target.on('drain', done);
+		this.channel.on('close', done);
 	}
 
 	private flush(): void {

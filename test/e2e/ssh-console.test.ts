@@ -83,6 +83,23 @@ describe('the SSH ops console, with OpenSSH', {skip: !hasTools && 'tmux, ssh or 
 		server.open(name, `SSH_AUTH_SOCK= ${argv}`, columns, rows);
 	};
 	const kd = (args: string[], input?: string) => runCli(args, {home, input});
+	/** ssh2's client logged in as a user with their key (what OpenSSH cannot be made to do: open channels at will, drop mid-setup). */
+	const connectAs = (user: string, keyName = user) => new Promise<ssh2.Client>((resolve, reject) => {
+		const client = new ssh2.Client();
+		client.once('ready', () => {
+			client.off('error', reject);
+			client.on('error', () => {});
+			resolve(client);
+		}).once('error', reject);
+		client.connect({host: '127.0.0.1', port: engine.port, username: user, privateKey: fs.readFileSync(key(keyName)), hostVerifier: () => true});
+	});
+	const execOn = (client: ssh2.Client, command: string) => new Promise<ssh2.ClientChannel>((resolve, reject) => client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel))));
+	const outputOf = (channel: ssh2.ClientChannel) => new Promise<string>(resolve => {
+		let out = '';
+		channel.on('data', (d: Buffer) => (out += d));
+		channel.stderr.on('data', (d: Buffer) => (out += d));
+		channel.once('close', () => resolve(out));
+	});
 	const engineFds = () => fs.readdirSync(`/proc/${engine.child.pid}/fd`).length;
 
 	before(async () => {
@@ -204,6 +221,37 @@ describe('the SSH ops console, with OpenSSH', {skip: !hasTools && 'tmux, ssh or 
 		const r = await ssh('alice', ['version']);
 		assert.equal(r.code, 0, r.stderr);
 		assert.match(r.stdout, /Server Version: v1\./);
+	});
+
+	it('refuses an 11th session channel open at once on one connection', {timeout: 30_000}, async () => {
+		const client = await connectAs('alice');
+		try {
+			// Closed sessions do not count: twelve one after the other all run.
+			for (let i = 0; i < 12; i++) assert.match(await outputOf(await execOn(client, 'version')), /Server Version: v1\./);
+			// `apply -f -` reads stdin until it ends: each channel stays open, holding nothing but itself.
+			for (let i = 0; i < 10; i++) await execOn(client, 'apply -n dev1 -f -');
+			await assert.rejects(execOn(client, 'version'), /open failure/i);
+			assert.match(engine.output(), /ssh: alice from 127\.0\.0\.1:\d+: session refused: 10 are open on this connection/);
+		} finally {
+			client.end();
+		}
+	});
+
+	it('leaves no connection to the pod behind when clients drop while their forwards are being set up', {timeout: 60_000}, async () => {
+		const pod = (await kd(['get', 'pods', '-n', 'dev1', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout.trim();
+		await new Promise(r => setTimeout(r, 500));
+		const before = engineFds();
+		for (let batch = 0; batch < 12; batch++) {
+			await Promise.all(Array.from({length: 5}, async (_, i) => {
+				const client = await connectAs('alice');
+				client.forwardOut('127.0.0.1', 10_000, `${pod}.dev1.pod`, 8080, () => {});
+				await new Promise(r => setTimeout(r, (batch * 5 + i) * 7 % 41));
+				const closed = new Promise<void>(r => client.once('close', () => r()));
+				client.end();
+				await closed;
+			}));
+		}
+		await eventually(() => engineFds() <= before + 2, `the engine to hold no forward (fds ${engineFds()}, ${before} before)`, 15_000);
 	});
 
 	it('gives alice her own dashboard in dev1, where she scales, and nothing outside it', async () => {

@@ -51,6 +51,12 @@ const loginGraceMs = 30_000;
 /** Connections not yet logged in, per address and in all. */
 const unauthenticatedPerAddress = 10;
 const unauthenticatedTotal = 100;
+/** Session channels open at once per connection (sshd's MaxSessions), forwards per connection, connections per user. */
+export const sessionsPerConnection = 10;
+export const forwardsPerConnection = 32;
+export const connectionsPerUser = 32;
+/** Time for a forward's connection to its pod. */
+const forwardConnectMs = 10_000;
 /** A session's window-changes are applied at most this often. */
 const windowChangeMs = 100;
 
@@ -176,6 +182,11 @@ export class SshConsole {
 				fail(ctx.username, `a bad signature for ${fingerprintOf(ctx.key.data)}`);
 				return ctx.reject(['publickey']);
 			}
+			if ([...this.connections].filter(c => c.user?.name === record.name && !c.closed).length >= connectionsPerUser) {
+				log(`ssh: refused ${JSON.stringify(ctx.username)} from ${address}: ${connectionsPerUser} connections of this user are open`);
+				ctx.reject(['publickey']);
+				return void client.end();
+			}
 			conn.user = {name: record.name, groups: record.groups};
 			ctx.accept();
 		});
@@ -185,6 +196,7 @@ export class SshConsole {
 			this.serve(conn);
 		});
 		client.on('close', () => {
+			conn.closed = true;
 			for (const cleanup of conn.cleanups) cleanup();
 			conn.cleanups.clear();
 			this.connections.delete(conn);
@@ -203,8 +215,14 @@ export class SshConsole {
 	private serve(conn: Connection): void {
 		const {client} = conn;
 		const ctx = this.context(conn);
-		client.on('session', accept => {
+		client.on('session', (accept, reject) => {
+			if ((conn.sessions ?? 0) >= sessionsPerConnection) {
+				this.options.log(`ssh: ${conn.user!.name} from ${conn.address}: session refused: ${sessionsPerConnection} are open on this connection`);
+				return reject();
+			}
 			const session = accept();
+			conn.sessions = (conn.sessions ?? 0) + 1;
+			session.once('close', () => void (conn.sessions = (conn.sessions ?? 1) - 1));
 			let pty: {columns: number; rows: number; term: string} | undefined;
 			const env: Record<string, string> = {};
 			let resize: ((columns: number, rows: number) => void) | undefined;
@@ -252,38 +270,82 @@ export class SshConsole {
 		client.on('request', (_accept, reject) => reject?.());
 	}
 
-	/** A direct-tcpip channel (ssh -L): resolved and checked as the user, then piped to the pod. */
-	private async forward(conn: Connection, ctx: SessionContext, accept: () => ssh2.ServerChannel, reject: () => void, info: ssh2.TcpipRequestInfo): Promise<void> {
+	/**
+	 * A direct-tcpip channel (ssh -L): resolved and checked as the user, then piped to the pod. The
+	 * upstream socket is the connection's from the start (its cleanups destroy it), so a client that
+	 * drops while the forward is resolved or connected leaves nothing open.
+	 */
+	private async forward(conn: Connection, ctx: SessionContext, accept: () => ssh2.ServerChannel | undefined, reject: () => void, info: ssh2.TcpipRequestInfo): Promise<void> {
 		const where = `${info.destIP}:${info.destPort}`;
+		const refuse = () => {
+			try {
+				reject();
+			} catch {
+				// The connection went meanwhile.
+			}
+		};
+		if (conn.closed) return refuse();
+		if ((conn.forwards ?? 0) >= forwardsPerConnection) {
+			this.options.log(`ssh: ${conn.user!.name} from ${conn.address}: port-forward to ${where} refused: ${forwardsPerConnection} are open on this connection`);
+			return refuse();
+		}
+		conn.forwards = (conn.forwards ?? 0) + 1;
+		let upstream: net.Socket | undefined;
+		let released = false;
+		const abandon = () => upstream?.destroy();
+		conn.cleanups.add(abandon);
+		/** The forward is over (refused, failed, or its channel closed): it no longer counts. */
+		const done = () => {
+			if (released) return;
+			released = true;
+			conn.cleanups.delete(abandon);
+			conn.forwards = (conn.forwards ?? 1) - 1;
+		};
 		const client = ctx.client();
 		let target: {host: string; port: number; target: string};
 		try {
 			target = await resolveForward(client, info.destIP, info.destPort);
 		} catch (error) {
+			done();
 			this.options.log(`ssh: ${conn.user!.name} from ${conn.address}: port-forward to ${where} refused: ${(error as Error).message}`);
 			this.audit(conn, `direct-tcpip ${where}`, 'refused', {reason: (error as Error).message});
-			return reject();
+			return refuse();
 		} finally {
 			client.release();
 		}
-		const upstream = net.connect(target.port, target.host);
-		upstream.once('error', () => reject());
-		upstream.once('connect', () => {
-			upstream.removeAllListeners('error');
-			const channel = accept();
+		if (conn.closed) {
+			done();
+			return refuse();
+		}
+		const socket = (upstream = net.connect(target.port, target.host));
+		const timer = setTimeout(() => socket.destroy(new Error(`no connection to ${target.target} within ${forwardConnectMs / 1000} s`)), forwardConnectMs).unref();
+		socket.once('error', () => {
+			clearTimeout(timer);
+			done();
+			refuse();
+		});
+		socket.once('connect', () => {
+			clearTimeout(timer);
+			socket.removeAllListeners('error');
+			const channel = conn.closed || conn.socket.destroyed ? undefined : accept();
+			if (!channel) {
+				socket.destroy();
+				return done();
+			}
 			const started = new Date();
 			this.audit(conn, `direct-tcpip ${where} -> ${target.target}`, 'start');
 			const close = () => {
-				upstream.destroy();
+				socket.destroy();
 				channel.destroy();
 			};
 			conn.cleanups.add(close);
-			upstream.on('error', close);
+			socket.on('error', close);
 			channel.on('error', close);
-			upstream.pipe(channel).pipe(upstream);
+			socket.pipe(channel).pipe(socket);
 			channel.once('close', () => {
 				close();
 				conn.cleanups.delete(close);
+				done();
 				this.audit(conn, `direct-tcpip ${where} -> ${target.target}`, 'end', {}, started);
 			});
 		});

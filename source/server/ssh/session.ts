@@ -26,6 +26,11 @@ export interface Connection {
 	address: string;
 	user?: ConsoleUser;
 	cleanups: Set<() => void>;
+	/** Set when the connection has closed: work still under way (a forward being set up) gives up. */
+	closed?: boolean;
+	/** Session channels and forwards open now (capped per connection). */
+	sessions?: number;
+	forwards?: number;
 }
 
 export interface SessionContext {

@@ -85,13 +85,14 @@ async function remove(ctx: CommandContext, name: string): Promise<number> {
 
 export const usersCommand: Command = {
 	name: 'users',
-	summary: 'Manage the engine\'s users: add, list, remove, token, add-key',
+	summary: 'Manage the engine\'s users: add, list, remove, token, add-key, remove-key',
 	usage: [
 		'kubedeck users add NAME [--namespace NS [--role view|edit|admin]] [--group G]... [--ssh-key FILE]... [--pod-security baseline|restricted|privileged]',
 		'kubedeck users list',
 		'kubedeck users remove NAME',
 		'kubedeck users token NAME      (a new token; the old one stops working)',
 		'kubedeck users add-key NAME FILE',
+		'kubedeck users remove-key NAME FILE   (its SSH connections end)',
 	].join('\n       '),
 	flags: {role: {type: 'string'}, group: {type: 'string', multiple: true}, 'ssh-key': {type: 'string', multiple: true}, 'pod-security': {type: 'string'}},
 	async run(ctx) {
@@ -116,7 +117,14 @@ export const usersCommand: Command = {
 				ctx.out(`user/${name} key added`);
 				return 0;
 			}
+			case 'remove-key': {
+				if (!file) throw new CliError('error: kubedeck users remove-key NAME FILE');
+				const {call} = await engineApi(ctx);
+				await call('POST', `/${encodeURIComponent(needName())}/remove-key`, {key: fs.readFileSync(file, 'utf8')});
+				ctx.out(`user/${name} key removed`);
+				return 0;
+			}
 		}
-		throw new CliError(`error: unknown users command ${JSON.stringify(verb)}: use add, list, remove, token or add-key`);
+		throw new CliError(`error: unknown users command ${JSON.stringify(verb)}: use add, list, remove, token, add-key or remove-key`);
 	},
 };

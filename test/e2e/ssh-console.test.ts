@@ -254,6 +254,29 @@ describe('the SSH ops console, with OpenSSH', {skip: !hasTools && 'tmux, ssh or 
 		await eventually(() => engineFds() <= before + 2, `the engine to hold no forward (fds ${engineFds()}, ${before} before)`, 15_000);
 	});
 
+	it('gives a removed key, or a removed user, no new channel, and ends the connections made with it', {timeout: 60_000}, async () => {
+		for (const args of [['users', 'add', 'carol', '--ssh-key', `${key('stranger')}.pub`], ['users', 'add-key', 'carol', `${key('alice')}.pub`]]) {
+			const r = await kd(args);
+			assert.equal(r.code, 0, r.stderr);
+		}
+		const byStranger = await connectAs('carol', 'stranger');
+		const byAlice = await connectAs('carol', 'alice');
+		const closed = (client: ssh2.Client) => new Promise<void>(r => client.once('close', () => r()));
+		const [aliceClosed, strangerClosed] = [closed(byAlice), closed(byStranger)];
+		assert.match(await outputOf(await execOn(byAlice, 'version')), /Server Version: v1\./);
+		const rk = await kd(['users', 'remove-key', 'carol', `${key('alice')}.pub`]);
+		assert.equal(rk.code, 0, rk.stderr);
+		await assert.rejects(execOn(byAlice, 'version'));
+		await aliceClosed;
+		// The other key is still hers.
+		assert.match(await outputOf(await execOn(byStranger, 'version')), /Server Version: v1\./);
+		const rm = await kd(['users', 'remove', 'carol']);
+		assert.equal(rm.code, 0, rm.stderr);
+		// Ended without opening anything: the console checks its connections.
+		await strangerClosed;
+		assert.match(engine.output(), /ssh: carol from 127\.0\.0\.1:\d+: disconnected: the user or their key was removed/);
+	});
+
 	it('gives alice her own dashboard in dev1, where she scales, and nothing outside it', async () => {
 		openDashboard('alice', 'alice');
 		await until('alice', /kubedeck alice@ssh \(127\.0\.0\.1:\d+\)[^\n]*ns: dev1\s+view: pods\s+● live/, 'alice\'s dashboard on dev1');

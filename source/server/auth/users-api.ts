@@ -8,6 +8,7 @@
 //   POST   /kubedeck/v1/users/NAME/token       a new token (the old one stops working)
 //   POST   /kubedeck/v1/users/NAME/certificate a client certificate and key, with the CA
 //   POST   /kubedeck/v1/users/NAME/keys        {key}: add an SSH public key
+//   POST   /kubedeck/v1/users/NAME/remove-key  {key}: remove one
 import {badRequest, methodNotAllowed, pathNotFound} from '../../api/errors.js';
 import type {ClusterCA} from './ca.js';
 import type {Users} from './users.js';
@@ -50,6 +51,11 @@ export async function serveUsersApi(users: Users, ca: ClusterCA | undefined, met
 			const b = await body();
 			if (typeof b.key !== 'string' || !/^(ssh-|ecdsa-|sk-)\S+ \S+/.test(b.key.trim())) throw badRequest('key must be an SSH public key line (ssh-ed25519 AAAA... comment)');
 			return {code: 200, body: await users.addKey(name, b.key.trim())};
+		}
+		case 'remove-key': {
+			const b = await body();
+			if (typeof b.key !== 'string' || !/^(ssh-|ecdsa-|sk-)\S+ \S+/.test(b.key.trim())) throw badRequest('key must be an SSH public key line (ssh-ed25519 AAAA... comment)');
+			return {code: 200, body: await users.removeKey(name, b.key.trim())};
 		}
 		case 'certificate': {
 			const user = users.get(name);

@@ -120,6 +120,14 @@ export class Users {
 			return tx.delete(userType, '', name).object;
 		});
 	}
+
+	/** Removes an SSH key (matched on its type and data, whatever its comment); the console ends connections made with it. */
+	async removeKey(name: string, key: string): Promise<UserRecord> {
+		const data = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(' ');
+		const current = this.get(name);
+		if (current && !current.sshKeys.some(k => data(k) === data(key))) throw badRequest(`user ${JSON.stringify(name)} has no such SSH key`);
+		return this.change(name, spec => ({...spec, sshKeys: (spec.sshKeys ?? []).filter(k => data(k) !== data(key))}));
+	}
 }
 
 /**

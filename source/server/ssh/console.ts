@@ -57,6 +57,8 @@ export const forwardsPerConnection = 32;
 export const connectionsPerUser = 32;
 /** Time for a forward's connection to its pod. */
 const forwardConnectMs = 10_000;
+/** How often open connections are checked against the users (a removed user or key ends them). */
+const revokeCheckMs = 2_000;
 /** A session's window-changes are applied at most this often. */
 const windowChangeMs = 100;
 
@@ -100,7 +102,13 @@ export class SshConsole {
 		this.ssh = new ssh2.Server({hostKeys: [key.privateKey], ident: 'kubedeck'}, (client, info) => this.accept(client, info));
 		this.ssh.on('error', (error: Error) => options.log(`ssh: ${(error as Error).message}`));
 		this.tcp = net.createServer(socket => this.admit(socket));
+		// Open connections of a removed user or key end within revokeCheckMs, not only when they next open a channel.
+		this.revokeTimer = setInterval(() => {
+			for (const conn of this.connections) this.endIfRevoked(conn);
+		}, revokeCheckMs).unref();
 	}
+
+	private readonly revokeTimer: NodeJS.Timeout;
 
 	static async start(options: ConsoleOptions): Promise<SshConsole> {
 		await ensureConsoleIdentity(options.registry);
@@ -188,6 +196,8 @@ export class SshConsole {
 				return void client.end();
 			}
 			conn.user = {name: record.name, groups: record.groups};
+			conn.uid = record.uid;
+			conn.key = Buffer.from(ctx.key.data);
 			ctx.accept();
 		});
 		client.on('ready', () => {
@@ -203,6 +213,25 @@ export class SshConsole {
 		});
 	}
 
+	/** Whether the user who logged in on `conn` is still there, the same record (uid), with the same key. */
+	private stillAllowed(conn: Connection): boolean {
+		const record = conn.user && this.options.users.get(conn.user.name);
+		if (!record || record.uid !== conn.uid || !conn.key) return false;
+		return record.sshKeys.some(line => {
+			const parsed = ssh2.utils.parseKey(line);
+			const k = Array.isArray(parsed) ? parsed[0] : parsed;
+			return !(k instanceof Error) && k.getPublicSSH().equals(conn.key!);
+		});
+	}
+
+	/** Ends `conn` if its user or key has been removed; true when it did. */
+	private endIfRevoked(conn: Connection): boolean {
+		if (conn.closed || !conn.user || this.stillAllowed(conn)) return false;
+		this.options.log(`ssh: ${conn.user.name} from ${conn.address}: disconnected: the user or their key was removed`);
+		conn.client.end();
+		return true;
+	}
+
 	private context(conn: Connection): SessionContext {
 		const user = conn.user!;
 		return {
@@ -216,6 +245,7 @@ export class SshConsole {
 		const {client} = conn;
 		const ctx = this.context(conn);
 		client.on('session', (accept, reject) => {
+			if (this.endIfRevoked(conn)) return reject();
 			if ((conn.sessions ?? 0) >= sessionsPerConnection) {
 				this.options.log(`ssh: ${conn.user!.name} from ${conn.address}: session refused: ${sessionsPerConnection} are open on this connection`);
 				return reject();
@@ -265,7 +295,7 @@ export class SshConsole {
 			session.on('x11', (_ok, no) => no?.());
 			session.on('auth-agent', (_ok, no) => no?.());
 		});
-		client.on('tcpip', (accept, reject, info) => void this.forward(conn, ctx, accept, reject, info));
+		client.on('tcpip', (accept, reject, info) => (this.endIfRevoked(conn) ? reject() : void this.forward(conn, ctx, accept, reject, info)));
 		// Remote forwards (-R) would listen on the server's machine: refused.
 		client.on('request', (_accept, reject) => reject?.());
 	}
@@ -366,6 +396,7 @@ export class SshConsole {
 
 	/** Stop listening and end every connection (their sessions release what they held). */
 	async stop(): Promise<void> {
+		clearInterval(this.revokeTimer);
 		const closed = new Promise<void>(resolve => this.tcp.close(() => resolve()));
 		for (const conn of this.connections) conn.client.end();
 		for (const socket of this.sockets.values()) socket.destroy();

@@ -26,6 +26,9 @@ export interface Connection {
 	address: string;
 	user?: ConsoleUser;
 	cleanups: Set<() => void>;
+	/** The user record's uid and the key they logged in with: the session's rights last while both are still theirs. */
+	uid?: string;
+	key?: Buffer;
 	/** Set when the connection has closed: work still under way (a forward being set up) gives up. */
 	closed?: boolean;
 	/** Session channels and forwards open now (capped per connection). */

@@ -194,6 +194,24 @@ describe('the SSH ops console, with OpenSSH', {skip: !hasTools && 'tmux, ssh or 
 		assert.match(engine.output(), /ssh: refused "alice" from 127\.0\.0\.1:\d+: unknown key SHA256:/);
 	});
 
+	it('counts a connection\'s unknown keys once against its address, so a client offering several keys first is not locked out', {timeout: 60_000}, async () => {
+		const others = Array.from({length: 4}, () => ssh2.utils.generateKeyPairSync('ed25519').private);
+		for (let i = 0; i < 4; i++) {
+			await new Promise<void>((resolve, reject) => {
+				const client = new ssh2.Client();
+				client.on('error', reject).on('close', () => reject(new Error(`connection ${i + 1} closed before it logged in`))).on('ready', () => {
+					client.end();
+					resolve();
+				});
+				client.connect({host: '127.0.0.1', port: engine.port, username: 'alice', hostVerifier: () => true,
+					authHandler: [...others, fs.readFileSync(key('alice'), 'utf8')].map(k => ({type: 'publickey', username: 'alice', key: k})) as never});
+			});
+		}
+		// Sixteen unknown keys from one address in a minute, and it is not refused.
+		const r = await ssh('alice', ['version']);
+		assert.equal(r.code, 0, r.stderr);
+	});
+
 	it('refuses passwords: only publickey is offered, and a password sent anyway is refused and logged', async () => {
 		const r = await ssh('alice', ['true'], {extra: ['-o', 'PreferredAuthentications=password,keyboard-interactive']});
 		assert.equal(r.code, 255);

@@ -161,11 +161,13 @@ export class SshConsole {
 		const conn: Connection = {client, socket, address, cleanups: new Set()};
 		this.connections.add(conn);
 		let tries = 0;
+		let unknownKeyCounted = false;
 		const log = this.options.log;
-		const fail = (username: string, why: string) => {
+		/** A refused attempt; `penalise` false when it does not count against the address (a further unknown key of the same connection). */
+		const fail = (username: string, why: string, penalise = true) => {
 			tries++;
 			log(`ssh: refused ${JSON.stringify(username)} from ${address}: ${why}`);
-			if (this.limiter.fail(info.ip)) log(`ssh: ${failuresAllowed} failed logins from ${info.ip} within ${failureWindowMs / 1000} s: its connections are refused until the window passes`);
+			if (penalise && this.limiter.fail(info.ip)) log(`ssh: ${failuresAllowed} failed logins from ${info.ip} within ${failureWindowMs / 1000} s: its connections are refused until the window passes`);
 			if (tries >= triesPerConnection || this.limiter.blocked(info.ip)) client.end();
 		};
 		// Malformed traffic ends its own connection (ssh2 reports it here), never the server.
@@ -181,7 +183,10 @@ export class SshConsole {
 				.find((k): k is ssh2.ParsedKey => !(k instanceof Error) && k.getPublicSSH().equals(ctx.key.data));
 			if (!record || !key) {
 				// The same answer whether the user or the key is unknown: which names exist is not told.
-				fail(ctx.username, `unknown key ${fingerprintOf(ctx.key.data)}`);
+				// A client offers the keys it has in turn (an agent may hold several): one unknown key per connection counts against
+				// the address, so a user with many keys is not locked out; bad signatures and other methods all count.
+				fail(ctx.username, `unknown key ${fingerprintOf(ctx.key.data)}`, !unknownKeyCounted);
+				unknownKeyCounted = true;
 				return ctx.reject(['publickey']);
 			}
 			// Without a signature the client only asks whether this key would do: it signs next.

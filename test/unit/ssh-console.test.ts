@@ -3,12 +3,16 @@
 // split as sh splits them, forward targets and listen addresses.
 import assert from 'node:assert/strict';
 import {EventEmitter} from 'node:events';
+import fs from 'node:fs';
 import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import {describe, it} from 'node:test';
 import type {ServerChannel} from 'ssh2';
 import {splitCommandLine} from '../../source/server/ssh/commands.js';
 import {parseListen} from '../../source/server/ssh/console.js';
 import {parseForwardHost} from '../../source/server/ssh/forward.js';
+import {ensureHostKey, hostKeyPath} from '../../source/server/ssh/host-key.js';
 import {ChannelOutput, finish, runExecSession, type SessionContext} from '../../source/server/ssh/session.js';
 import {colorDepthOf, downgradeColors, OutputGate, softLimit, Terminal} from '../../source/server/ssh/terminal.js';
 
@@ -205,6 +209,24 @@ describe('the SSH console, unit by unit', () => {
 		assert.ok(channel.destroyed, 'then is dropped with the channel');
 		assert.equal(conn.cleanups.size, 0);
 		assert.equal(ended, false);
+	});
+
+	it('writes a new host key through a file of its own (a planted symlink at the old temp name is not followed), 0600, and its .pub beside it', () => {
+		const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kd-hostkey-'));
+		try {
+			const victim = path.join(home, 'victim');
+			fs.writeFileSync(victim, 'untouched');
+			fs.symlinkSync(victim, `${hostKeyPath(home)}.tmp`);
+			fs.symlinkSync(victim, `${hostKeyPath(home)}.pub`);
+			const key = ensureHostKey(home);
+			assert.equal(fs.readFileSync(victim, 'utf8'), 'untouched', 'nothing written through the symlinks');
+			assert.equal(fs.statSync(hostKeyPath(home)).mode & 0o777, 0o600);
+			assert.equal(fs.lstatSync(`${hostKeyPath(home)}.pub`).isSymbolicLink(), false);
+			assert.match(fs.readFileSync(`${hostKeyPath(home)}.pub`, 'utf8'), new RegExp(`^${key.publicLine.replace(/[+/]/g, c => `\\${c}`)} `));
+			assert.deepEqual(fs.readdirSync(home).filter(f => f.endsWith('.tmp') && !fs.lstatSync(path.join(home, f)).isSymbolicLink()), [], 'no temp file left');
+		} finally {
+			fs.rmSync(home, {recursive: true, force: true});
+		}
 	});
 
 	it('splits a command line as sh does', () => {

@@ -47,6 +47,27 @@ export function readHostKey(home: string): HostKey | undefined {
 	return describe(text, file);
 }
 
+/**
+ * Writes `data` to `file` whole or not at all: a new file of a random name opened exclusively
+ * ('wx': never an existing file or a symlink someone planted) with `mode` from the start,
+ * synced, then renamed over `file`.
+ */
+function writeAtomically(file: string, data: string, mode: number): void {
+	const tmp = `${file}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+	const fd = fs.openSync(tmp, 'wx', mode);
+	try {
+		fs.writeSync(fd, data);
+		fs.fchmodSync(fd, mode);
+		fs.fsyncSync(fd);
+	} catch (error) {
+		fs.closeSync(fd);
+		fs.rmSync(tmp, {force: true});
+		throw error;
+	}
+	fs.closeSync(fd);
+	fs.renameSync(tmp, file);
+}
+
 /** The host key, made (and written 0600, through a rename so a crash never leaves half a key) when there is none. */
 export function ensureHostKey(home: string): HostKey {
 	const existing = readHostKey(home);
@@ -57,9 +78,7 @@ export function ensureHostKey(home: string): HostKey {
 	}
 	const pair = ssh2.utils.generateKeyPairSync('ed25519', {comment: 'kubedeck ssh console'});
 	const file = hostKeyPath(home);
-	const tmp = `${file}.tmp`;
-	fs.writeFileSync(tmp, pair.private, {mode: 0o600});
-	fs.renameSync(tmp, file);
-	fs.writeFileSync(`${file}.pub`, `${pair.public}\n`, {mode: 0o644});
+	writeAtomically(file, pair.private, 0o600);
+	writeAtomically(`${file}.pub`, `${pair.public}\n`, 0o644);
 	return describe(pair.private, file);
 }

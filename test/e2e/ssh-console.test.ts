@@ -168,8 +168,13 @@ describe('the SSH ops console, with OpenSSH', {skip: !hasTools && 'tmux, ssh or 
 		const applied = await ssh('alice', ['apply', '-n', 'dev1', '-f', '-'], {input: cm});
 		assert.equal(applied.code, 0, applied.stderr);
 		assert.match(applied.stdout, /configmap\/from-ssh created/);
+		// A long command line is in the audit whole, and so is the login.
+		const long = `get pods -n dev1 -l app=web,${'k'.repeat(300)}!=1`;
+		await ssh('alice', [long]);
 		const audit = await kd(['audit', '--user', 'alice', '-o', 'json']);
 		assert.match(audit.stdout, /"verb":"session-end","user":\{"username":"alice"[^]*"kubedeck.io\/ssh-exitCode":"0"/);
+		assert.ok(audit.stdout.includes(`"requestURI":"ssh: exec ${long}"`), 'the whole command line in the audit');
+		assert.match(audit.stdout, /"requestURI":"ssh: login","verb":"session-login","user":\{"username":"alice"[^]*"kubedeck.io\/ssh-key":"SHA256:/);
 	});
 
 	it('streams logs -f until the client disconnects, and lets go of the stream', async () => {
@@ -192,6 +197,8 @@ describe('the SSH ops console, with OpenSSH', {skip: !hasTools && 'tmux, ssh or 
 		assert.equal(r.code, 255);
 		assert.match(r.stderr, /Permission denied \(publickey\)/);
 		assert.match(engine.output(), /ssh: refused "alice" from 127\.0\.0\.1:\d+: unknown key SHA256:/);
+		const audit = await kd(['audit', '-o', 'json']);
+		assert.match(audit.stdout, /"verb":"session-login-refused"[^\n]*"kubedeck.io\/ssh-username":"alice","kubedeck.io\/ssh-reason":"unknown key SHA256:/);
 	});
 
 	it('counts a connection\'s unknown keys once against its address, so a client offering several keys first is not locked out', {timeout: 60_000}, async () => {

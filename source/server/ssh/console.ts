@@ -167,6 +167,7 @@ export class SshConsole {
 		const fail = (username: string, why: string, penalise = true) => {
 			tries++;
 			log(`ssh: refused ${JSON.stringify(username)} from ${address}: ${why}`);
+			this.audit(conn, 'login', 'login-refused', {username: username.slice(0, 256), reason: why});
 			if (penalise && this.limiter.fail(info.ip)) log(`ssh: ${failuresAllowed} failed logins from ${info.ip} within ${failureWindowMs / 1000} s: its connections are refused until the window passes`);
 			if (tries >= triesPerConnection || this.limiter.blocked(info.ip)) client.end();
 		};
@@ -208,6 +209,7 @@ export class SshConsole {
 		client.on('ready', () => {
 			socket.emit('kubedeck:authenticated');
 			log(`ssh: ${conn.user!.name} logged in from ${address}`);
+			this.audit(conn, 'login', 'login', {key: fingerprintOf(conn.key!)});
 			this.serve(conn);
 		});
 		client.on('close', () => {
@@ -386,15 +388,15 @@ export class SshConsole {
 		});
 	}
 
-	/** One audit line per session start and end: who, from where, what, when. */
-	private audit(conn: Connection, what: string, phase: 'start' | 'end' | 'refused', extra: Record<string, string> = {}, started?: Date): void {
+	/** One audit line per login, refused login, session start and end: who, from where, what, when. */
+	private audit(conn: Connection, what: string, phase: 'start' | 'end' | 'refused' | 'login' | 'login-refused', extra: Record<string, string> = {}, started?: Date): void {
 		const now = new Date().toISOString();
 		const user = conn.user ?? {name: '', groups: []};
 		this.options.audit?.write({
 			kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: crypto.randomUUID(), stage: 'ResponseComplete',
 			requestURI: `ssh: ${what}`, verb: `session-${phase}`, user: {username: user.name, groups: user.groups}, sourceIPs: [conn.socket.remoteAddress ?? conn.address],
 			annotations: {'kubedeck.io/ssh-address': conn.address, ...(started ? {'kubedeck.io/ssh-started': started.toISOString()} : {}), ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`kubedeck.io/ssh-${k}`, v]))},
-			responseStatus: {metadata: {}, code: phase === 'refused' ? 403 : 200},
+			responseStatus: {metadata: {}, code: phase === 'refused' || phase === 'login-refused' ? 403 : 200},
 			requestReceivedTimestamp: started?.toISOString() ?? now, stageTimestamp: now,
 		});
 	}

@@ -72,6 +72,9 @@ function loadUi(): Promise<typeof import('../../ui/run.js')> {
 	})());
 }
 
+/** The longest exec command line written whole into the audit log. */
+const auditCommandLimit = 8192;
+
 /** How long output may wait for a client after its session ended before it is dropped and the channel closed. */
 export const finishTimeoutMs = 15_000;
 
@@ -224,7 +227,9 @@ export async function runExecSession(ctx: SessionContext, channel: ssh2.ServerCh
 	const user = conn.user!;
 	channel.on('error', () => {});
 	const started = new Date();
-	ctx.audit(`exec ${command.slice(0, 200)}`, 'start');
+	// The whole command (up to 8 KB, said when cut): what was run is what the audit is for.
+	const audited: {what: string; extra: Record<string, string>} = command.length > auditCommandLimit ? {what: `exec ${command.slice(0, auditCommandLimit)}`, extra: {commandLength: String(command.length)}} : {what: `exec ${command}`, extra: {}};
+	ctx.audit(audited.what, 'start', audited.extra);
 	const client = ctx.client();
 	const gate = new OutputGate(channel, conn.socket, why => {
 		ctx.log(`ssh: ${user.name} from ${conn.address}: disconnected: ${why}`);
@@ -257,7 +262,7 @@ export async function runExecSession(ctx: SessionContext, channel: ssh2.ServerCh
 	try {
 		code = await runConsoleCommand(command, io, async () => client);
 	} finally {
-		ctx.audit(`exec ${command.slice(0, 200)}`, 'end', {exitCode: String(code)}, started);
+		ctx.audit(audited.what, 'end', {...audited.extra, exitCode: String(code)}, started);
 		release();
 		finish(channel, code, () => gate.waiting(), ctx.finishTimeoutMs);
 	}

@@ -43,13 +43,8 @@ import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {readEndpoint} from '../source/server/api/auth.js';
 import {cliPath} from '../test/helpers.js';
-import {type Benchmark, type BenchRow, info, withSimulatedPods} from './harness.js';
+import {type Benchmark, type BenchRow, info, percentile, withSimulatedPods} from './harness.js';
 
-function percentile(values: number[], p: number): number {
-	if (values.length === 0) return NaN;
-	const sorted = [...values].sort((a, b) => a - b);
-	return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-}
 const median = (values: number[]) => percentile(values, 0.5);
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 

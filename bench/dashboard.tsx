@@ -29,10 +29,8 @@
 // And the log pane on a pod writing 10,000 lines a second: lines received
 // per second against the pod's rate, key -> frame while it streams, and
 // memory after.
-import {EventEmitter} from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import {stripVTControlCharacters} from 'node:util';
 import {render} from 'ink';
 import type {KubeObject} from '../source/api/object.js';
 import {resolveType} from '../source/api/resources.js';
@@ -42,44 +40,7 @@ import {Prefs} from '../source/ui/prefs.js';
 import {inkOptions} from '../source/ui/run.js';
 import {withEngine} from '../test/helpers.js';
 import {type Benchmark, type BenchRow, info, row, withSimulatedPods} from './harness.js';
-
-/** A terminal that keeps only the newest frame (as text, and as written) and calls back on each write. */
-class Screen extends EventEmitter {
-	readonly isTTY = true;
-	readonly columns = 120;
-	readonly rows = 40;
-	frame = '';
-	raw = '';
-	onWrite?: (frame: string) => void;
-	write = (data: string) => {
-		// Ink brackets each frame with synchronized-output escapes, written apart: those are not frames.
-		if (!data.includes('\n')) return true;
-		this.raw = data;
-		this.frame = stripVTControlCharacters(data);
-		this.onWrite?.(this.frame);
-		return true;
-	};
-}
-
-class Keyboard extends EventEmitter {
-	readonly isTTY = true;
-	private pending: string | null = null;
-	type(data: string): void {
-		this.pending = data;
-		this.emit('readable');
-	}
-	read = () => {
-		const data = this.pending;
-		this.pending = null;
-		return data;
-	};
-	setEncoding() {}
-	setRawMode() {}
-	resume() {}
-	pause() {}
-	ref() {}
-	unref() {}
-}
+import {Keyboard, Screen} from './terminal.js';
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
 const now = () => Number(process.hrtime.bigint()) / 1e6;

@@ -28,6 +28,13 @@ export interface Benchmark {
 	run(ctx: BenchContext): Promise<BenchRow[]>;
 }
 
+/** The nearest-rank percentile (p in 0..1); NaN of nothing. */
+export function percentile(values: number[], p: number): number {
+	if (values.length === 0) return NaN;
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+
 export function row(figure: string, value: number, unit: string, baseline: number, minRatio: number): BenchRow {
 	const ratio = value / baseline;
 	return {figure, value, unit, baseline, ratio, goal: `>= ${minRatio}`, met: ratio >= minRatio};

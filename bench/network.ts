@@ -66,7 +66,7 @@ import {resolveType} from '../source/api/resources.js';
 import type {EmbeddedClient} from '../source/client/embedded.js';
 import {nftAvailable} from '../source/engine/network/nftables.js';
 import {eventually, withEngine} from '../test/helpers.js';
-import {type Benchmark, type BenchRow, info, row} from './harness.js';
+import {type Benchmark, type BenchRow, info, percentile, row} from './harness.js';
 
 type Rec = Record<string, any>;
 const pods = resolveType('pods')!;
@@ -93,11 +93,6 @@ function service(name: string, type: 'ClusterIP' | 'NodePort'): KubeObject {
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
-function percentile(values: number[], p: number): number {
-	if (values.length === 0) return NaN;
-	const sorted = [...values].sort((a, b) => a - b);
-	return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-}
 
 const median = (values: number[]) => percentile(values, 0.5);
 const f = (n: number, digits = 2) => n.toFixed(digits);

@@ -16,7 +16,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import {EventEmitter} from 'node:events';
 import {stripVTControlCharacters} from 'node:util';
 import {render} from 'ink';
 import ssh2 from 'ssh2';
@@ -26,6 +25,7 @@ import {Prefs} from '../source/ui/prefs.js';
 import {inkOptions} from '../source/ui/run.js';
 import {runCli, withEngine} from '../test/helpers.js';
 import type {Benchmark, BenchRow} from './harness.js';
+import {Keyboard, Screen} from './terminal.js';
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -108,40 +108,6 @@ class SshDashboard {
 	}
 }
 
-/** The local dashboard's terminal and keyboard, as bench/dashboard.tsx has them. */
-class Screen extends EventEmitter {
-	readonly isTTY = true;
-	readonly columns = 120;
-	readonly rows = 40;
-	frame = '';
-	onWrite?: (frame: string) => void;
-	write = (data: string) => {
-		if (!data.includes('\n')) return true;
-		this.frame = stripVTControlCharacters(data);
-		this.onWrite?.(this.frame);
-		return true;
-	};
-}
-
-class Keyboard extends EventEmitter {
-	readonly isTTY = true;
-	private pending: string | null = null;
-	type(data: string): void {
-		this.pending = data;
-		this.emit('readable');
-	}
-	read = () => {
-		const data = this.pending;
-		this.pending = null;
-		return data;
-	};
-	setEncoding() {}
-	setRawMode() {}
-	resume() {}
-	pause() {}
-	ref() {}
-	unref() {}
-}
 
 const presses = 200;
 

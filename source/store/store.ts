@@ -231,11 +231,11 @@ function stripMetaStatus(o: KubeObject): Record<string, unknown> {
 }
 
 /** The first index of `entries` (in list order) at or after namespace/name. */
-export function firstAtOrAfter(entries: readonly {object: KubeObject}[], namespace: string, name: string): number {
+export function firstAtOrAfter<T>(entries: readonly T[], namespace: string, name: string, objectOf: (entry: T) => KubeObject = e => (e as {object: KubeObject}).object): number {
 	let lo = 0, hi = entries.length;
 	while (lo < hi) {
 		const mid = (lo + hi) >> 1;
-		const m = entries[mid].object.metadata;
+		const m = objectOf(entries[mid]).metadata;
 		const ns = m.namespace ?? '', n = m.name ?? '';
 		if (ns < namespace || (ns === namespace && n < name)) lo = mid + 1;
 		else hi = mid;

@@ -36,6 +36,11 @@ export interface ContainerRecord {
 	env?: Record<string, string>;
 }
 
+/** A container the kubelet has not started yet. */
+export function newContainerRecord(name: string, init = false): ContainerRecord {
+	return {name, init, restartCount: 0, ready: false, started: false, probeTimers: [], probeCounts: {}};
+}
+
 export function willRestart(policy: string, t: Terminated): boolean {
 	return policy === 'Always' || (policy === 'OnFailure' && t.exitCode !== 0);
 }
@@ -62,7 +67,7 @@ export function podStatusFor(pod: KubeObject, containers: Map<string, ContainerR
 	const initStatuses = ((spec.initContainers ?? []) as Rec[]).map(c => containerStatus(c, containers.get(c.name)!));
 	const containerStatuses = ((spec.containers ?? []) as Rec[]).map(c => containerStatus(c, containers.get(c.name)!));
 	// An ephemeral container the kubelet has not seen yet is waiting, as a new one is.
-	const ephemeral = ((spec.ephemeralContainers ?? []) as Rec[]).map(c => containerStatus(c, containers.get(c.name) ?? {name: c.name, init: false, restartCount: 0, ready: false, started: false, probeTimers: [], probeCounts: {}}));
+	const ephemeral = ((spec.ephemeralContainers ?? []) as Rec[]).map(c => containerStatus(c, containers.get(c.name) ?? newContainerRecord(c.name)));
 	const initDone = initStatuses.every(s => s.state.terminated?.exitCode === 0);
 	const initFailed = initStatuses.some(s => s.state.terminated && s.state.terminated.exitCode !== 0 && policy === 'Never');
 	const records = ((spec.containers ?? []) as Rec[]).map(c => containers.get(c.name)!);

@@ -20,7 +20,7 @@ import {ContainerConfigError, containerEnv, podHostname} from './environment.js'
 import {runProbe} from './probes.js';
 import {killUser, type RunningContainer} from './runtime.js';
 import {containerMounts, prepareVolumes, refreshTokens, tokenRefreshSeconds, type Volume, type VolumeContext} from './volumes.js';
-import {type ContainerRecord, podStatusFor, willRestart} from './pod-status.js';
+import {type ContainerRecord, newContainerRecord, podStatusFor, willRestart} from './pod-status.js';
 import type {KubeletContext} from './kubelet.js';
 import type {SandboxMount} from './sandbox.js';
 
@@ -77,9 +77,9 @@ export class PodWorker {
 					: undefined;
 				this.settling ||= !!lost;
 				this.containers.set(c.name, {
-					name: c.name, init, restartCount: previous?.restartCount ?? 0,
+					...newContainerRecord(c.name, init), restartCount: previous?.restartCount ?? 0,
 					terminated: lost ?? (previous?.state?.terminated ? {...previous.state.terminated, ranMs: 0} : undefined),
-					lastTerminated: previous?.lastState?.terminated, ready: false, started: false, probeTimers: [], probeCounts: {},
+					lastTerminated: previous?.lastState?.terminated,
 				});
 			}
 		}
@@ -184,7 +184,7 @@ export class PodWorker {
 		for (const c of (spec.ephemeralContainers ?? []) as Rec[]) {
 			let rec = this.containers.get(c.name);
 			if (!rec) {
-				rec = {name: c.name, init: false, restartCount: 0, ready: false, started: false, probeTimers: [], probeCounts: {}};
+				rec = newContainerRecord(c.name);
 				this.containers.set(c.name, rec);
 			}
 			if (!rec.running && !rec.terminated && initDone) await this.ensureRunning(c, rec, 'Never');
@@ -483,6 +483,14 @@ export class PodWorker {
 		for (const r of this.containers.values()) for (const t of r.probeTimers.splice(0)) t.cancel();
 	}
 
+	/** A container of the pod (init, regular or ephemeral) with its record; throws, in the kubelet's words, for a name that is none. */
+	private containerNamed(containerName: string): {container: Rec; rec: ContainerRecord} {
+		const container = allContainers(this.pod.spec as Rec).find(c => c.name === containerName);
+		const rec = this.containers.get(containerName);
+		if (!container || !rec) throw new Error(`container ${containerName} is not valid for pod ${this.pod.metadata.name}`);
+		return {container, rec};
+	}
+
 	/**
 	 * How to run a command in a running container (exec, the dashboard's
 	 * shell, exec probes): inside its sandbox, as its identity, with its
@@ -490,10 +498,7 @@ export class PodWorker {
 	 * trackExec, so it ends with the container.
 	 */
 	execSpec(containerName: string, command: string[], tty = false): {argv: string[]; env: Record<string, string>; cwd: string} {
-		const spec = this.pod.spec as Rec;
-		const container = allContainers(spec).find((c: Rec) => c.name === containerName);
-		const rec = this.containers.get(containerName);
-		if (!container || !rec) throw new Error(`container ${containerName} is not valid for pod ${this.pod.metadata.name}`);
+		const {rec} = this.containerNamed(containerName);
 		const launch = this.launches.get(containerName);
 		if (!rec.running || this.simulated || !launch) throw new Error(`container ${containerName} is not running`);
 		return {argv: execArgv({...launch, argv: command}, rec.running.pid, rec.running.cgroup, tty), env: rec.env ?? {}, cwd: this.paths.work};
@@ -501,10 +506,7 @@ export class PodWorker {
 
 	/** The running instance of a container, for an attach (its output from now on, and its input); throws when it is not running. */
 	attachTo(containerName: string): {running: RunningContainer; stdin: boolean; tty: boolean} {
-		const spec = this.pod.spec as Rec;
-		const container = allContainers(spec).find((c: Rec) => c.name === containerName);
-		const rec = this.containers.get(containerName);
-		if (!container || !rec) throw new Error(`container ${containerName} is not valid for pod ${this.pod.metadata.name}`);
+		const {container, rec} = this.containerNamed(containerName);
 		if (!rec.running) throw new Error(`container ${containerName} is not running`);
 		return {running: rec.running, stdin: !!container.stdin, tty: !!container.tty};
 	}

@@ -9,7 +9,7 @@
 // time; the dashboard's feeds page too, so a long list is never parsed whole.
 import {badRequest} from '../../api/errors.js';
 import type {KubeObject} from '../../api/object.js';
-import {compareObjects} from '../../store/store.js';
+import {firstAtOrAfter} from '../../store/store.js';
 
 interface Token {
 	v: string;
@@ -41,16 +41,11 @@ export function page<T>(entries: T[], objectOf: (entry: T) => KubeObject, option
 	let resourceVersion = options.resourceVersion;
 	if (options.continue) {
 		const token = decode(options.continue);
-		const slash = token.start.indexOf('/');
-		const after = {apiVersion: 'v1', kind: 'x', metadata: {namespace: token.start.slice(0, slash), name: token.start.slice(slash + 1).replace(/\u0000$/, '')}} as KubeObject;
-		// The entries are in list order: the page starts after the last one the token names, found by binary search.
-		let lo = 0, hi = entries.length;
-		while (lo < hi) {
-			const mid = (lo + hi) >> 1;
-			if (compareObjects(objectOf(entries[mid]), after) > 0) hi = mid;
-			else lo = mid + 1;
-		}
-		items = entries.slice(lo);
+		// The token names the last entry shown, with a NUL after its name (no name holds one): the page starts at the
+		// first entry at or after that, found by binary search, the entries being in list order.
+		const start = token.start.endsWith('\u0000') ? token.start : `${token.start}\u0000`;
+		const slash = start.indexOf('/');
+		items = entries.slice(firstAtOrAfter(entries, start.slice(0, slash), start.slice(slash + 1), objectOf));
 		resourceVersion = String(token.rv);
 	}
 	const limit = options.limit ?? 0;
